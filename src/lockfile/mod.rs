@@ -1,0 +1,354 @@
+//! Lockfile readers: one module per format, each turning a file into the same plain [`Lockfile`].
+//!
+//! Readers only describe what the file says — packages, the edges between them, which packages are
+//! roots and through which extras or dependency groups an edge is taken. Classifying packages
+//! (prod / optional / dev) and finding paths is the graph's job (`crate::graph`).
+
+pub mod detect;
+pub mod poetry_lock;
+pub mod pyproject;
+pub mod requirements;
+pub mod uv_lock;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use serde::Serialize;
+
+pub use detect::{LockfileKind, detect_kind, discover, read_lockfile};
+
+/// Index of a package in [`Lockfile::packages`].
+pub type PackageIndex = usize;
+
+/// Everything a reader learned from one lockfile (and the files it pulls in).
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    /// The file that was read, as the user named it.
+    pub path: PathBuf,
+    pub kind: LockfileKind,
+    /// Every locked package, including project roots (workspace members, or a synthetic node for a
+    /// poetry project or a requirements file). Several versions of one name are distinct entries.
+    pub packages: Vec<LockedPackage>,
+    /// The packages the install starts from: workspace members, the poetry project, the
+    /// requirements file. Indices into `packages`.
+    pub roots: Vec<PackageIndex>,
+    /// Things the user should know that do not stop the read (a stale lock, an unknown option).
+    pub warnings: Vec<Diagnostic>,
+    /// Options recorded from requirements files (`--index-url`, `--pre`, …), in file order.
+    pub options: Vec<RecordedOption>,
+}
+
+/// One package entry of the lock.
+#[derive(Debug, Clone)]
+pub struct LockedPackage {
+    /// PEP 503 normalized name.
+    pub name: PackageName,
+    /// The locked version; `None` where the lock has none (workspace members with a dynamic version,
+    /// unpinned requirements, synthetic roots).
+    pub version: Option<Version>,
+    pub source: Source,
+    /// For unpinned requirements: the specifier as written (`>=2.0,<3`). Such entries are kept,
+    /// never dropped, so later stages can say they could not be audited exactly.
+    pub specifier: Option<String>,
+    /// What kind of node this is.
+    pub role: PackageRole,
+    /// Where the entry is in its file (1-based line), for diagnostics and SARIF locations.
+    pub location: Option<Location>,
+    /// Number of artifact hashes the lock records for this package (wheels, sdist, `--hash`).
+    pub hashes: usize,
+    /// Main (unconditional apart from markers) dependencies.
+    pub dependencies: Vec<Dependency>,
+    /// Dependencies activated by one of this package's extras, by extra name.
+    pub optional_dependencies: BTreeMap<String, Vec<Dependency>>,
+    /// Dependency groups (PEP 735, poetry groups, dev requirements files), by group name. Only
+    /// roots' groups are ever followed.
+    pub dependency_groups: BTreeMap<String, Vec<Dependency>>,
+}
+
+/// What a node of the lock stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PackageRole {
+    /// A distribution installed from somewhere (registry, git, path, …).
+    Package,
+    /// A workspace member or the project itself, present in the lock as an entry.
+    Project,
+    /// A node pyaudit made up to hold a root's edges: a poetry project, a requirements file, a
+    /// non-project uv workspace root.
+    Synthetic,
+}
+
+/// One edge: "this package needs that one".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// The package the edge points to.
+    pub package: PackageIndex,
+    /// Extras of the target this edge asks for (`fastapi[standard]`), normalized.
+    pub extras: Vec<String>,
+    /// The PEP 508 marker guarding the edge, as written; not evaluated (the audit is universal).
+    pub marker: Option<String>,
+}
+
+/// Where a package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Source {
+    /// A package index; `url` is the index when the lock names one.
+    Registry { url: Option<String> },
+    /// A git repository; `reference` is the commit/branch/tag when known.
+    Git {
+        url: String,
+        reference: Option<String>,
+    },
+    /// A direct URL to an archive.
+    Url { url: String },
+    /// A local archive file.
+    Path { path: String },
+    /// A local source tree, installed as a regular package.
+    Directory { path: String },
+    /// A local source tree installed in editable (development) mode.
+    Editable { path: String },
+    /// A project that is not itself installed (a uv virtual workspace member).
+    Virtual { path: String },
+}
+
+impl Source {
+    /// The short kind name used in output (`registry`, `git`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Registry { .. } => "registry",
+            Source::Git { .. } => "git",
+            Source::Url { .. } => "url",
+            Source::Path { .. } => "path",
+            Source::Directory { .. } => "directory",
+            Source::Editable { .. } => "editable",
+            Source::Virtual { .. } => "virtual",
+        }
+    }
+
+    pub fn is_registry(&self) -> bool {
+        matches!(self, Source::Registry { .. })
+    }
+}
+
+/// A global option found in a requirements file, kept so later stages (index allow lists, hash
+/// policy) can see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedOption {
+    /// The option as pip names it, long form (`--index-url`).
+    pub name: String,
+    pub value: Option<String>,
+    pub location: Location,
+}
+
+/// A file position.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub path: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl Location {
+    pub fn new(path: impl Into<PathBuf>, line: usize) -> Self {
+        Self {
+            path: path.into(),
+            line,
+            column: None,
+        }
+    }
+
+    pub fn with_column(mut self, column: usize) -> Self {
+        self.column = Some(column);
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ":{column}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-fatal message about the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub location: Option<Location>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a lockfile could not be read. Every variant names the file, and the line where known.
+#[derive(Debug, thiserror::Error)]
+pub enum LockfileError {
+    #[error("cannot read `{}`", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{location}: file is not valid UTF-8")]
+    NotUtf8 { location: Location },
+    /// The file does not parse as its format (TOML syntax, a requirement line pip would reject).
+    #[error("{location}: {message}")]
+    Syntax { location: Location, message: String },
+    /// The file parses but says something the format does not allow.
+    #[error("{location}: {message}")]
+    Invalid { location: Location, message: String },
+    /// A lock format version pyaudit does not know.
+    #[error("{location}: unsupported {what}; pyaudit reads {supported}")]
+    UnsupportedVersion {
+        location: Location,
+        what: String,
+        supported: String,
+    },
+    /// The file is not any lockfile format pyaudit knows.
+    #[error("`{}` is not a lockfile pyaudit can read: {reason}", path.display())]
+    UnknownFormat { path: PathBuf, reason: String },
+    /// A requirements include chain that comes back to a file already being read.
+    #[error("{location}: `{}` is included again (include cycle: {chain})", included.display())]
+    IncludeCycle {
+        location: Location,
+        included: PathBuf,
+        chain: String,
+    },
+    /// An include (`-r`, `-c`) naming a file that cannot be read.
+    #[error("{location}: cannot read included file `{}`", included.display())]
+    MissingInclude {
+        location: Location,
+        included: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl LockfileError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Turn raw bytes into text, or say where the first invalid byte is.
+pub fn decode_utf8<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, LockfileError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = valid.len() - line_start + 1;
+            Err(LockfileError::NotUtf8 {
+                location: Location::new(path, line).with_column(column),
+            })
+        }
+    }
+}
+
+/// Maps byte offsets to 1-based line and column numbers.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Self { line_starts }
+    }
+
+    /// 1-based (line, column) of a byte offset; the column counts bytes.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line.saturating_sub(1)];
+        (line.max(1), offset - start + 1)
+    }
+
+    pub fn location(&self, path: &Path, offset: usize) -> Location {
+        let (line, column) = self.line_column(offset);
+        Location::new(path, line).with_column(column)
+    }
+}
+
+/// Parse a PEP 503 name, or describe what is wrong with it.
+pub fn package_name(name: &str) -> Result<PackageName, String> {
+    PackageName::new(name.to_string())
+        .map_err(|error| format!("invalid package name `{name}`: {error}"))
+}
+
+/// Parse a PEP 440 version, or describe what is wrong with it.
+pub fn version(version: &str) -> Result<Version, String> {
+    version
+        .parse::<Version>()
+        .map_err(|error| format!("invalid version `{version}`: {error}"))
+}
+
+/// PEP 685 normalization of an extra or group name: lowercase, runs of `-_.` become `-`.
+pub fn normalize_extra(name: &str) -> String {
+    let mut normalized = String::with_capacity(name.len());
+    let mut last_was_separator = false;
+    for character in name.trim().chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !last_was_separator {
+                normalized.push('-');
+            }
+            last_was_separator = true;
+        } else {
+            normalized.push(character.to_ascii_lowercase());
+            last_was_separator = false;
+        }
+    }
+    normalized
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_maps_offsets() {
+        let index = LineIndex::new("ab\ncd\n\nef");
+        assert_eq!(index.line_column(0), (1, 1));
+        assert_eq!(index.line_column(1), (1, 2));
+        assert_eq!(index.line_column(3), (2, 1));
+        assert_eq!(index.line_column(6), (3, 1));
+        assert_eq!(index.line_column(8), (4, 2));
+    }
+
+    #[test]
+    fn utf8_error_names_line_and_column() {
+        let error = decode_utf8(Path::new("x.lock"), b"ok\nab\xffc").unwrap_err();
+        assert_eq!(error.to_string(), "x.lock:2:3: file is not valid UTF-8");
+    }
+
+    #[test]
+    fn extras_are_normalized() {
+        assert_eq!(normalize_extra("Foo__Bar.baz"), "foo-bar-baz");
+    }
+}
