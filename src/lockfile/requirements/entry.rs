@@ -280,11 +280,9 @@ pub(super) fn source_from_url(url: &str, base_directory: &Path) -> Source {
             path.trim_start_matches("//").to_string()
         };
         let without_fragment = path.split('#').next().unwrap_or_default().to_string();
-        return if is_archive(&without_fragment) {
-            Source::Path {
-                path: without_fragment,
-            }
-        } else if base_directory.join(&without_fragment).is_file() {
+        let is_file =
+            is_archive(&without_fragment) || base_directory.join(&without_fragment).is_file();
+        return if is_file {
             Source::Path {
                 path: without_fragment,
             }
@@ -450,7 +448,7 @@ fn classify_without_marker(
             return Ok(classified);
         }
     }
-    match Requirement::<VerbatimUrl>::parse(requirement, base_directory) {
+    match parse_pep508(requirement, base_directory) {
         Ok(parsed) => Ok(from_pep508(requirement, parsed, base_directory)),
         Err(error) => {
             if let Some(classified) = arbitrary_equality(requirement, base_directory) {
@@ -490,6 +488,34 @@ fn classify_without_marker(
     }
 }
 
+/// pep508_rs 0.9.2 panics ("`PackageName` validation should match PEP 508 parsing") on a name
+/// that ends in `.`, `-` or `_` when more text follows (`a. ==1`); refuse those first.
+fn parse_pep508(
+    text: &str,
+    base_directory: &Path,
+) -> Result<Requirement<VerbatimUrl>, pep508_rs::Pep508Error<VerbatimUrl>> {
+    let leading = text.len() - text.trim_start().len();
+    let name_length = text[leading..]
+        .find(|character: char| {
+            !(character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_'))
+        })
+        .unwrap_or(text.len() - leading);
+    let name = &text[leading..leading + name_length];
+    if let Some(last) = name.chars().last()
+        && matches!(last, '.' | '-' | '_')
+    {
+        return Err(pep508_rs::Pep508Error {
+            message: pep508_rs::Pep508ErrorSource::String(format!(
+                "Package name must end with an alphanumeric character, not '{last}'"
+            )),
+            start: leading + name_length - 1,
+            len: 1,
+            input: text.to_string(),
+        });
+    }
+    Requirement::<VerbatimUrl>::parse(text, base_directory)
+}
+
 /// `name===anything`: PEP 440 arbitrary equality, which pip accepts for any string and pep508_rs
 /// only for PEP 440 versions.
 fn arbitrary_equality(requirement: &str, base_directory: &Path) -> Option<Classified> {
@@ -498,7 +524,7 @@ fn arbitrary_equality(requirement: &str, base_directory: &Path) -> Option<Classi
     if value.is_empty() || value.contains([',', ' ', ';', '\t']) {
         return None;
     }
-    let parsed = Requirement::<VerbatimUrl>::parse(left.trim(), base_directory).ok()?;
+    let parsed = parse_pep508(left.trim(), base_directory).ok()?;
     if parsed.version_or_url.is_some() {
         return None;
     }
