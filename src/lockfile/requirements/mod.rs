@@ -156,7 +156,8 @@ pub struct RequirementEntry {
 }
 
 /// Word-level test on a file name (and its directory) for development requirement files:
-/// `requirements-dev.txt`, `requirements/tests.txt`, `test-requirements.txt`, `docs-blog.txt`, …
+/// `requirements-dev.txt`, `requirements/tests.txt`, `test-requirements.txt`, `docs-blog.txt`,
+/// `tests/requirements.txt`, …
 pub fn is_dev_file_name(path: &Path) -> bool {
     const DEV_WORDS: &[&str] = &[
         "dev",
@@ -173,18 +174,46 @@ pub fn is_dev_file_name(path: &Path) -> bool {
         "typing",
         "mypy",
     ];
-    let has_dev_word = |text: &str| {
+    // NOTE: a directory is often named after the project (`mypy/`, `python__mypy/`), so a
+    // directory only counts when it is made of development words alone (`tests/`, `dev/`,
+    // `requirements-dev/`), and project-like words (`typing`, `mypy`) do not count there.
+    const DIRECTORY_DEV_WORDS: &[&str] = &[
+        "dev",
+        "develop",
+        "development",
+        "test",
+        "tests",
+        "testing",
+        "lint",
+        "linting",
+        "docs",
+        "doc",
+        "documentation",
+    ];
+    let words = |text: &str| -> Vec<String> {
         text.to_ascii_lowercase()
             .split(|character: char| !character.is_ascii_alphanumeric())
-            .any(|word| DEV_WORDS.contains(&word))
+            .filter(|word| !word.is_empty())
+            .map(str::to_string)
+            .collect()
     };
-    let stem_says = path
-        .file_stem()
-        .is_some_and(|stem| has_dev_word(&stem.to_string_lossy()));
+    let stem_says = path.file_stem().is_some_and(|stem| {
+        words(&stem.to_string_lossy())
+            .iter()
+            .any(|word| DEV_WORDS.contains(&word.as_str()))
+    });
     let directory_says = path
         .parent()
         .and_then(Path::file_name)
-        .is_some_and(|directory| has_dev_word(&directory.to_string_lossy()));
+        .is_some_and(|directory| {
+            let words = words(&directory.to_string_lossy());
+            words
+                .iter()
+                .any(|word| DIRECTORY_DEV_WORDS.contains(&word.as_str()))
+                && words.iter().all(|word| {
+                    DIRECTORY_DEV_WORDS.contains(&word.as_str()) || word == "requirements"
+                })
+        });
     stem_says || directory_says
 }
 

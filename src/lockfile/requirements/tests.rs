@@ -497,6 +497,8 @@ fn dev_file_names() {
         "typing-requirements.txt",
         "dev/requirements.txt",
         "tests/requirements.txt",
+        "requirements-dev/base.txt",
+        "mypy-requirements.txt",
     ] {
         assert!(is_dev_file_name(Path::new(dev)), "{dev}");
     }
@@ -508,6 +510,9 @@ fn dev_file_names() {
         "server/requirements.txt",
         "latest.txt",
         "devices.txt",
+        "python__mypy/build-requirements.txt",
+        "mypy/requirements.txt",
+        "test-project/requirements.txt",
     ] {
         assert!(!is_dev_file_name(Path::new(prod)), "{prod}");
     }
