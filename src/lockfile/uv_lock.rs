@@ -858,3 +858,732 @@ fn describe_target(
     }
     what
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Lockfile {
+        match parse(Path::new("/work/project/uv.lock"), text) {
+            Ok(lockfile) => lockfile,
+            Err(error) => panic!("unexpected error: {error}"),
+        }
+    }
+
+    fn read_error(text: &str) -> String {
+        match parse(Path::new("uv.lock"), text) {
+            Ok(_) => panic!("expected an error"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn find<'l>(lockfile: &'l Lockfile, name: &str, version: Option<&str>) -> &'l LockedPackage {
+        lockfile
+            .packages
+            .iter()
+            .find(|package| {
+                package.name.as_ref() == name
+                    && version.is_none_or(|wanted| {
+                        package.version.as_ref().map(ToString::to_string).as_deref() == Some(wanted)
+                    })
+            })
+            .unwrap_or_else(|| panic!("no package {name} {version:?}"))
+    }
+
+    fn index_of(lockfile: &Lockfile, name: &str, version: Option<&str>) -> PackageIndex {
+        let wanted = find(lockfile, name, version);
+        lockfile
+            .packages
+            .iter()
+            .position(|package| std::ptr::eq(package, wanted))
+            .unwrap()
+    }
+
+    const PROJECT: &str = r#"
+[[package]]
+name = "project"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "anyio" },
+]
+"#;
+
+    fn with_project(header: &str, rest: &str) -> String {
+        format!("{header}\n{PROJECT}\n{rest}")
+    }
+
+    #[test]
+    fn reads_every_source_kind() {
+        let lockfile = read(&with_project(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.12\"",
+            r#"
+[[package]]
+name = "anyio"
+version = "4.0.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "local-index"
+version = "1.0.0"
+source = { registry = "../wheelhouse" }
+
+[[package]]
+name = "from-git"
+version = "0.2.0"
+source = { git = "https://github.com/org/repo.git?rev=main#0123456789abcdef" }
+
+[[package]]
+name = "git-no-commit"
+version = "0.2.0"
+source = { git = "https://github.com/org/other.git?tag=v1" }
+
+[[package]]
+name = "from-url"
+version = "1.0.0"
+source = { url = "https://example.com/pkg-1.0.0.tar.gz" }
+
+[[package]]
+name = "from-url-subdirectory"
+version = "1.0.0"
+source = { url = "https://example.com/mono.zip", subdirectory = "python" }
+
+[[package]]
+name = "from-path"
+version = "1.0.0"
+source = { path = "dist/pkg-1.0.0-py3-none-any.whl" }
+
+[[package]]
+name = "from-directory"
+version = "1.0.0"
+source = { directory = "vendor/pkg" }
+
+[[package]]
+name = "tool"
+version = "1.0.0"
+source = { editable = "tools/tool" }
+
+[[package]]
+name = "virtual-member"
+source = { virtual = "packages/virtual" }
+"#,
+        ));
+        let source = |name: &str| find(&lockfile, name, None).source.clone();
+        assert_eq!(
+            source("anyio"),
+            Source::Registry {
+                url: Some("https://pypi.org/simple".to_string())
+            }
+        );
+        assert_eq!(
+            source("local-index"),
+            Source::Registry {
+                url: Some("../wheelhouse".to_string())
+            }
+        );
+        assert_eq!(
+            source("from-git"),
+            Source::Git {
+                url: "https://github.com/org/repo.git?rev=main".to_string(),
+                reference: Some("0123456789abcdef".to_string()),
+            }
+        );
+        assert_eq!(
+            source("git-no-commit"),
+            Source::Git {
+                url: "https://github.com/org/other.git?tag=v1".to_string(),
+                reference: Some("v1".to_string()),
+            }
+        );
+        assert_eq!(
+            source("from-url"),
+            Source::Url {
+                url: "https://example.com/pkg-1.0.0.tar.gz".to_string()
+            }
+        );
+        assert_eq!(
+            source("from-url-subdirectory"),
+            Source::Url {
+                url: "https://example.com/mono.zip#subdirectory=python".to_string()
+            }
+        );
+        assert_eq!(
+            source("from-path"),
+            Source::Path {
+                path: "dist/pkg-1.0.0-py3-none-any.whl".to_string()
+            }
+        );
+        assert_eq!(
+            source("from-directory"),
+            Source::Directory {
+                path: "vendor/pkg".to_string()
+            }
+        );
+        assert_eq!(
+            source("tool"),
+            Source::Editable {
+                path: "tools/tool".to_string()
+            }
+        );
+        assert_eq!(
+            source("virtual-member"),
+            Source::Virtual {
+                path: "packages/virtual".to_string()
+            }
+        );
+        // Editable and virtual packages that are not the project are ordinary nodes.
+        assert_eq!(find(&lockfile, "tool", None).role, PackageRole::Package);
+        assert_eq!(lockfile.roots, vec![index_of(&lockfile, "project", None)]);
+        assert_eq!(find(&lockfile, "project", None).role, PackageRole::Project);
+        assert!(lockfile.warnings.is_empty());
+    }
+
+    #[test]
+    fn package_without_version_is_kept() {
+        let lockfile = read(
+            r#"version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "Dynamic_Project"
+source = { editable = "." }
+"#,
+        );
+        let project = find(&lockfile, "dynamic-project", None);
+        assert_eq!(project.version, None);
+        assert_eq!(project.role, PackageRole::Project);
+        assert_eq!(
+            project.location.as_ref().map(|location| location.line),
+            Some(5)
+        );
+    }
+
+    #[test]
+    fn forks_are_resolved_by_version_and_by_source() {
+        let lockfile = read(&with_project(
+            "version = 1\nrevision = 1\nrequires-python = \">=3.9\"",
+            r#"
+[[package]]
+name = "anyio"
+version = "4.0.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "numpy", version = "2.0.2", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version < '3.10'" },
+    { name = "numpy", version = "2.2.2", source = { registry = "https://pypi.org/simple" }, marker = "python_full_version >= '3.10'" },
+    { name = "torch", version = "2.7.0", source = { registry = "https://pypi.org/simple" }, marker = "sys_platform == 'darwin'" },
+    { name = "torch", version = "2.7.0+cu128", source = { registry = "https://download.pytorch.org/whl/cu128" }, marker = "sys_platform == 'linux'" },
+    { name = "triton", source = { registry = "https://download.pytorch.org/whl/cu128" } },
+]
+
+[[package]]
+name = "numpy"
+version = "2.0.2"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.2.2"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "torch"
+version = "2.7.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "torch"
+version = "2.7.0+cu128"
+source = { registry = "https://download.pytorch.org/whl/cu128" }
+
+[[package]]
+name = "triton"
+version = "3.3.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "triton"
+version = "3.3.0"
+source = { registry = "https://download.pytorch.org/whl/cu128" }
+"#,
+        ));
+        let anyio = find(&lockfile, "anyio", None);
+        let targets: Vec<PackageIndex> = anyio
+            .dependencies
+            .iter()
+            .map(|dependency| dependency.package)
+            .collect();
+        let triton_cuda = lockfile
+            .packages
+            .iter()
+            .position(|package| {
+                package.name.as_ref() == "triton"
+                    && package.source
+                        == Source::Registry {
+                            url: Some("https://download.pytorch.org/whl/cu128".to_string()),
+                        }
+            })
+            .unwrap();
+        assert_eq!(
+            targets,
+            vec![
+                index_of(&lockfile, "numpy", Some("2.0.2")),
+                index_of(&lockfile, "numpy", Some("2.2.2")),
+                index_of(&lockfile, "torch", Some("2.7.0")),
+                index_of(&lockfile, "torch", Some("2.7.0+cu128")),
+                triton_cuda,
+            ]
+        );
+        assert_eq!(
+            anyio.dependencies[0].marker.as_deref(),
+            Some("python_full_version < '3.10'")
+        );
+    }
+
+    #[test]
+    fn extras_optional_dependencies_and_groups() {
+        let lockfile = read(
+            r#"version = 1
+requires-python = ">=3.10"
+
+[[package]]
+name = "app"
+version = "1.0.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "fastapi", extra = ["Standard", "all_things"] },
+]
+
+[package.optional-dependencies]
+Postgres_Driver = [
+    { name = "psycopg", extra = ["binary"], marker = "sys_platform == 'linux'" },
+]
+
+[package.dev-dependencies]
+Lint = [
+    { name = "ruff" },
+]
+
+[[package]]
+name = "fastapi"
+version = "0.115.0"
+source = { registry = "https://pypi.org/simple" }
+
+[package.optional-dependencies]
+standard = [
+    { name = "uvicorn" },
+]
+
+[[package]]
+name = "psycopg"
+version = "3.2.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "ruff"
+version = "0.6.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "uvicorn"
+version = "0.30.0"
+source = { registry = "https://pypi.org/simple" }
+"#,
+        );
+        let app = find(&lockfile, "app", None);
+        assert_eq!(app.role, PackageRole::Project);
+        assert_eq!(
+            app.dependencies,
+            vec![Dependency {
+                package: index_of(&lockfile, "fastapi", None),
+                extras: vec!["standard".to_string(), "all-things".to_string()],
+                marker: None,
+            }]
+        );
+        assert_eq!(
+            app.optional_dependencies.get("postgres-driver"),
+            Some(&vec![Dependency {
+                package: index_of(&lockfile, "psycopg", None),
+                extras: vec!["binary".to_string()],
+                marker: Some("sys_platform == 'linux'".to_string()),
+            }])
+        );
+        assert_eq!(
+            app.dependency_groups
+                .get("lint")
+                .map(|edges| edges[0].package),
+            Some(index_of(&lockfile, "ruff", None))
+        );
+        let fastapi = find(&lockfile, "fastapi", None);
+        assert_eq!(
+            fastapi.optional_dependencies["standard"][0].package,
+            index_of(&lockfile, "uvicorn", None)
+        );
+    }
+
+    #[test]
+    fn manifest_members_are_the_roots() {
+        let lockfile = read(
+            r#"version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[manifest]
+members = [
+    "core",
+    "Plugin_A",
+]
+
+[[package]]
+name = "core"
+version = "1.0.0"
+source = { editable = "packages/core" }
+
+[[package]]
+name = "helper"
+version = "1.0.0"
+source = { editable = "tools/helper" }
+
+[[package]]
+name = "plugin-a"
+source = { virtual = "packages/plugin-a" }
+dependencies = [
+    { name = "core" },
+    { name = "helper" },
+]
+"#,
+        );
+        assert_eq!(
+            lockfile.roots,
+            vec![
+                index_of(&lockfile, "core", None),
+                index_of(&lockfile, "plugin-a", None)
+            ]
+        );
+        assert_eq!(find(&lockfile, "helper", None).role, PackageRole::Package);
+        assert_eq!(find(&lockfile, "plugin-a", None).role, PackageRole::Project);
+    }
+
+    #[test]
+    fn non_project_root_gets_a_synthetic_node() {
+        let lockfile = read(
+            r#"version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[manifest]
+members = ["app"]
+requirements = [{ name = "click", specifier = ">=8" }]
+
+[manifest.dependency-groups]
+Dev = [
+    { name = "numpy", specifier = ">=2.1" },
+    { name = "typer", extras = ["all"], marker = "python_version >= '3.12'" },
+]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "backend" }
+
+[[package]]
+name = "click"
+version = "8.1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.0.2"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.2.2"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "typer"
+version = "0.12.0"
+source = { registry = "https://pypi.org/simple" }
+"#,
+        );
+        let synthetic = lockfile.packages.len() - 1;
+        assert_eq!(
+            lockfile.roots,
+            vec![index_of(&lockfile, "app", None), synthetic]
+        );
+        let root = &lockfile.packages[synthetic];
+        assert_eq!(root.role, PackageRole::Synthetic);
+        assert_eq!(root.name.as_ref(), "project");
+        assert_eq!(root.version, None);
+        assert_eq!(
+            root.source,
+            Source::Virtual {
+                path: ".".to_string()
+            }
+        );
+        assert_eq!(
+            root.dependencies[0].package,
+            index_of(&lockfile, "click", None)
+        );
+        assert_eq!(
+            root.dependency_groups["dev"],
+            vec![
+                Dependency {
+                    package: index_of(&lockfile, "numpy", Some("2.2.2")),
+                    extras: Vec::new(),
+                    marker: None,
+                },
+                Dependency {
+                    package: index_of(&lockfile, "typer", None),
+                    extras: vec!["all".to_string()],
+                    marker: Some("python_version >= '3.12'".to_string()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn synthetic_root_falls_back_to_a_fixed_name() {
+        let lockfile = parse(
+            Path::new("/not a package name!/uv.lock"),
+            "version = 1\n[manifest]\nrequirements = []\n[manifest.dependency-groups]\ndev = []\n",
+        )
+        .unwrap();
+        assert_eq!(lockfile.packages[0].name.as_ref(), "workspace-root");
+        assert_eq!(lockfile.roots, vec![0]);
+    }
+
+    #[test]
+    fn every_revision_is_read() {
+        for header in [
+            "version = 1",
+            "version = 1\nrevision = 1",
+            "version = 1\nrevision = 2",
+            "version = 1\nrevision = 3",
+        ] {
+            let lockfile = read(&with_project(
+                header,
+                "[[package]]\nname = \"anyio\"\nversion = \"4.0.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+            ));
+            assert_eq!(lockfile.packages.len(), 2, "{header}");
+            assert!(lockfile.warnings.is_empty(), "{header}");
+        }
+    }
+
+    #[test]
+    fn newer_revision_is_read_with_a_warning() {
+        let lockfile = read(
+            "version = 1\nrevision = 9\n\n[[package]]\nname = \"p\"\nsource = { virtual = \".\" }\n",
+        );
+        assert_eq!(lockfile.warnings.len(), 1);
+        assert!(lockfile.warnings[0].message.contains("revision 9"));
+        assert_eq!(
+            lockfile.warnings[0]
+                .location
+                .as_ref()
+                .map(|location| location.line),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn old_distribution_tables_are_read() {
+        let lockfile = read(
+            "version = 1\n\n[[distribution]]\nname = \"p\"\nversion = \"1.0\"\nsource = { editable = \".\" }\n",
+        );
+        assert_eq!(lockfile.roots, vec![0]);
+    }
+
+    #[test]
+    fn unsupported_version_names_its_line() {
+        let text = "# comment\nrequires-python = \">=3.10\"\nversion = 2\nrevision = 1\n";
+        assert_eq!(
+            read_error(text),
+            "uv.lock:3:11: unsupported uv.lock version 2; pyaudit reads version 1"
+        );
+    }
+
+    #[test]
+    fn missing_or_mistyped_version_is_an_error() {
+        assert_eq!(
+            read_error("requires-python = \">=3.10\"\n"),
+            "uv.lock:1:1: missing top-level `version` key; a uv.lock starts with `version = 1`"
+        );
+        assert_eq!(
+            read_error("version = \"1\"\n"),
+            "uv.lock:1:11: `version` must be an integer"
+        );
+    }
+
+    #[test]
+    fn dependency_on_a_missing_package_names_its_line() {
+        let text = with_project("version = 1\nrevision = 3", "");
+        let error = read_error(&text);
+        let line = text
+            .lines()
+            .position(|line| line.contains("{ name = \"anyio\" }"))
+            .unwrap()
+            + 1;
+        assert_eq!(
+            error,
+            format!(
+                "uv.lock:{line}:5: dependency on `anyio`, which has no `[[package]]` entry in \
+                 the lock"
+            )
+        );
+    }
+
+    #[test]
+    fn ambiguous_or_mismatched_dependency_is_an_error() {
+        let packages = r#"
+[[package]]
+name = "anyio"
+version = "3.0.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "anyio"
+version = "4.0.0"
+source = { registry = "https://pypi.org/simple" }
+"#;
+        let error = read_error(&with_project("version = 1", packages));
+        assert!(
+            error.contains("dependency on `anyio` is ambiguous"),
+            "{error}"
+        );
+        assert!(error.contains("3.0.0 from registry"), "{error}");
+
+        let text = with_project("version = 1", packages).replace(
+            "{ name = \"anyio\" }",
+            "{ name = \"anyio\", version = \"5.0.0\" }",
+        );
+        let error = read_error(&text);
+        assert!(
+            error.contains("dependency on `anyio` version 5.0.0 matches none of the 2 locked"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn missing_workspace_member_is_an_error() {
+        let error = read_error(
+            "version = 1\n[manifest]\nmembers = [\"a\", \"b\"]\n\n[[package]]\nname = \"a\"\nsource = { editable = \"a\" }\n",
+        );
+        assert_eq!(
+            error,
+            "uv.lock:3:17: workspace member `b` has no `[[package]]` entry"
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_errors_with_positions() {
+        let error =
+            read_error("version = 1\n\n[[package]]\nname = 3\nsource = { editable = \".\" }\n");
+        assert!(
+            error.starts_with("uv.lock:4:8: not a valid uv.lock: invalid type"),
+            "{error}"
+        );
+
+        let error = read_error("version = 1\n\n[[package]]\nname = \"p\"\n");
+        assert!(
+            error.starts_with("uv.lock:3:1: not a valid uv.lock: missing field `source`"),
+            "{error}"
+        );
+
+        let error = read_error(
+            "version = 1\n\n[[package]]\nname = \"p\"\nsource = { editable = \".\", git = \"https://x\" }\n",
+        );
+        assert!(
+            error.starts_with("uv.lock:5:10: expected a source with exactly one of"),
+            "{error}"
+        );
+
+        let error = read_error(
+            "version = 1\n\n[[package]]\nname = \"p\"\nversion = \"not a version\"\nsource = { editable = \".\" }\n",
+        );
+        assert!(
+            error.starts_with("uv.lock:5:11: invalid version `not a version`"),
+            "{error}"
+        );
+
+        let error = read_error("version = 1\npackage = 3\n");
+        assert!(
+            error.starts_with("uv.lock:2:11: not a valid uv.lock"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_tolerated() {
+        let lockfile = read(
+            r#"version = 1
+revision = 3
+requires-python = ">=3.10"
+future-top-level = { anything = [1, 2] }
+
+[options]
+exclude-newer = "2024-01-01T00:00:00Z"
+
+[[package]]
+name = "p"
+version = "1.0"
+source = { editable = ".", future-key = true }
+future-package-key = "x"
+dependencies = [{ name = "q", future-edge-key = 1 }]
+
+[package.metadata]
+requires-dist = [{ name = "q" }]
+
+[[package]]
+name = "q"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://example.com/q-2.0.tar.gz", hash = "sha256:00", size = 10, upload-time = "2024-01-01T00:00:00Z" }
+wheels = [
+    { url = "https://example.com/q-2.0-py3-none-any.whl", hash = "sha256:11", size = 5 },
+    { url = "https://example.com/q-2.0-cp312-none-any.whl", hash = "sha256:22", size = 5 },
+    { url = "https://example.com/q-2.0-cp313-none-any.whl", size = 5 },
+]
+"#,
+        );
+        assert_eq!(find(&lockfile, "q", None).hashes, 3);
+        assert_eq!(find(&lockfile, "p", None).hashes, 0);
+        assert_eq!(
+            find(&lockfile, "q", None)
+                .location
+                .as_ref()
+                .map(|location| location.line),
+            Some(19)
+        );
+    }
+
+    #[test]
+    fn truncated_file_is_a_syntax_error() {
+        let error =
+            read_error("version = 1\n\n[[package]]\nname = \"p\"\nsource = { editable = \".\"");
+        assert!(error.starts_with("uv.lock:5:"), "{error}");
+        assert!(error.contains("invalid TOML"), "{error}");
+    }
+
+    #[test]
+    fn every_prefix_of_a_lock_reads_or_fails_cleanly() {
+        let text = with_project(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[manifest]\nmembers = [\"project\"]",
+            r#"
+[[package]]
+name = "anyio"
+version = "4.0.0"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://example.com/anyio.tar.gz", hash = "sha256:00" }
+
+[package.optional-dependencies]
+trio = [{ name = "anyio", extra = ["x"] }]
+"#,
+        );
+        for end in (0..=text.len()).filter(|&end| text.is_char_boundary(end)) {
+            let _ = parse(Path::new("uv.lock"), &text[..end]);
+        }
+        assert!(parse(Path::new("uv.lock"), &text).is_ok());
+    }
+}
