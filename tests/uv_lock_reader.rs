@@ -99,6 +99,12 @@ fn package_counts_match_the_package_tables() {
             .filter(|package| package.role != PackageRole::Synthetic)
             .count();
         assert_eq!(real, tables, "{}/{relative}", repository.display());
+        assert!(
+            lockfile.warnings.is_empty(),
+            "{}/{relative}: {:?}",
+            repository.display(),
+            lockfile.warnings
+        );
         let synthetic = lockfile.packages.len() - real;
         assert_eq!(
             synthetic,

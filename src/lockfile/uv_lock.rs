@@ -343,14 +343,16 @@ impl<'a> Reader<'a> {
             package.dependency_groups = dependency_groups;
         }
 
-        let mut roots = self.project_roots(&mut packages, &by_name, &wire.manifest.members)?;
         let mut warnings = Vec::new();
+        let mut roots = self.project_roots(&mut packages, &by_name, &wire.manifest.members)?;
         let manifest = wire.manifest;
         if !manifest.requirements.is_empty() || !manifest.dependency_groups.is_empty() {
             let dependencies = manifest
                 .requirements
                 .iter()
-                .map(|requirement| self.requirement_edges(&packages, &by_name, requirement))
+                .map(|requirement| {
+                    self.requirement_edges(&packages, &by_name, requirement, &mut warnings)
+                })
                 .collect::<Result<Vec<_>, _>>()?
                 .into_iter()
                 .flatten()
@@ -359,7 +361,12 @@ impl<'a> Reader<'a> {
             for (group, requirements) in &manifest.dependency_groups {
                 let edges = dependency_groups.entry(normalize_extra(group)).or_default();
                 for requirement in requirements {
-                    edges.extend(self.requirement_edges(&packages, &by_name, requirement)?);
+                    edges.extend(self.requirement_edges(
+                        &packages,
+                        &by_name,
+                        requirement,
+                        &mut warnings,
+                    )?);
                 }
             }
             roots.push(packages.len());
@@ -599,6 +606,7 @@ impl<'a> Reader<'a> {
         packages: &[LockedPackage],
         by_name: &NameIndex,
         requirement: &Spanned<RequirementWire<'_>>,
+        warnings: &mut Vec<Diagnostic>,
     ) -> Result<Vec<Dependency>, LockfileError> {
         let offset = requirement.span().start;
         let requirement = requirement.get_ref();
@@ -618,16 +626,13 @@ impl<'a> Reader<'a> {
         } else {
             Some(self.source(&requirement.source, offset)?)
         };
-        let targets: Vec<PackageIndex> = candidates
+        let from_source: Vec<PackageIndex> = candidates
             .iter()
             .copied()
             .filter(|&index| {
-                packages.get(index).is_some_and(|package| {
-                    let version_matches = match (&specifiers, &package.version) {
-                        (Some(specifiers), Some(version)) => specifiers.contains(version),
-                        _ => true,
-                    };
-                    let source_matches = match &wanted_source {
+                packages
+                    .get(index)
+                    .is_some_and(|package| match &wanted_source {
                         Some(wanted) => requirement_source_matches(wanted, &package.source),
                         None => match (&requirement.index, &package.source) {
                             (Some(index), Source::Registry { url: Some(url) }) => {
@@ -635,23 +640,46 @@ impl<'a> Reader<'a> {
                             }
                             _ => true,
                         },
-                    };
-                    version_matches && source_matches
-                })
+                    })
             })
             .collect();
-        if targets.is_empty() {
-            let specifier = requirement.specifier.as_deref().unwrap_or_default();
+        let specifier = requirement.specifier.as_deref().unwrap_or_default();
+        if from_source.is_empty() {
             let message = if candidates.is_empty() {
                 format!("requirement `{name}{specifier}` has no `[[package]]` entry in the lock")
             } else {
                 format!(
-                    "requirement `{name}{specifier}` matches none of the locked `{name}` entries \
-                     ({})",
+                    "requirement `{name}{specifier}` names a source none of the locked `{name}` \
+                     entries has ({})",
                     self.describe_candidates(packages, candidates)
                 )
             };
             return Err(self.invalid(offset, message));
+        }
+        let mut targets: Vec<PackageIndex> = from_source
+            .iter()
+            .copied()
+            .filter(|&index| {
+                packages
+                    .get(index)
+                    .is_some_and(|package| match (&specifiers, &package.version) {
+                        (Some(specifiers), Some(version)) => specifiers.contains(version),
+                        _ => true,
+                    })
+            })
+            .collect();
+        if targets.is_empty() {
+            // NOTE: an override (`[manifest] overrides`) may lock a version outside the group's
+            // own specifier; the lock is still what uv installs, so keep every candidate.
+            warnings.push(Diagnostic {
+                location: Some(self.location(offset)),
+                message: format!(
+                    "requirement `{name}{specifier}` admits none of the locked `{name}` entries \
+                     ({}); an override may apply, so all of them are taken",
+                    self.describe_candidates(packages, &from_source)
+                ),
+            });
+            targets = from_source;
         }
         let extras: Vec<String> = requirement
             .extras
@@ -819,12 +847,29 @@ fn is_project_at_root(source: &Source) -> bool {
 /// Whether a locked package is what a manifest requirement's (unresolved) source asks for. Git
 /// requirements name a reference, the lock the resolved commit, so only the repository is compared.
 fn requirement_source_matches(wanted: &Source, locked: &Source) -> bool {
+    if let (Some(wanted), Some(locked)) = (any_local_path(wanted), any_local_path(locked)) {
+        // The requirement may say `directory` where the lock says `editable`; the tree is what
+        // identifies the package.
+        return normalize_relative(wanted) == normalize_relative(locked);
+    }
     match (wanted, locked) {
         (Source::Git { url: wanted, .. }, Source::Git { url: locked, .. }) => {
             strip_query(wanted) == strip_query(locked)
         }
         _ => wanted == locked,
     }
+}
+
+fn any_local_path(source: &Source) -> Option<&str> {
+    match source {
+        Source::Path { path } => Some(path),
+        _ => local_path(source),
+    }
+}
+
+fn normalize_relative(path: &str) -> &str {
+    let path = path.trim_end_matches('/');
+    path.strip_prefix("./").unwrap_or(path)
 }
 
 fn strip_query(url: &str) -> &str {
@@ -1340,6 +1385,84 @@ source = { registry = "https://pypi.org/simple" }
                     marker: Some("python_version >= '3.12'".to_string()),
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn manifest_requirements_match_sources_and_survive_overrides() {
+        let lockfile = read(
+            r#"version = 1
+revision = 3
+
+[manifest]
+overrides = [{ name = "pytest", specifier = "==8.1.0" }]
+
+[manifest.dependency-groups]
+dev = [
+    { name = "pytest", specifier = "==8.0.0" },
+    { name = "tool", directory = "tools/tool/" },
+    { name = "lib", git = "https://github.com/org/lib?rev=main" },
+    { name = "numpy", index = "https://download.pytorch.org/whl/cu128" },
+]
+
+[[package]]
+name = "pytest"
+version = "8.1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "tool"
+version = "1.0.0"
+source = { editable = "tools/tool" }
+
+[[package]]
+name = "lib"
+version = "0.1.0"
+source = { git = "https://github.com/org/lib?rev=main#abc123" }
+
+[[package]]
+name = "numpy"
+version = "2.2.2"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.2.2+cu128"
+source = { registry = "https://download.pytorch.org/whl/cu128" }
+"#,
+        );
+        let root = &lockfile.packages[lockfile.roots[0]];
+        let targets: Vec<PackageIndex> = root.dependency_groups["dev"]
+            .iter()
+            .map(|dependency| dependency.package)
+            .collect();
+        assert_eq!(
+            targets,
+            vec![
+                index_of(&lockfile, "pytest", None),
+                index_of(&lockfile, "tool", None),
+                index_of(&lockfile, "lib", None),
+                index_of(&lockfile, "numpy", Some("2.2.2+cu128")),
+            ]
+        );
+        assert_eq!(lockfile.warnings.len(), 1);
+        assert!(
+            lockfile.warnings[0]
+                .message
+                .contains("requirement `pytest==8.0.0` admits none"),
+            "{}",
+            lockfile.warnings[0]
+        );
+    }
+
+    #[test]
+    fn manifest_requirement_on_a_missing_package_is_an_error() {
+        let error = read_error(
+            "version = 1\n[manifest.dependency-groups]\ndev = [\n    { name = \"ruff\" },\n]\n",
+        );
+        assert_eq!(
+            error,
+            "uv.lock:4:5: requirement `ruff` has no `[[package]]` entry in the lock"
         );
     }
 
