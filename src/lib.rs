@@ -3,4 +3,5 @@
 //! The data flows one way: lockfile → readers (`lockfile`) → graph (`graph`) → … → reports.
 #![forbid(unsafe_code)]
 
+pub mod graph;
 pub mod lockfile;
