@@ -416,6 +416,8 @@ enum Resolution {
 /// A dependency edge whose target is not in the lock, for the summary warning.
 struct MissingEdge {
     from: String,
+    /// The dependent's `[[package]]` entry.
+    location: Option<Location>,
     marker: Option<String>,
 }
 
@@ -593,10 +595,10 @@ impl Builder<'_> {
     fn link_dependencies(&mut self, pending: Vec<PendingEdges>) {
         let mut missing: BTreeMap<String, Vec<MissingEdge>> = BTreeMap::new();
         for (index, edges) in pending.into_iter().enumerate() {
-            let from = self
+            let (from, from_location) = self
                 .packages
                 .get(index)
-                .map(|package| package.name.to_string())
+                .map(|package| (package.name.to_string(), package.location.clone()))
                 .unwrap_or_default();
             let mut required = Vec::new();
             let mut optional: BTreeMap<PackageName, Vec<Dependency>> = BTreeMap::new();
@@ -625,6 +627,7 @@ impl Builder<'_> {
                                     .or_default()
                                     .push(MissingEdge {
                                         from: from.clone(),
+                                        location: from_location.clone(),
                                         marker: marker.clone(),
                                     });
                             }
@@ -693,7 +696,7 @@ impl Builder<'_> {
                 "the lock may be incomplete"
             };
             self.warnings.push(Diagnostic {
-                location: None,
+                location: edges.first().and_then(|edge| edge.location.clone()),
                 message: format!(
                     "`{name}` is required by {} but is not in the lock ({reason}); those edges are \
                      skipped",
