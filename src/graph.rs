@@ -9,7 +9,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::str::FromStr;
 
+use pep508_rs::{ExtraName, MarkerTree};
 use serde::Serialize;
 
 use crate::lockfile::{Dependency, LockedPackage, Lockfile, PackageIndex, PackageRole};
@@ -71,16 +73,17 @@ pub struct Graph {
     /// Per package: a root lists it as a dependency (main, extra or group).
     pub direct: Vec<bool>,
     states: Vec<State>,
-    /// Per state: (target state, marker of the edge).
-    successors: Vec<Vec<(StateIndex, Option<usize>)>>,
+    /// Per state: its outgoing edges.
+    successors: Vec<Vec<StateEdge>>,
     /// Interned edge markers, referenced by index from `successors`.
     markers: Vec<String>,
-    /// Per state: the state it was first reached from in the phased breadth-first search.
-    first_parent: Vec<Option<(StateIndex, Option<usize>)>>,
-    /// Per package: the first state of that package the phased search reached.
-    first_state: Vec<Option<StateIndex>>,
-    /// States that start a path: roots' main, extra and group activations.
+    /// Parsed markers that mention uv's conflict extras, by marker index.
+    conditions: HashMap<usize, MarkerTree>,
+    /// States that start a path: roots' main, extra and group activations, with the scope that
+    /// first includes them.
     seeds: Vec<(StateIndex, Class)>,
+    /// The searches for the prod, optional and dev scopes, in that order.
+    scopes: Vec<Traversal>,
 }
 
 type StateIndex = usize;
@@ -90,6 +93,31 @@ struct State {
     package: PackageIndex,
     activation: Activation,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct StateEdge {
+    target: StateIndex,
+    marker: Option<usize>,
+}
+
+/// One breadth-first search of the activation graph for one scope.
+#[derive(Debug, Clone)]
+struct Traversal {
+    /// Per state: the state and edge marker it was first reached from; `Some(None)` for seeds.
+    parent: Vec<Option<Option<(StateIndex, Option<usize>)>>>,
+    /// Per package: the first of its states this search reached.
+    first_state: Vec<Option<StateIndex>>,
+    /// uv conflict extras (`extra-N-package-extra`, `group-N-package-group`) active in the scope.
+    active: Vec<ExtraName>,
+}
+
+impl Traversal {
+    fn reaches(&self, package: PackageIndex) -> bool {
+        self.first_state[package].is_some()
+    }
+}
+
+const SCOPES: [Class; 3] = [Class::Prod, Class::Optional, Class::Dev];
 
 impl Graph {
     /// Classify every package of `lockfile`.
@@ -131,48 +159,120 @@ impl Graph {
             markers,
             ..
         } = builder;
+        let conditions = markers
+            .iter()
+            .enumerate()
+            .filter(|(_, marker)| mentions_conflict_extra(marker))
+            .filter_map(|(index, marker)| {
+                MarkerTree::from_str(marker).ok().map(|tree| (index, tree))
+            })
+            .collect();
         let mut graph = Graph {
             classes: vec![Class::Unreachable; packages.len()],
             direct,
-            first_parent: vec![None; states.len()],
-            first_state: vec![None; packages.len()],
             states,
             successors,
             markers,
+            conditions,
             seeds,
+            scopes: Vec::new(),
             lockfile,
         };
-        graph.classify();
+        graph.scopes = SCOPES.iter().map(|&scope| graph.traverse(scope)).collect();
+        for (index, class) in graph.classes.iter_mut().enumerate() {
+            if let Some(position) = graph.scopes.iter().position(|scope| scope.reaches(index)) {
+                *class = SCOPES[position];
+            }
+        }
         graph
     }
 
-    /// Breadth-first search in three phases — main, then roots' extras, then groups — so a package's
-    /// class is the earliest phase that reaches it and its first path is one of that class.
-    fn classify(&mut self) {
-        let mut reached = vec![false; self.states.len()];
+    /// The search for one scope. uv encodes conflicting extras and groups as markers on edges
+    /// (`extra == 'group-11-pydantic-ai-dev'`); which of those hold depends on what the scope
+    /// activates, including extras reached along the way, so the search repeats until the set of
+    /// active conflict extras settles (bounded: `!=` atoms can make it oscillate).
+    fn traverse(&self, scope: Class) -> Traversal {
+        let mut active: Vec<ExtraName> = Vec::new();
+        for &(seed, class) in &self.seeds {
+            if class <= scope {
+                active.extend(self.conflict_name(seed));
+            }
+        }
+        active.sort();
+        active.dedup();
+        let mut traversal = self.search(scope, &active);
+        for _ in 0..4 {
+            if self.conditions.is_empty() {
+                break;
+            }
+            let mut grown = active.clone();
+            for (state, parent) in traversal.parent.iter().enumerate() {
+                if parent.is_some() {
+                    grown.extend(self.conflict_name(state));
+                }
+            }
+            grown.sort();
+            grown.dedup();
+            if grown == active {
+                break;
+            }
+            active = grown;
+            traversal = self.search(scope, &active);
+        }
+        traversal
+    }
+
+    fn search(&self, scope: Class, active: &[ExtraName]) -> Traversal {
+        let mut traversal = Traversal {
+            parent: vec![None; self.states.len()],
+            first_state: vec![None; self.lockfile.packages.len()],
+            active: active.to_vec(),
+        };
         let mut queue = VecDeque::new();
-        for phase in [Class::Prod, Class::Optional, Class::Dev] {
+        // Seeds in scope order, so within a wider scope the narrower scope's paths come first.
+        for phase in SCOPES.iter().filter(|&&phase| phase <= scope) {
             for &(seed, class) in &self.seeds {
-                if class == phase && !reached[seed] {
-                    reached[seed] = true;
+                if class == *phase && traversal.parent[seed].is_none() {
+                    traversal.parent[seed] = Some(None);
                     queue.push_back(seed);
                 }
             }
-            while let Some(state) = queue.pop_front() {
-                let package = self.states[state].package;
-                if self.first_state[package].is_none() {
-                    self.first_state[package] = Some(state);
-                    self.classes[package] = phase;
-                }
-                for &(next, marker) in &self.successors[state] {
-                    if !reached[next] {
-                        reached[next] = true;
-                        self.first_parent[next] = Some((state, marker));
-                        queue.push_back(next);
-                    }
+        }
+        while let Some(state) = queue.pop_front() {
+            let package = self.states[state].package;
+            if traversal.first_state[package].is_none() {
+                traversal.first_state[package] = Some(state);
+            }
+            for edge in &self.successors[state] {
+                if traversal.parent[edge.target].is_none() && self.enabled(edge, active) {
+                    traversal.parent[edge.target] = Some(Some((state, edge.marker)));
+                    queue.push_back(edge.target);
                 }
             }
         }
+        traversal
+    }
+
+    fn enabled(&self, edge: &StateEdge, active: &[ExtraName]) -> bool {
+        match edge.marker.and_then(|marker| self.conditions.get(&marker)) {
+            Some(condition) => condition.evaluate_extras(active),
+            None => true,
+        }
+    }
+
+    /// The conflict-extra name uv gives an activation (`extra-16-pydantic-ai-slim-mcp-tasks`).
+    fn conflict_name(&self, state: StateIndex) -> Option<ExtraName> {
+        let State {
+            package,
+            activation,
+        } = &self.states[state];
+        let name = self.lockfile.packages.get(*package)?.name.as_ref();
+        let encoded = match activation {
+            Activation::Main => return None,
+            Activation::Extra(extra) => format!("extra-{}-{name}-{extra}", name.len()),
+            Activation::Group(group) => format!("group-{}-{name}-{group}", name.len()),
+        };
+        ExtraName::new(encoded).ok()
     }
 
     pub fn packages(&self) -> &[LockedPackage] {
@@ -194,11 +294,12 @@ impl Graph {
     /// Packages installed in the given scope: `Prod` = main only, `Optional` = with the roots'
     /// extras, `Dev` = with extras and groups. Roots themselves are included.
     pub fn installed(&self, scope: Class) -> impl Iterator<Item = PackageIndex> + '_ {
-        self.classes
+        let traversal = SCOPES
             .iter()
-            .enumerate()
-            .filter(move |&(_, &class)| class <= scope && class != Class::Unreachable)
-            .map(|(index, _)| index)
+            .position(|&candidate| candidate == scope)
+            .and_then(|position| self.scopes.get(position));
+        (0..self.lockfile.packages.len())
+            .filter(move |&index| traversal.is_some_and(|traversal| traversal.reaches(index)))
     }
 
     /// Every package with the given normalized name (several when the lock forks).
@@ -215,10 +316,13 @@ impl Graph {
     /// The shortest path from a root to `package` within its own class (a prod package gets a
     /// prod path), root first. `None` for unreachable packages.
     pub fn shortest_path(&self, package: PackageIndex) -> Option<Vec<PathStep>> {
-        let mut state = (*self.first_state.get(package)?)?;
+        let class = *self.classes.get(package)?;
+        let position = SCOPES.iter().position(|&scope| scope == class)?;
+        let traversal = self.scopes.get(position)?;
+        let mut state = (*traversal.first_state.get(package)?)?;
         let mut steps = Vec::new();
         loop {
-            let parent = self.first_parent[state];
+            let parent = traversal.parent[state].flatten();
             steps.push(self.step(state, parent.and_then(|(_, marker)| marker)));
             match parent {
                 Some((previous, _)) => state = previous,
@@ -235,7 +339,10 @@ impl Graph {
     /// (from a backward search), so paths come out in length order without enumerating the
     /// exponentially many longer ones first.
     pub fn all_paths(&self, package: PackageIndex, limit: usize) -> Vec<Vec<PathStep>> {
-        let distance = self.distances_to(package);
+        let Some(widest) = self.scopes.last() else {
+            return Vec::new();
+        };
+        let distance = self.distances_to(package, &widest.active);
         let mut heap = BinaryHeap::new();
         // Partial paths as a tree: (state, parent entry, marker of the edge in), and their length.
         let mut arena: Vec<(StateIndex, Option<usize>, Option<usize>)> = Vec::new();
@@ -261,7 +368,8 @@ impl Graph {
                 continue;
             }
             let length = depth[node];
-            for &(next, marker) in &self.successors[state] {
+            for edge in &self.successors[state] {
+                let (next, marker) = (edge.target, edge.marker);
                 let Some(remaining) = distance[next] else {
                     continue;
                 };
@@ -327,11 +435,15 @@ impl Graph {
     }
 
     /// Per state: number of edges to the nearest state of `package`, if it can reach one.
-    fn distances_to(&self, package: PackageIndex) -> Vec<Option<usize>> {
+    /// Only edges enabled in the widest (dev) scope count, so conflict-guarded edges that no
+    /// install takes are never shown as a path.
+    fn distances_to(&self, package: PackageIndex, active: &[ExtraName]) -> Vec<Option<usize>> {
         let mut predecessors: Vec<Vec<StateIndex>> = vec![Vec::new(); self.states.len()];
         for (state, successors) in self.successors.iter().enumerate() {
-            for &(next, _) in successors {
-                predecessors[next].push(state);
+            for edge in successors {
+                if self.enabled(edge, active) {
+                    predecessors[edge.target].push(state);
+                }
             }
         }
         let mut distance = vec![None; self.states.len()];
@@ -380,6 +492,13 @@ impl Graph {
     }
 }
 
+/// Whether a marker mentions one of the extras uv makes up to encode conflicts.
+fn mentions_conflict_extra(marker: &str) -> bool {
+    ["'extra-", "'group-", "\"extra-", "\"group-"]
+        .iter()
+        .any(|prefix| marker.contains(prefix))
+}
+
 /// Every edge a package has: main, extras and groups.
 pub fn all_edges(package: &LockedPackage) -> impl Iterator<Item = &Dependency> {
     package
@@ -393,7 +512,7 @@ pub fn all_edges(package: &LockedPackage) -> impl Iterator<Item = &Dependency> {
 struct StateGraphBuilder {
     states: Vec<State>,
     index: HashMap<State, StateIndex>,
-    successors: Vec<Vec<(StateIndex, Option<usize>)>>,
+    successors: Vec<Vec<StateEdge>>,
     markers: Vec<String>,
     marker_index: HashMap<String, usize>,
 }
@@ -454,16 +573,20 @@ impl StateGraphBuilder {
                     continue;
                 }
                 let marker = self.marker(&dependency.marker);
-                out.push((self.state(dependency.package, Activation::Main), marker));
+                out.push(StateEdge {
+                    target: self.state(dependency.package, Activation::Main),
+                    marker,
+                });
                 for extra in &dependency.extras {
                     let target = &packages[dependency.package];
                     // An extra the target does not define installs nothing more (pip warns and
                     // goes on); it still counts as entering the package.
                     if target.optional_dependencies.contains_key(extra) {
-                        out.push((
-                            self.state(dependency.package, Activation::Extra(extra.clone())),
+                        out.push(StateEdge {
+                            target: self
+                                .state(dependency.package, Activation::Extra(extra.clone())),
                             marker,
-                        ));
+                        });
                     }
                 }
             }
@@ -575,6 +698,29 @@ mod tests {
             .collect();
         assert_eq!(names, ["root", "a", "d[fast]", "e"]);
         assert!(graph.shortest_path(6).is_none());
+    }
+
+    #[test]
+    fn uv_conflict_markers_follow_the_scope() {
+        // a → f only when root's `test` group is installed; a → e only when root's `cli` extra is
+        // not: uv encodes conflicting extras and groups this way.
+        let mut graph = sample();
+        let packages = &mut graph.lockfile.packages;
+        packages[1].dependencies.push(Dependency {
+            marker: Some("sys_platform == 'win32' and extra == 'group-4-root-test'".into()),
+            ..edge(6, &[])
+        });
+        packages[4].optional_dependencies.clear();
+        packages[1].dependencies.push(Dependency {
+            marker: Some("extra != 'extra-4-root-cli'".into()),
+            ..edge(5, &[])
+        });
+        let graph = Graph::build(graph.lockfile);
+        assert_eq!(graph.classes[6], Class::Dev);
+        assert_eq!(graph.classes[5], Class::Prod);
+        let optional: Vec<_> = graph.installed(Class::Optional).collect();
+        assert!(!optional.contains(&5), "the cli extra disables a → e");
+        assert!(graph.installed(Class::Dev).any(|index| index == 6));
     }
 
     #[test]
