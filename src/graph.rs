@@ -103,8 +103,8 @@ struct StateEdge {
 /// One breadth-first search of the activation graph for one scope.
 #[derive(Debug, Clone)]
 struct Traversal {
-    /// Per state: the state and edge marker it was first reached from; `Some(None)` for seeds.
-    parent: Vec<Option<Option<(StateIndex, Option<usize>)>>>,
+    /// Per state: how the search first reached it; `None` where it did not.
+    parent: Vec<Option<Reached>>,
     /// Per package: the first of its states this search reached.
     first_state: Vec<Option<StateIndex>>,
     /// uv conflict extras (`extra-N-package-extra`, `group-N-package-group`) active in the scope.
@@ -114,6 +114,23 @@ struct Traversal {
 impl Traversal {
     fn reaches(&self, package: PackageIndex) -> bool {
         self.first_state[package].is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Reached {
+    /// The state starts a path (a root's main, extra or group activation).
+    Seed,
+    /// From this state, over an edge with this marker.
+    From(StateIndex, Option<usize>),
+}
+
+impl Reached {
+    fn parent(self) -> Option<(StateIndex, Option<usize>)> {
+        match self {
+            Reached::Seed => None,
+            Reached::From(state, marker) => Some((state, marker)),
+        }
     }
 }
 
@@ -233,7 +250,7 @@ impl Graph {
         for phase in SCOPES.iter().filter(|&&phase| phase <= scope) {
             for &(seed, class) in &self.seeds {
                 if class == *phase && traversal.parent[seed].is_none() {
-                    traversal.parent[seed] = Some(None);
+                    traversal.parent[seed] = Some(Reached::Seed);
                     queue.push_back(seed);
                 }
             }
@@ -245,7 +262,7 @@ impl Graph {
             }
             for edge in &self.successors[state] {
                 if traversal.parent[edge.target].is_none() && self.enabled(edge, active) {
-                    traversal.parent[edge.target] = Some(Some((state, edge.marker)));
+                    traversal.parent[edge.target] = Some(Reached::From(state, edge.marker));
                     queue.push_back(edge.target);
                 }
             }
@@ -322,7 +339,7 @@ impl Graph {
         let mut state = (*traversal.first_state.get(package)?)?;
         let mut steps = Vec::new();
         loop {
-            let parent = traversal.parent[state].flatten();
+            let parent = traversal.parent[state].and_then(Reached::parent);
             steps.push(self.step(state, parent.and_then(|(_, marker)| marker)));
             match parent {
                 Some((previous, _)) => state = previous,
