@@ -1,1 +1,121 @@
-fn main() {}
+//! Parse + graph-build benchmark: the largest real uv.lock (crewAI, ~1.6 MB, 476 packages) and
+//! generated uv.lock files of 500 / 5,000 / 50,000 packages to show that time grows linearly.
+//!
+//! Run: `cargo bench --bench graph` (release profile). Prints the median of repeated runs; compare
+//! ratios within one run, these machines are noisy.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use pyaudit::graph::Graph;
+use pyaudit::lockfile::detect::parse_lockfile;
+
+fn median_time(iterations: usize, mut run: impl FnMut()) -> Duration {
+    run(); // warm-up
+    let mut samples: Vec<Duration> = (0..iterations)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn parse_and_build(path: &Path, text: &str) -> usize {
+    let lockfile = parse_lockfile(path, text).expect("benchmark input parses");
+    let graph = Graph::build(lockfile);
+    graph.packages().len()
+}
+
+/// A uv.lock shaped like real ones: each package has a registry source, an sdist and two wheels
+/// with hashes, and up to four dependencies on later packages (some with markers and extras).
+fn generated_uv_lock(packages: usize) -> String {
+    let mut text = String::from("version = 1\nrevision = 3\nrequires-python = \">=3.10\"\n\n");
+    text.push_str("[[package]]\nname = \"project\"\nversion = \"0.1.0\"\nsource = { editable = \".\" }\ndependencies = [\n");
+    for index in 0..packages.min(50) {
+        text.push_str(&format!("    {{ name = \"package-{index}\" }},\n"));
+    }
+    text.push_str("]\n\n");
+    for index in 0..packages {
+        text.push_str(&format!(
+            "[[package]]\nname = \"package-{index}\"\nversion = \"1.{index}.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\n"
+        ));
+        let targets: Vec<usize> = [1, 7, 31, 127]
+            .iter()
+            .map(|step| index + step)
+            .filter(|&target| target < packages)
+            .collect();
+        if !targets.is_empty() {
+            text.push_str("dependencies = [\n");
+            for (position, target) in targets.iter().enumerate() {
+                match position {
+                    1 => text.push_str(&format!(
+                        "    {{ name = \"package-{target}\", marker = \"sys_platform == 'win32'\" }},\n"
+                    )),
+                    _ => text.push_str(&format!("    {{ name = \"package-{target}\" }},\n")),
+                }
+            }
+            text.push_str("]\n");
+        }
+        let hash = format!("{:064x}", index as u128 * 0x9e37_79b9_7f4a_7c15);
+        text.push_str(&format!(
+            "sdist = {{ url = \"https://files.pythonhosted.org/packages/ab/cd/package-{index}-1.{index}.0.tar.gz\", hash = \"sha256:{hash}\", size = 123456, upload-time = \"2025-01-01T00:00:00Z\" }}\nwheels = [\n"
+        ));
+        for platform in ["py3-none-any", "cp312-cp312-manylinux_2_17_x86_64"] {
+            text.push_str(&format!(
+                "    {{ url = \"https://files.pythonhosted.org/packages/ef/01/package_{index}-1.{index}.0-{platform}.whl\", hash = \"sha256:{hash}\", size = 654321, upload-time = \"2025-01-01T00:00:00Z\" }},\n"
+            ));
+        }
+        text.push_str("]\n\n");
+    }
+    text
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let crewai = root.join("../shared/fixtures/real/crewAIInc__crewAI/uv.lock");
+    match std::fs::read_to_string(&crewai) {
+        Ok(text) => {
+            let time = median_time(30, || {
+                black_box(parse_and_build(&crewai, black_box(&text)));
+            });
+            println!(
+                "crewAI uv.lock ({} KiB, {} packages): {:.2} ms (target < 25 ms)",
+                text.len() / 1024,
+                parse_and_build(&crewai, &text),
+                time.as_secs_f64() * 1e3
+            );
+        }
+        Err(error) => println!("skipping crewAI: {error}"),
+    }
+    let path = Path::new("uv.lock");
+    let mut per_package = Vec::new();
+    for size in [500, 5_000, 50_000] {
+        let text = generated_uv_lock(size);
+        let iterations = if size >= 50_000 { 5 } else { 15 };
+        let time = median_time(iterations, || {
+            black_box(parse_and_build(path, black_box(&text)));
+        });
+        let micros_per_package = time.as_secs_f64() * 1e6 / size as f64;
+        per_package.push(micros_per_package);
+        println!(
+            "generated uv.lock, {size:>6} packages ({:>6} KiB): {:>8.2} ms, {micros_per_package:.2} µs/package{}",
+            text.len() / 1024,
+            time.as_secs_f64() * 1e3,
+            if size == 5_000 {
+                " (target < 150 ms)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let (Some(first), Some(last)) = (per_package.first(), per_package.last()) {
+        println!(
+            "linearity: µs/package at 50,000 ÷ at 500 = {:.2} (1.0 is perfectly linear)",
+            last / first
+        );
+    }
+}

@@ -1,6 +1,11 @@
 //! pyaudit: a dependency supply-chain auditor for Python projects.
 //!
-//! The data flows one way: lockfile → readers (`lockfile`) → graph (`graph`) → … → reports.
+//! The data flows one way: lockfile → readers (`lockfile`) → graph (`graph`) → reports (`report`);
+//! `commands` wires the stages for each subcommand of `cli`.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod commands;
+pub mod graph;
 pub mod lockfile;
+pub mod report;

@@ -1,1 +1,45 @@
-fn main() {}
+//! The `pyaudit` binary: parse arguments, run one command, turn the outcome into an exit status.
+//! Exit codes: 0 clean, 1 findings, 2 pyaudit could not do its job.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use pyaudit::cli::{Cli, Command};
+use pyaudit::commands::{self, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Graph(args) => commands::graph::run(args, cli.quiet),
+        Command::Why(args) => commands::why::run(args, cli.quiet),
+    };
+    match result {
+        Ok((output, outcome)) => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(error) = stdout
+                .write_all(output.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A closed pipe (`pyaudit graph | head`) is the reader's choice, not a failure.
+                if error.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write output: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+            match outcome {
+                Outcome::Clean => ExitCode::SUCCESS,
+                Outcome::Findings => ExitCode::from(1),
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  cause: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -41,6 +41,36 @@ pub struct Lockfile {
     pub options: Vec<RecordedOption>,
 }
 
+impl Lockfile {
+    /// Override the dev/prod guess made from requirements file names: `dev = true` moves every
+    /// root edge into a dependency group, `dev = false` moves group edges into the main ones.
+    /// Other formats say themselves what is dev, so they are left alone.
+    pub fn set_requirements_class(&mut self, dev: bool) {
+        if self.kind != LockfileKind::Requirements {
+            return;
+        }
+        for &root in &self.roots {
+            let Some(package) = self.packages.get_mut(root) else {
+                continue;
+            };
+            if dev {
+                let main = std::mem::take(&mut package.dependencies);
+                if !main.is_empty() {
+                    let group = package.name.to_string();
+                    package
+                        .dependency_groups
+                        .entry(group)
+                        .or_default()
+                        .extend(main);
+                }
+            } else {
+                let groups = std::mem::take(&mut package.dependency_groups);
+                package.dependencies.extend(groups.into_values().flatten());
+            }
+        }
+    }
+}
+
 /// One package entry of the lock.
 #[derive(Debug, Clone)]
 pub struct LockedPackage {

@@ -1,0 +1,296 @@
+//! The uv.lock reader over every real `uv.lock` in `../shared/fixtures/real`: counts, roots,
+//! presence of every package uv itself exports, and package locations.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use pyaudit::lockfile::{Lockfile, PackageRole, Source, uv_lock};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real")
+}
+
+/// Every real uv.lock, as (repository folder, path of the lock relative to that folder).
+fn real_locks() -> Vec<(PathBuf, String)> {
+    fn walk(directory: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(directory) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.file_name().is_some_and(|name| name == "uv.lock") {
+                found.push(path);
+            }
+        }
+    }
+    let mut locks = Vec::new();
+    let mut repositories: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .expect("fixtures directory")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    repositories.sort();
+    for repository in repositories {
+        let mut found = Vec::new();
+        walk(&repository, &mut found);
+        found.sort();
+        for lock in found {
+            let relative = lock
+                .strip_prefix(&repository)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            locks.push((repository.clone(), relative));
+        }
+    }
+    locks
+}
+
+fn read(repository: &Path, relative: &str) -> (String, Lockfile) {
+    let path = repository.join(relative);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lockfile = uv_lock::parse(&path, &text)
+        .unwrap_or_else(|error| panic!("{} does not parse: {error}", path.display()));
+    (text, lockfile)
+}
+
+/// `workspace_members=[...]` from the quick stats line of SOURCE.md for this lock.
+fn declared_members(repository: &Path, relative: &str) -> Vec<String> {
+    let source = std::fs::read_to_string(repository.join("SOURCE.md")).unwrap();
+    let line = source
+        .lines()
+        .find(|line| {
+            line.contains(&format!("`{relative}` (")) && line.contains("workspace_members")
+        })
+        .unwrap_or_else(|| panic!("no stats line for {relative} in SOURCE.md"));
+    let (_, rest) = line.split_once("workspace_members=[").unwrap();
+    let (list, _) = rest.split_once(']').unwrap();
+    list.split(',')
+        .map(|member| member.trim().trim_matches('\'').to_string())
+        .filter(|member| !member.is_empty())
+        .collect()
+}
+
+fn has_manifest_root_requirements(text: &str) -> bool {
+    text.lines()
+        .any(|line| line == "[manifest.dependency-groups]")
+        || text
+            .lines()
+            .any(|line| line.starts_with("requirements = ["))
+}
+
+#[test]
+fn every_real_lock_is_found() {
+    let locks = real_locks();
+    assert!(locks.len() >= 9, "found only {} uv.lock files", locks.len());
+}
+
+#[test]
+fn package_counts_match_the_package_tables() {
+    for (repository, relative) in real_locks() {
+        let (text, lockfile) = read(&repository, &relative);
+        let tables = text.lines().filter(|line| *line == "[[package]]").count();
+        let real = lockfile
+            .packages
+            .iter()
+            .filter(|package| package.role != PackageRole::Synthetic)
+            .count();
+        assert_eq!(real, tables, "{}/{relative}", repository.display());
+        assert!(
+            lockfile.warnings.is_empty(),
+            "{}/{relative}: {:?}",
+            repository.display(),
+            lockfile.warnings
+        );
+        let synthetic = lockfile.packages.len() - real;
+        assert_eq!(
+            synthetic,
+            usize::from(has_manifest_root_requirements(&text)),
+            "{}/{relative}",
+            repository.display()
+        );
+    }
+}
+
+#[test]
+fn roots_are_the_workspace_members() {
+    for (repository, relative) in real_locks() {
+        let (text, lockfile) = read(&repository, &relative);
+        let context = format!("{}/{relative}", repository.display());
+        let members = declared_members(&repository, &relative);
+        let project_roots: Vec<_> = lockfile
+            .roots
+            .iter()
+            .map(|&root| &lockfile.packages[root])
+            .filter(|package| package.role == PackageRole::Project)
+            .collect();
+        if members.is_empty() {
+            assert_eq!(project_roots.len(), 1, "{context}");
+            assert!(
+                matches!(
+                    &project_roots[0].source,
+                    Source::Editable { path } | Source::Virtual { path } | Source::Directory { path }
+                        if path == "."
+                ),
+                "{context}: root source {:?}",
+                project_roots[0].source
+            );
+        } else {
+            let names: BTreeSet<String> = project_roots
+                .iter()
+                .map(|package| package.name.to_string())
+                .collect();
+            let expected: BTreeSet<String> = members.into_iter().collect();
+            assert_eq!(names, expected, "{context}");
+        }
+        let synthetic_roots = lockfile
+            .roots
+            .iter()
+            .filter(|&&root| lockfile.packages[root].role == PackageRole::Synthetic)
+            .count();
+        assert_eq!(
+            synthetic_roots,
+            usize::from(has_manifest_root_requirements(&text)),
+            "{context}"
+        );
+        // Only roots are projects.
+        let projects = lockfile
+            .packages
+            .iter()
+            .filter(|package| package.role == PackageRole::Project)
+            .count();
+        assert_eq!(projects, project_roots.len(), "{context}");
+    }
+}
+
+#[test]
+fn every_exported_package_is_a_node() {
+    for (repository, relative) in real_locks() {
+        let (_, lockfile) = read(&repository, &relative);
+        let context = format!("{}/{relative}", repository.display());
+        let expected_path = repository
+            .join("expected")
+            .join(format!("{}.json", relative.replace('/', "__")));
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected_path).unwrap()).unwrap();
+        let set = if expected["all"].is_null() {
+            &expected["prod_with_extras"]
+        } else {
+            &expected["all"]
+        };
+        let pinned: BTreeSet<String> = lockfile
+            .packages
+            .iter()
+            .filter_map(|package| {
+                let version = package.version.as_ref()?;
+                Some(format!("{}=={version}", package.name))
+            })
+            .collect();
+        let entries = set.as_array().unwrap();
+        assert!(!entries.is_empty(), "{context}");
+        for entry in entries {
+            let entry = entry.as_str().unwrap();
+            if let Some((name, _)) = entry.split_once(" @ ") {
+                assert!(
+                    lockfile
+                        .packages
+                        .iter()
+                        .any(|package| package.name.as_ref() == name
+                            && !package.source.is_registry()),
+                    "{context}: no non-registry node for {entry}"
+                );
+            } else {
+                assert!(pinned.contains(entry), "{context}: no node for {entry}");
+            }
+        }
+    }
+}
+
+#[test]
+fn locations_point_at_package_headers() {
+    for (repository, relative) in real_locks() {
+        let (text, lockfile) = read(&repository, &relative);
+        let lines: Vec<&str> = text.lines().collect();
+        for package in &lockfile.packages {
+            if package.role == PackageRole::Synthetic {
+                assert!(package.location.is_none());
+                continue;
+            }
+            let location = package.location.as_ref().expect("location");
+            assert_eq!(location.path, repository.join(&relative));
+            assert_eq!(lines[location.line - 1], "[[package]]");
+            assert_eq!(
+                lines[location.line],
+                format!("name = \"{}\"", package.name),
+                "{}/{relative}:{}",
+                repository.display(),
+                location.line
+            );
+        }
+    }
+}
+
+#[test]
+fn forks_and_alternative_indexes_are_distinct_nodes() {
+    let repository = fixtures().join("huggingface__text-generation-inference");
+    let (_, lockfile) = read(&repository, "server/uv.lock");
+    let torch: Vec<_> = lockfile
+        .packages
+        .iter()
+        .filter(|package| package.name.as_ref() == "torch")
+        .map(|package| {
+            (
+                package.version.as_ref().unwrap().to_string(),
+                package.source.clone(),
+            )
+        })
+        .collect();
+    assert!(torch.contains(&(
+        "2.7.0".to_string(),
+        Source::Registry {
+            url: Some("https://pypi.org/simple".to_string())
+        }
+    )));
+    assert!(torch.contains(&(
+        "2.7.0+cu128".to_string(),
+        Source::Registry {
+            url: Some("https://download.pytorch.org/whl/cu128".to_string())
+        }
+    )));
+}
+
+#[test]
+fn git_sources_keep_the_commit() {
+    let repository = fixtures().join("pydantic__pydantic-ai");
+    let (_, lockfile) = read(&repository, "uv.lock");
+    let package = lockfile
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "strict-no-cover")
+        .unwrap();
+    assert_eq!(
+        package.source,
+        Source::Git {
+            url: "https://github.com/pydantic/strict-no-cover.git?rev=7fc59da2c4dff919db2095a0f0e47101b657131d"
+                .to_string(),
+            reference: Some("7fc59da2c4dff919db2095a0f0e47101b657131d".to_string()),
+        }
+    );
+    assert_eq!(package.hashes, 0);
+}
+
+#[test]
+fn hashes_are_counted() {
+    let repository = fixtures().join("DataDog__guarddog");
+    let (_, lockfile) = read(&repository, "uv.lock");
+    let boto3 = lockfile
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "boto3")
+        .unwrap();
+    // One sdist and one wheel, both with a hash.
+    assert_eq!(boto3.hashes, 2);
+}
