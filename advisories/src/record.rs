@@ -332,6 +332,14 @@ impl Advisory {
                 AffectedPackage::from_wire(entry, position, &mut warnings)
             })
             .collect();
+        let severity = severity_vectors(wire.severity);
+        let database_severity = database_specific
+            .severity
+            .and_then(|text| non_empty(Some(text)));
+        // Scored again when findings are built; checked here so a bad vector is reported once.
+        let (_, severity_warnings) =
+            crate::severity::assess(&severity, database_severity.as_deref());
+        warnings.extend(severity_warnings);
         Ok(Self {
             id,
             modified: non_empty(wire.modified),
@@ -341,10 +349,8 @@ impl Advisory {
             related: clean_ids(wire.related),
             summary,
             details: non_empty(wire.details),
-            severity: severity_vectors(wire.severity),
-            database_severity: database_specific
-                .severity
-                .and_then(|text| non_empty(Some(text))),
+            severity,
+            database_severity,
             malicious,
             affected,
             references: wire
@@ -424,14 +430,21 @@ impl AffectedPackage {
             ranges.push(AffectedRange::new(kind, events));
         }
         let mut versions = Vec::new();
+        let mut skipped = Vec::new();
         for text in wire.versions.unwrap_or_default() {
             match Version::from_str(text.0.trim()) {
                 Ok(version) => versions.push(version),
-                Err(reason) => warnings.push(format!(
-                    "affected[{position}].versions: skipped `{}`: {reason}",
-                    text.0
-                )),
+                Err(_) => skipped.push(format!("`{}`", text.0)),
             }
+        }
+        if !skipped.is_empty() {
+            // Old records list pre-PEP 440 releases (`0.9-eevee`, `0.3m1`); no PEP 440 version
+            // can equal them, so one warning per entry is enough.
+            warnings.push(format!(
+                "affected[{position}].versions: skipped {} entries that are not PEP 440 versions: {}",
+                skipped.len(),
+                skipped.join(", ")
+            ));
         }
         Some(Self {
             name: normalize_package_name(&name),
