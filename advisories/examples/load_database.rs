@@ -1,6 +1,7 @@
 //! Loads an advisory database (a directory or an OSV `all.zip`) and prints how long it took:
 //! `cargo run --release -p pyaudit-advisories --example load_database -- ../shared/advisories/pypa`
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -21,14 +22,17 @@ fn main() -> ExitCode {
         }
     };
     let elapsed = started.elapsed();
-    println!(
+    // Written through a locked handle and errors ignored, so `| head` ends it quietly.
+    let mut output = std::io::stdout().lock();
+    let _ = writeln!(
+        output,
         "loaded `{}` in {:.3} s",
         path.display(),
         elapsed.as_secs_f64()
     );
-    println!("{:?}", database.stats());
+    let _ = writeln!(output, "{:?}", database.stats());
     for error in database.load_errors() {
-        println!("load error: {error}");
+        let _ = writeln!(output, "load error: {error}");
     }
     ExitCode::SUCCESS
 }

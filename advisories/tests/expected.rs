@@ -361,3 +361,29 @@ fn bad_records_in_a_tree_are_collected_not_fatal() {
     );
     assert!(errors[1].contains("PYSEC-2099-1.yaml"), "{errors:#?}");
 }
+
+#[test]
+fn duplicate_pypa_records_sharing_aliases_merge_into_one_finding() {
+    // PYSEC-2021-871 and PYSEC-2021-872 both name CVE-2021-42343 and GHSA-hwqr-f3v9-hwxr.
+    let findings =
+        pypa().vulnerabilities_for("distributed", &Version::from_str("2021.9.1").unwrap());
+    let merged: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding.ids.iter().any(|id| id == "CVE-2021-42343"))
+        .collect();
+    assert_eq!(merged.len(), 1, "{findings:#?}");
+    let finding = merged[0];
+    assert_eq!(finding.id, "PYSEC-2021-871");
+    assert_eq!(finding.record_ids, ["PYSEC-2021-871", "PYSEC-2021-872"]);
+    assert_eq!(
+        finding.ids,
+        [
+            "CVE-2021-42343",
+            "GHSA-hwqr-f3v9-hwxr",
+            "GHSA-j8fq-86c5-5v2r",
+            "PYSEC-2021-871",
+            "PYSEC-2021-872"
+        ]
+    );
+    assert_eq!(finding.fix_hint.as_ref().unwrap().to_string(), "2021.10.0");
+}
