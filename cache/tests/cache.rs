@@ -735,3 +735,83 @@ fn an_unusable_directory_is_an_error_or_memory_on_request() {
     );
     assert!(opened.warnings[0].contains("could not create the cache directory"));
 }
+
+fn copy_directory(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create");
+    for entry in fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_directory(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn damaged_data_file_never_crashes_and_leaves_a_working_cache() {
+    let original = tempfile::tempdir().expect("temporary directory");
+    {
+        let cache = open_read_write(original.path());
+        for index in 0..300 {
+            cache
+                .put(
+                    &PROJECTS,
+                    &format!("package-{index}"),
+                    &[b'x'; 2000],
+                    &Freshness::new(HOUR),
+                    NOW,
+                )
+                .expect("put");
+        }
+    }
+    let data_length = fs::metadata(original.path().join("db").join("db"))
+        .expect("data file")
+        .len();
+    // Truncations and in-place scribbles at the start, middle and end of sled's data file.
+    let damages: Vec<(&str, u64)> = vec![
+        ("truncate", 0),
+        ("truncate", 100),
+        ("truncate", data_length / 2),
+        ("truncate", data_length - 10),
+        ("scribble", 0),
+        ("scribble", data_length / 3),
+        ("scribble", data_length - 200),
+    ];
+    for (kind, offset) in damages {
+        let copy = tempfile::tempdir().expect("temporary directory");
+        copy_directory(original.path(), copy.path());
+        let data = copy.path().join("db").join("db");
+        let mut bytes = fs::read(&data).expect("read");
+        let offset = usize::try_from(offset).expect("offset");
+        if kind == "truncate" {
+            bytes.truncate(offset);
+        } else {
+            let end = (offset + 128).min(bytes.len());
+            for byte in &mut bytes[offset..end] {
+                *byte = 0x42;
+            }
+        }
+        fs::write(&data, bytes).expect("write");
+
+        let opened = Cache::open(&OpenOptions::new(copy.path()))
+            .unwrap_or_else(|error| panic!("{kind} at {offset}: {error}"));
+        eprintln!("{kind} at {offset}: {:?}", opened.warnings);
+        assert_eq!(opened.mode, Mode::ReadWrite, "{kind} at {offset}");
+        let cache = opened.cache;
+        // Whatever survived must be whole: every entry read back is one that was written.
+        for entry in cache
+            .get_many(&PROJECTS, &["package-0", "package-150", "package-299"])
+            .expect("get_many")
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(entry.payload, vec![b'x'; 2000], "{kind} at {offset}");
+        }
+        cache
+            .put(&PROJECTS, "after", b"{}", &Freshness::new(HOUR), NOW)
+            .expect("put");
+        assert!(cache.get(&PROJECTS, "after").expect("get").is_some());
+    }
+}
