@@ -6,6 +6,8 @@
 //! borrow from it. Only what the domain model needs is kept: artifact entries are reduced to
 //! "has a hash", `[package.metadata]` and lock-wide options are never looked at.
 
+mod wheels;
+
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -33,11 +35,13 @@ const FALLBACK_ROOT_NAME: &str = "workspace-root";
 /// Read a `uv.lock` whose text is `text` (read from `path`).
 pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
     let reader = Reader::new(path, text);
-    let document = DeTable::parse(text).map_err(|error| reader.toml_error(&error, true))?;
+    let elided = wheels::elide(text);
+    let toml_text = elided.as_ref().map_or(text, |elided| elided.text.as_str());
+    let document = DeTable::parse(toml_text).map_err(|error| reader.toml_error(&error, true))?;
     let revision = reader.check_version(document.get_ref())?;
     let wire = LockWire::deserialize(toml::de::Deserializer::from(document))
         .map_err(|error| reader.toml_error(&error, false))?;
-    let mut lockfile = reader.build(wire)?;
+    let mut lockfile = reader.build(wire, elided.as_ref())?;
     if let Some(revision) = revision
         && revision.value > NEWEST_KNOWN_REVISION
     {
@@ -282,12 +286,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn build(&self, wire: LockWire<'a>) -> Result<Lockfile, LockfileError> {
+    fn build(
+        &self,
+        wire: LockWire<'a>,
+        elided: Option<&wheels::ElidedWheels>,
+    ) -> Result<Lockfile, LockfileError> {
         let mut packages = Vec::with_capacity(wire.packages.len() + 1);
         let mut pending = Vec::with_capacity(wire.packages.len());
         let mut line_counter = LineCounter::new(self.text);
-        for entry in wire.packages {
+        // A package's body runs from its header to the next one (a table's span covers only its
+        // header), which is where its elided wheel blocks lie.
+        let mut body_ends: Vec<usize> = wire
+            .packages
+            .iter()
+            .skip(1)
+            .map(|entry| entry.span().start)
+            .collect();
+        body_ends.push(self.text.len());
+        for (entry, body_end) in wire.packages.into_iter().zip(body_ends) {
             let header = entry.span().start;
+            let elided_hashes = elided.map_or(0, |elided| elided.hashes_in(header..body_end));
             let package = entry.into_inner();
             let name_offset = package.name.span().start;
             let name = package_name(package.name.get_ref())
@@ -306,7 +324,8 @@ impl<'a> Reader<'a> {
                 .iter()
                 .chain(&package.wheels)
                 .filter(|artifact| artifact.hash.is_some())
-                .count();
+                .count()
+                + elided_hashes;
             packages.push(LockedPackage {
                 name,
                 version: locked_version,

@@ -1,0 +1,169 @@
+//! A checked fast path for uv.lock's `wheels = [...]` arrays, which are most of a lock's bytes
+//! (84% of crewAI's) and of which the reader needs only the hash count.
+//!
+//! Element lines that are provably valid TOML inline tables of plain strings and integers are
+//! counted here and blanked (every byte but the newline becomes a space, so offsets, lines and
+//! columns are unchanged) before the TOML parser runs. A block with any line outside that strict
+//! grammar is left untouched for the real parser, which then reports errors as usual — so the fast
+//! path can never accept a file the TOML parser would reject.
+
+/// The lock text with canonical wheel blocks blanked, and per blanked block its offset and the
+/// number of wheel entries carrying a `hash`.
+pub(super) struct ElidedWheels {
+    pub text: String,
+    /// (byte offset of the block's `wheels = [` line, hashes in the block), in offset order.
+    pub blocks: Vec<(usize, usize)>,
+}
+
+impl ElidedWheels {
+    /// Hashes in the blanked blocks that lie within `range` (a package table's span).
+    pub fn hashes_in(&self, range: std::ops::Range<usize>) -> usize {
+        let first = self
+            .blocks
+            .partition_point(|&(offset, _)| offset < range.start);
+        self.blocks[first..]
+            .iter()
+            .take_while(|&&(offset, _)| offset < range.end)
+            .map(|&(_, hashes)| hashes)
+            .sum()
+    }
+}
+
+/// Blank every canonical wheel block; `None` when there is nothing to blank.
+pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
+    let mut bytes: Option<Vec<u8>> = None;
+    let mut blocks = Vec::new();
+    let mut offset = 0;
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let line_start = offset;
+        offset += line.len();
+        if line.trim_end() != "wheels = [" {
+            continue;
+        }
+        // Collect the element lines up to the closing `]`, checking each.
+        let mut elements = Vec::new();
+        let mut cursor = offset;
+        let mut closed = false;
+        let mut canonical = true;
+        while let Some(&next) = lines.peek() {
+            if next.trim() == "]" {
+                closed = true;
+                break;
+            }
+            match wheel_line_hashes(next) {
+                Some(has_hash) => elements.push((cursor, next.len(), has_hash)),
+                None => {
+                    canonical = false;
+                    break;
+                }
+            }
+            cursor += next.len();
+            lines.next();
+        }
+        offset = cursor;
+        if !(closed && canonical) || elements.is_empty() {
+            continue;
+        }
+        let buffer = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
+        for &(start, length, _) in &elements {
+            for byte in &mut buffer[start..start + length] {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+        }
+        let hashes = elements
+            .iter()
+            .filter(|&&(_, _, has_hash)| has_hash)
+            .count();
+        blocks.push((line_start, hashes));
+    }
+    let bytes = bytes?;
+    // Only ASCII bytes of whole lines were replaced by spaces, so the text stays UTF-8; the
+    // fallback keeps this function total anyway.
+    let text = String::from_utf8(bytes).ok()?;
+    Some(ElidedWheels { text, blocks })
+}
+
+/// If `line` is exactly `{ key = value, ... },` with bare keys, basic strings without escapes
+/// and decimal integers, and no key twice, whether it has a `hash` key. Otherwise `None`.
+fn wheel_line_hashes(line: &str) -> Option<bool> {
+    let body = line.trim();
+    let body = body.strip_suffix(',').unwrap_or(body);
+    let inner = body.strip_prefix("{ ")?.strip_suffix(" }")?;
+    let mut keys: Vec<&str> = Vec::with_capacity(4);
+    let mut rest = inner;
+    loop {
+        let (key, after_key) = rest.split_once(" = ")?;
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+            || keys.contains(&key)
+        {
+            return None;
+        }
+        keys.push(key);
+        let after_value = if let Some(string) = after_key.strip_prefix('"') {
+            let end = string.find('"')?;
+            let content = &string[..end];
+            if content
+                .bytes()
+                .any(|byte| byte == b'\\' || byte < 0x20 || byte == 0x7f)
+            {
+                return None;
+            }
+            &string[end + 1..]
+        } else {
+            let digits = after_key.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 || (digits > 1 && after_key.starts_with('0')) || digits > 18 {
+                return None;
+            }
+            &after_key[digits..]
+        };
+        if after_value.is_empty() {
+            return Some(keys.contains(&"hash"));
+        }
+        rest = after_value.strip_prefix(", ")?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOCK: &str = "[[package]]\nname = \"a\"\nwheels = [\n    { url = \"https://x/a.whl\", hash = \"sha256:00\", size = 12, upload-time = \"2024-01-01T00:00:00Z\" },\n    { url = \"https://x/b.whl\", size = 3 },\n]\n";
+
+    #[test]
+    fn canonical_blocks_are_blanked_and_counted() {
+        let elided = elide(BLOCK).unwrap();
+        assert_eq!(elided.text.len(), BLOCK.len());
+        assert_eq!(elided.text.lines().count(), BLOCK.lines().count());
+        assert!(!elided.text.contains("a.whl"));
+        assert!(elided.text.contains("wheels = ["));
+        assert_eq!(elided.blocks, [(BLOCK.find("wheels").unwrap(), 1)]);
+        assert_eq!(elided.hashes_in(0..BLOCK.len()), 1);
+        assert_eq!(elided.hashes_in(0..5), 0);
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_the_toml_parser() {
+        for bad in [
+            "    { url = \"x\", hash = \"y\" ",       // unterminated table
+            "    { url = \"x\\\"\", hash = \"y\" },", // escape
+            "    { url = \"x\", url = \"y\" },",      // duplicate key
+            "    { url = 01 },",                      // leading zero
+            "    { url = 1.5 },",                     // float
+            "    { url = \"x\" }, { url = \"y\" },",  // two tables on a line
+            "    { url = \"x\", hash = [\"y\"] },",   // array value
+        ] {
+            let text = format!("wheels = [\n{bad}\n]\n");
+            assert!(elide(&text).is_none(), "{bad}");
+        }
+        assert!(
+            elide("wheels = [\n    { url = \"x\" },\n").is_none(),
+            "unclosed block"
+        );
+    }
+}
