@@ -669,3 +669,89 @@ fn run_blocking_drives_a_fetch_from_synchronous_code() {
     }
     assert_eq!(server.requests("/v1/querybatch"), 2);
 }
+
+/// A measurement, not a check: a cold OSV + Simple API fetch of a real lock's packages against an
+/// external loopback server (the benchmark's `osv_server.py`). Run with
+/// `PYAUDIT_MEASURE_URL=http://127.0.0.1:8765 PYAUDIT_MEASURE_LOCK=path/uv.lock
+/// cargo test --release --test fetch -- --ignored --nocapture measure`.
+#[test]
+#[ignore = "needs an external loopback server"]
+fn measure_cold_fetch_against_an_external_server() {
+    let (Ok(url), Ok(lock)) = (
+        std::env::var("PYAUDIT_MEASURE_URL"),
+        std::env::var("PYAUDIT_MEASURE_LOCK"),
+    ) else {
+        eprintln!("set PYAUDIT_MEASURE_URL and PYAUDIT_MEASURE_LOCK");
+        return;
+    };
+    // The `[[package]]` tables of a uv.lock, read directly: this measures fetching, not reading.
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let document: toml::Table = toml::from_str(&text).unwrap();
+    let queries: Vec<OsvQuery> = document["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|package| {
+            let name = package.get("name")?.as_str()?;
+            let version = package.get("version")?.as_str()?;
+            Some(OsvQuery::new(name, version))
+        })
+        .collect();
+    let workers: usize = std::env::var("PYAUDIT_MEASURE_WORKERS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(1);
+    let started = Instant::now();
+    let (answers, simple, stats) = run_blocking(workers, async {
+        let built = Instant::now();
+        let concurrency = std::env::var("PYAUDIT_MEASURE_CONCURRENCY")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(32);
+        let fetcher = Fetcher::new(FetchSettings {
+            concurrency,
+            ..FetchSettings::for_base_url(&url)
+        })
+        .unwrap();
+        eprintln!("client built in {:?}", built.elapsed());
+        let requests: Vec<ProjectRequest> = queries
+            .iter()
+            .map(|query| ProjectRequest::new(query.name.clone()))
+            .collect();
+        let with_simple = std::env::var_os("PYAUDIT_MEASURE_NO_SIMPLE").is_none();
+        let osv_started = Instant::now();
+        let (answers, simple) = tokio::join!(
+            async {
+                let answers = osv::query_and_fetch(&fetcher, &queries, |_| true).await;
+                eprintln!("osv done after {:?}", osv_started.elapsed());
+                answers
+            },
+            async {
+                if with_simple {
+                    pypi::fetch_simple(&fetcher, &requests).await
+                } else {
+                    Vec::new()
+                }
+            }
+        );
+        (answers, simple, fetcher.stats())
+    })
+    .unwrap();
+    let failed = answers
+        .queries
+        .iter()
+        .filter(|answer| answer.is_err())
+        .count()
+        + answers
+            .records
+            .values()
+            .filter(|answer| answer.is_err())
+            .count()
+        + simple.iter().filter(|answer| answer.is_err()).count();
+    eprintln!(
+        "{} packages, {} records, {failed} failures, {stats:?}, {:?}",
+        queries.len(),
+        answers.records.len(),
+        started.elapsed()
+    );
+}

@@ -168,7 +168,21 @@ enum AttemptFailure {
 impl Fetcher {
     /// Builds the client; the run's deadline starts now.
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        // NOTE: loading the system's trust roots costs tens of milliseconds per run; services
+        // reached over plain http (the loopback servers of tests and benchmarks) need none.
+        // A redirect from such a service to https then fails verification, which is correct.
+        let all_plain_http = [
+            &settings.osv_url,
+            &settings.pypi_url,
+            &settings.simple_base(),
+        ]
+        .iter()
+        .all(|url| url.starts_with("http://"));
+        if all_plain_http {
+            builder = builder.tls_certs_only([]);
+        }
+        let client = builder
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             // NOTE: keep as many idle connections as requests may be in flight, so a burst of
@@ -427,6 +441,13 @@ mod tests {
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn clients_build_for_https_and_plain_http_services() {
+        let https = Fetcher::new(FetchSettings::default()).unwrap();
+        assert_eq!(https.stats(), FetchStats::default());
+        Fetcher::new(FetchSettings::for_base_url("http://127.0.0.1:1")).unwrap();
     }
 
     #[test]
