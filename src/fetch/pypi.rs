@@ -1,0 +1,421 @@
+//! PyPI project metadata: the JSON API (`GET /pypi/<name>/json`: `info`, every release's files
+//! with upload times and yanked flags, `ownership`, `vulnerabilities`) and the Simple repository
+//! API in JSON (`GET /simple/<name>/` with `Accept: application/vnd.pypi.simple.v1+json`;
+//! PEP 691 files, PEP 700 `upload-time` and `versions`, PEP 792 `project-status`).
+//!
+//! Conditional requests (`If-None-Match`, `If-Modified-Since`) let a cache revalidate cheaply;
+//! `304 Not Modified` is its own answer.
+
+use std::collections::BTreeMap;
+
+use reqwest::header::{ACCEPT, ETAG, HeaderName, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinSet;
+
+use super::http::{FetchError, Fetcher, RequestSpec};
+use super::{Source, SourceError, is_path_safe, trim_base};
+
+/// The media type of the Simple API's JSON form (PEP 691), version 1.
+pub const SIMPLE_JSON_MEDIA_TYPE: &str = "application/vnd.pypi.simple.v1+json";
+
+/// What a cache remembers of an earlier answer, to ask "has it changed?".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// One project to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRequest {
+    /// The PEP 503 normalized project name.
+    pub name: String,
+    pub validators: Validators,
+}
+
+impl ProjectRequest {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            validators: Validators::default(),
+        }
+    }
+
+    pub fn with_validators(name: impl Into<String>, validators: Validators) -> Self {
+        Self {
+            name: name.into(),
+            validators,
+        }
+    }
+}
+
+/// A successful answer for one project.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PypiAnswer<T> {
+    /// A new body: the raw bytes (for the cache), the parsed document and the validators to
+    /// send next time.
+    Fresh {
+        body: Vec<u8>,
+        document: T,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    /// `304`: the caller's copy is current.
+    NotModified,
+    /// `404`: the index has no such project (removed, or never existed).
+    NotFound,
+}
+
+/// The answer for one project, or why there is none.
+pub type ProjectAnswer<T> = Result<PypiAnswer<T>, SourceError>;
+
+/// `GET /pypi/<name>/json` for each request, concurrently; one answer per request, in order.
+pub async fn fetch_project_json(
+    fetcher: &Fetcher,
+    requests: &[ProjectRequest],
+) -> Vec<ProjectAnswer<ProjectJson>> {
+    let base = trim_base(&fetcher.settings().pypi_url).to_owned();
+    fetch_documents(fetcher, requests, Source::PypiJson, move |name| {
+        (format!("{base}/pypi/{name}/json"), "application/json")
+    })
+    .await
+}
+
+/// `GET /simple/<name>/` (JSON form) for each request, concurrently; one answer per request,
+/// in order.
+pub async fn fetch_simple(
+    fetcher: &Fetcher,
+    requests: &[ProjectRequest],
+) -> Vec<ProjectAnswer<SimpleProject>> {
+    let base = fetcher.settings().simple_base();
+    fetch_documents(fetcher, requests, Source::PypiSimple, move |name| {
+        (format!("{base}/{name}/"), SIMPLE_JSON_MEDIA_TYPE)
+    })
+    .await
+}
+
+/// Parses a body of `/pypi/<name>/json` (as stored by the cache).
+pub fn parse_project_json(body: &[u8]) -> Result<ProjectJson, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
+/// Parses a body of `/simple/<name>/` in JSON form (as stored by the cache).
+pub fn parse_simple(body: &[u8]) -> Result<SimpleProject, serde_json::Error> {
+    serde_json::from_slice(body)
+}
+
+async fn fetch_documents<T>(
+    fetcher: &Fetcher,
+    requests: &[ProjectRequest],
+    source: Source,
+    url_for: impl Fn(&str) -> (String, &'static str),
+) -> Vec<ProjectAnswer<T>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let mut tasks = JoinSet::new();
+    for (index, request) in requests.iter().enumerate() {
+        let (url, accept) = url_for(&request.name);
+        let fetcher = fetcher.clone();
+        let request = request.clone();
+        tasks.spawn(async move {
+            let answer = fetch_document(&fetcher, &request, source, url, accept).await;
+            (index, answer)
+        });
+    }
+    let mut answers: Vec<Option<ProjectAnswer<T>>> = (0..requests.len()).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, answer)) = joined {
+            answers[index] = Some(answer);
+        }
+    }
+    // Fail closed: a request whose task died still gets an answer.
+    answers
+        .into_iter()
+        .zip(requests)
+        .map(|(answer, request)| {
+            answer.unwrap_or_else(|| {
+                Err(SourceError::new(
+                    source,
+                    request.name.clone(),
+                    FetchError::Transport {
+                        url: url_for(&request.name).0,
+                        attempts: 0,
+                        message: "the fetch task ended without an answer".to_owned(),
+                    },
+                ))
+            })
+        })
+        .collect()
+}
+
+async fn fetch_document<T: DeserializeOwned>(
+    fetcher: &Fetcher,
+    request: &ProjectRequest,
+    source: Source,
+    url: String,
+    accept: &'static str,
+) -> ProjectAnswer<T> {
+    let source_error = |cause| SourceError::new(source, request.name.clone(), cause);
+    if !is_path_safe(&request.name) {
+        return Err(source_error(FetchError::InvalidRequest {
+            url,
+            message: "the project name has characters outside [A-Za-z0-9._-]".to_owned(),
+        }));
+    }
+    let mut spec = RequestSpec::get(url).header(ACCEPT, accept);
+    let conditional: [(HeaderName, &Option<String>); 2] = [
+        (IF_NONE_MATCH, &request.validators.etag),
+        (IF_MODIFIED_SINCE, &request.validators.last_modified),
+    ];
+    for (name, value) in conditional {
+        if let Some(value) = value {
+            spec = spec.header(name, value.clone());
+        }
+    }
+    let response = fetcher.send(&spec).await.map_err(source_error)?;
+    match response.status {
+        200 => {
+            let document = serde_json::from_slice(&response.body)
+                .map_err(|error| source_error(response.malformed(error)))?;
+            Ok(PypiAnswer::Fresh {
+                etag: response.header(ETAG),
+                last_modified: response.header(LAST_MODIFIED),
+                body: response.body,
+                document,
+            })
+        }
+        304 => Ok(PypiAnswer::NotModified),
+        404 => Ok(PypiAnswer::NotFound),
+        _ => Err(source_error(response.unexpected_status())),
+    }
+}
+
+/// `/pypi/<name>/json`: the fields pyaudit reads. Unknown fields are ignored; the raw body keeps
+/// the rest.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProjectJson {
+    pub info: ProjectInfo,
+    /// Version → its files. Versions without files are listed with an empty list.
+    #[serde(default)]
+    pub releases: BTreeMap<String, Vec<ReleaseFile>>,
+    /// Advisories PyPI knows for the newest release only.
+    #[serde(default)]
+    pub vulnerabilities: Vec<PypiVulnerability>,
+    #[serde(default)]
+    pub ownership: Option<Ownership>,
+    #[serde(default)]
+    pub last_serial: Option<u64>,
+}
+
+/// `info`: metadata of the newest release.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProjectInfo {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Free-text license (core metadata `License`).
+    #[serde(default)]
+    pub license: Option<String>,
+    /// PEP 639 SPDX expression.
+    #[serde(default)]
+    pub license_expression: Option<String>,
+    #[serde(default)]
+    pub classifiers: Vec<String>,
+    #[serde(default)]
+    pub home_page: Option<String>,
+    #[serde(default)]
+    pub project_urls: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub requires_python: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub maintainer: Option<String>,
+    #[serde(default)]
+    pub yanked: bool,
+    #[serde(default)]
+    pub yanked_reason: Option<String>,
+}
+
+/// One file of one release.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ReleaseFile {
+    pub filename: String,
+    #[serde(default)]
+    pub packagetype: Option<String>,
+    #[serde(default)]
+    pub upload_time_iso_8601: Option<String>,
+    #[serde(default)]
+    pub yanked: bool,
+    #[serde(default)]
+    pub yanked_reason: Option<String>,
+    #[serde(default)]
+    pub digests: BTreeMap<String, String>,
+    #[serde(default)]
+    pub requires_python: Option<String>,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// `ownership`: the organization and the users with roles on the project.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Ownership {
+    #[serde(default)]
+    pub organization: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<OwnershipRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OwnershipRole {
+    pub role: String,
+    pub user: String,
+}
+
+/// An entry of `vulnerabilities` (PyPI's own summary of an OSV advisory).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PypiVulnerability {
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub details: Option<String>,
+    #[serde(default)]
+    pub fixed_in: Vec<String>,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub withdrawn: Option<String>,
+}
+
+/// `/simple/<name>/` in JSON (PEP 691, with PEP 700 and PEP 792 additions).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SimpleProject {
+    pub meta: SimpleMeta,
+    pub name: String,
+    #[serde(default)]
+    pub files: Vec<SimpleFile>,
+    /// PEP 700 (api-version ≥ 1.1): every version, including those without files.
+    #[serde(default)]
+    pub versions: Vec<String>,
+    /// PEP 792 (api-version ≥ 1.4); absent means `active`.
+    #[serde(default, rename = "project-status")]
+    pub project_status: Option<ProjectStatus>,
+}
+
+impl SimpleProject {
+    /// The PEP 792 status, `active` when the index does not say.
+    pub fn status(&self) -> &str {
+        self.project_status
+            .as_ref()
+            .map_or("active", |status| status.status.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct SimpleMeta {
+    #[serde(rename = "api-version")]
+    pub api_version: String,
+    #[serde(default, rename = "_last-serial")]
+    pub last_serial: Option<String>,
+}
+
+/// PEP 792 `project-status`: `active`, `archived`, `quarantined` or `deprecated` (kept as text,
+/// so a status added later is reported rather than rejected).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ProjectStatus {
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One distribution file of the Simple API.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SimpleFile {
+    pub filename: String,
+    pub url: String,
+    #[serde(default)]
+    pub hashes: BTreeMap<String, String>,
+    #[serde(default, rename = "requires-python")]
+    pub requires_python: Option<String>,
+    /// PEP 700.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// PEP 700: ISO 8601 upload time.
+    #[serde(default, rename = "upload-time")]
+    pub upload_time: Option<String>,
+    #[serde(default)]
+    pub yanked: Yanked,
+}
+
+/// PEP 691 `yanked`: `false`, `true`, or the reason (which means yanked).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Yanked {
+    Flag(bool),
+    Reason(String),
+}
+
+impl Default for Yanked {
+    fn default() -> Self {
+        Yanked::Flag(false)
+    }
+}
+
+impl Yanked {
+    pub fn is_yanked(&self) -> bool {
+        matches!(self, Yanked::Flag(true) | Yanked::Reason(_))
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Yanked::Reason(reason) if !reason.is_empty() => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_json_with_pep_792_status_and_yank_reasons() {
+        let body = br#"{
+            "meta": {"api-version": "1.4"},
+            "name": "example",
+            "project-status": {"status": "quarantined", "reason": "malware"},
+            "versions": ["1.0", "1.1"],
+            "files": [
+                {"filename": "example-1.0.tar.gz", "url": "x", "hashes": {}, "yanked": "broken"},
+                {"filename": "example-1.1.tar.gz", "url": "y", "hashes": {}, "yanked": false,
+                 "upload-time": "2024-01-01T00:00:00.000000Z"}
+            ]
+        }"#;
+        let project = parse_simple(body).unwrap();
+        assert_eq!(project.status(), "quarantined");
+        assert_eq!(
+            project.project_status.unwrap().reason.as_deref(),
+            Some("malware")
+        );
+        assert!(project.files[0].yanked.is_yanked());
+        assert_eq!(project.files[0].yanked.reason(), Some("broken"));
+        assert!(!project.files[1].yanked.is_yanked());
+        assert_eq!(project.versions, ["1.0", "1.1"]);
+    }
+
+    #[test]
+    fn simple_json_without_status_is_active() {
+        let body = br#"{"meta": {"api-version": "1.1"}, "name": "x", "files": []}"#;
+        assert_eq!(parse_simple(body).unwrap().status(), "active");
+    }
+}
