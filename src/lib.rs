@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod enrich;
 pub mod fetch;
 pub mod graph;
 pub mod lockfile;

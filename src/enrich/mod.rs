@@ -1,0 +1,117 @@
+//! Enrichment: what the outside world knows about the locked packages — vulnerabilities and
+//! malicious-package reports from OSV, a local advisory database and the organisation's own
+//! records — collected through the cache (`pyaudit-cache`) and the fetch layer (`crate::fetch`).
+//!
+//! This is the stage between the graph and the policy: it takes plain package keys and returns
+//! plain data. Per-package failures are data too ([`VulnerabilityStatus::Unchecked`]), never
+//! dropped: a package no source could answer for must not look clean.
+
+pub mod database;
+pub mod vulnerabilities;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pep440_rs::Version;
+use pyaudit_advisories::Vulnerability;
+use pyaudit_cache::Timestamp;
+use serde::Serialize;
+
+use crate::fetch::FetchSettings;
+
+/// One pinned registry package to audit: PEP 503 name and exact version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct PackageKey {
+    pub name: String,
+    pub version: Version,
+}
+
+impl PackageKey {
+    pub fn new(name: impl Into<String>, version: Version) -> Self {
+        Self {
+            name: name.into(),
+            version,
+        }
+    }
+}
+
+impl std::fmt::Display for PackageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}=={}", self.name, self.version)
+    }
+}
+
+/// How the vulnerability stage may get its data.
+#[derive(Debug, Clone)]
+pub struct VulnerabilitySettings {
+    /// Use only the cache (even stale entries) and local databases; no request is made.
+    pub offline: bool,
+    /// Where and how to reach OSV (and later PyPI).
+    pub fetch: FetchSettings,
+    /// Folders of an organisation's own OSV records (JSON or YAML), an extra source (`--advisories`).
+    pub extra_advisories: Vec<PathBuf>,
+    /// How long an OSV answer for one `name==version` is trusted before it is asked again.
+    pub query_ttl: Duration,
+    /// Show a progress bar on stderr (the caller decides: a terminal and not `--quiet`).
+    pub progress: bool,
+    /// The clock, passed in so runs and tests are deterministic.
+    pub now: Timestamp,
+}
+
+/// What is known about one package's vulnerabilities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum VulnerabilityStatus {
+    /// Every source that should answer did; the list may be empty (no known vulnerabilities).
+    Checked { vulnerabilities: Vec<Vulnerability> },
+    /// No source could answer for this package: it must be reported as unchecked, not clean.
+    Unchecked { reason: String },
+}
+
+/// Where the data of a run came from, for the report header and `--offline` staleness notes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataSource {
+    /// `osv-api`, `local-database`, `advisories-dir`, `cache`.
+    pub kind: String,
+    /// URL or path.
+    pub location: String,
+    /// When the data was fetched or imported, where known (unix milliseconds).
+    pub as_of: Option<i64>,
+    /// Advisories or answers this source contributed.
+    pub entries: usize,
+}
+
+/// Everything the vulnerability stage learned, per package.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VulnerabilityData {
+    pub packages: BTreeMap<PackageKey, VulnerabilityStatus>,
+    pub sources: Vec<DataSource>,
+    /// The age of the oldest data used (cached answers served offline, the local database).
+    pub oldest_data: Option<i64>,
+    /// Things the user should know (stale data, a source that failed for some packages).
+    pub warnings: Vec<String>,
+    /// HTTP requests made.
+    pub requests: u64,
+}
+
+/// Failures that stop the whole stage (as opposed to per-package failures).
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichError {
+    /// `--offline` with neither a local database nor cached answers for any package.
+    #[error(
+        "no advisory data for an offline audit: run `pyaudit db import PATH` (a directory of OSV \
+         records or an OSV all.zip) or `pyaudit db sync` first, or run without `--offline`"
+    )]
+    NoOfflineData,
+    #[error("cannot read advisories from `{}`", path.display())]
+    Advisories {
+        path: PathBuf,
+        #[source]
+        source: pyaudit_advisories::DatabaseError,
+    },
+    #[error(transparent)]
+    Cache(#[from] pyaudit_cache::CacheError),
+    #[error("cannot start the network client")]
+    Fetch(#[source] crate::fetch::FetchError),
+}
