@@ -127,6 +127,33 @@ proptest! {
     }
 }
 
+const PYPROJECTS: &[&str] = &[
+    "python-poetry__poetry/pyproject.toml",
+    "DataDog__guarddog/pyproject.toml",
+    "aws-powertools__powertools-lambda-python/pyproject.toml",
+    "fastapi__fastapi/pyproject.toml",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// pyproject.toml is read beside poetry.lock (and later for usage checks): the same rule holds.
+    #[test]
+    fn mutated_pyprojects_never_panic(
+        file in 0..PYPROJECTS.len(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let path = fixture(PYPROJECTS[file]);
+        let original = std::fs::read(&path).expect("fixture exists");
+        let mutated = apply(&original, &mutations);
+        if let Ok(text) = decode_utf8(&path, &mutated)
+            && let Err(error) = pyaudit::lockfile::pyproject::parse(&path, text)
+        {
+            prop_assert!(error.to_string().contains("pyproject.toml"), "{error}");
+        }
+    }
+}
+
 #[test]
 fn every_file_parses_unmutated() {
     for file in FILES {

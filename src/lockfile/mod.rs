@@ -326,6 +326,32 @@ impl LineIndex {
     }
 }
 
+/// pep508_rs 0.9.2 panics ("`PackageName` validation should match PEP 508 parsing") on a name
+/// that ends in `.`, `-` or `_` when more text follows (`a. ==1`); every reader calls this before
+/// handing a requirement string to pep508_rs, turning the panic into the error pip would give.
+pub(crate) fn refuse_panicking_name<T: pep508_rs::Pep508Url>(
+    text: &str,
+) -> Result<(), pep508_rs::Pep508Error<T>> {
+    let leading = text.len() - text.trim_start().len();
+    let name_length = text[leading..]
+        .find(|character: char| {
+            !(character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_'))
+        })
+        .unwrap_or(text.len() - leading);
+    let name = &text[leading..leading + name_length];
+    match name.chars().last() {
+        Some(last) if matches!(last, '.' | '-' | '_') => Err(pep508_rs::Pep508Error {
+            message: pep508_rs::Pep508ErrorSource::String(format!(
+                "Package name must end with an alphanumeric character, not '{last}'"
+            )),
+            start: leading + name_length - 1,
+            len: 1,
+            input: text.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Parse a PEP 503 name, or describe what is wrong with it.
 pub fn package_name(name: &str) -> Result<PackageName, String> {
     PackageName::new(name.to_string())
@@ -375,6 +401,15 @@ mod tests {
     fn utf8_error_names_line_and_column() {
         let error = decode_utf8(Path::new("x.lock"), b"ok\nab\xffc").unwrap_err();
         assert_eq!(error.to_string(), "x.lock:2:3: file is not valid UTF-8");
+    }
+
+    #[test]
+    fn names_that_would_panic_pep508_are_refused() {
+        use pep508_rs::VerbatimUrl;
+        assert!(refuse_panicking_name::<VerbatimUrl>("a. ==1").is_err());
+        assert!(refuse_panicking_name::<VerbatimUrl>("  a_ [x]").is_err());
+        assert!(refuse_panicking_name::<VerbatimUrl>("a.b ==1").is_ok());
+        assert!(refuse_panicking_name::<VerbatimUrl>("").is_ok());
     }
 
     #[test]

@@ -677,7 +677,8 @@ impl Reader<'_> {
 
 /// Parse one PEP 508 requirement string into a declared dependency.
 pub fn parse_pep508(text: &str, location: Location) -> Result<DeclaredDependency, String> {
-    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(text)
+    let requirement = super::refuse_panicking_name::<pep508_rs::VerbatimUrl>(text)
+        .and_then(|()| Requirement::<pep508_rs::VerbatimUrl>::from_str(text))
         .map_err(|error| format!("invalid requirement `{text}`: {error}"))?;
     let (constraint, source) = match &requirement.version_or_url {
         None => (None, DeclaredSource::Registry { index: None }),

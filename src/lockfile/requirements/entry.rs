@@ -488,31 +488,11 @@ fn classify_without_marker(
     }
 }
 
-/// pep508_rs 0.9.2 panics ("`PackageName` validation should match PEP 508 parsing") on a name
-/// that ends in `.`, `-` or `_` when more text follows (`a. ==1`); refuse those first.
 fn parse_pep508(
     text: &str,
     base_directory: &Path,
 ) -> Result<Requirement<VerbatimUrl>, pep508_rs::Pep508Error<VerbatimUrl>> {
-    let leading = text.len() - text.trim_start().len();
-    let name_length = text[leading..]
-        .find(|character: char| {
-            !(character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_'))
-        })
-        .unwrap_or(text.len() - leading);
-    let name = &text[leading..leading + name_length];
-    if let Some(last) = name.chars().last()
-        && matches!(last, '.' | '-' | '_')
-    {
-        return Err(pep508_rs::Pep508Error {
-            message: pep508_rs::Pep508ErrorSource::String(format!(
-                "Package name must end with an alphanumeric character, not '{last}'"
-            )),
-            start: leading + name_length - 1,
-            len: 1,
-            input: text.to_string(),
-        });
-    }
+    crate::lockfile::refuse_panicking_name(text)?;
     Requirement::<VerbatimUrl>::parse(text, base_directory)
 }
 
