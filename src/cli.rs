@@ -29,6 +29,146 @@ pub enum Command {
     Graph(GraphArgs),
     /// Explain why a package is in the lock: every path from a root to it, shortest first.
     Why(WhyArgs),
+    /// Audit a lockfile for known vulnerabilities and malicious packages.
+    ///
+    /// Every pinned registry package in scope is checked against OSV (cached), the local advisory
+    /// database (`pyaudit db import`) and `--advisories` folders. A package no source could answer
+    /// for is reported as unchecked (PA001) and fails the run: pyaudit never calls a package clean
+    /// that it could not check. Git, URL, path and unpinned entries are listed as not audited.
+    ///
+    /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
+    Lock(LockArgs),
+    /// Manage the local advisory database used offline and as an extra source.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Show or clear pyaudit's cache of fetched answers.
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+/// Where advisory data comes from; shared by the commands that need it.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Use only the cache and local databases; make no network request.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// OSV API base URL.
+    #[arg(long, env = "PYAUDIT_OSV_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_OSV_URL)]
+    pub osv_url: String,
+
+    /// PyPI base URL (JSON API at `/pypi/<name>/json`, Simple API at `/simple/`).
+    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_PYPI_URL)]
+    pub pypi_url: String,
+
+    /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
+    #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// A folder of the organisation's own OSV records (JSON or YAML) to use as one more source.
+    /// May be given several times.
+    #[arg(long = "advisories", value_name = "DIR")]
+    pub advisories: Vec<PathBuf>,
+
+    /// How long an OSV answer is reused before asking again, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
+    pub cache_ttl: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    #[command(flatten)]
+    pub lockfile: LockfileArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LockFormat::Text)]
+    pub format: LockFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Audit only what the main dependencies install (no extras, no dependency groups).
+    #[arg(long, conflicts_with = "groups")]
+    pub only_prod: bool,
+
+    /// Audit only these dependency groups besides the main dependencies and extras
+    /// (comma-separated or repeated) [default: all groups].
+    #[arg(long, value_delimiter = ',', value_name = "GROUP")]
+    pub groups: Vec<String>,
+
+    /// Report packages that could not be checked as warnings instead of failing the run.
+    #[arg(long)]
+    pub allow_unchecked: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockFormat {
+    /// Findings for people, grouped by level and severity.
+    Text,
+    /// A versioned JSON document (see docs/json.md).
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Import OSV records from a directory (JSON or YAML, nested) or an OSV all.zip.
+    Import {
+        /// The directory or all.zip.
+        path: PathBuf,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Download OSV's PyPI database (all.zip), then keep it current with its change list.
+    Sync {
+        /// Where OSV publishes the PyPI database.
+        #[arg(
+            long,
+            env = "PYAUDIT_OSV_DB_URL",
+            value_name = "URL",
+            default_value = "https://osv-vulnerabilities.storage.googleapis.com/PyPI"
+        )]
+        url: String,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Show what the local database holds and how old it is.
+    Status {
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the cache directory.
+    Dir {
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Entries, freshness and size per namespace.
+    Stats {
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Remove cached entries (all, or one namespace such as `osv-query`).
+    Clean {
+        /// Only this namespace.
+        #[arg(long, value_name = "NAME")]
+        namespace: Option<String>,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CacheLocationArgs {
+    /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
+    #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Where to find the lockfile(s), shared by every command that reads one.

@@ -42,6 +42,14 @@ impl Class {
     }
 }
 
+/// Which of the roots' dependency groups an install includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupSelection {
+    All,
+    /// Only these (normalized) group names.
+    Only(Vec<String>),
+}
+
 /// What one step of a path goes through.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "kebab-case")]
@@ -209,15 +217,28 @@ impl Graph {
     /// activates, including extras reached along the way, so the search repeats until the set of
     /// active conflict extras settles (bounded: `!=` atoms can make it oscillate).
     fn traverse(&self, scope: Class) -> Traversal {
-        let mut active: Vec<ExtraName> = Vec::new();
-        for &(seed, class) in &self.seeds {
-            if class <= scope {
-                active.extend(self.conflict_name(seed));
-            }
-        }
+        // Seeds in scope order, so within a wider scope the narrower scope's paths come first.
+        let seeds: Vec<StateIndex> = SCOPES
+            .iter()
+            .filter(|&&phase| phase <= scope)
+            .flat_map(|&phase| {
+                self.seeds
+                    .iter()
+                    .filter(move |&&(_, class)| class == phase)
+                    .map(|&(seed, _)| seed)
+            })
+            .collect();
+        self.traverse_from(&seeds)
+    }
+
+    fn traverse_from(&self, seeds: &[StateIndex]) -> Traversal {
+        let mut active: Vec<ExtraName> = seeds
+            .iter()
+            .filter_map(|&seed| self.conflict_name(seed))
+            .collect();
         active.sort();
         active.dedup();
-        let mut traversal = self.search(scope, &active);
+        let mut traversal = self.search(seeds, &active);
         for _ in 0..4 {
             if self.conditions.is_empty() {
                 break;
@@ -234,25 +255,22 @@ impl Graph {
                 break;
             }
             active = grown;
-            traversal = self.search(scope, &active);
+            traversal = self.search(seeds, &active);
         }
         traversal
     }
 
-    fn search(&self, scope: Class, active: &[ExtraName]) -> Traversal {
+    fn search(&self, seeds: &[StateIndex], active: &[ExtraName]) -> Traversal {
         let mut traversal = Traversal {
             parent: vec![None; self.states.len()],
             first_state: vec![None; self.lockfile.packages.len()],
             active: active.to_vec(),
         };
         let mut queue = VecDeque::new();
-        // Seeds in scope order, so within a wider scope the narrower scope's paths come first.
-        for phase in SCOPES.iter().filter(|&&phase| phase <= scope) {
-            for &(seed, class) in &self.seeds {
-                if class == *phase && traversal.parent[seed].is_none() {
-                    traversal.parent[seed] = Some(Reached::Seed);
-                    queue.push_back(seed);
-                }
+        for &seed in seeds {
+            if traversal.parent[seed].is_none() {
+                traversal.parent[seed] = Some(Reached::Seed);
+                queue.push_back(seed);
             }
         }
         while let Some(state) = queue.pop_front() {
@@ -317,6 +335,46 @@ impl Graph {
             .and_then(|position| self.scopes.get(position));
         (0..self.lockfile.packages.len())
             .filter(move |&index| traversal.is_some_and(|traversal| traversal.reaches(index)))
+    }
+
+    /// Per package: whether an install with the roots' main dependencies, plus the roots' extras
+    /// if `extras`, plus the named dependency groups, installs it.
+    pub fn installed_with(&self, extras: bool, groups: &GroupSelection) -> Vec<bool> {
+        let seeds: Vec<StateIndex> = self
+            .seeds
+            .iter()
+            .filter(|&&(seed, class)| match class {
+                Class::Prod => true,
+                Class::Optional => extras,
+                _ => match (&self.states[seed].activation, groups) {
+                    (_, GroupSelection::All) => true,
+                    (Activation::Group(group), GroupSelection::Only(names)) => {
+                        names.iter().any(|name| name == group)
+                    }
+                    _ => false,
+                },
+            })
+            .map(|&(seed, _)| seed)
+            .collect();
+        let traversal = self.traverse_from(&seeds);
+        (0..self.lockfile.packages.len())
+            .map(|index| traversal.reaches(index))
+            .collect()
+    }
+
+    /// Every dependency group of the roots, sorted, for validating `--groups`.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .seeds
+            .iter()
+            .filter_map(|&(seed, _)| match &self.states[seed].activation {
+                Activation::Group(group) => Some(group.clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Every package with the given normalized name (several when the lock forks).
@@ -489,6 +547,21 @@ impl Graph {
         match &package.version {
             Some(version) => format!("{}=={}", package.name, version),
             None => package.name.to_string(),
+        }
+    }
+
+    /// One path step as people read it: `fastapi[standard]==0.1`, `project (group: dev)`.
+    pub fn step_label(&self, step: &PathStep) -> String {
+        let package = self.package(step.package);
+        let version = package
+            .version
+            .as_ref()
+            .map(|version| format!("=={version}"))
+            .unwrap_or_default();
+        match &step.activation {
+            Activation::Main => format!("{}{version}", package.name),
+            Activation::Extra(extra) => format!("{}[{extra}]{version}", package.name),
+            Activation::Group(group) => format!("{}{version} (group: {group})", package.name),
         }
     }
 

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod commands;
 pub mod enrich;
 pub mod fetch;
+pub mod findings;
 pub mod graph;
 pub mod lockfile;
+pub mod policy;
 pub mod report;

@@ -15,6 +15,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Graph(args) => commands::graph::run(args, cli.quiet),
         Command::Why(args) => commands::why::run(args, cli.quiet),
+        Command::Lock(args) => commands::lock::run(args, cli.quiet),
+        Command::Db(command) => commands::db::run(command, cli.quiet),
+        Command::Cache(command) => commands::cache::run(command, cli.quiet),
     };
     match result {
         Ok((output, outcome)) => {

@@ -1,6 +1,9 @@
 //! One module per subcommand; the only place that wires the stages together.
 
+pub mod cache;
+pub mod db;
 pub mod graph;
+pub mod lock;
 pub mod why;
 
 use std::path::Path;
@@ -54,4 +57,19 @@ fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -
         }
     }
     Ok(Graph::build(lockfile))
+}
+
+/// Open the cache at `--cache-dir` / `PYAUDIT_CACHE_DIR` / the platform directory. A cache that
+/// cannot be opened (held by another pyaudit, unreadable) degrades to memory with a warning; only a
+/// missing cache location is an error.
+pub fn open_cache(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache::Cache> {
+    // clap already read PYAUDIT_CACHE_DIR into `cache_dir`; the environment is not read twice.
+    let directory = pyaudit_cache::resolve_cache_dir(cache_dir, None)?;
+    let opened = pyaudit_cache::Cache::open_or_memory(&pyaudit_cache::OpenOptions::new(directory));
+    if !quiet {
+        for warning in &opened.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(opened.cache)
 }

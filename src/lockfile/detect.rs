@@ -8,8 +8,7 @@ use serde::Serialize;
 use super::{Lockfile, LockfileError, decode_utf8, poetry_lock, requirements, uv_lock};
 
 /// The lockfile formats pyaudit reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LockfileKind {
     UvLock,
     PoetryLock,
@@ -23,6 +22,13 @@ impl LockfileKind {
             LockfileKind::PoetryLock => "poetry.lock",
             LockfileKind::Requirements => "requirements",
         }
+    }
+}
+
+/// Serialized as people name the formats: `uv.lock`, `poetry.lock`, `requirements`.
+impl Serialize for LockfileKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

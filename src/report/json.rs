@@ -216,3 +216,71 @@ fn to_pretty(value: &impl Serialize) -> String {
     text.push('\n');
     text
 }
+
+pub const LOCK_SCHEMA: &str = "pyaudit-lock/1";
+
+#[derive(Serialize)]
+struct LockDocument<'a> {
+    schema: &'static str,
+    summary: LockSummary,
+    sources: &'a [crate::enrich::DataSource],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    oldest_data: Option<i64>,
+    warnings: &'a [String],
+    lockfiles: &'a [crate::policy::LockReport],
+}
+
+/// Totals over every lockfile of a run.
+#[derive(Serialize, Default)]
+pub struct LockSummary {
+    pub lockfiles: usize,
+    pub packages: usize,
+    pub audited: usize,
+    pub not_audited: usize,
+    pub deny: usize,
+    pub warn: usize,
+    pub vulnerabilities: usize,
+    pub malicious: usize,
+    pub unchecked: usize,
+}
+
+pub fn lock_summary(reports: &[crate::policy::LockReport]) -> LockSummary {
+    use crate::findings::{Level, MALICIOUS_PACKAGE, UNCHECKED_PACKAGE, VULNERABILITY};
+    let mut summary = LockSummary {
+        lockfiles: reports.len(),
+        ..LockSummary::default()
+    };
+    for report in reports {
+        summary.packages += report.packages;
+        summary.audited += report.audited;
+        summary.not_audited += report.not_audited.len();
+        for finding in &report.findings {
+            match finding.level {
+                Level::Deny => summary.deny += 1,
+                Level::Warn => summary.warn += 1,
+                Level::Allow => {}
+            }
+            match finding.code {
+                code if code == VULNERABILITY.code => summary.vulnerabilities += 1,
+                code if code == MALICIOUS_PACKAGE.code => summary.malicious += 1,
+                code if code == UNCHECKED_PACKAGE.code => summary.unchecked += 1,
+                _ => {}
+            }
+        }
+    }
+    summary
+}
+
+pub fn render_lock(
+    reports: &[crate::policy::LockReport],
+    data: &crate::enrich::VulnerabilityData,
+) -> String {
+    to_pretty(&LockDocument {
+        schema: LOCK_SCHEMA,
+        summary: lock_summary(reports),
+        sources: &data.sources,
+        oldest_data: data.oldest_data,
+        warnings: &data.warnings,
+        lockfiles: reports,
+    })
+}

@@ -4,7 +4,7 @@ pub mod json;
 pub mod text;
 pub mod tree;
 
-use crate::graph::{Activation, Graph, PathStep};
+use crate::graph::{Graph, PathStep};
 use crate::lockfile::{PackageIndex, Source};
 
 /// `name==version`, with the source when it is not a registry, for people.
@@ -38,17 +38,5 @@ pub fn package_label(graph: &Graph, index: PackageIndex) -> String {
 
 /// One path step as people read it: `fastapi[standard]`, `project (group: dev)`.
 pub fn step_label(graph: &Graph, step: &PathStep) -> String {
-    let package = graph.package(step.package);
-    let name = match &package.version {
-        Some(version) => format!("{}=={version}", package.name),
-        None => package.name.to_string(),
-    };
-    match &step.activation {
-        Activation::Main => name,
-        Activation::Extra(extra) => match &package.version {
-            Some(version) => format!("{}[{extra}]=={version}", package.name),
-            None => format!("{}[{extra}]", package.name),
-        },
-        Activation::Group(group) => format!("{name} (group: {group})"),
-    }
+    graph.step_label(step)
 }
