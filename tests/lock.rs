@@ -1,0 +1,322 @@
+//! `pyaudit lock` end to end: real lockfiles in, findings and exit codes out, against a loopback
+//! OSV server (never a live service) or an imported local database.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use support::server::TestServer;
+
+fn pyaudit(cache: &Path) -> Command {
+    let mut command = Command::cargo_bin("pyaudit").unwrap();
+    command
+        .env("PYAUDIT_CACHE_DIR", cache)
+        .env_remove("PYAUDIT_OSV_URL")
+        .env_remove("PYAUDIT_PYPI_URL")
+        // Anything that tries to leave the machine hits a closed port.
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost");
+    command
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared(relative: &str) -> PathBuf {
+    root().join("../shared").join(relative)
+}
+
+fn demo_lock() -> PathBuf {
+    root().join("tests/data/uv-project/uv.lock")
+}
+
+/// A loopback OSV server answering from the PyPA database with OSV's matching rules, kept alive on
+/// its own runtime while the test runs the binary.
+fn pypa_server() -> (tokio::runtime::Runtime, TestServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(TestServer::start());
+    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    server.use_advisory_matching();
+    (runtime, server)
+}
+
+fn json_output(command: &mut Command) -> (i32, Value) {
+    let output = command.output().unwrap();
+    let code = output.status.code().unwrap();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "{error}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (code, json)
+}
+
+/// `name==version` → PYSEC ids, from a lock report.
+fn pysec_ids(report: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for lockfile in report["lockfiles"].as_array().unwrap() {
+        for finding in lockfile["findings"].as_array().unwrap() {
+            if finding["code"] != "PA101" {
+                continue;
+            }
+            let package = &finding["package"];
+            let key = format!(
+                "{}=={}",
+                package["name"].as_str().unwrap(),
+                package["version"].as_str().unwrap()
+            );
+            let vulnerability = &finding["evidence"]["vulnerability"];
+            for id in vulnerability["record_ids"].as_array().unwrap() {
+                let id = id.as_str().unwrap();
+                if id.starts_with("PYSEC-") {
+                    found.entry(key.clone()).or_default().insert(id.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+fn expected_ids(path: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    json["affected"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(key, ids)| {
+            let ids = ids
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| id.as_str().unwrap().to_string())
+                .collect();
+            (key.clone(), ids)
+        })
+        .collect()
+}
+
+#[test]
+fn online_audit_finds_the_vulnerability_explains_it_and_second_run_is_served_from_cache() {
+    let (_runtime, server) = pypa_server();
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        json_output(
+            pyaudit(cache.path())
+                .args(["lock", "--format", "json", "--osv-url", &server.url()])
+                .arg(demo_lock()),
+        )
+    };
+    let (code, report) = run();
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["schema"], "pyaudit-lock/1");
+    assert_eq!(report["summary"]["unchecked"], 0);
+    let findings = report["lockfiles"][0]["findings"].as_array().unwrap();
+    let idna = findings
+        .iter()
+        .find(|finding| finding["package"]["name"] == "idna")
+        .expect("idna 3.6 is affected by PYSEC-2024-60");
+    assert_eq!(idna["code"], "PA101");
+    assert_eq!(idna["level"], "deny");
+    assert_eq!(idna["package"]["class"], "prod");
+    assert_eq!(
+        idna["package"]["path"],
+        serde_json::json!(["demo==0.1.0", "httpx==0.27.0", "idna==3.6"])
+    );
+    assert!(idna["evidence"]["vulnerability"]["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|id| id == "PYSEC-2024-60"));
+    assert_eq!(idna["fix"]["version"], "3.7");
+    assert_eq!(idna["fix"]["command"], "uv lock --upgrade-package idna");
+    assert!(idna["package"]["location"]["line"].as_u64().unwrap() > 0);
+
+    let first = server.requests("/v1/");
+    assert!(first >= 2, "a querybatch and at least one record fetch, got {first}");
+    let (code, again) = run();
+    assert_eq!(code, 1);
+    assert_eq!(server.requests("/v1/"), first, "the second run within the TTL must not ask OSV");
+    assert_eq!(pysec_ids(&again), pysec_ids(&report));
+}
+
+#[test]
+fn online_results_equal_the_expected_advisories_for_the_synthetic_pins() {
+    let (_runtime, server) = pypa_server();
+    let cache = tempfile::tempdir().unwrap();
+    let (code, report) = json_output(
+        pyaudit(cache.path())
+            .args(["lock", "--format", "json", "--osv-url", &server.url()])
+            .arg(shared("fixtures/synthetic/advisory-pins/requirements.txt")),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["unchecked"], 0);
+    let expected = expected_ids(&shared(
+        "fixtures/synthetic/advisory-pins/expected/requirements.txt.advisories.json",
+    ));
+    assert_eq!(pysec_ids(&report), expected);
+}
+
+#[test]
+fn offline_audit_from_an_imported_database_equals_the_expected_advisories() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(shared("advisories/pypa"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2661"));
+    pyaudit(cache.path())
+        .args(["db", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("advisories/pypa"));
+    let cases = [
+        (
+            "fixtures/synthetic/advisory-pins/requirements.txt",
+            "fixtures/synthetic/advisory-pins/expected/requirements.txt.advisories.json",
+        ),
+        (
+            "fixtures/real/pallets__flask/uv.lock",
+            "fixtures/real/pallets__flask/expected/uv.lock.advisories.json",
+        ),
+        (
+            "fixtures/real/Textualize__rich/poetry.lock",
+            "fixtures/real/Textualize__rich/expected/poetry.lock.advisories.json",
+        ),
+        (
+            "fixtures/real/ansible__awx/requirements/requirements.txt",
+            "fixtures/real/ansible__awx/expected/requirements__requirements.txt.advisories.json",
+        ),
+    ];
+    for (lock, expected) in cases {
+        let (code, report) = json_output(
+            pyaudit(cache.path())
+                .args(["lock", "--offline", "--format", "json"])
+                .arg(shared(lock)),
+        );
+        let expected = expected_ids(&shared(expected));
+        assert_eq!(code, i32::from(!expected.is_empty()), "{lock}");
+        assert_eq!(report["summary"]["unchecked"], 0, "{lock}");
+        assert_eq!(pysec_ids(&report), expected, "{lock}");
+    }
+}
+
+#[test]
+fn unreachable_osv_fails_closed_and_says_what_to_do() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["lock", "--osv-url", "http://127.0.0.1:9"])
+        .arg(demo_lock())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("PA001"))
+        .stdout(predicate::str::contains("17 packages could not be checked"))
+        .stdout(predicate::str::contains("pyaudit db import"))
+        .stdout(predicate::str::contains("no known vulnerabilities").not());
+    pyaudit(cache.path())
+        .args(["lock", "--allow-unchecked", "--osv-url", "http://127.0.0.1:9"])
+        .arg(demo_lock())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warn PA001"));
+}
+
+#[test]
+fn offline_without_any_data_is_an_error_with_instructions() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["lock", "--offline"])
+        .arg(demo_lock())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pyaudit db import"));
+}
+
+#[test]
+fn scope_flags_choose_what_is_audited() {
+    let (_runtime, server) = pypa_server();
+    let cache = tempfile::tempdir().unwrap();
+    let audited = |extra: &[&str]| {
+        let (_, report) = json_output(
+            pyaudit(cache.path())
+                .args(["lock", "--format", "json", "--osv-url", &server.url()])
+                .args(extra)
+                .arg(demo_lock()),
+        );
+        report["summary"]["audited"].as_u64().unwrap()
+    };
+    assert_eq!(audited(&[]), 17);
+    assert_eq!(audited(&["--only-prod"]), 9);
+    assert_eq!(audited(&["--groups", "dev"]), 17);
+    pyaudit(cache.path())
+        .args(["lock", "--groups", "docs", "--offline"])
+        .arg(demo_lock())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no dependency group `docs`"));
+}
+
+#[test]
+fn non_registry_packages_are_listed_as_not_audited() {
+    let (_runtime, server) = pypa_server();
+    let cache = tempfile::tempdir().unwrap();
+    let (_, report) = json_output(
+        pyaudit(cache.path())
+            .args(["lock", "--format", "json", "--osv-url", &server.url()])
+            .arg(shared("fixtures/real/modelcontextprotocol__python-sdk/uv.lock")),
+    );
+    let not_audited = report["lockfiles"][0]["not_audited"].as_array().unwrap();
+    assert_eq!(not_audited.len(), 1);
+    assert_eq!(not_audited[0]["name"], "strict-no-cover");
+    assert_eq!(not_audited[0]["source"]["kind"], "git");
+}
+
+#[test]
+fn text_report_and_output_file() {
+    let (_runtime, server) = pypa_server();
+    let cache = tempfile::tempdir().unwrap();
+    let output = cache.path().join("report.txt");
+    pyaudit(cache.path())
+        .args(["lock", "--osv-url", &server.url(), "--output"])
+        .arg(&output)
+        .arg(demo_lock())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::is_empty());
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(text.contains("deny PA101 [vulnerability] idna==3.6 (prod)"), "{text}");
+    assert!(text.contains("path: demo==0.1.0 → httpx==0.27.0 → idna==3.6"), "{text}");
+    assert!(text.contains("fix: upgrade `idna` to 3.7 or later — `uv lock --upgrade-package idna`"), "{text}");
+}
+
+#[test]
+fn cache_commands() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["cache", "dir"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(cache.path().to_string_lossy().as_ref()));
+    pyaudit(cache.path())
+        .args(["cache", "stats"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cache:"));
+    pyaudit(cache.path())
+        .args(["cache", "clean"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed"));
+}
