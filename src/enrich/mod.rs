@@ -112,6 +112,11 @@ pub enum EnrichError {
     },
     #[error(transparent)]
     Cache(#[from] pyaudit_cache::CacheError),
+    /// The local advisory database in the cache could not be read.
+    #[error(transparent)]
+    LocalDatabase(#[from] database::LocalDatabaseError),
+    #[error("cannot start the network runtime")]
+    Runtime(#[source] std::io::Error),
     #[error("cannot start the network client")]
     Fetch(#[source] crate::fetch::FetchError),
 }

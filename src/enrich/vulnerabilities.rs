@@ -1,26 +1,708 @@
 //! The vulnerability stage: OSV answers (cached, then fetched) plus local databases, merged into
 //! one [`VulnerabilityStatus`] per package.
+//!
+//! Cache layout (namespaces of `pyaudit-cache`):
+//! - `osv-query` v1, key `name==version`: the OSV `querybatch` answer for that package, a JSON
+//!   list of `{id, modified}`; fresh for [`VulnerabilitySettings::query_ttl`].
+//! - `osv-record` v1, key = record id: the record as a parsed [`Advisory`] in compact JSON. Reused
+//!   while its `modified` equals the one the answer lists, whatever its age.
+//!
+//! Matching is local: the OSV records an answer lists, the local database's records and the
+//! `--advisories` folders' records for the audited package names go into one
+//! [`pyaudit_advisories::Database`], whose PEP 440 matching, alias merging, severity and fix hints
+//! produce the findings. NOTE: OSV's answer is authoritative for "affected": an id it lists is
+//! reported even when the record does not match locally (GIT-only ranges, versions OSV enumerated
+//! from commits), so the findings are the union of OSV's ids and the local matches.
 
-use pyaudit_cache::Cache;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use super::{
-    EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use pyaudit_advisories::merge::{AliasGroups, compare_timestamps, merge_matches};
+use pyaudit_advisories::record::parse_record;
+use pyaudit_advisories::{
+    Advisory, Database, LoadError, RecordFormat, Version, Vulnerability, matching,
+    normalize_package_name,
 };
+use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
+
+use super::database::{self, LocalAdvisories};
+use super::{
+    DataSource, EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings,
+    VulnerabilityStatus,
+};
+use crate::fetch::osv::{self, OsvQuery, QueryAnswer, RecordAnswer, VulnerabilityRef};
+use crate::fetch::{Fetcher, trim_base};
+
+/// OSV `querybatch` answers, one per `name==version`.
+pub const QUERY_NAMESPACE: Namespace = Namespace::new("osv-query", 1);
+/// OSV records by id, as parsed advisories.
+pub const RECORD_NAMESPACE: Namespace = Namespace::new("osv-record", 1);
+
+/// Records are revalidated through the `modified` of each answer, not by age; the expiry only
+/// lets `cache prune` drop records no answer has needed for a month.
+const RECORD_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Package names listed in one warning before "and N more".
+const NAMES_IN_WARNING: usize = 5;
+
+/// A cached OSV answer for one package.
+#[derive(Debug, Clone)]
+struct CachedAnswer {
+    references: Vec<VulnerabilityRef>,
+    fetched_at: Timestamp,
+    fresh: bool,
+}
+
+/// What OSV said about one target in this run.
+#[derive(Debug, Clone)]
+enum OsvOutcome {
+    /// An answer to use: fetched now, or from the cache (`fetched_at` earlier than now).
+    Answered {
+        references: Vec<VulnerabilityRef>,
+        fetched_at: Timestamp,
+        from_cache: bool,
+    },
+    /// OSV could not answer; a stale cached answer may still be there to fall back on.
+    Failed {
+        /// Names the package, the URL and the cause.
+        reason: String,
+        /// The cause alone, shared by every package of a failed chunk (for grouped warnings).
+        cause: String,
+        stale: Option<CachedAnswer>,
+    },
+    /// Offline, and nothing cached.
+    NotAsked,
+}
+
+/// One `--advisories` folder, reduced to the audited packages.
+struct ExtraSource {
+    path: PathBuf,
+    records: usize,
+    advisories: Vec<Advisory>,
+    load_errors: Vec<LoadError>,
+}
+
+/// The network side of one run: one runtime and one client, created on first need so a warm run
+/// pays for neither.
+struct Network {
+    runtime: tokio::runtime::Runtime,
+    fetcher: Fetcher,
+}
+
+impl Network {
+    fn start(settings: &VulnerabilitySettings) -> Result<Self, EnrichError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(EnrichError::Runtime)?;
+        // The client is built inside the runtime so its connection pool belongs to it.
+        let fetcher = {
+            let _guard = runtime.enter();
+            Fetcher::new(settings.fetch.clone()).map_err(EnrichError::Fetch)?
+        };
+        Ok(Self { runtime, fetcher })
+    }
+}
 
 /// Collect vulnerability data for `targets`. Every target gets an entry in the result.
+///
+/// Online: fresh cached answers are used as they are, the other packages are asked of OSV in one
+/// `querybatch` run, and records are fetched only when the cache lacks them at the listed
+/// `modified`. Offline: only the cache (any age) and the local databases; no request is made.
 pub fn collect(
     targets: &[PackageKey],
-    _cache: &Cache,
-    _settings: &VulnerabilitySettings,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
 ) -> Result<VulnerabilityData, EnrichError> {
+    let now = settings.now;
     let mut data = VulnerabilityData::default();
-    for target in targets {
-        data.packages.insert(
-            target.clone(),
-            VulnerabilityStatus::Unchecked {
-                reason: "not implemented yet".to_string(),
-            },
-        );
+    let mut warnings = Warnings::default();
+    let progress = progress_bar(settings.progress);
+
+    let normalized: Vec<String> = targets
+        .iter()
+        .map(|target| normalize_package_name(&target.name))
+        .collect();
+    let names: Vec<String> = normalized
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let local = database::lookup(cache, &names, now)?;
+    let extras = load_extra_sources(&settings.extra_advisories, &names)?;
+
+    let keys: Vec<String> = targets
+        .iter()
+        .zip(&normalized)
+        .map(|(target, name)| query_key(name, &target.version))
+        .collect();
+    let cached = read_cached_answers(cache, &keys, now)?;
+    if settings.offline
+        && !targets.is_empty()
+        && local.is_none()
+        && cached.iter().all(Option::is_none)
+    {
+        return Err(EnrichError::NoOfflineData);
     }
+
+    let mut outcomes: Vec<OsvOutcome> = cached
+        .iter()
+        .map(|answer| match answer {
+            Some(answer) if answer.fresh || settings.offline => OsvOutcome::Answered {
+                references: answer.references.clone(),
+                fetched_at: answer.fetched_at,
+                from_cache: true,
+            },
+            _ => OsvOutcome::NotAsked,
+        })
+        .collect();
+
+    let mut network: Option<Network> = None;
+    let to_query: Vec<usize> = if settings.offline {
+        Vec::new()
+    } else {
+        (0..targets.len())
+            .filter(|&index| matches!(outcomes[index], OsvOutcome::NotAsked))
+            .collect()
+    };
+    let mut answered_now = 0;
+    if !to_query.is_empty() {
+        let queries: Vec<OsvQuery> = to_query
+            .iter()
+            .map(|&index| {
+                OsvQuery::new(
+                    normalized[index].clone(),
+                    targets[index].version.to_string(),
+                )
+            })
+            .collect();
+        progress.set_message(format!("querying OSV for {} package(s)", queries.len()));
+        let network = match &mut network {
+            Some(network) => network,
+            None => network.insert(Network::start(settings)?),
+        };
+        let answers: Vec<QueryAnswer> = network
+            .runtime
+            .block_on(osv::query_batch(&network.fetcher, &queries));
+        for ((&index, key), answer) in to_query
+            .iter()
+            .zip(to_query.iter().map(|&index| &keys[index]))
+            .zip(answers)
+        {
+            outcomes[index] = match answer {
+                Ok(references) => {
+                    answered_now += 1;
+                    match serde_json::to_vec(&references) {
+                        Ok(payload) => warnings.cache_write(cache.put(
+                            &QUERY_NAMESPACE,
+                            key,
+                            &payload,
+                            &Freshness::new(settings.query_ttl),
+                            now,
+                        )),
+                        Err(error) => warnings.cache_write_message(error.to_string()),
+                    }
+                    OsvOutcome::Answered {
+                        references,
+                        fetched_at: now,
+                        from_cache: false,
+                    }
+                }
+                Err(error) => OsvOutcome::Failed {
+                    reason: format!("{error}: {}", error.cause),
+                    cause: error.cause.to_string(),
+                    stale: cached[index].clone(),
+                },
+            };
+        }
+    }
+
+    // Every record an answer in use lists (the stale fallbacks included), at its newest `modified`.
+    let mut wanted: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for outcome in &outcomes {
+        let references = match outcome {
+            OsvOutcome::Answered { references, .. } => references,
+            OsvOutcome::Failed {
+                stale: Some(stale), ..
+            } => &stale.references,
+            _ => continue,
+        };
+        for reference in references {
+            let slot = wanted.entry(reference.id.clone()).or_default();
+            if let Some(modified) = &reference.modified
+                && slot
+                    .as_deref()
+                    .is_none_or(|known| compare_timestamps(modified, known).is_gt())
+            {
+                *slot = Some(modified.clone());
+            }
+        }
+    }
+    let mut records = read_cached_records(cache, &wanted, settings.offline)?;
+    let mut record_failures: BTreeMap<String, String> = BTreeMap::new();
+    let to_fetch: Vec<String> = wanted
+        .keys()
+        .filter(|id| !records.contains_key(*id))
+        .cloned()
+        .collect();
+    if !settings.offline && !to_fetch.is_empty() {
+        progress.set_message(format!("fetching {} OSV record(s)", to_fetch.len()));
+        let network = match &mut network {
+            Some(network) => network,
+            None => network.insert(Network::start(settings)?),
+        };
+        let fetched: BTreeMap<String, RecordAnswer> = network
+            .runtime
+            .block_on(osv::fetch_records(&network.fetcher, to_fetch));
+        let base = trim_base(&settings.fetch.osv_url).to_owned();
+        for (id, answer) in fetched {
+            let url = format!("{base}/v1/vulns/{id}");
+            let parsed = answer
+                .map_err(|error| format!("{error}: {}", error.cause))
+                .and_then(|record| {
+                    parse_record(&record.body, RecordFormat::Json, &url)
+                        .map_err(|error| error.to_string())
+                });
+            match parsed {
+                Ok(advisory) => {
+                    match serde_json::to_vec(&advisory) {
+                        Ok(payload) => warnings.cache_write(cache.put(
+                            &RECORD_NAMESPACE,
+                            &id,
+                            &payload,
+                            &Freshness::new(RECORD_TTL),
+                            now,
+                        )),
+                        Err(error) => warnings.cache_write_message(error.to_string()),
+                    }
+                    records.insert(id, advisory);
+                }
+                Err(reason) => {
+                    record_failures.insert(id, reason);
+                }
+            }
+        }
+    }
+    for id in wanted.keys() {
+        if !records.contains_key(id) && !record_failures.contains_key(id) {
+            record_failures.insert(
+                id.clone(),
+                "the record is not in the cache (offline run)".to_owned(),
+            );
+        }
+    }
+    progress.set_message("matching advisories");
+
+    // One database of every record that can matter for these packages.
+    let mut combined: Vec<Advisory> = records.values().cloned().collect();
+    if let Some(local) = &local {
+        combined.extend(local.advisories.values().flatten().cloned());
+    }
+    for extra in &extras {
+        combined.extend(extra.advisories.iter().cloned());
+    }
+    let database = Database::from_advisories(combined);
+    let groups = AliasGroups::build(database.advisories());
+    let matcher = Matcher {
+        database: &database,
+        groups: &groups,
+    };
+
+    let local_note = local.as_ref().map(describe_local);
+    let mut oldest_cache: Option<Timestamp> = None;
+    let mut answers_from_cache = 0;
+    for (index, target) in targets.iter().enumerate() {
+        let name = &normalized[index];
+        let local_problem: Option<&str> = match &local {
+            None => Some("there is no local advisory database"),
+            Some(local) => local.unreadable.get(name).map(String::as_str),
+        };
+        let missing_record = |references: &[VulnerabilityRef]| {
+            references.iter().find_map(|reference| {
+                record_failures
+                    .get(&reference.id)
+                    .map(|reason| (reference.id.clone(), reason.clone()))
+            })
+        };
+        let status = match &outcomes[index] {
+            OsvOutcome::Answered {
+                references,
+                fetched_at,
+                from_cache,
+            } => match missing_record(references) {
+                None => {
+                    if *from_cache {
+                        answers_from_cache += 1;
+                        oldest_cache =
+                            Some(oldest_cache.map_or(*fetched_at, |t| t.min(*fetched_at)));
+                        if settings.offline && *fetched_at < now {
+                            let age = now.duration_since(*fetched_at);
+                            if cached[index].as_ref().is_some_and(|answer| !answer.fresh) {
+                                warnings.add(
+                                    format!("cached OSV answers past their {} lifetime were used (offline)", describe_age(settings.query_ttl)),
+                                    target,
+                                    Some(age),
+                                );
+                            }
+                        }
+                    }
+                    checked(matcher.find(name, &target.version, references))
+                }
+                Some((id, _)) if settings.offline && local_problem.is_none() => {
+                    warnings.add(
+                        format!(
+                            "a cached OSV answer lists a record that is not cached (e.g. `{id}`); the local advisory database was used alone{}",
+                            local_note.clone().unwrap_or_default()
+                        ),
+                        target,
+                        None,
+                    );
+                    checked(matcher.find(name, &target.version, &[]))
+                }
+                Some((id, reason)) => VulnerabilityStatus::Unchecked {
+                    reason: format!(
+                        "OSV lists `{id}` for this package but its record could not be read: {reason}"
+                    ),
+                },
+            },
+            OsvOutcome::Failed {
+                reason,
+                cause,
+                stale,
+            } => {
+                let usable_stale = stale
+                    .as_ref()
+                    .filter(|stale| missing_record(&stale.references).is_none());
+                if let Some(stale) = usable_stale {
+                    answers_from_cache += 1;
+                    oldest_cache =
+                        Some(oldest_cache.map_or(stale.fetched_at, |t| t.min(stale.fetched_at)));
+                    warnings.add(
+                        format!(
+                            "OSV could not answer ({cause}); older cached answers were used instead"
+                        ),
+                        target,
+                        Some(now.duration_since(stale.fetched_at)),
+                    );
+                    checked(matcher.find(name, &target.version, &stale.references))
+                } else if local_problem.is_none() {
+                    warnings.add(
+                        format!(
+                            "OSV could not answer ({cause}); the local advisory database was used instead{}",
+                            local_note.clone().unwrap_or_default()
+                        ),
+                        target,
+                        None,
+                    );
+                    checked(matcher.find(name, &target.version, &[]))
+                } else {
+                    VulnerabilityStatus::Unchecked {
+                        reason: reason.clone(),
+                    }
+                }
+            }
+            OsvOutcome::NotAsked => match local_problem {
+                None => checked(matcher.find(name, &target.version, &[])),
+                Some(problem) if local.is_some() => VulnerabilityStatus::Unchecked {
+                    reason: problem.to_owned(),
+                },
+                Some(_) => VulnerabilityStatus::Unchecked {
+                    reason: "not in the cache and no local advisory database; run `pyaudit db \
+                             import PATH` or `pyaudit db sync`, or run without `--offline`"
+                        .to_owned(),
+                },
+            },
+        };
+        data.packages.insert(target.clone(), status);
+    }
+    progress.finish_and_clear();
+
+    // Where the data came from, oldest first for the report header.
+    if answered_now > 0 {
+        data.sources.push(DataSource {
+            kind: "osv-api".to_owned(),
+            location: trim_base(&settings.fetch.osv_url).to_owned(),
+            as_of: Some(now.unix_millis()),
+            entries: answered_now,
+        });
+    }
+    if answers_from_cache > 0 {
+        data.sources.push(DataSource {
+            kind: "cache".to_owned(),
+            location: cache.directory().display().to_string(),
+            as_of: oldest_cache.map(Timestamp::unix_millis),
+            entries: answers_from_cache,
+        });
+        data.oldest_data = oldest_cache.map(Timestamp::unix_millis);
+    }
+    if let Some(local) = &local {
+        data.sources.push(DataSource {
+            kind: "local-database".to_owned(),
+            location: local.status.source.clone(),
+            as_of: Some(local.status.imported_at),
+            entries: local.advisories.values().map(Vec::len).sum(),
+        });
+        let imported_at = local.status.imported_at;
+        data.oldest_data = Some(data.oldest_data.map_or(imported_at, |t| t.min(imported_at)));
+    }
+    for extra in &extras {
+        data.sources.push(DataSource {
+            kind: "advisories-dir".to_owned(),
+            location: extra.path.display().to_string(),
+            as_of: None,
+            entries: extra.records,
+        });
+        if let Some(first) = extra.load_errors.first() {
+            data.warnings.push(format!(
+                "{} record(s) in `{}` could not be read, e.g. {first}",
+                extra.load_errors.len(),
+                extra.path.display()
+            ));
+        }
+    }
+    data.warnings.extend(warnings.render());
+    data.requests = network
+        .as_ref()
+        .map_or(0, |network| network.fetcher.stats().requests);
     Ok(data)
+}
+
+fn checked(vulnerabilities: Vec<Vulnerability>) -> VulnerabilityStatus {
+    VulnerabilityStatus::Checked { vulnerabilities }
+}
+
+/// The cache key of one package's OSV answer.
+pub fn query_key(normalized_name: &str, version: &Version) -> String {
+    format!("{normalized_name}=={version}")
+}
+
+fn read_cached_answers(
+    cache: &Cache,
+    keys: &[String],
+    now: Timestamp,
+) -> Result<Vec<Option<CachedAnswer>>, EnrichError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(cache
+        .get_many(&QUERY_NAMESPACE, keys)?
+        .into_iter()
+        .map(|entry| {
+            let entry = entry?;
+            // An undecodable payload counts as absent: it is asked again.
+            let references = serde_json::from_slice(&entry.payload).ok()?;
+            Some(CachedAnswer {
+                references,
+                fetched_at: entry.fetched_at,
+                fresh: entry.is_fresh(now),
+            })
+        })
+        .collect())
+}
+
+/// The cached records of `wanted`, kept when their `modified` is the listed one (offline: any
+/// copy is better than none).
+fn read_cached_records(
+    cache: &Cache,
+    wanted: &BTreeMap<String, Option<String>>,
+    offline: bool,
+) -> Result<BTreeMap<String, Advisory>, EnrichError> {
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let ids: Vec<&String> = wanted.keys().collect();
+    let entries = cache.get_many(&RECORD_NAMESPACE, &ids)?;
+    let mut records = BTreeMap::new();
+    for ((id, modified), entry) in wanted.iter().zip(entries) {
+        let Some(advisory) =
+            entry.and_then(|entry| serde_json::from_slice::<Advisory>(&entry.payload).ok())
+        else {
+            continue;
+        };
+        let current = match (modified, &advisory.modified) {
+            (Some(listed), Some(held)) => compare_timestamps(listed, held).is_eq(),
+            // OSV listed no `modified`: nothing to compare, the copy is kept.
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if current || offline {
+            records.insert(id.clone(), advisory);
+        }
+    }
+    Ok(records)
+}
+
+fn load_extra_sources(
+    paths: &[PathBuf],
+    names: &[String],
+) -> Result<Vec<ExtraSource>, EnrichError> {
+    paths
+        .iter()
+        .map(|path| {
+            let loaded = Database::load(path).map_err(|source| EnrichError::Advisories {
+                path: path.clone(),
+                source,
+            })?;
+            let advisories = names
+                .iter()
+                .flat_map(|name| loaded.advisories_for(name).cloned())
+                .collect();
+            Ok(ExtraSource {
+                path: path.clone(),
+                records: loaded.advisories().len(),
+                advisories,
+                load_errors: loaded.load_errors().to_vec(),
+            })
+        })
+        .collect()
+}
+
+/// Matching against the combined database.
+struct Matcher<'a> {
+    database: &'a Database,
+    groups: &'a AliasGroups,
+}
+
+impl Matcher<'_> {
+    /// The records that match `name` at `version` under PEP 440 rules, plus those OSV listed for
+    /// it (see the module documentation), merged by alias.
+    fn find(
+        &self,
+        name: &str,
+        version: &Version,
+        osv_references: &[VulnerabilityRef],
+    ) -> Vec<Vulnerability> {
+        let mut matched: Vec<&Advisory> = self
+            .database
+            .advisories_for(name)
+            .filter(|advisory| matching::advisory_affects(advisory, name, version))
+            .collect();
+        for reference in osv_references {
+            if let Some(advisory) = self.database.advisory(&reference.id)
+                && !advisory.is_withdrawn()
+                && !matched.iter().any(|known| known.id == advisory.id)
+            {
+                matched.push(advisory);
+            }
+        }
+        merge_matches(&matched, self.groups, name, version)
+    }
+}
+
+fn describe_local(local: &LocalAdvisories) -> String {
+    let mut note = format!(
+        " (imported {} ago from `{}`",
+        describe_age(local.status.age),
+        local.status.source
+    );
+    if let Some(newest) = &local.status.newest_modified {
+        note.push_str(&format!(", newest record modified {newest}"));
+    }
+    note.push(')');
+    note
+}
+
+/// A coarse human age: "3 days", "5 hours", "12 minutes", "less than a minute".
+pub fn describe_age(age: Duration) -> String {
+    let seconds = age.as_secs();
+    let (count, unit) = if seconds >= 2 * 86_400 {
+        (seconds / 86_400, "days")
+    } else if seconds >= 2 * 3_600 {
+        (seconds / 3_600, "hours")
+    } else if seconds >= 120 {
+        (seconds / 60, "minutes")
+    } else {
+        return "less than a minute".to_owned();
+    };
+    format!("{count} {unit}")
+}
+
+/// Warnings grouped by message so 300 packages with one cause give one line.
+#[derive(Default)]
+struct Warnings {
+    grouped: BTreeMap<String, (Vec<String>, Option<Duration>)>,
+    cache_writes: Option<String>,
+}
+
+impl Warnings {
+    fn add(&mut self, message: String, target: &PackageKey, age: Option<Duration>) {
+        let (targets, oldest) = self.grouped.entry(message).or_default();
+        targets.push(target.to_string());
+        if let Some(age) = age {
+            *oldest = Some(oldest.map_or(age, |known| known.max(age)));
+        }
+    }
+
+    fn cache_write(&mut self, result: Result<(), pyaudit_cache::CacheError>) {
+        if let Err(error) = result {
+            self.cache_write_message(error.to_string());
+        }
+    }
+
+    fn cache_write_message(&mut self, message: String) {
+        self.cache_writes.get_or_insert(message);
+    }
+
+    fn render(self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .grouped
+            .into_iter()
+            .map(|(message, (targets, oldest))| {
+                let mut shown: Vec<&str> = targets
+                    .iter()
+                    .take(NAMES_IN_WARNING)
+                    .map(String::as_str)
+                    .collect();
+                let more = targets.len().saturating_sub(NAMES_IN_WARNING);
+                let more_text = format!("and {more} more");
+                if more > 0 {
+                    shown.push(&more_text);
+                }
+                let age = oldest
+                    .map(|age| format!("; the oldest is {} old", describe_age(age)))
+                    .unwrap_or_default();
+                format!(
+                    "{message} for {} package(s): {}{age}",
+                    targets.len(),
+                    shown.join(", ")
+                )
+            })
+            .collect();
+        if let Some(message) = self.cache_writes {
+            lines.push(format!(
+                "some answers could not be saved to the cache, so the next run asks again: {message}"
+            ));
+        }
+        lines
+    }
+}
+
+fn progress_bar(enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar.set_message("reading the cache");
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_coarse() {
+        assert_eq!(describe_age(Duration::from_secs(30)), "less than a minute");
+        assert_eq!(describe_age(Duration::from_secs(600)), "10 minutes");
+        assert_eq!(describe_age(Duration::from_secs(3 * 3600)), "3 hours");
+        assert_eq!(describe_age(Duration::from_secs(3 * 86_400)), "3 days");
+    }
 }

@@ -10,6 +10,10 @@
 //! - `GET /v1/vulns/{id}`: the record, or 404.
 //! - `GET /pypi/{name}/json`, `GET /simple/{name}/`: the recorded files of `../shared/pypi/`,
 //!   with an `ETag` and `Last-Modified`; `If-None-Match` / `If-Modified-Since` give 304.
+//!
+//! [`TestServer::use_advisory_matching`] switches querybatch to `pyaudit_advisories`' matching (the
+//! full OSV evaluation on PEP 440 versions: `last_affected`, `limit`, `0`, pre-releases), and
+//! [`TestServer::load_yaml_records`] loads YAML records such as the PyPA database.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -96,6 +100,10 @@ struct State {
     faults: Vec<FaultRule>,
     page_size: Option<usize>,
     log: Vec<RecordedRequest>,
+    /// Answer querybatch with `pyaudit_advisories` matching (see `use_advisory_matching`).
+    advisory_matching: bool,
+    /// The loaded records as a `pyaudit_advisories` database, rebuilt after records change.
+    advisory_index: Option<Arc<pyaudit_advisories::Database>>,
 }
 
 /// The server; it stops when dropped.
@@ -176,6 +184,44 @@ impl TestServer {
             }
         }
         state.records.insert(id, record);
+        state.advisory_index = None;
+    }
+
+    /// Loads every `*.yaml` / `*.yml` OSV record under `directory` (e.g. the PyPA database) as
+    /// JSON values; returns how many.
+    pub fn load_yaml_records(&self, directory: &Path) -> usize {
+        let mut count = 0;
+        let mut stack = vec![directory.to_path_buf()];
+        while let Some(directory) = stack.pop() {
+            for entry in std::fs::read_dir(&directory).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|extension| extension == "yaml" || extension == "yml")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let record: Value = serde_saphyr::from_str(&text).unwrap();
+                    if record.get("id").is_some() {
+                        self.add_record(record);
+                        count += 1;
+                    }
+                }
+            }
+        }
+        count
+    }
+
+    /// Answer querybatch with `pyaudit_advisories`' OSV matching instead of the simplified one,
+    /// so the server agrees with OSV semantics on every record of the PyPA database.
+    pub fn use_advisory_matching(&self) {
+        self.state.lock().unwrap().advisory_matching = true;
+    }
+
+    /// Replaces a record in place (e.g. a new `modified`), keeping the package index.
+    pub fn replace_record(&self, record: Value) {
+        self.add_record(record);
     }
 
     /// Loads every `*.json` OSV record under `directory`; returns how many.
@@ -460,7 +506,10 @@ async fn write_answer(stream: &mut TcpStream, answer: &Answer) -> std::io::Resul
 }
 
 fn route(state: &Mutex<State>, request: &RecordedRequest) -> Answer {
-    let state = state.lock().unwrap();
+    let mut state = state.lock().unwrap();
+    if state.advisory_matching {
+        advisory_index(&mut state);
+    }
     let path = request.path.split('?').next().unwrap_or("");
     if let Some((status, content_type, body)) = state.overrides.get(path) {
         return Answer {
@@ -535,6 +584,46 @@ fn pypi_file(
     }
 }
 
+/// The loaded records as a `pyaudit_advisories` database (records it cannot read are left out).
+fn advisory_index(state: &mut State) -> Arc<pyaudit_advisories::Database> {
+    if let Some(index) = &state.advisory_index {
+        return Arc::clone(index);
+    }
+    let advisories = state
+        .records
+        .values()
+        .filter_map(|record| {
+            let bytes = serde_json::to_vec(record).ok()?;
+            pyaudit_advisories::record::parse_record(
+                &bytes,
+                pyaudit_advisories::RecordFormat::Json,
+                "server",
+            )
+            .ok()
+        })
+        .collect();
+    let index = Arc::new(pyaudit_advisories::Database::from_advisories(advisories));
+    state.advisory_index = Some(Arc::clone(&index));
+    index
+}
+
+/// Matching with `pyaudit_advisories`, the OSV evaluation algorithm on PEP 440 versions.
+fn advisory_matching_records<'a>(
+    state: &'a State,
+    index: &pyaudit_advisories::Database,
+    name: &str,
+    version: &str,
+) -> Vec<&'a Value> {
+    let Ok(parsed) = Version::from_str(version) else {
+        return Vec::new();
+    };
+    index
+        .advisories_for(name)
+        .filter(|advisory| pyaudit_advisories::matching::advisory_affects(advisory, name, &parsed))
+        .filter_map(|advisory| state.records.get(&advisory.id))
+        .collect()
+}
+
 fn querybatch(state: &State, request: &RecordedRequest) -> Answer {
     let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
         return Answer::json(400, &json!({"message": "bad json"}));
@@ -543,7 +632,13 @@ fn querybatch(state: &State, request: &RecordedRequest) -> Answer {
     for query in body["queries"].as_array().into_iter().flatten() {
         let name = canonical_name(query["package"]["name"].as_str().unwrap_or(""));
         let version = query["version"].as_str().unwrap_or("");
-        let mut vulns: Vec<Value> = matching_records(state, &name, version)
+        let matched = match &state.advisory_index {
+            Some(index) if state.advisory_matching => {
+                advisory_matching_records(state, index, &name, version)
+            }
+            _ => matching_records(state, &name, version),
+        };
+        let mut vulns: Vec<Value> = matched
             .into_iter()
             .map(|record| json!({"id": record["id"], "modified": record["modified"]}))
             .collect();

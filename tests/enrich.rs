@@ -1,0 +1,765 @@
+//! The vulnerability stage and the local advisory database, end to end: the PyPA database
+//! imported into the cache and matched offline against the fixtures' expected advisories; the
+//! same answers from the loopback OSV server online; cache reuse, faults, `--advisories` folders
+//! and `db sync` (full and incremental).
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use pyaudit::enrich::database::{self, SyncSummary};
+use pyaudit::enrich::vulnerabilities::collect;
+use pyaudit::enrich::{
+    EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
+};
+use pyaudit::fetch::{FetchSettings, Fetcher};
+use pyaudit_advisories::{Version, normalize_package_name};
+use pyaudit_cache::{Cache, OpenOptions, Timestamp};
+use serde_json::{Value, json};
+use support::server::{Fault, TestServer};
+
+const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
+}
+
+fn pypa() -> PathBuf {
+    shared().join("advisories/pypa")
+}
+
+/// A cache holding the imported PyPA database, shared by the offline tests of this binary (the
+/// import takes seconds in a debug build).
+fn pypa_cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let cache = Cache::in_memory();
+        let summary = database::import(&cache, &pypa(), NOW).unwrap();
+        assert_eq!(summary.records, 2661);
+        assert_eq!(summary.packages, 664);
+        cache
+    })
+}
+
+/// A loopback server on its own runtime, so `collect` (which runs its own) can be called from
+/// the test thread.
+struct Served {
+    server: TestServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn serve() -> Served {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(TestServer::start());
+    Served {
+        server,
+        _runtime: runtime,
+    }
+}
+
+fn fetch_settings(url: &str) -> FetchSettings {
+    FetchSettings {
+        timeout: Duration::from_secs(10),
+        deadline: Some(Duration::from_secs(60)),
+        retries: 0,
+        backoff_base: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..FetchSettings::for_base_url(url)
+    }
+}
+
+fn settings(url: &str, offline: bool, now: Timestamp) -> VulnerabilitySettings {
+    VulnerabilitySettings {
+        offline,
+        fetch: fetch_settings(url),
+        extra_advisories: Vec::new(),
+        query_ttl: HOUR,
+        progress: false,
+        now,
+    }
+}
+
+fn key(name: &str, version: &str) -> PackageKey {
+    PackageKey::new(name, Version::from_str(version).unwrap())
+}
+
+/// `name==version` lines of a requirements file (comments and other lines skipped).
+fn pins_of_requirements(path: &Path) -> Vec<PackageKey> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_once("=="))
+        .map(|(name, version)| key(&normalize_package_name(name), version.trim()))
+        .collect()
+}
+
+/// The PYSEC ids found per `name==version`, for packages with at least one.
+fn found_pysec(data: &VulnerabilityData) -> BTreeMap<String, BTreeSet<String>> {
+    let mut found = BTreeMap::new();
+    for (target, status) in &data.packages {
+        let VulnerabilityStatus::Checked { vulnerabilities } = status else {
+            panic!("{target} is unchecked: {status:?}");
+        };
+        let ids: BTreeSet<String> = vulnerabilities
+            .iter()
+            .flat_map(|vulnerability| vulnerability.record_ids.iter())
+            .filter(|id| id.starts_with("PYSEC-"))
+            .cloned()
+            .collect();
+        if !ids.is_empty() {
+            found.insert(format!("{}=={}", target.name, target.version), ids);
+        }
+    }
+    found
+}
+
+/// The expected file's `affected`, keyed by normalized `name==version` the way `found_pysec`
+/// prints it, restricted to `targets`.
+fn expected_pysec(path: &Path, targets: &[PackageKey]) -> BTreeMap<String, BTreeSet<String>> {
+    let expected: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let wanted: BTreeSet<String> = targets
+        .iter()
+        .map(|target| format!("{}=={}", target.name, target.version))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (pin, ids) in expected["affected"].as_object().unwrap() {
+        let (name, version) = pin.split_once("==").unwrap();
+        let pin = format!(
+            "{}=={}",
+            normalize_package_name(name),
+            Version::from_str(version).unwrap()
+        );
+        assert!(
+            wanted.contains(&pin),
+            "{} lists {pin}, not a target",
+            path.display()
+        );
+        let ids: BTreeSet<String> = ids
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_owned())
+            .collect();
+        if !ids.is_empty() {
+            out.insert(pin, ids);
+        }
+    }
+    out
+}
+
+fn advisory_pins() -> (Vec<PackageKey>, PathBuf) {
+    let folder = shared().join("fixtures/synthetic/advisory-pins");
+    (
+        pins_of_requirements(&folder.join("requirements.txt")),
+        folder.join("expected/requirements.txt.advisories.json"),
+    )
+}
+
+fn assert_same(
+    found: &BTreeMap<String, BTreeSet<String>>,
+    expected: &BTreeMap<String, BTreeSet<String>>,
+    what: &str,
+) {
+    let mut differences = Vec::new();
+    for pin in found.keys().chain(expected.keys()).collect::<BTreeSet<_>>() {
+        let (left, right) = (found.get(pin), expected.get(pin));
+        if left != right {
+            differences.push(format!("{pin}: found {left:?}, expected {right:?}"));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{what}: {} difference(s):\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
+
+#[test]
+fn offline_pypa_database_matches_the_advisory_pins() {
+    let (targets, expected) = advisory_pins();
+    assert_eq!(targets.len(), 400);
+    let data = collect(
+        &targets,
+        pypa_cache(),
+        &settings("http://127.0.0.1:9", true, NOW),
+    )
+    .unwrap();
+    assert_eq!(data.packages.len(), 400);
+    assert_eq!(data.requests, 0);
+    let expected = expected_pysec(&expected, &targets);
+    assert_eq!(expected.len(), 373);
+    assert_same(&found_pysec(&data), &expected, "advisory-pins offline");
+    assert_eq!(data.sources[0].kind, "local-database");
+    assert_eq!(data.oldest_data, Some(NOW.unix_millis()));
+}
+
+/// Pins of a real fixture's expected lock file: `all` (else `prod_with_extras`) for uv/poetry
+/// locks, the `==` entries for requirements files; direct URL entries are skipped.
+fn pins_of_expected_lock(path: &Path) -> Vec<PackageKey> {
+    let lock: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut pins = BTreeSet::new();
+    if let Some(entries) = lock["entries"].as_array() {
+        for entry in entries {
+            let (Some(name), Some(specifier)) =
+                (entry["name"].as_str(), entry["specifier"].as_str())
+            else {
+                continue;
+            };
+            if let Some(version) = specifier.strip_prefix("==")
+                && entry["url"].is_null()
+                && !version.contains('*')
+            {
+                pins.insert((normalize_package_name(name), version.to_owned()));
+            }
+        }
+    } else {
+        let set = if lock["all"].is_array() {
+            &lock["all"]
+        } else {
+            &lock["prod_with_extras"]
+        };
+        for pin in set.as_array().unwrap() {
+            let pin = pin.as_str().unwrap();
+            if pin.contains(" @ ") {
+                continue;
+            }
+            let (name, version) = pin.split_once("==").unwrap();
+            pins.insert((normalize_package_name(name), version.to_owned()));
+        }
+    }
+    pins.into_iter()
+        .map(|(name, version)| key(&name, &version))
+        .collect()
+}
+
+#[test]
+fn offline_pypa_database_matches_every_real_fixture() {
+    let mut checked_files = 0;
+    let mut pins = 0;
+    let mut hits = 0;
+    let real = shared().join("fixtures/real");
+    let mut projects: Vec<PathBuf> = std::fs::read_dir(&real)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("expected").is_dir())
+        .collect();
+    projects.sort();
+    for project in projects {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(project.join("expected"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.to_string_lossy().ends_with(".advisories.json"))
+            .collect();
+        files.sort();
+        for advisories in files {
+            let lock = PathBuf::from(
+                advisories
+                    .to_string_lossy()
+                    .replace(".advisories.json", ".json"),
+            );
+            let targets = pins_of_expected_lock(&lock);
+            let data = collect(
+                &targets,
+                pypa_cache(),
+                &settings("http://127.0.0.1:9", true, NOW),
+            )
+            .unwrap();
+            let expected = expected_pysec(&advisories, &targets);
+            assert_same(
+                &found_pysec(&data),
+                &expected,
+                &advisories.display().to_string(),
+            );
+            checked_files += 1;
+            pins += targets.len();
+            hits += expected.len();
+        }
+    }
+    assert_eq!(checked_files, 32);
+    assert!(pins > 2500, "{pins}");
+    assert_eq!(hits, 7);
+}
+
+/// A server answering from the PyPA database with `pyaudit_advisories` matching.
+fn pypa_server() -> Served {
+    let served = serve();
+    assert_eq!(served.server.load_yaml_records(&pypa()), 2661);
+    served.server.use_advisory_matching();
+    served
+}
+
+#[test]
+fn online_answers_match_the_advisory_pins_and_are_cached() {
+    let served = pypa_server();
+    let server = &served.server;
+    let (targets, expected) = advisory_pins();
+    let cache = Cache::in_memory();
+    let online = settings(&server.url(), false, NOW);
+
+    let first = collect(&targets, &cache, &online).unwrap();
+    let expected = expected_pysec(&expected, &targets);
+    assert_same(&found_pysec(&first), &expected, "advisory-pins online");
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    let records_fetched = server.requests("/v1/vulns/");
+    assert!(records_fetched > 500, "{records_fetched}");
+    assert_eq!(first.requests, 1 + records_fetched as u64);
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+    assert_eq!(first.sources[0].kind, "osv-api");
+
+    // Within the TTL: everything from the cache, not one request.
+    let within = settings(&server.url(), false, NOW.saturating_add(HOUR / 2));
+    let second = collect(&targets, &cache, &within).unwrap();
+    assert_eq!(second.requests, 0);
+    assert_eq!(server.log().len(), 1 + records_fetched);
+    assert_eq!(second.packages, first.packages);
+    assert_eq!(second.sources[0].kind, "cache");
+    assert_eq!(second.oldest_data, Some(NOW.unix_millis()));
+
+    // After the TTL: asked again, but the unchanged records are not fetched again.
+    let after = settings(&server.url(), false, NOW.saturating_add(2 * HOUR));
+    let third = collect(&targets, &cache, &after).unwrap();
+    assert_eq!(server.requests("/v1/querybatch"), 2);
+    assert_eq!(server.requests("/v1/vulns/"), records_fetched);
+    assert_eq!(third.requests, 1);
+    assert_eq!(third.packages, first.packages);
+}
+
+#[test]
+fn a_changed_record_is_fetched_again_after_the_ttl() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record(
+        "GHSA-demo-0001",
+        "demo",
+        "2024-01-01T00:00:00Z",
+        "2.0",
+    ));
+    let cache = Cache::in_memory();
+    let targets = [key("demo", "1.0")];
+    collect(&targets, &cache, &settings(&server.url(), false, NOW)).unwrap();
+    server.replace_record(record(
+        "GHSA-demo-0001",
+        "demo",
+        "2024-06-01T00:00:00Z",
+        "2.1",
+    ));
+    let later = collect(
+        &targets,
+        &cache,
+        &settings(&server.url(), false, NOW.saturating_add(2 * HOUR)),
+    )
+    .unwrap();
+    assert_eq!(server.requests("/v1/vulns/"), 2);
+    let VulnerabilityStatus::Checked { vulnerabilities } = &later.packages[&targets[0]] else {
+        panic!()
+    };
+    assert_eq!(
+        vulnerabilities[0].fix_hint.as_ref().unwrap().to_string(),
+        "2.1"
+    );
+}
+
+fn record(id: &str, package: &str, modified: &str, fixed: &str) -> Value {
+    json!({
+        "id": id,
+        "modified": modified,
+        "summary": format!("{id} in {package}"),
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": package},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }]
+    })
+}
+
+fn status<'a>(data: &'a VulnerabilityData, name: &str, version: &str) -> &'a VulnerabilityStatus {
+    &data.packages[&key(name, version)]
+}
+
+fn ids_of(status: &VulnerabilityStatus) -> Vec<String> {
+    match status {
+        VulnerabilityStatus::Checked { vulnerabilities } => vulnerabilities
+            .iter()
+            .map(|vulnerability| vulnerability.id.clone())
+            .collect(),
+        VulnerabilityStatus::Unchecked { reason } => panic!("unchecked: {reason}"),
+    }
+}
+
+#[test]
+fn a_failing_chunk_leaves_exactly_its_packages_unchecked() {
+    let served = serve();
+    let server = &served.server;
+    for package in ["alpha", "beta", "gamma", "delta"] {
+        server.add_record(record(
+            &format!("GHSA-{package}-0001"),
+            package,
+            "2024-01-01T00:00:00Z",
+            "2.0",
+        ));
+    }
+    server.inject_where(
+        "/v1/querybatch",
+        Some("\"gamma\""),
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    let mut online = settings(&server.url(), false, NOW);
+    online.fetch.osv_batch_size = 2;
+    let targets = [
+        key("alpha", "1.0"),
+        key("beta", "1.0"),
+        key("gamma", "1.0"),
+        key("delta", "1.0"),
+    ];
+    let data = collect(&targets, &Cache::in_memory(), &online).unwrap();
+    assert_eq!(ids_of(status(&data, "alpha", "1.0")), ["GHSA-alpha-0001"]);
+    assert_eq!(ids_of(status(&data, "beta", "1.0")), ["GHSA-beta-0001"]);
+    for name in ["gamma", "delta"] {
+        let VulnerabilityStatus::Unchecked { reason } = status(&data, name, "1.0") else {
+            panic!("{name} should be unchecked");
+        };
+        assert!(reason.contains("OSV query"), "{reason}");
+        assert!(reason.contains(&format!("{name} 1.0")), "{reason}");
+        assert!(reason.contains("/v1/querybatch"), "{reason}");
+        assert!(reason.contains("500"), "{reason}");
+    }
+}
+
+fn small_database(directory: &Path) {
+    let write = |relative: &str, value: Value| {
+        let path = directory.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, serde_json::to_vec(&value).unwrap()).unwrap();
+    };
+    write(
+        "demo/PYSEC-2024-1.json",
+        record("PYSEC-2024-1", "demo", "2024-01-01T00:00:00Z", "1.5"),
+    );
+}
+
+#[test]
+fn osv_unreachable_falls_back_to_the_local_database_with_a_warning() {
+    let directory = tempfile::tempdir().unwrap();
+    small_database(directory.path());
+    let cache = Cache::in_memory();
+    database::import(&cache, directory.path(), NOW.saturating_sub(3 * 24 * HOUR)).unwrap();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let online = settings("http://127.0.0.1:9", false, NOW);
+    let data = collect(&[key("demo", "1.0"), key("other", "3.0")], &cache, &online).unwrap();
+    assert_eq!(ids_of(status(&data, "demo", "1.0")), ["PYSEC-2024-1"]);
+    assert!(ids_of(status(&data, "other", "3.0")).is_empty());
+    assert_eq!(data.warnings.len(), 1, "{:?}", data.warnings);
+    let warning = &data.warnings[0];
+    assert!(warning.contains("OSV could not answer"), "{warning}");
+    assert!(warning.contains("127.0.0.1:9/v1/querybatch"), "{warning}");
+    assert!(warning.contains("local advisory database"), "{warning}");
+    assert!(warning.contains("3 days"), "{warning}");
+    assert!(warning.contains("for 2 package(s)"), "{warning}");
+}
+
+#[test]
+fn a_malformed_record_leaves_its_packages_unchecked() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record(
+        "GHSA-good-0001",
+        "good",
+        "2024-01-01T00:00:00Z",
+        "2.0",
+    ));
+    server.add_record(record(
+        "GHSA-bad-0001",
+        "bad",
+        "2024-01-01T00:00:00Z",
+        "2.0",
+    ));
+    server.set_body(
+        "/v1/vulns/GHSA-bad-0001",
+        200,
+        "application/json",
+        r#"{"id": "GHSA-bad-0001", "affected": 3}"#,
+    );
+    let cache = Cache::in_memory();
+    let targets = [key("good", "1.0"), key("bad", "1.0")];
+    let data = collect(&targets, &cache, &settings(&server.url(), false, NOW)).unwrap();
+    assert_eq!(ids_of(status(&data, "good", "1.0")), ["GHSA-good-0001"]);
+    let VulnerabilityStatus::Unchecked { reason } = status(&data, "bad", "1.0") else {
+        panic!("bad should be unchecked");
+    };
+    assert!(reason.contains("GHSA-bad-0001"), "{reason}");
+    assert!(reason.contains("/v1/vulns/GHSA-bad-0001"), "{reason}");
+    // The answer was cached; the broken record was not, so it is asked for again.
+    let again = collect(&targets, &cache, &settings(&server.url(), false, NOW)).unwrap();
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    assert_eq!(server.requests("/v1/vulns/GHSA-bad-0001"), 2);
+    assert!(matches!(
+        status(&again, "bad", "1.0"),
+        VulnerabilityStatus::Unchecked { .. }
+    ));
+}
+
+#[test]
+fn offline_without_any_data_is_an_error() {
+    let error = collect(
+        &[key("demo", "1.0")],
+        &Cache::in_memory(),
+        &settings("http://127.0.0.1:9", true, NOW),
+    )
+    .unwrap_err();
+    assert!(matches!(error, EnrichError::NoOfflineData), "{error}");
+    assert!(error.to_string().contains("pyaudit db import"), "{error}");
+}
+
+#[test]
+fn offline_uses_stale_cached_answers_and_says_how_old() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record(
+        "GHSA-demo-0001",
+        "demo",
+        "2024-01-01T00:00:00Z",
+        "2.0",
+    ));
+    let cache = Cache::in_memory();
+    let targets = [key("demo", "1.0"), key("uncached", "1.0")];
+    collect(&targets[..1], &cache, &settings(&server.url(), false, NOW)).unwrap();
+    let requests = server.log().len();
+    let later = NOW.saturating_add(5 * 24 * HOUR);
+    let data = collect(&targets, &cache, &settings(&server.url(), true, later)).unwrap();
+    assert_eq!(server.log().len(), requests);
+    assert_eq!(data.requests, 0);
+    assert_eq!(ids_of(status(&data, "demo", "1.0")), ["GHSA-demo-0001"]);
+    let VulnerabilityStatus::Unchecked { reason } = status(&data, "uncached", "1.0") else {
+        panic!("uncached should be unchecked");
+    };
+    assert!(reason.contains("not in the cache"), "{reason}");
+    assert_eq!(data.oldest_data, Some(NOW.unix_millis()));
+    assert!(
+        data.warnings
+            .iter()
+            .any(|warning| warning.contains("5 days old") && warning.contains("demo==1.0")),
+        "{:?}",
+        data.warnings
+    );
+}
+
+#[test]
+fn an_advisories_folder_is_found_online_and_offline() {
+    let served = serve();
+    let server = &served.server;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("ORG-2024-1.yaml"),
+        "id: ORG-2024-1\nmodified: 2024-05-01T00:00:00Z\nsummary: internal finding\naffected:\n\
+         - package: {ecosystem: PyPI, name: Internal_Lib}\n  ranges:\n  - type: ECOSYSTEM\n    \
+         events:\n    - introduced: '1.0'\n    - fixed: '1.3'\n",
+    )
+    .unwrap();
+    let targets = [key("internal-lib", "1.2"), key("internal-lib", "1.3")];
+    let cache = Cache::in_memory();
+    let mut online = settings(&server.url(), false, NOW);
+    online.extra_advisories = vec![folder.path().to_owned()];
+    let data = collect(&targets, &cache, &online).unwrap();
+    assert_eq!(ids_of(status(&data, "internal-lib", "1.2")), ["ORG-2024-1"]);
+    assert!(ids_of(status(&data, "internal-lib", "1.3")).is_empty());
+    assert!(
+        data.sources
+            .iter()
+            .any(|source| source.kind == "advisories-dir")
+    );
+
+    let mut offline = settings(&server.url(), true, NOW);
+    offline.extra_advisories = vec![folder.path().to_owned()];
+    let data = collect(&targets, &cache, &offline).unwrap();
+    assert_eq!(ids_of(status(&data, "internal-lib", "1.2")), ["ORG-2024-1"]);
+}
+
+fn zip_of(records: &[Value]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for record in records {
+        writer
+            .start_file(
+                format!("{}.json", record["id"].as_str().unwrap()),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+        writer
+            .write_all(&serde_json::to_vec(record).unwrap())
+            .unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[test]
+fn sync_downloads_the_archive_then_applies_changes_incrementally() {
+    let served = serve();
+    let server = &served.server;
+    let base = format!("{}/export/PyPI", server.url());
+    server.set_body(
+        "/export/PyPI/all.zip",
+        200,
+        "application/zip",
+        zip_of(&[
+            record("PYSEC-2024-1", "demo", "2024-01-01T00:00:00Z", "1.5"),
+            record("GHSA-aaaa-0001", "other", "2024-02-01T00:00:00Z", "3.0"),
+        ]),
+    );
+    let cache = Cache::in_memory();
+    let fetcher =
+        Fetcher::new(database::sync_fetch_settings(fetch_settings(&server.url()))).unwrap();
+    let summary = database::sync(&cache, &fetcher, &base, NOW).unwrap();
+    let SyncSummary::Full {
+        import,
+        incremental_skipped,
+    } = summary
+    else {
+        panic!("expected a full sync: {summary:?}");
+    };
+    assert_eq!((import.records, import.packages), (2, 2));
+    assert_eq!(incremental_skipped, None);
+
+    // A newer record for `demo` (fix moved to 1.6) and a new package.
+    server.set_body(
+        "/export/PyPI/modified_id.csv",
+        200,
+        "text/csv",
+        "2024-03-02T00:00:00Z,PYSEC-2024-1\n2024-03-01T00:00:00Z,PYSEC-2024-9\n\
+         2024-02-01T00:00:00Z,GHSA-aaaa-0001\n2024-01-01T00:00:00Z,PYSEC-2023-1\n",
+    );
+    server.set_body(
+        "/export/PyPI/PYSEC-2024-1.json",
+        200,
+        "application/json",
+        serde_json::to_vec(&record(
+            "PYSEC-2024-1",
+            "demo",
+            "2024-03-02T00:00:00Z",
+            "1.6",
+        ))
+        .unwrap(),
+    );
+    server.set_body(
+        "/export/PyPI/PYSEC-2024-9.json",
+        200,
+        "application/json",
+        serde_json::to_vec(&record(
+            "PYSEC-2024-9",
+            "newpkg",
+            "2024-03-01T00:00:00Z",
+            "0.2",
+        ))
+        .unwrap(),
+    );
+    let later = NOW.saturating_add(HOUR);
+    let summary = database::sync(&cache, &fetcher, &base, later).unwrap();
+    let SyncSummary::Incremental {
+        updated_records, ..
+    } = summary
+    else {
+        panic!("expected an incremental sync: {summary:?}");
+    };
+    assert_eq!(updated_records, 2);
+    assert_eq!(server.requests("/export/PyPI/all.zip"), 1);
+    assert_eq!(server.requests("/export/PyPI/GHSA-aaaa-0001.json"), 0);
+
+    let database_status = database::status(&cache, later).unwrap().unwrap();
+    assert_eq!((database_status.records, database_status.packages), (3, 3));
+    assert_eq!(
+        database_status.sync.unwrap().cutoff.as_deref(),
+        Some("2024-03-02T00:00:00Z")
+    );
+    let data = collect(
+        &[
+            key("demo", "1.5"),
+            key("newpkg", "0.1"),
+            key("other", "2.0"),
+        ],
+        &cache,
+        &settings(&server.url(), true, later),
+    )
+    .unwrap();
+    assert_eq!(ids_of(status(&data, "demo", "1.5")), ["PYSEC-2024-1"]);
+    assert_eq!(ids_of(status(&data, "newpkg", "0.1")), ["PYSEC-2024-9"]);
+    assert_eq!(ids_of(status(&data, "other", "2.0")), ["GHSA-aaaa-0001"]);
+
+    // Nothing new: the listing is read, nothing else.
+    let summary = database::sync(&cache, &fetcher, &base, later.saturating_add(HOUR)).unwrap();
+    assert!(matches!(
+        summary,
+        SyncSummary::Incremental {
+            updated_records: 0,
+            ..
+        }
+    ));
+}
+
+/// Measurements (run in release): `cargo test --release --test enrich -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement; run in release with --nocapture"]
+fn measure_import_and_warm_collect() {
+    let directory = tempfile::tempdir().unwrap();
+    let options = OpenOptions::new(directory.path());
+    {
+        let cache = Cache::open(&options).unwrap().cache;
+        let start = Instant::now();
+        let summary = database::import(&cache, &pypa(), NOW).unwrap();
+        println!(
+            "import of {} records / {} packages: {:?}",
+            summary.records,
+            summary.packages,
+            start.elapsed()
+        );
+    }
+    let lock = shared().join("fixtures/real/pydantic__pydantic-ai/expected/uv.lock.json");
+    let targets = pins_of_expected_lock(&lock);
+    let served = pypa_server();
+    {
+        let cache = Cache::open(&options).unwrap().cache;
+        let start = Instant::now();
+        let data = collect(
+            &targets,
+            &cache,
+            &settings(&served.server.url(), false, NOW),
+        )
+        .unwrap();
+        println!(
+            "cold online collect of {} packages: {:?} ({} requests)",
+            targets.len(),
+            start.elapsed(),
+            data.requests
+        );
+    }
+    for round in 0..3 {
+        let start = Instant::now();
+        let cache = Cache::open(&options).unwrap().cache;
+        let opened = start.elapsed();
+        let data = collect(
+            &targets,
+            &cache,
+            &settings(&served.server.url(), false, NOW),
+        )
+        .unwrap();
+        println!(
+            "warm collect {round} of {} packages: {:?} including open {:?} ({} requests)",
+            targets.len(),
+            start.elapsed(),
+            opened,
+            data.requests
+        );
+        assert_eq!(data.requests, 0);
+    }
+}
