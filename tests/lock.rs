@@ -89,6 +89,14 @@ fn pysec_ids(report: &Value) -> BTreeMap<String, BTreeSet<String>> {
     found
 }
 
+/// The expected files key by the version as written (`0.6.3-2`); reports give the PEP 440
+/// normal form (`0.6.3.post2`).
+fn normalized_key(key: &str) -> String {
+    let (name, version) = key.split_once("==").unwrap();
+    let version: pep440_rs::Version = version.parse().unwrap();
+    format!("{name}=={version}")
+}
+
 fn expected_ids(path: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     json["affected"]
@@ -102,7 +110,7 @@ fn expected_ids(path: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 .iter()
                 .map(|id| id.as_str().unwrap().to_string())
                 .collect();
-            (key.clone(), ids)
+            (normalized_key(key), ids)
         })
         .collect()
 }
@@ -134,20 +142,29 @@ fn online_audit_finds_the_vulnerability_explains_it_and_second_run_is_served_fro
         idna["package"]["path"],
         serde_json::json!(["demo==0.1.0", "httpx==0.27.0", "idna==3.6"])
     );
-    assert!(idna["evidence"]["vulnerability"]["ids"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|id| id == "PYSEC-2024-60"));
+    assert!(
+        idna["evidence"]["vulnerability"]["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|id| id == "PYSEC-2024-60")
+    );
     assert_eq!(idna["fix"]["version"], "3.7");
     assert_eq!(idna["fix"]["command"], "uv lock --upgrade-package idna");
     assert!(idna["package"]["location"]["line"].as_u64().unwrap() > 0);
 
     let first = server.requests("/v1/");
-    assert!(first >= 2, "a querybatch and at least one record fetch, got {first}");
+    assert!(
+        first >= 2,
+        "a querybatch and at least one record fetch, got {first}"
+    );
     let (code, again) = run();
     assert_eq!(code, 1);
-    assert_eq!(server.requests("/v1/"), first, "the second run within the TTL must not ask OSV");
+    assert_eq!(
+        server.requests("/v1/"),
+        first,
+        "the second run within the TTL must not ask OSV"
+    );
     assert_eq!(pysec_ids(&again), pysec_ids(&report));
 }
 
@@ -226,7 +243,12 @@ fn unreachable_osv_fails_closed_and_says_what_to_do() {
         .stdout(predicate::str::contains("pyaudit db import"))
         .stdout(predicate::str::contains("no known vulnerabilities").not());
     pyaudit(cache.path())
-        .args(["lock", "--allow-unchecked", "--osv-url", "http://127.0.0.1:9"])
+        .args([
+            "lock",
+            "--allow-unchecked",
+            "--osv-url",
+            "http://127.0.0.1:9",
+        ])
         .arg(demo_lock())
         .assert()
         .code(0)
@@ -275,7 +297,9 @@ fn non_registry_packages_are_listed_as_not_audited() {
     let (_, report) = json_output(
         pyaudit(cache.path())
             .args(["lock", "--format", "json", "--osv-url", &server.url()])
-            .arg(shared("fixtures/real/modelcontextprotocol__python-sdk/uv.lock")),
+            .arg(shared(
+                "fixtures/real/modelcontextprotocol__python-sdk/uv.lock",
+            )),
     );
     let not_audited = report["lockfiles"][0]["not_audited"].as_array().unwrap();
     assert_eq!(not_audited.len(), 1);
@@ -296,9 +320,18 @@ fn text_report_and_output_file() {
         .code(1)
         .stdout(predicate::str::is_empty());
     let text = std::fs::read_to_string(&output).unwrap();
-    assert!(text.contains("deny PA101 [vulnerability] idna==3.6 (prod)"), "{text}");
-    assert!(text.contains("path: demo==0.1.0 → httpx==0.27.0 → idna==3.6"), "{text}");
-    assert!(text.contains("fix: upgrade `idna` to 3.7 or later — `uv lock --upgrade-package idna`"), "{text}");
+    assert!(
+        text.contains("deny PA101 [vulnerability] idna==3.6 (prod)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("path: demo==0.1.0 → httpx==0.27.0 → idna==3.6"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: upgrade `idna` to 3.7 or later — `uv lock --upgrade-package idna`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -308,7 +341,9 @@ fn cache_commands() {
         .args(["cache", "dir"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(cache.path().to_string_lossy().as_ref()));
+        .stdout(predicate::str::contains(
+            cache.path().to_string_lossy().as_ref(),
+        ));
     pyaudit(cache.path())
         .args(["cache", "stats"])
         .assert()

@@ -1,10 +1,107 @@
-//! `pyaudit db import|sync|status`: the local advisory database.
+//! `pyaudit db import|sync|status`: the local advisory database, kept in the cache.
 
-use anyhow::{Result, bail};
+use std::fmt::Write;
 
-use super::Outcome;
+use anyhow::{Context, Result};
+use pyaudit_cache::Timestamp;
+
+use super::cache::human_age;
+use super::{Outcome, open_cache};
 use crate::cli::DbCommand;
+use crate::enrich::database::{self, ImportSummary, SyncSummary};
+use crate::fetch::{FetchSettings, Fetcher};
 
-pub fn run(_command: &DbCommand, _quiet: bool) -> Result<(String, Outcome)> {
-    bail!("the local advisory database is not wired yet")
+pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
+    let mut out = String::new();
+    let now = Timestamp::now();
+    match command {
+        DbCommand::Import { path, cache } => {
+            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let summary = database::import(&cache, path, now)
+                .with_context(|| format!("cannot import advisories from `{}`", path.display()))?;
+            write_import(&mut out, &summary, quiet);
+        }
+        DbCommand::Sync { url, cache } => {
+            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let settings = database::sync_fetch_settings(FetchSettings::default());
+            let fetcher = Fetcher::new(settings).context("cannot start the network client")?;
+            let summary = database::sync(&cache, &fetcher, url, now)
+                .with_context(|| format!("cannot sync the advisory database from `{url}`"))?;
+            match summary {
+                SyncSummary::Full {
+                    import,
+                    incremental_skipped,
+                } => {
+                    if let Some(reason) = incremental_skipped {
+                        let _ = writeln!(out, "downloaded the whole database ({reason})");
+                    }
+                    write_import(&mut out, &import, quiet);
+                }
+                SyncSummary::Incremental {
+                    url,
+                    updated_records,
+                    updated_packages,
+                    ..
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "updated {updated_records} records of {updated_packages} packages from {url}"
+                    );
+                }
+            }
+        }
+        DbCommand::Status { cache } => {
+            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            match database::status(&cache, now)? {
+                Some(status) => {
+                    let _ = writeln!(out, "source: {}", status.source);
+                    let _ = writeln!(
+                        out,
+                        "imported: {} ago, {} records for {} packages{}",
+                        human_age(status.age),
+                        status.records,
+                        status.packages,
+                        match status.load_errors {
+                            0 => String::new(),
+                            errors => format!(", {errors} records could not be read"),
+                        }
+                    );
+                    if let Some(newest) = &status.newest_modified {
+                        let _ = writeln!(out, "newest record modified: {newest}");
+                    }
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "no local advisory database: run `pyaudit db import PATH` (a directory of \
+                         OSV records or an OSV all.zip) or `pyaudit db sync`"
+                    );
+                    return Ok((out, Outcome::Findings));
+                }
+            }
+        }
+    }
+    Ok((out, Outcome::Clean))
+}
+
+fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
+    let _ = writeln!(
+        out,
+        "imported {} records ({} withdrawn, {} malicious) for {} packages from {}",
+        summary.records, summary.withdrawn, summary.malicious, summary.packages, summary.source
+    );
+    if !summary.load_errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} records could not be read and were left out:",
+            summary.load_errors.len()
+        );
+        let shown = if quiet { 0 } else { 20 };
+        for error in summary.load_errors.iter().take(shown) {
+            let _ = writeln!(out, "  {error}");
+        }
+        if summary.load_errors.len() > shown {
+            let _ = writeln!(out, "  … and {} more", summary.load_errors.len() - shown);
+        }
+    }
 }

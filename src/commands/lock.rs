@@ -47,7 +47,7 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         .map(|(graph, plan)| policy::evaluate(graph, plan, &data, &policy_settings))
         .collect();
     let rendered = match args.format {
-        LockFormat::Text => report::text::render_lock(&reports, &data),
+        LockFormat::Text => report::text::render_lock(&reports, &data, settings.now.unix_millis()),
         LockFormat::Json => report::json::render_lock(&reports, &data),
     };
     let outcome = if reports.iter().any(|report| report.denied()) {

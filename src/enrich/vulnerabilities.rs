@@ -212,7 +212,7 @@ pub fn collect(
                     }
                 }
                 Err(error) => OsvOutcome::Failed {
-                    reason: format!("{error}: {}", error.cause),
+                    reason: format!("the OSV query failed: {}", error.cause),
                     cause: error.cause.to_string(),
                     stale: cached[index].clone(),
                 },

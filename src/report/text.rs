@@ -51,6 +51,7 @@ pub fn render_why(results: &WhyResults<'_>, limit: usize) -> String {
 pub fn render_lock(
     reports: &[crate::policy::LockReport],
     data: &crate::enrich::VulnerabilityData,
+    now_millis: i64,
 ) -> String {
     use crate::findings::Evidence;
 
@@ -170,13 +171,38 @@ pub fn render_lock(
         let sources: Vec<String> = data
             .sources
             .iter()
-            .map(|source| format!("{} {}", source.kind, source.location))
+            .map(|source| match source.as_of {
+                Some(as_of) => format!(
+                    "{} {} (as of {} ago)",
+                    source.kind,
+                    source.location,
+                    age(now_millis, as_of)
+                ),
+                None => format!("{} {}", source.kind, source.location),
+            })
             .collect();
         let _ = writeln!(out, "advisory data: {}", sources.join("; "));
+    }
+    if let Some(oldest) = data.oldest_data {
+        let _ = writeln!(out, "oldest data used: {} old", age(now_millis, oldest));
     }
     let summary = super::json::lock_summary(reports);
     let _ = writeln!(out, "{}", summary_line(&summary));
     out
+}
+
+fn age(now_millis: i64, then_millis: i64) -> String {
+    let seconds = (now_millis - then_millis).max(0) / 1_000;
+    match seconds {
+        0..120 => format!("{seconds} s"),
+        120..7_200 => format!("{} min", seconds / 60),
+        7_200..172_800 => format!("{} h", seconds / 3_600),
+        _ => format!("{} days", seconds / 86_400),
+    }
+}
+
+fn plural(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
 }
 
 fn summary_line(summary: &super::json::LockSummary) -> String {
@@ -193,19 +219,24 @@ fn summary_line(summary: &super::json::LockSummary) -> String {
     }
     let mut parts = Vec::new();
     if summary.vulnerabilities > 0 {
-        parts.push(format!("{} vulnerabilities", summary.vulnerabilities));
+        parts.push(plural(
+            summary.vulnerabilities,
+            "vulnerability",
+            "vulnerabilities",
+        ));
     }
     if summary.malicious > 0 {
         parts.push(format!("{} malicious", summary.malicious));
     }
     if summary.unchecked > 0 {
         parts.push(format!(
-            "{} packages unchecked (no source answered; `pyaudit db import` or `--offline` audits without the network)",
-            summary.unchecked
+            "{} unchecked (no source answered; `pyaudit db import` or `--offline` audits without the network)",
+            plural(summary.unchecked, "package", "packages")
         ));
     }
     format!(
-        "{findings} findings ({} deny, {} warn) in {} audited packages: {}",
+        "{} ({} deny, {} warn) in {} audited packages: {}",
+        plural(findings, "finding", "findings"),
         summary.deny,
         summary.warn,
         summary.audited,
