@@ -433,7 +433,6 @@ fn a_failing_chunk_leaves_exactly_its_packages_unchecked() {
             panic!("{name} should be unchecked");
         };
         assert!(reason.contains("OSV query"), "{reason}");
-        assert!(reason.contains(&format!("{name} 1.0")), "{reason}");
         assert!(reason.contains("/v1/querybatch"), "{reason}");
         assert!(reason.contains("500"), "{reason}");
     }
