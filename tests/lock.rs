@@ -355,3 +355,31 @@ fn cache_commands() {
         .success()
         .stdout(predicate::str::contains("removed"));
 }
+
+/// The README's no-network example: an advisory record in the repository, imported, then an
+/// offline audit of the repository's own lockfile.
+#[test]
+fn readme_offline_example_works_with_repository_data_only() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(root().join("tests/data/advisories"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "imported 1 record (0 withdrawn, 0 malicious) for 1 package",
+        ));
+    pyaudit(cache.path())
+        .args(["lock", "--offline"])
+        .arg(demo_lock())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "deny PA101 [vulnerability] idna==3.6 (prod)",
+        ))
+        .stdout(predicate::str::contains("PYSEC-2024-60"))
+        .stdout(predicate::str::contains("local-database"))
+        .stdout(predicate::str::contains(
+            "1 finding (1 deny, 0 warn) in 17 audited packages",
+        ));
+}

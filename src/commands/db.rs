@@ -87,8 +87,22 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
 fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
     let _ = writeln!(
         out,
-        "imported {} records ({} withdrawn, {} malicious) for {} packages from {}",
-        summary.records, summary.withdrawn, summary.malicious, summary.packages, summary.source
+        "imported {} {} ({} withdrawn, {} malicious) for {} {} from {}",
+        summary.records,
+        if summary.records == 1 {
+            "record"
+        } else {
+            "records"
+        },
+        summary.withdrawn,
+        summary.malicious,
+        summary.packages,
+        if summary.packages == 1 {
+            "package"
+        } else {
+            "packages"
+        },
+        summary.source
     );
     if !summary.load_errors.is_empty() {
         let _ = writeln!(

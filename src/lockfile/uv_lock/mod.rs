@@ -34,8 +34,13 @@ const FALLBACK_ROOT_NAME: &str = "workspace-root";
 
 /// Read a `uv.lock` whose text is `text` (read from `path`).
 pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
+    parse_with(path, text, true)
+}
+
+/// `fast_path: false` parses every artifact with the TOML parser; tests compare the two.
+fn parse_with(path: &Path, text: &str, fast_path: bool) -> Result<Lockfile, LockfileError> {
     let reader = Reader::new(path, text);
-    let elided = wheels::elide(text);
+    let elided = fast_path.then(|| wheels::elide(text)).flatten();
     let toml_text = elided.as_ref().map_or(text, |elided| elided.text.as_str());
     let document = DeTable::parse(toml_text).map_err(|error| reader.toml_error(&error, true))?;
     let revision = reader.check_version(document.get_ref())?;
@@ -925,6 +930,40 @@ fn describe_target(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_artifact_fast_path_reads_real_locks_exactly_like_the_toml_parser() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&root).unwrap().flatten() {
+            for lock in [
+                entry.path().join("uv.lock"),
+                entry.path().join("server/uv.lock"),
+            ] {
+                let Ok(text) = std::fs::read_to_string(&lock) else {
+                    continue;
+                };
+                let fast = super::parse_with(&lock, &text, true).unwrap();
+                let slow = super::parse_with(&lock, &text, false).unwrap();
+                let summary = |lockfile: &Lockfile| -> Vec<(String, usize, Option<usize>)> {
+                    lockfile
+                        .packages
+                        .iter()
+                        .map(|package| {
+                            (
+                                package.name.to_string(),
+                                package.hashes,
+                                package.location.as_ref().map(|location| location.line),
+                            )
+                        })
+                        .collect()
+                };
+                assert_eq!(summary(&fast), summary(&slow), "{}", lock.display());
+                compared += 1;
+            }
+        }
+        assert!(compared >= 9);
+    }
+
     use super::*;
 
     fn read(text: &str) -> Lockfile {

@@ -7,8 +7,8 @@
 //! grammar is left untouched for the real parser, which then reports errors as usual — so the fast
 //! path can never accept a file the TOML parser would reject.
 
-/// The lock text with canonical wheel blocks blanked, and per blanked block its offset and the
-/// number of wheel entries carrying a `hash`.
+/// The lock text with canonical wheel blocks and sdist lines blanked, and per blanked block its
+/// offset and the number of artifact entries carrying a `hash`.
 pub(super) struct ElidedWheels {
     pub text: String,
     /// (byte offset of the block's `wheels = [` line, hashes in the block), in offset order.
@@ -35,12 +35,41 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
     let mut blocks = Vec::new();
     let mut offset = 0;
     let mut lines = text.split_inclusive('\n').peekable();
+    // A key twice in one table is a TOML error; blanking both copies would hide it, so a repeated
+    // `sdist` or `wheels` in one table abandons the fast path and lets the parser report it.
+    let (mut seen_sdist, mut seen_wheels) = (false, false);
     while let Some(line) = lines.next() {
         let line_start = offset;
         offset += line.len();
+        if line.starts_with('[') {
+            (seen_sdist, seen_wheels) = (false, false);
+        }
+        // `sdist = { url = …, hash = … }` is one canonical line: blank it whole (the key too, the
+        // wire field is optional) and count its hash like a one-entry block.
+        if let Some(table) = line.strip_prefix("sdist = ")
+            && let Some(has_hash) = wheel_line_hashes(table)
+            && !table.trim_end().ends_with(',')
+        {
+            if seen_sdist {
+                return None;
+            }
+            seen_sdist = true;
+            let buffer = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
+            for byte in &mut buffer[line_start..line_start + line.len()] {
+                if *byte != b'\n' {
+                    *byte = b' ';
+                }
+            }
+            blocks.push((line_start, usize::from(has_hash)));
+            continue;
+        }
         if line.trim_end() != "wheels = [" {
             continue;
         }
+        if seen_wheels {
+            return None;
+        }
+        seen_wheels = true;
         // Collect the element lines up to the closing `]`, checking each.
         let mut elements = Vec::new();
         let mut cursor = offset;
@@ -145,6 +174,22 @@ mod tests {
         assert_eq!(elided.blocks, [(BLOCK.find("wheels").unwrap(), 1)]);
         assert_eq!(elided.hashes_in(0..BLOCK.len()), 1);
         assert_eq!(elided.hashes_in(0..5), 0);
+    }
+
+    #[test]
+    fn canonical_sdist_lines_are_blanked_and_counted() {
+        let text = "[[package]]\nname = \"a\"\nsdist = { url = \"https://x/a.tar.gz\", hash = \"sha256:00\", size = 3 }\n";
+        let elided = elide(text).unwrap();
+        assert_eq!(elided.text.len(), text.len());
+        assert!(!elided.text.contains("sdist"));
+        assert_eq!(elided.hashes_in(0..text.len()), 1);
+        // Trailing garbage after the table is left to the TOML parser.
+        assert!(elide("sdist = { url = \"x\" } x\n").is_none());
+        // So is a key repeated in one table, which the parser must report.
+        let twice = "[[package]]\nsdist = { url = \"x\" }\nsdist = { url = \"x\" }\n";
+        assert!(elide(twice).is_none());
+        let again = format!("{BLOCK}{}", &BLOCK[BLOCK.find("wheels").unwrap()..]);
+        assert!(elide(&again).is_none());
     }
 
     #[test]
