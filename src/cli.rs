@@ -44,6 +44,11 @@ pub enum Command {
     /// Show or clear pyaudit's cache of fetched answers.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Print a rule's documentation (`pyaudit explain PA101`), or list every rule.
+    Explain {
+        /// A rule code (`PA101`) or name (`vulnerability`); omit to list all rules.
+        rule: Option<String>,
+    },
 }
 
 /// Where advisory data comes from; shared by the commands that need it.

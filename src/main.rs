@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Lock(args) => commands::lock::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command, cli.quiet),
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
+        Command::Explain { rule } => commands::explain::run(rule.as_deref()),
     };
     match result {
         Ok((output, outcome)) => {

@@ -303,3 +303,25 @@ fn help_and_version_read_well() {
             .stdout(predicate::str::contains("Usage: pyaudit"));
     }
 }
+
+#[test]
+fn explain_prints_rule_docs() {
+    pyaudit()
+        .arg("explain")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("PA101  vulnerability"));
+    pyaudit()
+        .args(["explain", "pa001"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "PA001 unchecked-package (default: deny)",
+        ))
+        .stdout(predicate::str::contains("## How to fix"));
+    pyaudit()
+        .args(["explain", "PA999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no rule `PA999`"));
+}

@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod db;
+pub mod explain;
 pub mod graph;
 pub mod lock;
 pub mod why;
