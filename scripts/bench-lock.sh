@@ -42,5 +42,5 @@ hyperfine -N --warmup 1 --runs 5 --prepare "rm -rf $WORK/import-cache" \
 
 if [ "${1:-}" != "--no-compare" ]; then
   echo "== cold, side by side (compare.sh)"
-  BENCH_VENV="$VENV" "$SHARED/bench/compare.sh" "$BIN"
+  BENCH_VENV="$VENV" PYAUDIT_BIN="$BIN" "$SHARED/bench/compare.sh" "$PWD/scripts/compare-shim.sh"
 fi
