@@ -40,3 +40,86 @@ pub fn package_label(graph: &Graph, index: PackageIndex) -> String {
 pub fn step_label(graph: &Graph, step: &PathStep) -> String {
     graph.step_label(step)
 }
+
+pub mod cyclonedx;
+pub mod markdown;
+pub mod sarif;
+
+/// A 128-bit FNV-1a hash of `parts` (each followed by a NUL so `["ab", "c"]` and `["a", "bc"]`
+/// differ). Used where output must carry an identifier that stays the same across runs, machines
+/// and Rust releases (SARIF fingerprints, the CycloneDX serial number), which the standard
+/// library's hashers do not promise.
+pub fn stable_hash(parts: &[&str]) -> u128 {
+    const OFFSET_BASIS: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    let mut hash = OFFSET_BASIS;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0)) {
+            hash ^= u128::from(byte);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    }
+    hash
+}
+
+/// Unix milliseconds as an RFC 3339 UTC timestamp (`2025-11-25T18:37:00Z`), for formats that want
+/// dates in that form (CycloneDX `metadata.timestamp`, the Markdown data line).
+pub fn rfc3339_from_unix_millis(millis: i64) -> String {
+    let seconds = millis.div_euclid(1_000);
+    let days = seconds.div_euclid(86_400);
+    let seconds_of_day = seconds.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds_of_day / 3_600,
+        seconds_of_day % 3_600 / 60,
+        seconds_of_day % 60
+    )
+}
+
+/// The OSV page of a vulnerability id; OSV resolves aliases (CVE, GHSA, PYSEC) too.
+pub fn osv_url(id: &str) -> String {
+    format!("https://osv.dev/vulnerability/{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(rfc3339_from_unix_millis(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339_from_unix_millis(1_764_095_000_000),
+            "2025-11-25T18:23:20Z"
+        );
+        assert_eq!(
+            rfc3339_from_unix_millis(951_782_400_000),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn stable_hash_is_stable_and_separates_parts() {
+        assert_eq!(stable_hash(&[]), 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d);
+        assert_ne!(stable_hash(&["ab", "c"]), stable_hash(&["a", "bc"]));
+        assert_eq!(
+            stable_hash(&["PA101", "idna"]),
+            stable_hash(&["PA101", "idna"])
+        );
+    }
+}

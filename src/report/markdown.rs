@@ -1,0 +1,278 @@
+//! Markdown output (GitHub Flavored Markdown, for a pull-request comment or a job summary): a
+//! headline with the verdict `pyaudit lock` exits with, a table of the findings that fail the run,
+//! and everything else — warnings, packages not audited, input problems — folded into `<details>`
+//! so the comment stays short. Text from advisories and lockfiles is escaped: it must not break a
+//! table or inject links and HTML into the comment.
+
+use std::fmt::Write;
+
+use super::json::lock_summary;
+use super::{osv_url, rfc3339_from_unix_millis};
+use crate::enrich::VulnerabilityData;
+use crate::findings::{Evidence, Finding, Level};
+use crate::policy::LockReport;
+
+/// `pyaudit lock --format markdown`.
+pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
+    let summary = lock_summary(reports);
+    let several = reports.len() > 1;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", headline(reports));
+    let _ = writeln!(out);
+
+    let deny: Vec<(&LockReport, &Finding)> = findings(reports, Level::Deny);
+    if !deny.is_empty() {
+        write_table(&mut out, &deny, several);
+        let _ = writeln!(out);
+    }
+
+    let warn = findings(reports, Level::Warn);
+    if !warn.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n",
+            plural(warn.len(), "warning", "warnings")
+        );
+        write_table(&mut out, &warn, several);
+        let _ = writeln!(out, "\n</details>\n");
+    }
+
+    if summary.not_audited > 0 {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} not audited</summary>\n",
+            plural(summary.not_audited, "package", "packages")
+        );
+        let _ = writeln!(out, "| Package | Version | Class | Reason |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for report in reports {
+            for skipped in &report.not_audited {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    escape(&skipped.name),
+                    escape(skipped.version.as_deref().unwrap_or("—")),
+                    skipped.class.as_str(),
+                    escape(&skipped.reason)
+                );
+            }
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+
+    let problems: Vec<String> = reports
+        .iter()
+        .flat_map(|report| report.warnings.iter().map(|warning| escape(warning)))
+        .chain(data.warnings.iter().map(|warning| escape(warning)))
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n",
+            plural(problems.len(), "input warning", "input warnings")
+        );
+        for problem in problems {
+            let _ = writeln!(out, "- {problem}");
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+
+    let _ = writeln!(out, "{}", sources_line(data));
+    out
+}
+
+/// `## ❌ pyaudit lock failed: 1 deny, 0 warn in 14 audited packages (1 not audited)`: the verdict
+/// is the exit status (`failed` exactly when a deny finding exits 1).
+pub fn headline(reports: &[LockReport]) -> String {
+    let summary = lock_summary(reports);
+    let (icon, verdict) = if reports.iter().any(LockReport::denied) {
+        ("❌", "failed")
+    } else {
+        ("✅", "passed")
+    };
+    let mut line = format!(
+        "## {icon} pyaudit lock {verdict}: {} deny, {} warn in {}",
+        summary.deny,
+        summary.warn,
+        plural(summary.audited, "audited package", "audited packages")
+    );
+    if summary.lockfiles > 1 {
+        line.push_str(&format!(" across {} lockfiles", summary.lockfiles));
+    }
+    if summary.not_audited > 0 {
+        line.push_str(&format!(" ({} not audited)", summary.not_audited));
+    }
+    line
+}
+
+fn findings(reports: &[LockReport], level: Level) -> Vec<(&LockReport, &Finding)> {
+    reports
+        .iter()
+        .flat_map(|report| {
+            report
+                .findings
+                .iter()
+                .filter(move |finding| finding.level == level)
+                .map(move |finding| (report, finding))
+        })
+        .collect()
+}
+
+fn write_table(out: &mut String, findings: &[(&LockReport, &Finding)], several: bool) {
+    if several {
+        let _ = writeln!(
+            out,
+            "| Lockfile | Package | Version | Class | IDs | Severity | Fix |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    } else {
+        let _ = writeln!(out, "| Package | Version | Class | IDs | Severity | Fix |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+    }
+    for (report, finding) in findings {
+        let _ = writeln!(out, "{}", row(report, finding, several));
+    }
+}
+
+/// One table row: `| idna | 3.6 | prod | [PYSEC-2024-60](…), [CVE-…](…) | MEDIUM 6.2 | … |`.
+pub fn row(report: &LockReport, finding: &Finding, with_lockfile: bool) -> String {
+    let package = &finding.package;
+    let mut class = package.class.as_str().to_string();
+    if package.direct {
+        class.push_str(", direct");
+    }
+    let (ids, severity) = match &finding.evidence {
+        Evidence::Vulnerability { vulnerability } => {
+            let mut ids = vec![vulnerability.id.as_str()];
+            ids.extend(
+                vulnerability
+                    .ids
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|id| *id != vulnerability.id),
+            );
+            let links: Vec<String> = ids.iter().map(|id| link(id)).collect();
+            let severity = if vulnerability.malicious {
+                "**malicious**".to_string()
+            } else {
+                match &vulnerability.severity {
+                    Some(severity) => match severity.score {
+                        Some(score) => {
+                            format!("{} {score:.1}", severity.rating.as_str().to_uppercase())
+                        }
+                        None => severity.rating.as_str().to_uppercase(),
+                    },
+                    None => "—".to_string(),
+                }
+            };
+            (links.join(", "), severity)
+        }
+        Evidence::Unchecked { reason } => (
+            format!("{} unchecked: {}", finding.code, escape(reason)),
+            "—".to_string(),
+        ),
+    };
+    let fix = match &finding.fix {
+        Some(fix) => {
+            let mut text = match &fix.version {
+                Some(version) => format!("upgrade to {}", escape(version)),
+                None => escape(&fix.description),
+            };
+            if let Some(command) = &fix.command {
+                text.push_str(&format!(": {}", code(command)));
+            }
+            text
+        }
+        None => "—".to_string(),
+    };
+    let mut cells = Vec::new();
+    if with_lockfile {
+        cells.push(escape(&report.path));
+    }
+    cells.push(escape(&package.name));
+    cells.push(escape(package.version.as_deref().unwrap_or("—")));
+    cells.push(class);
+    cells.push(ids);
+    cells.push(severity);
+    cells.push(fix);
+    format!("| {} |", cells.join(" | "))
+}
+
+/// A link to the id's OSV page; ids are escaped, the URL keeps only URL-safe characters.
+fn link(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .filter(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
+        })
+        .collect();
+    format!("[{}]({})", escape(id), osv_url(&safe))
+}
+
+/// A code span that survives a table cell: backticks cannot be escaped inside one, so they are
+/// replaced; `|` is escaped, which GFM honours even inside code spans in tables.
+fn code(text: &str) -> String {
+    let cleaned = text.replace('`', "'").replace('|', "\\|");
+    let cleaned = cleaned.replace(['\n', '\r'], " ");
+    format!("`{cleaned}`")
+}
+
+/// Escapes text for a table cell or list item: Markdown punctuation gets a backslash, HTML
+/// specials become entities, line breaks become spaces.
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '(' | ')' => {
+                escaped.push('\\');
+                escaped.push(character);
+            }
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '\n' | '\r' => escaped.push(' '),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+fn sources_line(data: &VulnerabilityData) -> String {
+    if data.sources.is_empty() {
+        return "<sub>Advisory data: none used.</sub>".to_string();
+    }
+    let sources: Vec<String> = data
+        .sources
+        .iter()
+        .map(|source| {
+            let mut text = format!("{} {}", escape(&source.kind), escape(&source.location));
+            if let Some(as_of) = source.as_of {
+                text.push_str(&format!(" (as of {})", rfc3339_from_unix_millis(as_of)));
+            }
+            text
+        })
+        .collect();
+    format!("<sub>Advisory data: {}.</sub>", sources.join("; "))
+}
+
+fn plural(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_escape_markdown_and_html() {
+        assert_eq!(
+            escape("a|b *c* <script> [x](y)\nz"),
+            "a\\|b \\*c\\* &lt;script&gt; \\[x\\]\\(y\\) z"
+        );
+        assert_eq!(code("pip install `x` | y"), "`pip install 'x' \\| y`");
+        assert_eq!(
+            link("PYSEC-2024-60"),
+            "[PYSEC-2024-60](https://osv.dev/vulnerability/PYSEC-2024-60)"
+        );
+    }
+}

@@ -1,0 +1,492 @@
+//! The SARIF 2.1.0, CycloneDX 1.6 and Markdown reports of `pyaudit lock`, built through the real
+//! pipeline (readers, graph, plan, offline enrichment from the imported PyPA database, policy) and
+//! validated against the published JSON schemas vendored in `tests/schemas` — resolved locally,
+//! never fetched.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use pyaudit::enrich::{VulnerabilityData, VulnerabilitySettings, vulnerabilities};
+use pyaudit::fetch::FetchSettings;
+use pyaudit::graph::{Graph, GroupSelection};
+use pyaudit::policy::{self, LockReport, PolicySettings};
+use pyaudit::report::{cyclonedx, markdown, sarif};
+use pyaudit_cache::{Cache, OpenOptions, Timestamp};
+use serde_json::Value;
+
+/// Lockfiles by path relative to the crate root (the tests' working directory), so locations in
+/// the reports are relative too, as they are when pyaudit runs in a repository.
+const DEMO: &str = "tests/data/uv-project/uv.lock";
+const FLASK: &str = "../shared/fixtures/real/pallets__flask/uv.lock";
+const PINS: &str = "../shared/fixtures/synthetic/advisory-pins/requirements.txt";
+
+/// A cache directory holding the PyPA advisory database, imported once by the real binary.
+fn database() -> &'static Path {
+    static DIRECTORY: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIRECTORY
+        .get_or_init(|| {
+            let directory = tempfile::tempdir().unwrap();
+            Command::cargo_bin("pyaudit")
+                .unwrap()
+                .env("PYAUDIT_CACHE_DIR", directory.path())
+                .env("HTTPS_PROXY", "http://127.0.0.1:9")
+                .env("HTTP_PROXY", "http://127.0.0.1:9")
+                .args(["db", "import", "../shared/advisories/pypa"])
+                .assert()
+                .success();
+            directory
+        })
+        .path()
+}
+
+struct Audit {
+    graphs: Vec<Graph>,
+    reports: Vec<LockReport>,
+    data: VulnerabilityData,
+}
+
+/// `pyaudit lock --offline` on `paths`, in process.
+fn audit(paths: &[&str]) -> Audit {
+    let graphs: Vec<Graph> = paths
+        .iter()
+        .map(|path| Graph::build(pyaudit::lockfile::read_lockfile(Path::new(path)).unwrap()))
+        .collect();
+    let plans: Vec<_> = graphs
+        .iter()
+        .map(|graph| policy::plan(graph, false, &GroupSelection::All))
+        .collect();
+    let targets: Vec<_> = plans
+        .iter()
+        .flat_map(|plan| plan.targets.iter().map(|(_, key)| key.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let cache = Cache::open(&OpenOptions::new(PathBuf::from(database())).read_only(true))
+        .unwrap()
+        .cache;
+    let settings = VulnerabilitySettings {
+        offline: true,
+        fetch: FetchSettings::default(),
+        extra_advisories: Vec::new(),
+        query_ttl: Duration::from_secs(86_400),
+        progress: false,
+        now: Timestamp::now(),
+    };
+    let data = vulnerabilities::collect(&targets, &cache, &settings).unwrap();
+    let reports = graphs
+        .iter()
+        .zip(&plans)
+        .map(|(graph, plan)| policy::evaluate(graph, plan, &data, &PolicySettings::default()))
+        .collect();
+    Audit {
+        graphs,
+        reports,
+        data,
+    }
+}
+
+/// Resolves the CycloneDX schema's references to the vendored files; anything else is an error,
+/// so a validation never reaches the network.
+struct LocalSchemas;
+
+impl jsonschema::Retrieve for LocalSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let file = match uri.as_str() {
+            "http://cyclonedx.org/schema/spdx.schema.json" => "spdx.schema.json",
+            "http://cyclonedx.org/schema/jsf-0.82.schema.json" => "jsf-0.82.schema.json",
+            other => return Err(format!("no vendored schema for `{other}`").into()),
+        };
+        Ok(schema(file))
+    }
+}
+
+fn schema(file: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/schemas")
+        .join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn validator(file: &str) -> jsonschema::Validator {
+    let mut schema = schema(file);
+    // The published SARIF 2.1.0 schema's `language` patterns (run, toolComponent) have a stray `]` that the
+    // draft-07 meta-schema's `regex` format rejects, so the validator would not compile. It is
+    // replaced in memory by what it means (two letters, optionally `-` and two more); pyaudit
+    // writes no `language`, and the vendored file stays as published.
+    for owner in ["run", "toolComponent"] {
+        let pointer = format!("/definitions/{owner}/properties/language/pattern");
+        if let Some(pattern) = schema.pointer_mut(&pointer) {
+            assert_eq!(pattern, "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$");
+            *pattern = Value::from("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+        }
+    }
+    jsonschema::options()
+        .with_retriever(LocalSchemas)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|error| format!("{} at {}", error, error.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
+}
+
+fn sarif_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| validator("sarif-schema-2.1.0.json"))
+}
+
+fn cyclonedx_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| validator("bom-1.6.schema.json"))
+}
+
+fn sarif_of(audit: &Audit) -> (String, Value) {
+    let text = sarif::render_lock(&audit.reports, &audit.data);
+    let json = serde_json::from_str(&text).unwrap();
+    (text, json)
+}
+
+fn cyclonedx_of(audit: &Audit, timestamp: Option<i64>) -> (String, Value) {
+    let text = cyclonedx::render_lock(&audit.graphs, &audit.reports, &audit.data, timestamp);
+    let json = serde_json::from_str(&text).unwrap();
+    (text, json)
+}
+
+#[test]
+fn sarif_is_valid_deterministic_and_locates_the_finding() {
+    let audit = audit(&[DEMO]);
+    let (text, sarif) = sarif_of(&audit);
+    assert_valid(sarif_validator(), &sarif, DEMO);
+    assert_eq!(
+        text,
+        sarif_of(&audit).0,
+        "rendering twice gives the same bytes"
+    );
+
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "pyaudit");
+    let rule_ids: Vec<&str> = driver["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rule_ids, ["PA001", "PA101", "PA102"]);
+    let vulnerability_rule = &driver["rules"][1];
+    assert_eq!(vulnerability_rule["name"], "vulnerability");
+    assert!(
+        vulnerability_rule["help"]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("## How to fix")
+    );
+    assert!(
+        vulnerability_rule["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("security"))
+    );
+
+    let results = run["results"].as_array().unwrap();
+    let idna = results
+        .iter()
+        .find(|result| result["properties"]["package"] == "idna")
+        .expect("idna 3.6 is affected by PYSEC-2024-60");
+    assert_eq!(idna["ruleId"], "PA101");
+    assert_eq!(idna["ruleIndex"], 1);
+    assert_eq!(idna["level"], "error");
+    assert_eq!(idna["properties"]["version"], "3.6");
+    assert!(
+        idna["properties"]["ids"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("PYSEC-2024-60"))
+    );
+    let physical = &idna["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], DEMO);
+    assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    // The `[[package]]` line that opens idna's entry.
+    assert_eq!(physical["region"]["startLine"], 103);
+    let message = idna["message"]["text"].as_str().unwrap();
+    assert!(message.contains("idna==3.6"), "{message}");
+    assert!(message.contains("PYSEC-2024-60"), "{message}");
+    assert!(message.contains("Fix: upgrade `idna` to 3.7"), "{message}");
+    let fingerprint = idna["partialFingerprints"][sarif::FINGERPRINT_KEY]
+        .as_str()
+        .unwrap();
+    assert_eq!(fingerprint.len(), 32);
+    let fingerprints: BTreeSet<&str> = results
+        .iter()
+        .map(|result| {
+            result["partialFingerprints"][sarif::FINGERPRINT_KEY]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(fingerprints.len(), results.len(), "fingerprints are unique");
+}
+
+#[test]
+fn sarif_fingerprints_are_stable_across_runs_and_lockfiles_validate() {
+    let first = sarif_of(&audit(&[DEMO])).1;
+    let second = sarif_of(&audit(&[DEMO])).1;
+    let prints = |sarif: &Value| -> Vec<Value> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|result| result["partialFingerprints"].clone())
+            .collect()
+    };
+    assert_eq!(prints(&first), prints(&second));
+
+    let audit = audit(&[FLASK, PINS]);
+    let (_, sarif) = sarif_of(&audit);
+    assert_valid(sarif_validator(), &sarif, "flask + pins");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let findings: usize = audit
+        .reports
+        .iter()
+        .map(|report| report.findings.len())
+        .sum();
+    assert_eq!(results.len(), findings);
+    assert!(results.iter().any(|result| {
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == PINS
+    }));
+    // Every vulnerability rule with results carries the worst score GitHub ranks by, if any.
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        if let Some(score) = rule["properties"]["security-severity"].as_str() {
+            let score: f64 = score.parse().unwrap();
+            assert!((0.0..=10.0).contains(&score));
+        }
+    }
+}
+
+#[test]
+fn cyclonedx_is_valid_deterministic_and_merges_vulnerabilities() {
+    let audit = audit(&[DEMO]);
+    let (text, bom) = cyclonedx_of(&audit, None);
+    assert_valid(cyclonedx_validator(), &bom, DEMO);
+    assert_eq!(
+        text,
+        cyclonedx_of(&audit, None).0,
+        "rendering twice gives the same bytes"
+    );
+    assert!(bom["metadata"].get("timestamp").is_none());
+
+    assert_eq!(bom["bomFormat"], "CycloneDX");
+    assert_eq!(bom["specVersion"], "1.6");
+    let serial = bom["serialNumber"].as_str().unwrap();
+    assert!(serial.starts_with("urn:uuid:"), "{serial}");
+    assert_eq!(bom["metadata"]["tools"]["components"][0]["name"], "pyaudit");
+    assert_eq!(bom["metadata"]["component"]["type"], "application");
+    assert_eq!(bom["metadata"]["component"]["name"], "demo");
+
+    let components = bom["components"].as_array().unwrap();
+    let idna = components
+        .iter()
+        .find(|component| component["name"] == "idna")
+        .unwrap();
+    assert_eq!(idna["purl"], "pkg:pypi/idna@3.6");
+    assert_eq!(idna["version"], "3.6");
+    assert_eq!(idna["scope"], "required");
+    assert_eq!(idna["bom-ref"], format!("{DEMO}#idna@3.6"));
+    assert!(
+        idna["properties"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "name": "pyaudit:class", "value": "prod" }))
+    );
+    assert!(idna.get("hashes").is_none(), "hash values are not known");
+
+    // Every package has a dependency entry, and every reference names a component.
+    let references: BTreeSet<&str> = components
+        .iter()
+        .chain(std::iter::once(&bom["metadata"]["component"]))
+        .map(|component| component["bom-ref"].as_str().unwrap())
+        .collect();
+    let dependencies = bom["dependencies"].as_array().unwrap();
+    assert_eq!(dependencies.len(), references.len());
+    for dependency in dependencies {
+        assert!(references.contains(dependency["ref"].as_str().unwrap()));
+        for target in dependency["dependsOn"].as_array().unwrap() {
+            assert!(references.contains(target.as_str().unwrap()), "{target}");
+        }
+    }
+
+    let vulnerabilities = bom["vulnerabilities"].as_array().unwrap();
+    let idna_vulnerability = vulnerabilities
+        .iter()
+        .find(|vulnerability| {
+            vulnerability["id"] == "PYSEC-2024-60"
+                || vulnerability["references"]
+                    .as_array()
+                    .is_some_and(|aliases| {
+                        aliases.iter().any(|alias| alias["id"] == "PYSEC-2024-60")
+                    })
+        })
+        .expect("PYSEC-2024-60 is reported");
+    assert_eq!(
+        idna_vulnerability["affects"],
+        serde_json::json!([{
+            "ref": format!("{DEMO}#idna@3.6"),
+            "versions": [{ "version": "3.6", "status": "affected" }]
+        }])
+    );
+    assert!(
+        idna_vulnerability["recommendation"]
+            .as_str()
+            .unwrap()
+            .contains("3.7")
+    );
+}
+
+#[test]
+fn cyclonedx_of_several_lockfiles_is_valid_with_one_entry_per_vulnerability() {
+    let audit = audit(&[FLASK, PINS]);
+    let (_, bom) = cyclonedx_of(&audit, Some(1_764_095_000_000));
+    assert_valid(cyclonedx_validator(), &bom, "flask + pins");
+    assert_eq!(bom["metadata"]["timestamp"], "2025-11-25T18:23:20Z");
+    // The timestamp does not enter the serial number: same content, same serial.
+    assert_eq!(
+        bom["serialNumber"],
+        cyclonedx_of(&audit, None).1["serialNumber"]
+    );
+
+    let components = bom["components"].as_array().unwrap();
+    let references: BTreeSet<&str> = components
+        .iter()
+        .map(|component| component["bom-ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(references.len(), components.len(), "bom-refs are unique");
+    for component in components {
+        if let Some(purl) = component["purl"].as_str() {
+            let name = component["name"].as_str().unwrap();
+            assert!(purl.starts_with(&format!("pkg:pypi/{name}@")), "{purl}");
+        }
+    }
+
+    let vulnerabilities = bom["vulnerabilities"].as_array().unwrap();
+    let ids: Vec<&str> = vulnerabilities
+        .iter()
+        .map(|vulnerability| vulnerability["id"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "one entry per vulnerability id");
+    let findings: BTreeSet<String> = audit
+        .reports
+        .iter()
+        .flat_map(|report| &report.findings)
+        .filter_map(|finding| match &finding.evidence {
+            pyaudit::findings::Evidence::Vulnerability { vulnerability } => {
+                Some(vulnerability.id.clone())
+            }
+            pyaudit::findings::Evidence::Unchecked { .. } => None,
+        })
+        .collect();
+    assert_eq!(unique, findings.iter().map(String::as_str).collect());
+    for vulnerability in vulnerabilities {
+        for affected in vulnerability["affects"].as_array().unwrap() {
+            assert!(references.contains(affected["ref"].as_str().unwrap()));
+        }
+    }
+}
+
+#[test]
+fn markdown_headline_table_row_and_details() {
+    let audit = audit(&[DEMO]);
+    let text = markdown::render_lock(&audit.reports, &audit.data);
+    assert_eq!(text, markdown::render_lock(&audit.reports, &audit.data));
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "## ❌ pyaudit lock failed: 1 deny, 0 warn in 17 audited packages"
+    );
+    assert!(
+        text.contains(
+            "| Package | Version | Class | IDs | Severity | Fix |\n\
+             |---|---|---|---|---|---|\n\
+             | idna | 3.6 | prod | \
+             [PYSEC-2024-60](https://osv.dev/vulnerability/PYSEC-2024-60), \
+             [CVE-2024-3651](https://osv.dev/vulnerability/CVE-2024-3651) | HIGH 7.5 | \
+             upgrade to 3.7: `uv lock --upgrade-package idna` |\n"
+        ),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("</sub>"), "{text}");
+    assert!(
+        text.contains("<sub>Advisory data: local-database "),
+        "{text}"
+    );
+}
+
+#[test]
+fn markdown_of_a_clean_lock_passes_and_folds_what_was_not_audited() {
+    let audit = audit(&[DEMO]);
+    let mut reports = audit.reports.clone();
+    for report in &mut reports {
+        report.findings.clear();
+        report.not_audited.truncate(0);
+    }
+    let clean = markdown::render_lock(&reports, &audit.data);
+    assert!(
+        clean.starts_with("## ✅ pyaudit lock passed: 0 deny, 0 warn in "),
+        "{clean}"
+    );
+    assert!(!clean.contains("| Package |"));
+
+    let flask = self::audit(&[FLASK]);
+    let text = markdown::render_lock(&flask.reports, &flask.data);
+    let not_audited: usize = flask
+        .reports
+        .iter()
+        .map(|report| report.not_audited.len())
+        .sum();
+    if not_audited > 0 {
+        assert!(text.contains("not audited</summary>"), "{text}");
+    }
+}
+
+#[test]
+fn markdown_escapes_text_from_advisories_and_lockfiles() {
+    let mut audit = audit(&[DEMO]);
+    let finding = audit.reports[0]
+        .findings
+        .iter_mut()
+        .find(|finding| finding.package.name == "idna")
+        .unwrap();
+    finding.package.name = "evil|name<script>".to_string();
+    if let Some(fix) = &mut finding.fix {
+        fix.command = Some("uv lock `rm -rf` | x".to_string());
+    }
+    let text = markdown::render_lock(&audit.reports, &audit.data);
+    let row = text
+        .lines()
+        .find(|line| line.starts_with("| evil"))
+        .unwrap();
+    assert!(
+        row.starts_with("| evil\\|name&lt;script&gt; | 3.6 |"),
+        "{row}"
+    );
+    assert!(row.contains("`uv lock 'rm -rf' \\| x`"), "{row}");
+    assert!(!text.contains("<script>"));
+    assert_eq!(
+        markdown::escape("[link](javascript:x) **bold** _it_ #1"),
+        "\\[link\\]\\(javascript:x\\) \\*\\*bold\\*\\* \\_it\\_ \\#1"
+    );
+}
