@@ -116,6 +116,12 @@ pub enum LockFormat {
     Text,
     /// A versioned JSON document (see docs/json.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// A CycloneDX 1.6 JSON SBOM with the dependency graph and vulnerabilities.
+    Cyclonedx,
+    /// A compact summary for a pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,14 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     let rendered = match args.format {
         LockFormat::Text => report::text::render_lock(&reports, &data, settings.now.unix_millis()),
         LockFormat::Json => report::json::render_lock(&reports, &data),
+        LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
+        LockFormat::Cyclonedx => report::cyclonedx::render_lock(
+            &graphs,
+            &reports,
+            &data,
+            Some(settings.now.unix_millis()),
+        ),
+        LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
     };
     let outcome = if reports.iter().any(|report| report.denied()) {
         Outcome::Findings
