@@ -21,7 +21,9 @@ PORT="${PORT:-18790}"
 "$VENV/bin/python" "$SHARED/bench/osv_server.py" --port "$PORT" 2>"$WORK/server.log" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null && break; sleep 0.2; done
+# The server parses 2,661 YAML records first: allow it a minute on a busy machine.
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null || { echo "the OSV server did not start: $WORK/server.log" >&2; exit 2; }
 export HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost
 
 echo "== warm cache, 300-package uv.lock (target < 50 ms)"
