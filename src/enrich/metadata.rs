@@ -267,7 +267,43 @@ pub struct ProjectSummary {
     pub license: Option<String>,
     /// Only `License ::` and `Development Status ::` classifiers.
     pub classifiers: Vec<String>,
+    /// The project-wide facts, computed once when the answer is trimmed so a warm run does not
+    /// parse every release's version again.
+    pub facts: ProjectFacts,
     pub releases: Vec<ReleaseSummary>,
+}
+
+/// What does not depend on the locked version (unix milliseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectFacts {
+    pub first_upload: Option<i64>,
+    pub last_upload: Option<i64>,
+    /// The newest release with files that is neither yanked nor a pre-release, as listed.
+    pub newest_version: Option<String>,
+    pub newest_upload: Option<i64>,
+}
+
+impl ProjectFacts {
+    fn of(releases: &[ReleaseSummary]) -> Self {
+        let newest = releases
+            .iter()
+            .filter(|release| release.files() > 0 && !release.is_yanked())
+            .filter_map(|release| {
+                Version::from_str(release.version())
+                    .ok()
+                    .filter(|version| !version.any_prerelease())
+                    .map(|version| (version, release))
+            })
+            .max_by(|(left, _), (right, _)| left.cmp(right));
+        Self {
+            first_upload: releases.iter().filter_map(|release| release.1).min(),
+            last_upload: releases.iter().filter_map(|release| release.2).max(),
+            newest_version: newest
+                .as_ref()
+                .map(|(_, release)| release.version().to_owned()),
+            newest_upload: newest.and_then(|(_, release)| release.1),
+        }
+    }
 }
 
 /// One release, stored as a JSON array to keep the payload small:
@@ -289,9 +325,6 @@ impl ReleaseSummary {
     fn first_upload(&self) -> Option<Timestamp> {
         self.1.map(Timestamp::from_unix_millis)
     }
-    fn last_upload(&self) -> Option<Timestamp> {
-        self.2.map(Timestamp::from_unix_millis)
-    }
     fn files(&self) -> u32 {
         self.3
     }
@@ -307,7 +340,7 @@ impl ReleaseSummary {
 impl ProjectSummary {
     /// Keeps what the signals need from a full answer.
     pub fn from_document(document: &ProjectJson) -> Self {
-        let releases = document
+        let releases: Vec<ReleaseSummary> = document
             .releases
             .iter()
             .map(|(version, files)| {
@@ -336,6 +369,7 @@ impl ProjectSummary {
             .collect();
         let info = &document.info;
         Self {
+            facts: ProjectFacts::of(&releases),
             info_version: info.version.clone(),
             license_expression: info.license_expression.clone(),
             license: info
@@ -363,25 +397,18 @@ impl ProjectSummary {
         as_of: Timestamp,
         stale: bool,
     ) -> PackageMetadata {
-        let parsed: Vec<(Version, &ReleaseSummary)> = self
+        // Listed versions are nearly always in canonical form; parse only when the text differs.
+        let locked_text = locked.to_string();
+        let locked_release = self
             .releases
             .iter()
-            .filter_map(|release| {
-                Version::from_str(release.version())
-                    .ok()
-                    .map(|version| (version, release))
-            })
-            .collect();
-        let locked_release = parsed
-            .iter()
-            .find(|(version, _)| version == locked)
-            .map(|(_, release)| *release);
-        let newest = parsed
-            .iter()
-            .filter(|(version, release)| {
-                release.files() > 0 && !release.is_yanked() && !version.any_prerelease()
-            })
-            .max_by(|(left, _), (right, _)| left.cmp(right));
+            .find(|release| release.version() == locked_text)
+            .or_else(|| {
+                self.releases.iter().find(|release| {
+                    Version::from_str(release.version()).is_ok_and(|version| &version == locked)
+                })
+            });
+        let facts = &self.facts;
         let license = license::normalise(
             &DeclaredLicense {
                 license_expression: self.license_expression.as_deref(),
@@ -399,18 +426,13 @@ impl ProjectSummary {
                 }),
             locked_version_listed: locked_release.is_some(),
             locked_upload_time: locked_release.and_then(ReleaseSummary::first_upload),
-            first_upload_time: self
-                .releases
-                .iter()
-                .filter_map(ReleaseSummary::first_upload)
-                .min(),
-            last_upload_time: self
-                .releases
-                .iter()
-                .filter_map(ReleaseSummary::last_upload)
-                .max(),
-            newest_version: newest.map(|(version, _)| version.clone()),
-            newest_upload_time: newest.and_then(|(_, release)| release.first_upload()),
+            first_upload_time: facts.first_upload.map(Timestamp::from_unix_millis),
+            last_upload_time: facts.last_upload.map(Timestamp::from_unix_millis),
+            newest_version: facts
+                .newest_version
+                .as_deref()
+                .and_then(|text| Version::from_str(text).ok()),
+            newest_upload_time: facts.newest_upload.map(Timestamp::from_unix_millis),
             classifiers_inactive: self
                 .classifiers
                 .iter()
@@ -796,7 +818,7 @@ pub fn collect(
             Some(Resolved::Known { .. }) => fetched_now += 1,
             Some(Resolved::Missing { reason }) => {
                 warnings.add(
-                    format!("no PyPI metadata ({})", first_clause(reason)),
+                    format!("no PyPI metadata ({})", cause_of(reason)),
                     &names[index],
                     None,
                 );
@@ -931,7 +953,7 @@ fn settle<D, T: Serialize + Clone>(
                 warnings.add(
                     format!(
                         "PyPI could not answer ({}); older cached metadata was used instead",
-                        first_clause(&reason)
+                        cause_of(&reason)
                     ),
                     name,
                     Some(now.duration_since(cached.fetched_at)),
@@ -948,12 +970,23 @@ fn settle<D, T: Serialize + Clone>(
     }
 }
 
-/// The cause of a reason without the project-specific head, so one failure for 300 projects
-/// groups into one warning line.
-fn first_clause(reason: &str) -> &str {
-    reason
+/// The cause of a reason without what names the project (the head, the URL), so one failure
+/// for 300 projects groups into one warning line.
+fn cause_of(reason: &str) -> String {
+    let cause = reason
         .split_once("failed: ")
-        .map_or(reason, |(_, cause)| cause)
+        .map_or(reason, |(_, cause)| cause);
+    cause
+        .split(' ')
+        .map(|word| {
+            if word.starts_with("http://") || word.starts_with("https://") {
+                "the URL"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Warnings grouped by message so 300 projects with one cause give one line.
@@ -1119,20 +1152,22 @@ mod tests {
                     reason.map(str::to_owned),
                 )
             };
+        let releases = vec![
+            release("1.0", "2020-01-01T00:00:00Z", 2, 0, None),
+            release("2.0", "2021-01-01T00:00:00Z", 2, 2, Some("broken")),
+            release("2.1", "2022-01-01T00:00:00Z", 2, 1, Some("one wheel")),
+            release("3.0.0", "2023-01-01T00:00:00Z", 1, 0, None),
+            release("4.0.0rc1", "2024-01-01T00:00:00Z", 1, 0, None),
+            release("5.0", "2024-02-01T00:00:00Z", 1, 1, None),
+            ReleaseSummary("6.0".to_owned(), None, None, 0, 0, None),
+        ];
         ProjectSummary {
             info_version: "3.0.0".to_owned(),
             license_expression: Some("MIT".to_owned()),
             license: None,
             classifiers: vec![INACTIVE_CLASSIFIER.to_owned()],
-            releases: vec![
-                release("1.0", "2020-01-01T00:00:00Z", 2, 0, None),
-                release("2.0", "2021-01-01T00:00:00Z", 2, 2, Some("broken")),
-                release("2.1", "2022-01-01T00:00:00Z", 2, 1, Some("one wheel")),
-                release("3.0.0", "2023-01-01T00:00:00Z", 1, 0, None),
-                release("4.0.0rc1", "2024-01-01T00:00:00Z", 1, 0, None),
-                release("5.0", "2024-02-01T00:00:00Z", 1, 1, None),
-                ReleaseSummary("6.0".to_owned(), None, None, 0, 0, None),
-            ],
+            facts: ProjectFacts::of(&releases),
+            releases,
         }
     }
 
@@ -1204,6 +1239,17 @@ mod tests {
                 status: "archived".to_owned(),
                 reason: None
             }
+        );
+    }
+
+    #[test]
+    fn warning_causes_leave_out_the_project() {
+        assert_eq!(
+            cause_of(
+                "PyPI JSON API lookup of `nose` failed: http://127.0.0.1:1/pypi/nose/json \
+                 answered HTTP 500 after 1 attempt(s)"
+            ),
+            "the URL answered HTTP 500 after 1 attempt(s)"
         );
     }
 
