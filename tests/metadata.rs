@@ -471,6 +471,14 @@ fn pep_792_status_from_the_simple_api() {
         nose.project_status
     );
     assert_eq!(nose.license.raw, "GNU LGPL");
+    assert!(
+        data.warnings
+            .iter()
+            .any(|warning| warning.starts_with("no PEP 792 project status")
+                && warning.contains("nose")),
+        "{:?}",
+        data.warnings
+    );
 
     // Turned off: no Simple request, the status unknown.
     let before = served.server.requests("/simple/");

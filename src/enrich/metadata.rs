@@ -797,6 +797,18 @@ pub fn collect(
         }
     }
 
+    if settings.project_status {
+        for (name, status) in names.iter().zip(&statuses) {
+            if let Some(Resolved::Missing { reason }) = status {
+                warnings.add(
+                    format!("no PEP 792 project status ({})", cause_of(reason)),
+                    name,
+                    None,
+                );
+            }
+        }
+    }
+
     let index_of: BTreeMap<&str, usize> = names
         .iter()
         .enumerate()
