@@ -7,6 +7,8 @@
 //! dropped: a package no source could answer for must not look clean.
 
 pub mod database;
+pub mod license;
+pub mod metadata;
 pub mod vulnerabilities;
 
 use std::collections::BTreeMap;
