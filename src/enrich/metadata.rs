@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::license::{self, DeclaredLicense, LicenseInfo};
-use super::vulnerabilities::describe_age;
+use super::warnings::{GroupedWarnings, describe_age};
 use super::{DataSource, EnrichError, PackageKey};
 use crate::fetch::pypi::{
     self, ProjectAnswer, ProjectJson, ProjectRequest, PypiAnswer, SimpleProject, Validators,
@@ -57,9 +57,6 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// Free-text `License` values longer than this are whole license texts; the cache keeps the start.
 const LICENSE_TEXT_LIMIT: usize = 1024;
-
-/// Project names listed in one warning before "and N more".
-const NAMES_IN_WARNING: usize = 5;
 
 const INACTIVE_CLASSIFIER: &str = "Development Status :: 7 - Inactive";
 
@@ -672,7 +669,7 @@ pub fn collect(
         .into_iter()
         .collect();
     let mut data = MetadataData::default();
-    let mut warnings = Warnings::default();
+    let mut warnings = GroupedWarnings::new("project(s)", "PyPI metadata");
 
     let read = |namespace: &Namespace| -> Result<Vec<Option<Entry>>, EnrichError> {
         if names.is_empty() {
@@ -913,7 +910,7 @@ fn settle<D, T: Serialize + Clone>(
     answer: Answer<D>,
     cached: &Option<Cached<T>>,
     settings: &MetadataSettings,
-    warnings: &mut Warnings,
+    warnings: &mut GroupedWarnings,
     trim: impl FnOnce(D) -> T,
 ) -> Resolved<T> {
     let now = settings.now;
@@ -1004,63 +1001,6 @@ fn cause_of(reason: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Warnings grouped by message so 300 projects with one cause give one line.
-#[derive(Default)]
-struct Warnings {
-    grouped: BTreeMap<String, (Vec<String>, Option<Duration>)>,
-    cache_writes: Option<String>,
-}
-
-impl Warnings {
-    fn add(&mut self, message: String, name: &str, age: Option<Duration>) {
-        let (names, oldest) = self.grouped.entry(message).or_default();
-        names.push(name.to_owned());
-        if let Some(age) = age {
-            *oldest = Some(oldest.map_or(age, |known| known.max(age)));
-        }
-    }
-
-    fn cache_write(&mut self, result: Result<(), pyaudit_cache::CacheError>) {
-        if let Err(error) = result {
-            self.cache_write_message(error.to_string());
-        }
-    }
-
-    fn cache_write_message(&mut self, message: String) {
-        self.cache_writes.get_or_insert(message);
-    }
-
-    fn render(self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .grouped
-            .into_iter()
-            .map(|(message, (names, oldest))| {
-                let mut shown = names
-                    .iter()
-                    .take(NAMES_IN_WARNING)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let more = names.len().saturating_sub(NAMES_IN_WARNING);
-                if more > 0 {
-                    shown.push_str(&format!(" and {more} more"));
-                }
-                let age = oldest
-                    .map(|age| format!("; the oldest is {} old", describe_age(age)))
-                    .unwrap_or_default();
-                format!("{message} for {} project(s): {shown}{age}", names.len())
-            })
-            .collect();
-        if let Some(message) = self.cache_writes {
-            lines.push(format!(
-                "some PyPI metadata could not be saved to the cache, so the next run asks again: \
-                 {message}"
-            ));
-        }
-        lines
-    }
 }
 
 /// `Timestamp` as unix milliseconds.

@@ -10,6 +10,7 @@ pub mod database;
 pub mod license;
 pub mod metadata;
 pub mod vulnerabilities;
+mod warnings;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

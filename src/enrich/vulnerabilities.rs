@@ -28,6 +28,7 @@ use pyaudit_advisories::{
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
 use super::database::{self, LocalAdvisories};
+use super::warnings::GroupedWarnings;
 use super::{
     DataSource, EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings,
     VulnerabilityStatus,
@@ -43,9 +44,6 @@ pub const RECORD_NAMESPACE: Namespace = Namespace::new("osv-record", 1);
 /// Records are revalidated through the `modified` of each answer, not by age; the expiry only
 /// lets `cache prune` drop records no answer has needed for a month.
 const RECORD_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-
-/// Package names listed in one warning before "and N more".
-const NAMES_IN_WARNING: usize = 5;
 
 /// A cached OSV answer for one package.
 #[derive(Debug, Clone)]
@@ -118,7 +116,7 @@ pub fn collect(
 ) -> Result<VulnerabilityData, EnrichError> {
     let now = settings.now;
     let mut data = VulnerabilityData::default();
-    let mut warnings = Warnings::default();
+    let mut warnings = GroupedWarnings::new("package(s)", "answers");
     let progress = progress_bar(settings.progress);
 
     let normalized: Vec<String> = targets
@@ -605,80 +603,7 @@ fn describe_local(local: &LocalAdvisories) -> String {
     note
 }
 
-/// A coarse human age: "3 days", "5 hours", "12 minutes", "less than a minute".
-pub fn describe_age(age: Duration) -> String {
-    let seconds = age.as_secs();
-    let (count, unit) = if seconds >= 2 * 86_400 {
-        (seconds / 86_400, "days")
-    } else if seconds >= 2 * 3_600 {
-        (seconds / 3_600, "hours")
-    } else if seconds >= 120 {
-        (seconds / 60, "minutes")
-    } else {
-        return "less than a minute".to_owned();
-    };
-    format!("{count} {unit}")
-}
-
-/// Warnings grouped by message so 300 packages with one cause give one line.
-#[derive(Default)]
-struct Warnings {
-    grouped: BTreeMap<String, (Vec<String>, Option<Duration>)>,
-    cache_writes: Option<String>,
-}
-
-impl Warnings {
-    fn add(&mut self, message: String, target: &PackageKey, age: Option<Duration>) {
-        let (targets, oldest) = self.grouped.entry(message).or_default();
-        targets.push(target.to_string());
-        if let Some(age) = age {
-            *oldest = Some(oldest.map_or(age, |known| known.max(age)));
-        }
-    }
-
-    fn cache_write(&mut self, result: Result<(), pyaudit_cache::CacheError>) {
-        if let Err(error) = result {
-            self.cache_write_message(error.to_string());
-        }
-    }
-
-    fn cache_write_message(&mut self, message: String) {
-        self.cache_writes.get_or_insert(message);
-    }
-
-    fn render(self) -> Vec<String> {
-        let mut lines: Vec<String> = self
-            .grouped
-            .into_iter()
-            .map(|(message, (targets, oldest))| {
-                let mut shown: Vec<&str> = targets
-                    .iter()
-                    .take(NAMES_IN_WARNING)
-                    .map(String::as_str)
-                    .collect();
-                let more = targets.len().saturating_sub(NAMES_IN_WARNING);
-                let more_text = format!("and {more} more");
-                if more > 0 {
-                    shown.push(&more_text);
-                }
-                let age = oldest
-                    .map(|age| format!("; the oldest is {} old", describe_age(age)))
-                    .unwrap_or_default();
-                format!(
-                    "{message} for {} package(s): {}{age}",
-                    targets.len(),
-                    shown.join(", ")
-                )
-            })
-            .collect();
-        if let Some(message) = self.cache_writes {
-            lines.push(format!(
-                "some answers could not be saved to the cache, so the next run asks again: {message}"
-            ));
-        }
-        lines
-    }
-}
+pub use super::warnings::describe_age;
 
 fn progress_bar(enabled: bool) -> ProgressBar {
     if !enabled {
@@ -692,17 +617,4 @@ fn progress_bar(enabled: bool) -> ProgressBar {
     bar.enable_steady_tick(Duration::from_millis(100));
     bar.set_message("reading the cache");
     bar
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_are_coarse() {
-        assert_eq!(describe_age(Duration::from_secs(30)), "less than a minute");
-        assert_eq!(describe_age(Duration::from_secs(600)), "10 minutes");
-        assert_eq!(describe_age(Duration::from_secs(3 * 3600)), "3 hours");
-        assert_eq!(describe_age(Duration::from_secs(3 * 86_400)), "3 days");
-    }
 }
