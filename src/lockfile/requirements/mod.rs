@@ -159,24 +159,9 @@ pub struct RequirementEntry {
 /// `requirements-dev.txt`, `requirements/tests.txt`, `test-requirements.txt`, `docs-blog.txt`,
 /// `tests/requirements.txt`, …
 pub fn is_dev_file_name(path: &Path) -> bool {
-    const DEV_WORDS: &[&str] = &[
-        "dev",
-        "develop",
-        "development",
-        "test",
-        "tests",
-        "testing",
-        "lint",
-        "linting",
-        "docs",
-        "doc",
-        "documentation",
-        "typing",
-        "mypy",
-    ];
     // NOTE: a directory is often named after the project (`mypy/`, `python__mypy/`), so a
     // directory only counts when it is made of development words alone (`tests/`, `dev/`,
-    // `requirements-dev/`), and project-like words (`typing`, `mypy`) do not count there.
+    // `requirements-dev/`), and project-like words (`typing`, `mypy`) count only in file names.
     const DIRECTORY_DEV_WORDS: &[&str] = &[
         "dev",
         "develop",
@@ -190,6 +175,9 @@ pub fn is_dev_file_name(path: &Path) -> bool {
         "doc",
         "documentation",
     ];
+    const FILE_ONLY_DEV_WORDS: &[&str] = &["typing", "mypy"];
+    let is_dev_word =
+        |word: &str| DIRECTORY_DEV_WORDS.contains(&word) || FILE_ONLY_DEV_WORDS.contains(&word);
     let words = |text: &str| -> Vec<String> {
         text.to_ascii_lowercase()
             .split(|character: char| !character.is_ascii_alphanumeric())
@@ -200,7 +188,7 @@ pub fn is_dev_file_name(path: &Path) -> bool {
     let stem_says = path.file_stem().is_some_and(|stem| {
         words(&stem.to_string_lossy())
             .iter()
-            .any(|word| DEV_WORDS.contains(&word.as_str()))
+            .any(|word| is_dev_word(word))
     });
     let directory_says = path
         .parent()
