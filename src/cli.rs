@@ -37,7 +37,7 @@ pub enum Command {
     /// that it could not check. Git, URL, path and unpinned entries are listed as not audited.
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
-    Lock(LockArgs),
+    Lock(Box<LockArgs>),
     /// Manage the local advisory database used offline and as an extra source.
     #[command(subcommand)]
     Db(DbCommand),
@@ -108,6 +108,23 @@ pub struct LockArgs {
     /// Report packages that could not be checked as warnings instead of failing the run.
     #[arg(long)]
     pub allow_unchecked: bool,
+
+    /// The config file [default: `pyaudit.toml`, `.pyaudit.toml` or `[tool.pyaudit]` in
+    /// `pyproject.toml`, looked for from the lockfile's directory upwards].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Make a rule fail the run (code or name; repeatable). Overrides the config file.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+
+    /// Report a rule without failing the run (code or name; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+
+    /// Do not report a rule (code or name; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod enrich;
 pub mod fetch;
 pub mod findings;

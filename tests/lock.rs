@@ -383,3 +383,86 @@ fn readme_offline_example_works_with_repository_data_only() {
             "1 finding (1 deny, 0 warn) in 17 audited packages",
         ));
 }
+
+/// A project directory holding the demo lock and a config file, with the advisory imported.
+fn project_with_config(config: &str) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().unwrap();
+    let project = directory.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::copy(demo_lock(), project.join("uv.lock")).unwrap();
+    std::fs::write(project.join("pyaudit.toml"), config).unwrap();
+    pyaudit(&directory.path().join("cache"))
+        .args(["db", "import"])
+        .arg(root().join("tests/data/advisories"))
+        .assert()
+        .success();
+    (directory, project)
+}
+
+#[test]
+fn config_ignores_levels_and_errors() {
+    let ignore = "[[ignore]]\nid = \"CVE-2024-3651\"\nreason = \"we never decode untrusted IDNA\"\nuntil = 2999-12-31\n";
+    let (directory, project) = project_with_config(ignore);
+    let cache = directory.path().join("cache");
+    pyaudit(&cache)
+        .args(["lock", "--offline"])
+        .arg(&project)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("ignored by the config (1):"))
+        .stdout(predicate::str::contains(
+            "PA101 idna==3.6 PYSEC-2024-60: we never decode untrusted IDNA (",
+        ));
+
+    let expired = ignore.replace("2999-12-31", "2020-01-01");
+    std::fs::write(project.join("pyaudit.toml"), expired).unwrap();
+    pyaudit(&cache)
+        .args(["lock", "--offline"])
+        .arg(&project)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("expired on 2020-01-01"));
+
+    std::fs::write(
+        project.join("pyaudit.toml"),
+        "[[ignore]]\nid = \"GHSA-none\"\nreason = \"old\"\n",
+    )
+    .unwrap();
+    pyaudit(&cache)
+        .args(["lock", "--offline"])
+        .arg(&project)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "the ignore of `GHSA-none` matched nothing",
+        ));
+
+    std::fs::write(
+        project.join("pyaudit.toml"),
+        "[rules]\nvulnerability = \"warn\"\n",
+    )
+    .unwrap();
+    pyaudit(&cache)
+        .args(["lock", "--offline"])
+        .arg(&project)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warn PA101"));
+    pyaudit(&cache)
+        .args(["lock", "--offline", "--deny", "PA101"])
+        .arg(&project)
+        .assert()
+        .code(1);
+
+    std::fs::write(
+        project.join("pyaudit.toml"),
+        "[rules]\nPA101 = \"warn\"\n[rulez]\n",
+    )
+    .unwrap();
+    pyaudit(&cache)
+        .args(["lock", "--offline"])
+        .arg(&project)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pyaudit.toml:3:"));
+}

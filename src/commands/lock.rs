@@ -9,8 +9,10 @@ use pyaudit_cache::Timestamp;
 
 use super::{Outcome, load_graphs, open_cache};
 use crate::cli::{LockArgs, LockFormat, SourceArgs};
+use crate::config;
 use crate::enrich::{self, VulnerabilitySettings};
 use crate::fetch::FetchSettings;
+use crate::findings::{self, Level};
 use crate::graph::GroupSelection;
 use crate::lockfile::normalize_extra;
 use crate::policy::{self, PolicySettings};
@@ -38,14 +40,17 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
             eprintln!("warning: {warning}");
         }
     }
-    let policy_settings = PolicySettings {
-        allow_unchecked: args.allow_unchecked,
-    };
-    let reports: Vec<_> = graphs
+    let policy_settings = policy_settings(args, &settings)?;
+    let mut reports: Vec<_> = graphs
         .iter()
         .zip(&plans)
         .map(|(graph, plan)| policy::evaluate(graph, plan, &data, &policy_settings))
         .collect();
+    let ignored: Vec<_> = reports.iter().flat_map(|report| &report.ignored).collect();
+    let stale = policy::stale_ignores(&ignored, &policy_settings);
+    if let Some(first) = reports.first_mut() {
+        first.warnings.extend(stale);
+    }
     let rendered = match args.format {
         LockFormat::Text => report::text::render_lock(&reports, &data, settings.now.unix_millis()),
         LockFormat::Json => report::json::render_lock(&reports, &data),
@@ -71,6 +76,40 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         }
         None => Ok((rendered, outcome)),
     }
+}
+
+/// Levels and ignores: the config file first, then `--deny/--warn/--allow` over it.
+fn policy_settings(args: &LockArgs, settings: &VulnerabilitySettings) -> Result<PolicySettings> {
+    let start = if args.lockfile.path.is_dir() {
+        args.lockfile.path.clone()
+    } else {
+        args.lockfile
+            .path
+            .parent()
+            .map(|parent| parent.to_path_buf())
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or_else(|| ".".into())
+    };
+    let config = config::discover(args.config.as_deref(), &start)?;
+    let mut levels = config.levels;
+    for (names, level) in [
+        (&args.deny, Level::Deny),
+        (&args.warn, Level::Warn),
+        (&args.allow, Level::Allow),
+    ] {
+        for name in names {
+            let Some(rule) = findings::rule(name) else {
+                bail!("unknown rule `{name}`; `pyaudit explain` lists the rules");
+            };
+            levels.insert(rule.code, level);
+        }
+    }
+    Ok(PolicySettings {
+        allow_unchecked: args.allow_unchecked,
+        levels,
+        ignores: config.ignores,
+        today: settings.now.unix_millis().div_euclid(86_400_000),
+    })
 }
 
 /// `--groups` names, checked against the groups the lockfiles define.

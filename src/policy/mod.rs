@@ -9,8 +9,12 @@ pub use plan::{AuditPlan, NotAudited, plan};
 use serde::Serialize;
 
 use crate::enrich::VulnerabilityData;
-use crate::findings::{Finding, Level, PackageContext};
+use std::collections::BTreeMap;
+
+use crate::config::Ignore;
+use crate::findings::{Evidence, Finding, Level, PackageContext};
 use crate::graph::Graph;
+use crate::lockfile::Location;
 use crate::lockfile::{LockfileKind, PackageIndex};
 
 /// What the user chose about levels and scope.
@@ -18,6 +22,27 @@ use crate::lockfile::{LockfileKind, PackageIndex};
 pub struct PolicySettings {
     /// Report unchecked packages as warnings instead of failing the run.
     pub allow_unchecked: bool,
+    /// Level per rule code, from the config file and `--deny/--warn/--allow`.
+    pub levels: BTreeMap<&'static str, Level>,
+    /// Ignores from the config file.
+    pub ignores: Vec<Ignore>,
+    /// Today, as days since 1970-01-01 (UTC), for ignores' `until`.
+    pub today: i64,
+}
+
+/// A finding an ignore suppressed, kept so the report can say what was not shown and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct IgnoredFinding {
+    pub code: &'static str,
+    pub package: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The vulnerability id, for vulnerability findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub reason: String,
+    /// Where the ignore is written.
+    pub ignore: Location,
 }
 
 /// The audit of one lockfile.
@@ -32,6 +57,9 @@ pub struct LockReport {
     /// Packages in scope that cannot be audited by version, with the reason.
     pub not_audited: Vec<NotAudited>,
     pub findings: Vec<Finding>,
+    /// Findings suppressed by an ignore in the config.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<IgnoredFinding>,
     /// Problems with the input that did not stop the audit.
     pub warnings: Vec<String>,
 }
@@ -53,6 +81,36 @@ pub fn evaluate(
     settings: &PolicySettings,
 ) -> LockReport {
     let mut findings = vulnerabilities::evaluate(graph, plan, data, settings);
+    for finding in &mut findings {
+        if let Some(level) = settings.levels.get(finding.code) {
+            finding.level = *level;
+        }
+        // `--allow-unchecked` is the command line's word, so it wins over the config file.
+        if settings.allow_unchecked
+            && finding.code == crate::findings::UNCHECKED_PACKAGE.code
+            && finding.level == Level::Deny
+        {
+            finding.level = Level::Warn;
+        }
+    }
+    let mut ignored = Vec::new();
+    findings.retain(|finding| match active_ignore(finding, settings) {
+        Some(ignore) => {
+            ignored.push(IgnoredFinding {
+                code: finding.code,
+                package: finding.package.name.clone(),
+                version: finding.package.version.clone(),
+                id: match &finding.evidence {
+                    Evidence::Vulnerability { vulnerability } => Some(vulnerability.id.clone()),
+                    Evidence::Unchecked { .. } => None,
+                },
+                reason: ignore.reason.clone(),
+                ignore: ignore.location.clone(),
+            });
+            false
+        }
+        None => true,
+    });
     findings.retain(|finding| finding.level != Level::Allow);
     findings.sort_by(|left, right| {
         (
@@ -80,6 +138,7 @@ pub fn evaluate(
         audited: plan.targets.len(),
         not_audited: plan.not_audited.clone(),
         findings,
+        ignored,
         warnings: graph
             .lockfile
             .warnings
@@ -87,6 +146,78 @@ pub fn evaluate(
             .map(ToString::to_string)
             .collect(),
     }
+}
+
+/// The first ignore that applies to `finding` and has not expired.
+fn active_ignore<'a>(finding: &Finding, settings: &'a PolicySettings) -> Option<&'a Ignore> {
+    settings
+        .ignores
+        .iter()
+        .find(|ignore| !is_expired(ignore, settings.today) && ignore_matches(ignore, finding))
+}
+
+pub fn is_expired(ignore: &Ignore, today: i64) -> bool {
+    ignore
+        .until
+        .as_ref()
+        .is_some_and(|(_, last_day)| today > *last_day)
+}
+
+pub fn ignore_matches(ignore: &Ignore, finding: &Finding) -> bool {
+    if let Some(rule) = ignore.rule
+        && rule != finding.code
+    {
+        return false;
+    }
+    if let Some(package) = &ignore.package
+        && *package != finding.package.name
+    {
+        return false;
+    }
+    match (&ignore.id, &finding.evidence) {
+        (None, _) => true,
+        (Some(id), Evidence::Vulnerability { vulnerability }) => vulnerability
+            .ids
+            .iter()
+            .chain(std::iter::once(&vulnerability.id))
+            .any(|known| known.eq_ignore_ascii_case(id)),
+        (Some(_), Evidence::Unchecked { .. }) => false,
+    }
+}
+
+/// Ignores that are past their `until` date, or that no finding of the run matched: both mean
+/// the config no longer says what the team believes, so they are reported.
+pub fn stale_ignores(
+    reports_ignored: &[&IgnoredFinding],
+    settings: &PolicySettings,
+) -> Vec<String> {
+    let mut messages = Vec::new();
+    for ignore in &settings.ignores {
+        let what = ignore
+            .id
+            .clone()
+            .or_else(|| ignore.rule.map(str::to_string))
+            .unwrap_or_default();
+        if let Some((until, _)) = ignore
+            .until
+            .as_ref()
+            .filter(|_| is_expired(ignore, settings.today))
+        {
+            messages.push(format!(
+                "{}: the ignore of `{what}` expired on {until}; its findings are reported again",
+                ignore.location
+            ));
+        } else if !reports_ignored
+            .iter()
+            .any(|ignored| ignored.ignore == ignore.location)
+        {
+            messages.push(format!(
+                "{}: the ignore of `{what}` matched nothing; remove it",
+                ignore.location
+            ));
+        }
+    }
+    messages
 }
 
 /// Higher is more severe; used to sort descending.

@@ -163,6 +163,26 @@ pub fn render_lock(
                 );
             }
         }
+        if !report.ignored.is_empty() {
+            let _ = writeln!(out, "  ignored by the config ({}):", report.ignored.len());
+            for ignored in &report.ignored {
+                let version = ignored
+                    .version
+                    .as_ref()
+                    .map(|version| format!("=={version}"))
+                    .unwrap_or_default();
+                let id = ignored
+                    .id
+                    .as_ref()
+                    .map(|id| format!(" {id}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    {} {}{version}{id}: {} ({})",
+                    ignored.code, ignored.package, ignored.reason, ignored.ignore
+                );
+            }
+        }
         for warning in &report.warnings {
             let _ = writeln!(out, "  warning: {warning}");
         }
