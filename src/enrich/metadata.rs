@@ -39,13 +39,14 @@ use pyaudit_cache::{Cache, Entry, Freshness, Namespace, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::Network;
 use super::license::{self, DeclaredLicense, LicenseInfo};
 use super::warnings::{GroupedWarnings, describe_age};
 use super::{DataSource, EnrichError, PackageKey};
 use crate::fetch::pypi::{
     self, ProjectAnswer, ProjectJson, ProjectRequest, PypiAnswer, SimpleProject, Validators,
 };
-use crate::fetch::{FetchSettings, Fetcher, trim_base};
+use crate::fetch::{FetchSettings, trim_base};
 
 /// Trimmed `/pypi/<name>/json` answers.
 pub const PROJECT_NAMESPACE: Namespace = Namespace::new("pypi-project", 1);
@@ -623,27 +624,6 @@ fn plan<T: Clone>(cached: &Option<Cached<T>>, offline: bool) -> Option<Resolved<
     }
 }
 
-/// The network side of one run, created only when something must be asked.
-struct Network {
-    runtime: tokio::runtime::Runtime,
-    fetcher: Fetcher,
-}
-
-impl Network {
-    fn start(settings: &MetadataSettings) -> Result<Self, EnrichError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(EnrichError::Runtime)?;
-        // The client is built inside the runtime so its connection pool belongs to it.
-        let fetcher = {
-            let _guard = runtime.enter();
-            Fetcher::new(settings.fetch.clone()).map_err(EnrichError::Fetch)?
-        };
-        Ok(Self { runtime, fetcher })
-    }
-}
-
 /// A fetch answer with the error flattened to a reason (the task layer may fail too).
 type Answer<D> = Result<PypiAnswer<D>, String>;
 
@@ -714,7 +694,7 @@ pub fn collect(
         .collect();
     let mut network: Option<Network> = None;
     if !project_indexes.is_empty() || !status_indexes.is_empty() {
-        let network = network.insert(Network::start(settings)?);
+        let network = network.insert(Network::start(&settings.fetch)?);
         let requests = |indexes: &[usize], cached: &dyn Fn(usize) -> Validators| {
             indexes
                 .iter()

@@ -123,3 +123,25 @@ pub enum EnrichError {
     #[error("cannot start the network client")]
     Fetch(#[source] crate::fetch::FetchError),
 }
+
+/// The network side of one run: one runtime and one client, created on first need so a warm run
+/// pays for neither.
+pub(crate) struct Network {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) fetcher: crate::fetch::Fetcher,
+}
+
+impl Network {
+    pub(crate) fn start(settings: &FetchSettings) -> Result<Self, EnrichError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(EnrichError::Runtime)?;
+        // The client is built inside the runtime so its connection pool belongs to it.
+        let fetcher = {
+            let _guard = runtime.enter();
+            crate::fetch::Fetcher::new(settings.clone()).map_err(EnrichError::Fetch)?
+        };
+        Ok(Self { runtime, fetcher })
+    }
+}

@@ -27,6 +27,7 @@ use pyaudit_advisories::{
 };
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
+use super::Network;
 use super::database::{self, LocalAdvisories};
 use super::warnings::GroupedWarnings;
 use super::{
@@ -34,7 +35,7 @@ use super::{
     VulnerabilityStatus,
 };
 use crate::fetch::osv::{self, OsvQuery, QueryAnswer, RecordAnswer, VulnerabilityRef};
-use crate::fetch::{Fetcher, trim_base};
+use crate::fetch::trim_base;
 
 /// OSV `querybatch` answers, one per `name==version`.
 pub const QUERY_NAMESPACE: Namespace = Namespace::new("osv-query", 1);
@@ -80,28 +81,6 @@ struct ExtraSource {
     records: usize,
     advisories: Vec<Advisory>,
     load_errors: Vec<LoadError>,
-}
-
-/// The network side of one run: one runtime and one client, created on first need so a warm run
-/// pays for neither.
-struct Network {
-    runtime: tokio::runtime::Runtime,
-    fetcher: Fetcher,
-}
-
-impl Network {
-    fn start(settings: &VulnerabilitySettings) -> Result<Self, EnrichError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(EnrichError::Runtime)?;
-        // The client is built inside the runtime so its connection pool belongs to it.
-        let fetcher = {
-            let _guard = runtime.enter();
-            Fetcher::new(settings.fetch.clone()).map_err(EnrichError::Fetch)?
-        };
-        Ok(Self { runtime, fetcher })
-    }
 }
 
 /// Collect vulnerability data for `targets`. Every target gets an entry in the result.
@@ -180,7 +159,7 @@ pub fn collect(
         progress.set_message(format!("querying OSV for {} package(s)", queries.len()));
         let network = match &mut network {
             Some(network) => network,
-            None => network.insert(Network::start(settings)?),
+            None => network.insert(Network::start(&settings.fetch)?),
         };
         let answers: Vec<QueryAnswer> = network
             .runtime
@@ -250,7 +229,7 @@ pub fn collect(
         progress.set_message(format!("fetching {} OSV record(s)", to_fetch.len()));
         let network = match &mut network {
             Some(network) => network,
-            None => network.insert(Network::start(settings)?),
+            None => network.insert(Network::start(&settings.fetch)?),
         };
         let fetched: BTreeMap<String, RecordAnswer> = network
             .runtime
