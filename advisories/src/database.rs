@@ -169,14 +169,16 @@ impl Database {
         let mut load_errors = Vec::new();
         // Reading stays sequential (one archive, one cursor); parsing below is parallel.
         for index in 0..archive.len() {
+            // An unreadable member is a load error of that member; the rest of the archive loads.
+            let member_error = |message: String| LoadError {
+                origin: format!("{}!#{index}", path.display()),
+                id: None,
+                message,
+            };
             let mut entry = match archive.by_index(index) {
                 Ok(entry) => entry,
                 Err(error) => {
-                    load_errors.push(LoadError {
-                        origin: format!("{}!#{index}", path.display()),
-                        id: None,
-                        message: error.to_string(),
-                    });
+                    load_errors.push(member_error(error.to_string()));
                     continue;
                 }
             };
@@ -186,11 +188,7 @@ impl Database {
             let name = match entry.name() {
                 Ok(name) => name.into_owned(),
                 Err(error) => {
-                    load_errors.push(LoadError {
-                        origin: format!("{}!#{index}", path.display()),
-                        id: None,
-                        message: error.to_string(),
-                    });
+                    load_errors.push(member_error(error.to_string()));
                     continue;
                 }
             };
