@@ -58,13 +58,18 @@ pub struct SourceArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// OSV API base URL.
-    #[arg(long, env = "PYAUDIT_OSV_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_OSV_URL)]
-    pub osv_url: String,
+    /// OSV API base URL [default: `[fetch] osv-url` in the config, else https://api.osv.dev].
+    #[arg(long, env = "PYAUDIT_OSV_URL", value_name = "URL")]
+    pub osv_url: Option<String>,
 
-    /// PyPI base URL (JSON API at `/pypi/<name>/json`, Simple API at `/simple/`).
-    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_PYPI_URL)]
-    pub pypi_url: String,
+    /// PyPI base URL (JSON API at `/pypi/<name>/json`, Simple API at `/simple/`) [default:
+    /// `[fetch] pypi-url` in the config, else https://pypi.org].
+    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL")]
+    pub pypi_url: Option<String>,
+
+    /// How long PyPI metadata is reused before revalidating it, in seconds.
+    #[arg(long, default_value_t = 6 * 3600, value_name = "SECONDS")]
+    pub metadata_ttl: u64,
 
     /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
     #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
@@ -114,15 +119,17 @@ pub struct LockArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Make a rule fail the run (code or name; repeatable). Overrides the config file.
+    /// Make a rule fail the run (code, name, or a code prefix such as `PA2` for a family;
+    /// repeatable). Overrides the config file.
     #[arg(long, value_name = "RULE")]
     pub deny: Vec<String>,
 
-    /// Report a rule without failing the run (code or name; repeatable).
+    /// Report a rule without failing the run (code, name or code prefix; repeatable).
     #[arg(long, value_name = "RULE")]
     pub warn: Vec<String>,
 
-    /// Do not report a rule (code or name; repeatable).
+    /// Do not report a rule (code, name or code prefix; repeatable). Turning off every rule that
+    /// reads PyPI metadata (`--allow PA2 --allow PA3 --allow PA004`) skips fetching it.
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<String>,
 }
