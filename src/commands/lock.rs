@@ -245,6 +245,17 @@ pub(super) fn vulnerability_settings(
         extra_advisories: sources.advisories.clone(),
         query_ttl: Duration::from_secs(sources.cache_ttl),
         progress: !quiet && std::io::stderr().is_terminal(),
-        now: Timestamp::now(),
+        now: now(),
     }
+}
+
+/// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
+/// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
+fn now() -> Timestamp {
+    std::env::var("PYAUDIT_NOW")
+        .ok()
+        .and_then(|text| config::days_from_date(&text))
+        .map_or_else(Timestamp::now, |days| {
+            Timestamp::from_unix_millis(days * 86_400_000)
+        })
 }
