@@ -29,15 +29,27 @@ pub enum Command {
     Graph(GraphArgs),
     /// Explain why a package is in the lock: every path from a root to it, shortest first.
     Why(WhyArgs),
-    /// Audit a lockfile for known vulnerabilities and malicious packages.
+    /// Audit a lockfile: vulnerabilities, malicious packages, maintenance, licenses, sources,
+    /// typosquats and bans, by the policy in `pyaudit.toml`.
     ///
     /// Every pinned registry package in scope is checked against OSV (cached), the local advisory
-    /// database (`pyaudit db import`) and `--advisories` folders. A package no source could answer
-    /// for is reported as unchecked (PA001) and fails the run: pyaudit never calls a package clean
-    /// that it could not check. Git, URL, path and unpinned entries are listed as not audited.
+    /// database (`pyaudit db import`) and `--advisories` folders, and — when a rule needs it —
+    /// against PyPI's metadata (yanked releases, project status, release history, license). A
+    /// package no source could answer for is reported as unchecked (PA001, PA004) and fails the
+    /// run: pyaudit never calls a package clean that it could not check. `pyaudit explain` lists
+    /// the rules.
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
     Lock(Box<LockArgs>),
+    /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "pyaudit.toml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the local advisory database used offline and as an extra source.
     #[command(subcommand)]
     Db(DbCommand),
@@ -167,6 +179,15 @@ pub enum DbCommand {
             default_value = "https://osv-vulnerabilities.storage.googleapis.com/PyPI"
         )]
         url: String,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Import a list of popular PyPI projects for the typosquat rule (PA501): hugovk's
+    /// top-pypi-packages JSON, a JSON array of names, or one name per line. Replaces the previous
+    /// import; the built-in seed always applies.
+    Popular {
+        /// The file.
+        path: PathBuf,
         #[command(flatten)]
         cache: CacheLocationArgs,
     },
