@@ -62,6 +62,7 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
             Some(settings.now.unix_millis()),
         ),
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
+        LockFormat::Gitlab => report::gitlab::render_lock(&reports),
     };
     let outcome = if reports.iter().any(|report| report.denied()) {
         Outcome::Findings

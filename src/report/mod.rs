@@ -42,6 +42,7 @@ pub fn step_label(graph: &Graph, step: &PathStep) -> String {
 }
 
 pub mod cyclonedx;
+pub mod gitlab;
 pub mod markdown;
 pub mod sarif;
 
