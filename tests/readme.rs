@@ -1,16 +1,23 @@
-//! README.md says what the code does: the rule reference is generated from the rule registry, and
-//! the pre-commit examples match `.pre-commit-hooks.yaml` and this release.
+//! README.md says what the code does: the rule reference is generated from the rule registry, the
+//! configuration reference is `pyaudit init`'s starter file, and the pre-commit examples match
+//! `.pre-commit-hooks.yaml` and this release.
 //!
-//! `UPDATE_README=1 cargo test --locked --test readme` rewrites the rule reference.
+//! `UPDATE_README=1 cargo test --locked --test readme` rewrites the generated sections.
 
 use std::path::PathBuf;
 
 use pyaudit::commands::explain::rule_reference_markdown;
+use pyaudit::commands::init::STARTER;
 use pyaudit::findings::RULES;
 use serde_json::Value;
 
-const START: &str = "<!-- rules:start -->\n";
-const END: &str = "<!-- rules:end -->";
+/// The generated sections: their markers and what goes between them.
+fn sections() -> Vec<(&'static str, String)> {
+    vec![
+        ("rules", rule_reference_markdown()),
+        ("config", format!("```toml\n{STARTER}```\n")),
+    ]
+}
 
 fn readme_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md")
@@ -20,23 +27,29 @@ fn readme() -> String {
     std::fs::read_to_string(readme_path()).unwrap()
 }
 
-/// README.md with `reference` between the markers.
-fn with_reference(readme: &str, reference: &str) -> String {
+/// README.md with `content` between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
+fn with_section(readme: &str, name: &str, content: &str) -> String {
+    let start_marker = format!("<!-- {name}:start -->\n");
+    let end_marker = format!("<!-- {name}:end -->");
     let start = readme
-        .find(START)
-        .expect("README.md has `<!-- rules:start -->`")
-        + START.len();
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("README.md has `{}`", start_marker.trim()))
+        + start_marker.len();
     let end = readme[start..]
-        .find(END)
+        .find(&end_marker)
         .map(|end| start + end)
-        .expect("README.md has `<!-- rules:end -->` after the start marker");
-    format!("{}{reference}{}", &readme[..start], &readme[end..])
+        .unwrap_or_else(|| panic!("README.md has `{end_marker}` after the start marker"));
+    format!("{}{content}{}", &readme[..start], &readme[end..])
 }
 
 #[test]
-fn rule_reference_is_generated_from_the_registry() {
+fn generated_sections_are_up_to_date() {
     let current = readme();
-    let expected = with_reference(&current, &rule_reference_markdown());
+    let expected = sections()
+        .iter()
+        .fold(current.clone(), |readme, (name, content)| {
+            with_section(&readme, name, content)
+        });
     if current == expected {
         return;
     }
@@ -50,8 +63,8 @@ fn rule_reference_is_generated_from_the_registry() {
         .position(|(have, want)| have != want)
         .unwrap_or_else(|| current.lines().count().min(expected.lines().count()));
     panic!(
-        "README.md's rule reference is out of date (first difference at line {}).\n\
-         Regenerate it with:\n\n    UPDATE_README=1 cargo test --locked --test readme\n",
+        "README.md's generated rule or configuration reference is out of date (first difference \
+         at line {}).\nRegenerate it with:\n\n    UPDATE_README=1 cargo test --locked --test readme\n",
         first_difference + 1
     );
 }
@@ -90,11 +103,11 @@ fn rule_reference_lists_every_rule_with_its_docs() {
 }
 
 #[test]
-fn rule_reference_rewrite_keeps_the_rest_of_the_readme() {
-    let readme = format!("intro\n{START}old table\n{END}\nafter\n");
+fn section_rewrite_keeps_the_rest_of_the_readme() {
+    let readme = "intro\n<!-- x:start -->\nold\n<!-- x:end -->\nafter <!-- y:start -->\n";
     assert_eq!(
-        with_reference(&readme, "new\n"),
-        format!("intro\n{START}new\n{END}\nafter\n")
+        with_section(readme, "x", "new\n"),
+        "intro\n<!-- x:start -->\nnew\n<!-- x:end -->\nafter <!-- y:start -->\n"
     );
 }
 

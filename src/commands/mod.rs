@@ -5,6 +5,7 @@ pub mod completions;
 pub mod db;
 pub mod explain;
 pub mod graph;
+pub mod init;
 pub mod lock;
 pub mod why;
 

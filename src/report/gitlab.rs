@@ -6,10 +6,9 @@
 //! requires (`description`, `check_name`, `fingerprint`, `severity`, `location.path`,
 //! `location.lines.begin`) and the optional Code Climate ones it shows (`categories`,
 //! `content.body`). GitLab compares merge request and target branch by `fingerprint`, so a
-//! fingerprint must be stable across runs and unique within a report: it hashes rule, lockfile,
-//! package and vulnerability id like the SARIF fingerprint (an alert survives a bump to another
-//! still-affected version), and takes in the version only where a lock holds the same package
-//! twice (resolution forks).
+//! fingerprint must be stable across runs and unique within a report: it is the SARIF one
+//! ([`finding_fingerprint`]: an alert survives a bump to another still-affected version), with
+//! the version hashed in only where a lock holds the same package twice (resolution forks).
 //!
 //! Only findings are issues: packages not audited and input warnings have no place in the format
 //! (the text or Markdown report of the same run shows them). Output is deterministic: findings come sorted from the policy.
@@ -18,7 +17,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::{osv_url, stable_hash};
+use super::{finding_fingerprint, osv_url, stable_hash};
 use crate::findings::{Evidence, Finding, Level};
 use crate::policy::LockReport;
 use pyaudit_advisories::Rating;
@@ -43,16 +42,10 @@ fn issue(report: &LockReport, finding: &Finding, fingerprints: &mut BTreeSet<Str
         None => (report.path.clone(), 1),
     };
     let path = repository_path(&path);
-    let evidence_key = match &finding.evidence {
-        Evidence::Vulnerability { vulnerability } => vulnerability.id.as_str(),
-        // One issue per unchecked package: the reason changes from run to run.
-        Evidence::Unchecked { .. } => "",
-    };
-    let mut parts = vec![finding.code, &report.path, &package.name, evidence_key];
-    let mut fingerprint = format!("{:032x}", stable_hash(&parts));
+    let mut fingerprint = format!("{:032x}", finding_fingerprint(&report.path, finding));
     if fingerprints.contains(&fingerprint) {
-        parts.push(package.version.as_deref().unwrap_or_default());
-        fingerprint = format!("{:032x}", stable_hash(&parts));
+        let version = package.version.as_deref().unwrap_or_default();
+        fingerprint = format!("{:032x}", stable_hash(&[&fingerprint, version]));
     }
     // The same lockfile given twice: number the repeats rather than let GitLab merge them.
     let base = fingerprint.clone();
@@ -73,11 +66,22 @@ fn issue(report: &LockReport, finding: &Finding, fingerprints: &mut BTreeSet<Str
         "check_name": finding.code,
         "description": description,
         "content": { "body": body(finding) },
-        "categories": ["Security"],
+        "categories": [category(finding.code)],
         "severity": severity(finding),
         "fingerprint": fingerprint,
         "location": { "path": path, "lines": { "begin": line } },
     })
+}
+
+/// The Code Climate category by rule family (the findings module's numbering): licenses are a
+/// compatibility question, maintenance (PA2xx) a bug risk, the rest — the audit itself,
+/// vulnerabilities, sources, typosquats and bans — security.
+fn category(code: &str) -> &'static str {
+    match code.get(..3) {
+        Some("PA2") => "Bug Risk",
+        Some("PA3") => "Compatibility",
+        _ => "Security",
+    }
 }
 
 /// Paths relative to the repository, as GitLab links them: forward slashes, no `./`.
@@ -171,5 +175,14 @@ mod tests {
             "backend/requirements.txt"
         );
         assert_eq!(repository_path("uv.lock"), "uv.lock");
+    }
+
+    #[test]
+    fn categories_follow_the_rule_families() {
+        assert_eq!(category("PA101"), "Security");
+        assert_eq!(category("PA001"), "Security");
+        assert_eq!(category("PA205"), "Bug Risk");
+        assert_eq!(category("PA301"), "Compatibility");
+        assert_eq!(category("PA501"), "Security");
     }
 }

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::{osv_url, stable_hash};
+use super::osv_url;
 use crate::enrich::VulnerabilityData;
 use crate::findings::{
     Evidence, Finding, Level, MALICIOUS_PACKAGE, RULES, Rule, UNCHECKED_PACKAGE, VULNERABILITY,
@@ -185,12 +185,7 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
         }
         physical["region"] = region;
     }
-    let evidence_key = match &finding.evidence {
-        Evidence::Vulnerability { vulnerability } => vulnerability.id.as_str(),
-        // One unchecked alert per package: the reason changes from run to run.
-        Evidence::Unchecked { .. } => "",
-    };
-    let fingerprint = stable_hash(&[finding.code, &report.path, &package.name, evidence_key]);
+    let fingerprint = super::finding_fingerprint(&report.path, finding);
 
     let mut properties = json!({
         "package": package.name,
@@ -209,6 +204,9 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
     }
     if let Some(score) = security_severity(finding) {
         properties["security-severity"] = json!(format!("{score:.1}"));
+    }
+    if let Some(evidence) = finding.evidence.describe() {
+        properties["evidence"] = json!(evidence);
     }
 
     let mut result = json!({
