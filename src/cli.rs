@@ -41,6 +41,19 @@ pub enum Command {
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
     Lock(Box<LockArgs>),
+    /// Audit every repository under one or more roots (or listed in a file) in one run.
+    ///
+    /// Finds uv.lock, poetry.lock and requirements files (honouring `.gitignore`, skipping
+    /// virtual environments, `node_modules` and build output), parses them in parallel, enriches
+    /// each distinct `name==version` once, and evaluates each repository with its own config
+    /// (else `--config`). Reports: JSON (`pyaudit-org/1`), a self-contained HTML page, Markdown.
+    /// Each run's summary is kept in the cache; reports show what is new, fixed and changed since
+    /// the previous run.
+    ///
+    /// Exit status: 0 no deny-level findings, 1 deny-level findings in some repository (with
+    /// `--since-last`: new ones only), 2 pyaudit failed (with `--strict`: also when a lockfile
+    /// could not be read).
+    Org(Box<OrgArgs>),
     /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
     Init {
         /// Where to write it.
@@ -310,4 +323,95 @@ pub struct WhyArgs {
 pub enum WhyFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    /// Directories holding repositories (searched recursively).
+    #[arg(
+        value_name = "ROOT",
+        required_unless_present = "list",
+        conflicts_with = "list"
+    )]
+    pub roots: Vec<PathBuf>,
+
+    /// A file listing lockfiles or project directories, one per line (relative to the file;
+    /// `#` comments), instead of searching roots.
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Output format on standard output (or `--output`).
+    #[arg(long, value_enum, default_value_t = OrgFormat::Markdown)]
+    pub format: OrgFormat,
+
+    /// Write the `--format` report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Also write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write the Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Compare with the previous run of the same roots: the exit status counts only new (or
+    /// newly denied) findings, and the Markdown summary lists only the changes.
+    #[arg(long)]
+    pub since_last: bool,
+
+    /// Do not record this run in the history.
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Fail the run (exit 2) when a lockfile or config cannot be read, after writing the reports.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Audit only what the main dependencies install (no extras, no dependency groups).
+    #[arg(long)]
+    pub only_prod: bool,
+
+    /// Report packages that could not be checked as warnings instead of failing the run.
+    #[arg(long)]
+    pub allow_unchecked: bool,
+
+    /// The organisation's config: the defaults for repositories without their own (see the
+    /// README for how the two combine) [default: none].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Make a rule fail the run in every repository (code, name or code prefix; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+
+    /// Report a rule without failing the run, in every repository (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+
+    /// Do not report a rule, in any repository (repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+
+    /// Parser threads [default: the available cores].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrgFormat {
+    /// A Markdown summary for a chat channel.
+    Markdown,
+    /// A versioned JSON document (`pyaudit-org/1`, see docs/json.md).
+    Json,
+    /// A single self-contained HTML page.
+    Html,
 }

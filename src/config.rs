@@ -358,25 +358,48 @@ pub fn discover(explicit: Option<&Path>, start: &Path) -> Result<Config, ConfigE
     }
     let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
     for directory in start.ancestors() {
-        for name in CONFIG_FILES {
-            let candidate = directory.join(name);
-            if !candidate.is_file() {
-                continue;
-            }
-            if name != "pyproject.toml" {
-                return load(&candidate);
-            }
-            let text = read(&candidate)?;
-            // A pyproject without `[tool.pyaudit]` is not a pyaudit config: keep walking.
-            if let Ok(PyprojectWire {
-                tool: Some(ToolWire { pyaudit: Some(_) }),
-            }) = toml::from_str::<PyprojectWire>(&text)
-            {
-                return parse(&candidate, &text);
-            }
+        if let Some(config) = config_in(directory)? {
+            return Ok(config);
         }
     }
     Ok(Config::default())
+}
+
+/// Like [`discover`] without `--config`, but the walk up stops at `boundary` (included): a
+/// repository's own config, never one of the directories that hold many repositories.
+/// `None` when there is none.
+pub fn discover_within(start: &Path, boundary: &Path) -> Result<Option<Config>, ConfigError> {
+    for directory in start.ancestors() {
+        if let Some(config) = config_in(directory)? {
+            return Ok(Some(config));
+        }
+        if directory == boundary {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+/// The config file of one directory, if it has one.
+fn config_in(directory: &Path) -> Result<Option<Config>, ConfigError> {
+    for name in CONFIG_FILES {
+        let candidate = directory.join(name);
+        if !candidate.is_file() {
+            continue;
+        }
+        if name != "pyproject.toml" {
+            return load(&candidate).map(Some);
+        }
+        let text = read(&candidate)?;
+        // A pyproject without `[tool.pyaudit]` is not a pyaudit config: keep walking.
+        if let Ok(PyprojectWire {
+            tool: Some(ToolWire { pyaudit: Some(_) }),
+        }) = toml::from_str::<PyprojectWire>(&text)
+        {
+            return parse(&candidate, &text).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

@@ -12,5 +12,6 @@ pub mod fetch;
 pub mod findings;
 pub mod graph;
 pub mod lockfile;
+pub mod org;
 pub mod policy;
 pub mod report;

@@ -115,7 +115,7 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
 
 /// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
 /// check, there is nothing to report as unchecked. The license rules need a license policy.
-fn needs_metadata(settings: &PolicySettings) -> bool {
+pub(super) fn needs_metadata(settings: &PolicySettings) -> bool {
     METADATA_RULES.iter().any(|rule| {
         rule.code != findings::UNCHECKED_METADATA.code
             && settings.enabled(rule)
@@ -124,7 +124,7 @@ fn needs_metadata(settings: &PolicySettings) -> bool {
 }
 
 /// The report lists every data source used, advisory and metadata alike.
-fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
+pub(super) fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
     let Some(metadata) = metadata else {
         return;
     };
@@ -252,7 +252,7 @@ pub(super) fn vulnerability_settings(
 
 /// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
 /// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     match std::env::var("PYAUDIT_NOW") {
         Ok(text) => match config::days_from_date(&text) {
             Some(days) => Timestamp::from_unix_millis(days * 86_400_000),

@@ -1,0 +1,647 @@
+//! `pyaudit org`: discover the repositories under the roots, parse their lockfiles in parallel,
+//! enrich the union of their packages once, evaluate each repository with its own config, keep
+//! the run's summary for the next night, and render the reports.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::lock::{merge_sources, needs_metadata, now, vulnerability_settings};
+use super::{Outcome, open_cache};
+use crate::cli::{OrgArgs, OrgFormat};
+use crate::config::{self, Config};
+use crate::enrich::metadata::{self, MetadataSettings};
+use crate::enrich::popular::{self, PopularNames};
+use crate::enrich::{self, PackageKey};
+use crate::findings::{self, Level, TYPOSQUAT};
+use crate::graph::{Graph, GroupSelection};
+use crate::org::discover::{self, Repository};
+use crate::org::history::{self, RunSummary};
+use crate::org::run::{self, LicenseCount, OrgReport, RepoError, RepoReport};
+use crate::policy::{self, AuditPlan, Enrichment, IgnoredFinding, PolicySettings};
+use crate::report;
+
+/// One lockfile to read, and the repository it belongs to.
+struct Job {
+    repository: usize,
+    path: PathBuf,
+}
+
+/// A lockfile read and planned, with the config that applies to it.
+struct Parsed {
+    graph: Graph,
+    plan: AuditPlan,
+    /// The repository's own config (`None`: it has none), or why it could not be read.
+    config: Result<Option<Config>, String>,
+}
+
+pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
+    let started = Instant::now();
+    let progress = Progress::new(quiet);
+
+    // 1. Discover.
+    let spinner = progress.spinner("discovering lockfiles");
+    let (repositories, identity_paths) = match &args.list {
+        Some(list) => (discover::from_list(list)?, vec![list.clone()]),
+        None => (discover::discover(&args.roots)?, args.roots.clone()),
+    };
+    let jobs: Vec<Job> = repositories
+        .iter()
+        .enumerate()
+        .flat_map(|(repository, found)| {
+            found.lockfiles.iter().map(move |path| Job {
+                repository,
+                path: path.clone(),
+            })
+        })
+        .collect();
+    progress.done(
+        spinner,
+        format!(
+            "found {} repositories, {} lockfiles",
+            repositories.len(),
+            jobs.len()
+        ),
+    );
+    if repositories.is_empty() {
+        bail!(
+            "no lockfile found: expected uv.lock, poetry.lock or requirements*.txt under {}",
+            identity_paths
+                .iter()
+                .map(|path| format!("`{}`", path.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let org_config = match &args.config {
+        Some(path) => config::load(path)?,
+        None => Config::default(),
+    };
+
+    // 2. Parse in parallel; one unreadable lockfile is an error of its repository, not the run.
+    let threads = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+        .max(1);
+    let bar = progress.bar(jobs.len(), "parsing lockfiles");
+    let parsed: Vec<Result<Parsed, String>> =
+        parallel_map(jobs.iter().collect(), threads, &bar, |job: &Job| {
+            parse(job, &repositories[job.repository], args.only_prod)
+        });
+    let unreadable = parsed.iter().filter(|result| result.is_err()).count();
+    progress.done(
+        bar,
+        format!(
+            "parsed {} lockfiles ({unreadable} unreadable)",
+            parsed.len()
+        ),
+    );
+
+    // 3. The union of what to enrich, each `name==version` once.
+    let mut targets: Vec<PackageKey> = parsed
+        .iter()
+        .flatten()
+        .flat_map(|parsed| parsed.plan.targets.iter().map(|(_, key)| key.clone()))
+        .collect();
+    targets.sort();
+    targets.dedup();
+
+    let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
+    let settings = vulnerability_settings(&args.sources, &org_config, quiet);
+    let org_settings = policy_settings(args, org_config.clone(), settings.now.unix_millis())?;
+
+    // Settings per config file, shared by the lockfiles that use it.
+    let mut by_config: BTreeMap<Option<PathBuf>, Arc<PolicySettings>> = BTreeMap::new();
+    by_config.insert(org_config.path.clone(), Arc::new(org_settings.clone()));
+    let mut lock_settings: Vec<Option<Arc<PolicySettings>>> = Vec::with_capacity(parsed.len());
+    let mut config_errors: BTreeMap<usize, Vec<RepoError>> = BTreeMap::new();
+    for (job, result) in jobs.iter().zip(&parsed) {
+        let Ok(parsed) = result else {
+            lock_settings.push(None);
+            continue;
+        };
+        let own = match &parsed.config {
+            Ok(own) => own.clone(),
+            Err(message) => {
+                let errors = config_errors.entry(job.repository).or_default();
+                if !errors.iter().any(|error| &error.message == message) {
+                    errors.push(RepoError {
+                        path: repositories[job.repository].root.display().to_string(),
+                        message: format!("{message}; the org config applies instead"),
+                    });
+                }
+                None
+            }
+        };
+        let settings = match own {
+            None => Arc::clone(&by_config[&org_config.path]),
+            Some(own) => match by_config.get(&own.path) {
+                Some(shared) => Arc::clone(shared),
+                None => {
+                    let path = own.path.clone();
+                    let merged = crate::org::merge_config(&org_config, own);
+                    let shared =
+                        Arc::new(policy_settings(args, merged, settings.now.unix_millis())?);
+                    by_config.insert(path, Arc::clone(&shared));
+                    shared
+                }
+            },
+        };
+        lock_settings.push(Some(settings));
+    }
+
+    // 4. Enrich once.
+    let spinner = progress.spinner(&format!("enriching {} packages", targets.len()));
+    let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
+    let metadata = if by_config.values().any(|settings| needs_metadata(settings)) {
+        let metadata_settings = MetadataSettings {
+            offline: args.sources.offline,
+            fetch: settings.fetch.clone(),
+            ttl: Duration::from_secs(args.sources.metadata_ttl),
+            project_status: true,
+            now: settings.now,
+        };
+        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
+    } else {
+        None
+    };
+    let popular = if by_config
+        .values()
+        .any(|settings| settings.enabled(&TYPOSQUAT))
+    {
+        popular::load(&cache, &org_config.typosquat.popular)?
+    } else {
+        PopularNames::default()
+    };
+    merge_sources(&mut data, metadata.as_ref());
+    progress.done(
+        spinner,
+        format!(
+            "enriched {} unique packages ({} requests)",
+            targets.len(),
+            data.requests
+        ),
+    );
+    if !quiet {
+        for warning in &data.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+
+    // 5. Evaluate each lockfile with its repository's settings; graphs are dropped as they go.
+    let enrichment = Enrichment {
+        vulnerabilities: &data,
+        metadata: metadata.as_ref(),
+        popular: &popular,
+    };
+    let parse_errors: Vec<Option<String>> = parsed
+        .iter()
+        .map(|result| result.as_ref().err().cloned())
+        .collect();
+    let work: Vec<(Parsed, Arc<PolicySettings>)> = parsed
+        .into_iter()
+        .zip(lock_settings.iter())
+        .filter_map(|(result, settings)| Some((result.ok()?, Arc::clone(settings.as_ref()?))))
+        .collect();
+    let bar = progress.bar(work.len(), "evaluating");
+    let with_metadata = metadata.is_some();
+    let mut evaluated = parallel_map(work, threads, &bar, |(parsed, settings)| {
+        let report = policy::evaluate(&parsed.graph, &parsed.plan, &enrichment, &settings);
+        let packages: Vec<u32> = if with_metadata {
+            parsed
+                .plan
+                .targets
+                .iter()
+                .filter_map(|(_, key)| targets.binary_search(key).ok())
+                .map(|index| index as u32)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        (report, packages, settings)
+    })
+    .into_iter();
+    progress.done(bar, "evaluated".to_string());
+
+    // 6. Per repository: its reports, errors and stale ignores of its own config.
+    let mut reports: Vec<RepoReport> = repositories
+        .iter()
+        .map(|found| RepoReport {
+            name: found.name.clone(),
+            path: found.root.display().to_string(),
+            config: None,
+            lockfiles: Vec::new(),
+            errors: Vec::new(),
+        })
+        .collect();
+    let mut repository_settings: Vec<Vec<Arc<PolicySettings>>> =
+        vec![Vec::new(); repositories.len()];
+    let mut repository_packages: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); repositories.len()];
+    for (job, settings) in jobs.iter().zip(&lock_settings) {
+        let report = &mut reports[job.repository];
+        if settings.is_none() {
+            continue;
+        }
+        if let Some((lock_report, packages, settings)) = evaluated.next() {
+            report.lockfiles.push(lock_report);
+            repository_packages[job.repository].extend(packages);
+            let known = &mut repository_settings[job.repository];
+            if !known.iter().any(|seen| Arc::ptr_eq(seen, &settings)) {
+                known.push(settings);
+            }
+        }
+    }
+    for (job, error) in jobs.iter().zip(parse_errors) {
+        if let Some(message) = error {
+            reports[job.repository].errors.push(RepoError {
+                path: job.path.display().to_string(),
+                message,
+            });
+        }
+    }
+    let mut all_ignored: Vec<IgnoredFinding> = Vec::new();
+    for (index, report) in reports.iter_mut().enumerate() {
+        report
+            .errors
+            .extend(config_errors.remove(&index).unwrap_or_default());
+        let ignored: Vec<&IgnoredFinding> = report
+            .lockfiles
+            .iter()
+            .flat_map(|lockfile| &lockfile.ignored)
+            .collect();
+        all_ignored.extend(ignored.iter().map(|ignored| (*ignored).clone()));
+        let mut stale = Vec::new();
+        for settings in &repository_settings[index] {
+            let own_path = settings_config_path(&by_config, settings);
+            if report.config.is_none() {
+                report.config = own_path.clone().or_else(|| {
+                    org_config
+                        .path
+                        .as_ref()
+                        .map(|path| path.display().to_string())
+                });
+            }
+            // Only the repository's own ignores are judged here; the org's are judged org-wide.
+            let Some(own_path) = own_path else { continue };
+            let mut own = (**settings).clone();
+            own.ignores
+                .retain(|ignore| ignore.location.path.display().to_string() == own_path);
+            stale.extend(policy::stale_ignores(&ignored, &own));
+        }
+        if let Some(first) = report.lockfiles.first_mut()
+            && !stale.is_empty()
+        {
+            first.findings.extend(stale);
+            policy::sort_findings(&mut first.findings);
+        }
+    }
+    let org_ignored: Vec<&IgnoredFinding> = all_ignored.iter().collect();
+    let org_findings = policy::stale_ignores(&org_ignored, &org_settings);
+
+    // 7. The license census, over each repository's distinct packages.
+    let licenses = metadata.as_ref().map(|metadata| {
+        let license_of: Vec<String> = targets
+            .iter()
+            .map(|key| {
+                metadata
+                    .packages
+                    .get(key)
+                    .and_then(|status| status.metadata())
+                    .map_or_else(
+                        || "unchecked".to_string(),
+                        |found| {
+                            found
+                                .license
+                                .expression
+                                .clone()
+                                .unwrap_or_else(|| "unknown".to_string())
+                        },
+                    )
+            })
+            .collect();
+        license_census(&license_of, &repository_packages)
+    });
+
+    let analysis = run::analyse(&reports, targets.len(), licenses);
+    let now_millis = now().unix_millis();
+
+    // 8. Night over night.
+    let identity = history::identity(&identity_paths);
+    let previous_runs = history::load(&cache, &identity).unwrap_or_default();
+    let current = RunSummary::of(&reports, now_millis);
+    let diff = previous_runs
+        .last()
+        .map(|previous| history::diff(previous, &current));
+    if !args.no_history
+        && let Err(error) = history::save(&cache, &identity, previous_runs, current, now())
+        && !quiet
+    {
+        eprintln!("warning: cannot record this run for `--since-last`: {error}");
+    }
+
+    let outcome_denied = if args.since_last {
+        match &diff {
+            Some(diff) => diff.new_denied(),
+            None => reports.iter().any(RepoReport::denied),
+        }
+    } else {
+        reports.iter().any(RepoReport::denied)
+    } || org_findings
+        .iter()
+        .any(|finding| finding.level == Level::Deny);
+    if args.since_last && diff.is_none() && !quiet {
+        eprintln!("warning: no previous run of these roots: every finding counts as new");
+    }
+    for report in &reports {
+        for error in &report.errors {
+            if !quiet {
+                eprintln!(
+                    "warning: {}: `{}`: {}",
+                    report.name, error.path, error.message
+                );
+            }
+        }
+    }
+
+    let org_report = OrgReport {
+        generated_at: now_millis,
+        roots: identity_paths
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+        analysis,
+        since_last: diff,
+        org_findings,
+        sources: data.sources.clone(),
+        warnings: data.warnings.clone(),
+        repositories: reports,
+    };
+    for (path, format) in [
+        (&args.json, OrgFormat::Json),
+        (&args.html, OrgFormat::Html),
+        (&args.markdown, OrgFormat::Markdown),
+    ] {
+        if let Some(path) = path {
+            write(path, &render(&org_report, format, args.since_last))?;
+        }
+    }
+    let rendered = render(&org_report, args.format, args.since_last);
+    progress.log(format!(
+        "{} repositories, {} findings ({} deny) in {:.1} s",
+        org_report.repositories.len(),
+        org_report.analysis.summary.deny + org_report.analysis.summary.warn,
+        org_report.analysis.summary.deny,
+        started.elapsed().as_secs_f64()
+    ));
+    let rendered = match &args.output {
+        Some(path) => {
+            write(path, &rendered)?;
+            String::new()
+        }
+        None => rendered,
+    };
+    if args.strict && org_report.analysis.summary.unreadable > 0 {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(rendered.as_bytes());
+        let _ = stdout.flush();
+        bail!(
+            "{} lockfile(s) could not be read (`--strict`)",
+            org_report.analysis.summary.unreadable
+        );
+    }
+    let outcome = if outcome_denied {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    };
+    Ok((rendered, outcome))
+}
+
+fn render(report: &OrgReport, format: OrgFormat, since_last: bool) -> String {
+    match format {
+        OrgFormat::Json => report::org_json::render(report),
+        OrgFormat::Html => report::org_html::render(report),
+        OrgFormat::Markdown => report::org_markdown::render(report, since_last),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write the report to `{}`", path.display()))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn settings_config_path(
+    by_config: &BTreeMap<Option<PathBuf>, Arc<PolicySettings>>,
+    settings: &Arc<PolicySettings>,
+) -> Option<String> {
+    by_config
+        .iter()
+        .find(|(_, shared)| Arc::ptr_eq(shared, settings))
+        .and_then(|(path, _)| path.as_ref())
+        .map(|path| path.display().to_string())
+}
+
+fn parse(job: &Job, repository: &Repository, only_prod: bool) -> Result<Parsed, String> {
+    let lockfile =
+        crate::lockfile::read_lockfile(&job.path).map_err(|error| error_chain(&error))?;
+    let graph = Graph::build(lockfile);
+    let plan = policy::plan(&graph, only_prod, &GroupSelection::All);
+    let directory = job.path.parent().unwrap_or(Path::new("."));
+    let start = directory
+        .canonicalize()
+        .unwrap_or_else(|_| directory.to_path_buf());
+    let boundary = repository
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| repository.root.clone());
+    let config = config::discover_within(&start, &boundary).map_err(|error| error_chain(&error));
+    Ok(Parsed {
+        graph,
+        plan,
+        config,
+    })
+}
+
+fn license_census(license_of: &[String], repositories: &[BTreeSet<u32>]) -> Vec<LicenseCount> {
+    let mut counts: BTreeMap<&str, (BTreeSet<u32>, usize)> = BTreeMap::new();
+    for packages in repositories {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for &index in packages {
+            let license = license_of[index as usize].as_str();
+            let entry = counts.entry(license).or_default();
+            entry.0.insert(index);
+            if seen.insert(license) {
+                entry.1 += 1;
+            }
+        }
+    }
+    let mut census: Vec<LicenseCount> = counts
+        .into_iter()
+        .map(|(license, (packages, repositories))| LicenseCount {
+            license: license.to_string(),
+            packages: packages.len(),
+            repositories,
+        })
+        .collect();
+    census.sort_by(|left, right| {
+        (right.packages, right.repositories)
+            .cmp(&(left.packages, left.repositories))
+            .then_with(|| left.license.cmp(&right.license))
+    });
+    census
+}
+
+/// Levels, ignores and limits of one config, with `--deny/--warn/--allow` over it.
+fn policy_settings(args: &OrgArgs, config: Config, now_millis: i64) -> Result<PolicySettings> {
+    let mut levels = config.levels;
+    for (names, level) in [
+        (&args.deny, Level::Deny),
+        (&args.warn, Level::Warn),
+        (&args.allow, Level::Allow),
+    ] {
+        for name in names {
+            let rules = findings::rules_matching(name);
+            if rules.is_empty() {
+                bail!(
+                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
+                     code prefix (PA2); `pyaudit explain` lists the rules"
+                );
+            }
+            for rule in rules {
+                levels.insert(rule.code, level);
+            }
+        }
+    }
+    Ok(PolicySettings {
+        allow_unchecked: args.allow_unchecked,
+        offline: args.sources.offline,
+        levels,
+        ignores: config.ignores,
+        now_millis,
+        vulnerabilities: config.vulnerabilities,
+        maintenance: config.maintenance,
+        licenses: config.licenses,
+        sources: config.sources,
+        typosquat_allow: config.typosquat.allow,
+        bans: config.bans,
+    })
+}
+
+/// Run `work` over `items` on `threads` threads, results in the order of `items`. Items are
+/// moved into the workers, so what they own (a graph) is dropped as soon as it is done with.
+fn parallel_map<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    bar: &ProgressBar,
+    work: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let mut results: Vec<Option<R>> = std::iter::repeat_with(|| None).take(count).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(count.max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .next();
+                        let Some((index, item)) = next else { break };
+                        done.push((index, work(item)));
+                        bar.inc(1);
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => {
+                    for (index, result) in done {
+                        results[index] = Some(result);
+                    }
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// Progress bars on a terminal, plain log lines otherwise, nothing with `--quiet`.
+struct Progress {
+    quiet: bool,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Self {
+            quiet,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn bar(&self, length: usize, message: &str) -> ProgressBar {
+        if self.quiet || !self.terminal {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(length as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{msg:20} [{bar:30}] {pos}/{len} ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message(message.to_string());
+        bar
+    }
+
+    fn spinner(&self, message: &str) -> ProgressBar {
+        if self.quiet || !self.terminal {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar.set_message(message.to_string());
+        bar
+    }
+
+    /// End a stage: the bar's last word on a terminal, a log line otherwise.
+    fn done(&self, bar: ProgressBar, message: String) {
+        if self.terminal && !self.quiet {
+            bar.finish_and_clear();
+            eprintln!("{message}");
+        } else {
+            self.log(message);
+        }
+    }
+
+    fn log(&self, message: String) {
+        if !self.quiet {
+            eprintln!("pyaudit org: {message}");
+        }
+    }
+}

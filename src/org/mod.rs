@@ -1,0 +1,56 @@
+//! `pyaudit org`: many repositories in one run. Discovery (`discover`), the per-repository and
+//! org-level results (`run`), the night-over-night store and diff (`history`), and how a
+//! repository's config combines with the organisation's (`merge_config`).
+
+pub mod discover;
+pub mod history;
+pub mod run;
+
+use crate::config::Config;
+
+/// A repository's config over the organisation's defaults (`pyaudit org --config`):
+/// rule levels merge per rule (the repository's win); ignores and bans add up (an org-level
+/// accepted risk or ban holds everywhere); every other section (`[vulnerabilities]`,
+/// `[maintenance]`, `[licenses]`, `[sources]`, `[typosquat]`) is the repository's when it sets
+/// it (differs from the defaults), else the organisation's.
+pub fn merge_config(org: &Config, repository: Config) -> Config {
+    let defaults = Config::default();
+    let mut levels = org.levels.clone();
+    levels.extend(repository.levels);
+    let mut ignores = org.ignores.clone();
+    ignores.extend(repository.ignores);
+    let mut bans = org.bans.clone();
+    bans.extend(repository.bans);
+    Config {
+        path: repository.path,
+        levels,
+        ignores,
+        fetch: org.fetch.clone(),
+        vulnerabilities: if repository.vulnerabilities == defaults.vulnerabilities {
+            org.vulnerabilities
+        } else {
+            repository.vulnerabilities
+        },
+        maintenance: if repository.maintenance == defaults.maintenance {
+            org.maintenance
+        } else {
+            repository.maintenance
+        },
+        licenses: if repository.licenses.is_set() {
+            repository.licenses
+        } else {
+            org.licenses.clone()
+        },
+        sources: if repository.sources == defaults.sources {
+            org.sources.clone()
+        } else {
+            repository.sources
+        },
+        typosquat: if repository.typosquat == defaults.typosquat {
+            org.typosquat.clone()
+        } else {
+            repository.typosquat
+        },
+        bans,
+    }
+}

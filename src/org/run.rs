@@ -1,0 +1,366 @@
+//! The plain data of an organisation-wide audit: one report per repository (its lockfiles'
+//! reports, or why a lockfile could not be read) and the org-level views computed from them —
+//! advisories by blast radius, repositories by risk, the license and maintenance censuses.
+//! No I/O; every list comes out in a deterministic order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::findings::{Evidence, Finding, Level, MALICIOUS_PACKAGE, VULNERABILITY};
+use crate::graph::Class;
+use crate::policy::LockReport;
+
+/// The audit of one repository.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoReport {
+    pub name: String,
+    pub path: String,
+    /// The config file its findings were evaluated with (its own, else the org's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    pub lockfiles: Vec<LockReport>,
+    /// Lockfiles (or the config) that could not be read; the rest of the repository is audited.
+    pub errors: Vec<RepoError>,
+}
+
+/// A lockfile or config that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoError {
+    pub path: String,
+    pub message: String,
+}
+
+impl RepoReport {
+    pub fn findings(&self) -> impl Iterator<Item = (&LockReport, &Finding)> {
+        self.lockfiles.iter().flat_map(|lockfile| {
+            lockfile
+                .findings
+                .iter()
+                .map(move |finding| (lockfile, finding))
+        })
+    }
+
+    pub fn denied(&self) -> bool {
+        self.lockfiles.iter().any(LockReport::denied)
+    }
+}
+
+/// Totals over the whole organisation.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrgSummary {
+    pub repositories: usize,
+    /// Repositories with at least one deny-level finding.
+    pub repositories_failing: usize,
+    pub lockfiles: usize,
+    /// Lockfiles that could not be read (reported per repository).
+    pub unreadable: usize,
+    /// Lock entries over every lockfile (roots excluded).
+    pub packages: usize,
+    /// Distinct `name==version` pairs audited, each enriched once.
+    pub unique_packages: usize,
+    pub deny: usize,
+    pub warn: usize,
+    /// Findings per rule code.
+    pub by_rule: BTreeMap<&'static str, usize>,
+}
+
+/// Where an advisory reaches: one repository's lockfile, the package and its path from a root.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reach {
+    pub repository: String,
+    pub lockfile: String,
+    pub package: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub class: Class,
+    pub level: Level,
+    pub path: Vec<String>,
+}
+
+/// One vulnerability (or malicious-package record) across the organisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdvisoryImpact {
+    pub id: String,
+    /// Every id of the vulnerability (PYSEC, GHSA, CVE, …).
+    pub ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// `critical`, `high`, `medium`, `low`, `none`, or absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    pub malicious: bool,
+    /// Repositories it reaches at all, and those where it is installed in production.
+    pub repositories: usize,
+    pub prod_repositories: usize,
+    /// Affected `name==version` pairs.
+    pub packages: Vec<String>,
+    /// The smallest version that fixes every affected pair, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    pub reaches: Vec<Reach>,
+    #[serde(skip)]
+    rank: (u32, u32),
+}
+
+/// One repository's risk, for the ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoRisk {
+    pub repository: String,
+    /// Weighted findings: see [`risk_weight`].
+    pub score: u64,
+    pub deny: usize,
+    pub warn: usize,
+    pub vulnerabilities: usize,
+    pub malicious: usize,
+    pub unreadable: usize,
+}
+
+/// How many distinct packages and repositories carry one license (or maintenance problem).
+#[derive(Debug, Clone, Serialize)]
+pub struct LicenseCount {
+    /// The SPDX expression, or `unknown`.
+    pub license: String,
+    pub packages: usize,
+    pub repositories: usize,
+}
+
+/// A yanked / archived / deprecated / quarantined / unmaintained / inactive package.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaintenanceEntry {
+    pub code: &'static str,
+    pub rule: &'static str,
+    pub package: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    pub message: String,
+    pub repositories: Vec<String>,
+}
+
+/// The maintenance rules the census lists.
+pub const MAINTENANCE_CODES: [&str; 6] = ["PA201", "PA202", "PA203", "PA204", "PA205", "PA206"];
+
+/// Everything org-level that the reporters show.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OrgAnalysis {
+    pub summary: OrgSummary,
+    pub advisories: Vec<AdvisoryImpact>,
+    pub risk: Vec<RepoRisk>,
+    /// `None` when no rule needed PyPI metadata, so licenses were not fetched.
+    pub licenses: Option<Vec<LicenseCount>>,
+    pub maintenance: Vec<MaintenanceEntry>,
+}
+
+/// A finding's weight in a repository's risk score: malicious packages dominate, then
+/// vulnerabilities by severity; production counts four times a dev-only finding.
+pub fn risk_weight(finding: &Finding) -> u64 {
+    let base = match &finding.evidence {
+        Evidence::Vulnerability { vulnerability } if vulnerability.malicious => 400,
+        Evidence::Vulnerability { vulnerability } => {
+            match vulnerability
+                .severity
+                .as_ref()
+                .map(|severity| severity.rating)
+            {
+                Some(pyaudit_advisories::Rating::Critical) => 40,
+                Some(pyaudit_advisories::Rating::High) => 20,
+                Some(pyaudit_advisories::Rating::Medium) => 8,
+                Some(pyaudit_advisories::Rating::Low | pyaudit_advisories::Rating::None) => 3,
+                None => 10,
+            }
+        }
+        _ if finding.level == Level::Deny => 5,
+        _ => 1,
+    };
+    let class = match finding.package.class {
+        Class::Prod => 4,
+        Class::Optional => 2,
+        Class::Dev | Class::Unreachable => 1,
+    };
+    base * class
+}
+
+/// Compute the org-level views. `licenses` is the license census gathered while evaluating.
+pub fn analyse(
+    repositories: &[RepoReport],
+    unique_packages: usize,
+    licenses: Option<Vec<LicenseCount>>,
+) -> OrgAnalysis {
+    let mut summary = OrgSummary {
+        repositories: repositories.len(),
+        unique_packages,
+        ..OrgSummary::default()
+    };
+    let mut advisories: BTreeMap<String, AdvisoryImpact> = BTreeMap::new();
+    let mut advisory_repositories: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> =
+        BTreeMap::new();
+    let mut maintenance: BTreeMap<(&'static str, String, Option<String>), MaintenanceEntry> =
+        BTreeMap::new();
+    let mut risk = Vec::new();
+    for repository in repositories {
+        summary.lockfiles += repository.lockfiles.len() + repository.errors.len();
+        summary.unreadable += repository.errors.len();
+        if repository.denied() {
+            summary.repositories_failing += 1;
+        }
+        let mut repo_risk = RepoRisk {
+            repository: repository.name.clone(),
+            score: 0,
+            deny: 0,
+            warn: 0,
+            vulnerabilities: 0,
+            malicious: 0,
+            unreadable: repository.errors.len(),
+        };
+        for lockfile in &repository.lockfiles {
+            summary.packages += lockfile.packages;
+        }
+        for (lockfile, finding) in repository.findings() {
+            match finding.level {
+                Level::Deny => {
+                    summary.deny += 1;
+                    repo_risk.deny += 1;
+                }
+                Level::Warn => {
+                    summary.warn += 1;
+                    repo_risk.warn += 1;
+                }
+                Level::Allow => {}
+            }
+            *summary.by_rule.entry(finding.code).or_default() += 1;
+            repo_risk.score += risk_weight(finding);
+            if MAINTENANCE_CODES.contains(&finding.code) {
+                let key = (
+                    finding.code,
+                    finding.package.name.clone(),
+                    finding.package.version.clone(),
+                );
+                let entry = maintenance.entry(key).or_insert_with(|| MaintenanceEntry {
+                    code: finding.code,
+                    rule: finding.rule,
+                    package: finding.package.name.clone(),
+                    version: finding.package.version.clone(),
+                    message: finding.message.clone(),
+                    repositories: Vec::new(),
+                });
+                if entry.repositories.last() != Some(&repository.name) {
+                    entry.repositories.push(repository.name.clone());
+                }
+            }
+            let Evidence::Vulnerability { vulnerability } = &finding.evidence else {
+                continue;
+            };
+            if finding.code == MALICIOUS_PACKAGE.code {
+                repo_risk.malicious += 1;
+            } else if finding.code == VULNERABILITY.code {
+                repo_risk.vulnerabilities += 1;
+            }
+            let label = match &finding.package.version {
+                Some(version) => format!("{}=={version}", finding.package.name),
+                None => finding.package.name.clone(),
+            };
+            let impact = advisories
+                .entry(vulnerability.id.clone())
+                .or_insert_with(|| AdvisoryImpact {
+                    id: vulnerability.id.clone(),
+                    ids: vulnerability.ids.clone(),
+                    summary: vulnerability.summary.clone(),
+                    severity: vulnerability
+                        .severity
+                        .as_ref()
+                        .map(|severity| format!("{:?}", severity.rating).to_ascii_lowercase()),
+                    score: vulnerability
+                        .severity
+                        .as_ref()
+                        .and_then(|severity| severity.score),
+                    malicious: vulnerability.malicious,
+                    repositories: 0,
+                    prod_repositories: 0,
+                    packages: Vec::new(),
+                    fix: finding.fix.as_ref().and_then(|fix| fix.version.clone()),
+                    reaches: Vec::new(),
+                    rank: (
+                        if vulnerability.malicious { 1 } else { 0 },
+                        vulnerability.severity.as_ref().map_or(0, |severity| {
+                            (severity.rating as u32 + 1) * 100
+                                + severity.score.map_or(0, |score| (score * 10.0) as u32)
+                        }),
+                    ),
+                });
+            if !impact.packages.contains(&label) {
+                impact.packages.push(label);
+            }
+            impact.reaches.push(Reach {
+                repository: repository.name.clone(),
+                lockfile: lockfile.path.clone(),
+                package: finding.package.name.clone(),
+                version: finding.package.version.clone(),
+                class: finding.package.class,
+                level: finding.level,
+                path: finding
+                    .package
+                    .path
+                    .iter()
+                    .map(|step| step.to_string())
+                    .collect(),
+            });
+            let (all, prod) = advisory_repositories
+                .entry(vulnerability.id.clone())
+                .or_default();
+            all.insert(&repository.name);
+            if finding.package.class == Class::Prod {
+                prod.insert(&repository.name);
+            }
+        }
+        risk.push(repo_risk);
+    }
+    let mut advisories: Vec<AdvisoryImpact> = advisories
+        .into_values()
+        .map(|mut impact| {
+            if let Some((all, prod)) = advisory_repositories.get(&impact.id) {
+                impact.repositories = all.len();
+                impact.prod_repositories = prod.len();
+            }
+            impact.packages.sort();
+            impact
+        })
+        .collect();
+    // Blast radius: production reach first, then any reach, then malicious, then severity.
+    advisories.sort_by(|left, right| {
+        (right.prod_repositories, right.repositories, right.rank)
+            .cmp(&(left.prod_repositories, left.repositories, left.rank))
+            .then_with(|| left.id.cmp(&right.id))
+    });
+    risk.sort_by(|left, right| {
+        (right.score, right.deny, right.unreadable)
+            .cmp(&(left.score, left.deny, left.unreadable))
+            .then_with(|| left.repository.cmp(&right.repository))
+    });
+    OrgAnalysis {
+        summary,
+        advisories,
+        risk,
+        licenses,
+        maintenance: maintenance.into_values().collect(),
+    }
+}
+
+/// Everything one org run reports; what every org reporter renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgReport {
+    /// Unix milliseconds.
+    pub generated_at: i64,
+    /// The roots searched, or the list file read.
+    pub roots: Vec<String>,
+    #[serde(flatten)]
+    pub analysis: OrgAnalysis,
+    /// What changed since the previous run of the same roots; `None` on the first run.
+    pub since_last: Option<super::history::Diff>,
+    /// Findings about the org config itself (its ignores that matched nothing anywhere).
+    pub org_findings: Vec<Finding>,
+    pub sources: Vec<crate::enrich::DataSource>,
+    pub warnings: Vec<String>,
+    pub repositories: Vec<RepoReport>,
+}

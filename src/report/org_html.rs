@@ -1,0 +1,344 @@
+//! `pyaudit org --format html`: one self-contained page (inline CSS, no script, nothing loaded
+//! from the network) with the org summary, the changes since the previous run, advisories by blast
+//! radius with every repository and path they reach, repositories by risk, the license census,
+//! the maintenance census and the unreadable lockfiles. Every piece of text is escaped: advisory
+//! summaries and package names are untrusted input.
+
+use std::fmt::Write;
+
+use crate::org::run::OrgReport;
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;\
+padding:0 1em;color:#1b1f24}h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;width:100%;margin:.5em 0}th,td{text-align:left;padding:.3em .6em;\
+border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f8fa}td.n{text-align:right}\
+.deny{color:#b00020;font-weight:600}.warn{color:#9a6700}.ok{color:#1a7f37}\
+.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;\
+padding:.6em 1em}.card b{display:block;font-size:1.5em}code{font-size:.92em}\
+details summary{cursor:pointer}.muted{color:#666}";
+
+/// Escape text for HTML element content and double-quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+fn level_class(level: &str) -> &'static str {
+    match level {
+        "deny" => "deny",
+        "warn" => "warn",
+        _ => "muted",
+    }
+}
+
+pub fn render(report: &OrgReport) -> String {
+    let summary = &report.analysis.summary;
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>pyaudit org report</title><style>{STYLE}</style></head><body>\n"
+    );
+    let _ = writeln!(
+        out,
+        "<h1>pyaudit org report</h1><p class=\"muted\">{} · roots: {}</p>",
+        super::rfc3339_from_unix_millis(report.generated_at),
+        escape(&report.roots.join(", "))
+    );
+    let _ = writeln!(out, "<div class=\"cards\" id=\"summary\">");
+    for (label, value, class) in [
+        ("repositories", summary.repositories, ""),
+        (
+            "failing",
+            summary.repositories_failing,
+            if summary.repositories_failing > 0 {
+                "deny"
+            } else {
+                "ok"
+            },
+        ),
+        ("lockfiles", summary.lockfiles, ""),
+        ("unreadable", summary.unreadable, ""),
+        ("lock entries", summary.packages, ""),
+        ("unique packages", summary.unique_packages, ""),
+        ("deny findings", summary.deny, "deny"),
+        ("warn findings", summary.warn, "warn"),
+        ("advisories", report.analysis.advisories.len(), ""),
+    ] {
+        let _ = writeln!(
+            out,
+            "<div class=\"card\"><b class=\"{class}\" data-key=\"{label}\">{value}</b>{label}</div>"
+        );
+    }
+    let _ = writeln!(out, "</div>");
+
+    // Since the last run.
+    let _ = writeln!(out, "<h2 id=\"since-last\">Since the last run</h2>");
+    match &report.since_last {
+        None => {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">First recorded run of these roots.</p>"
+            );
+        }
+        Some(diff) => {
+            let _ = writeln!(
+                out,
+                "<p>Previous run {}: <b>{}</b> new, <b>{}</b> fixed, <b>{}</b> changed findings; \
+                 {} new repositories ({}), {} removed ({}).</p>",
+                super::rfc3339_from_unix_millis(diff.previous_run),
+                diff.new.len(),
+                diff.fixed.len(),
+                diff.changed.len(),
+                diff.new_repositories.len(),
+                escape(&diff.new_repositories.join(", ")),
+                diff.removed_repositories.len(),
+                escape(&diff.removed_repositories.join(", ")),
+            );
+            for (title, entries) in [
+                ("new", &diff.new),
+                ("fixed", &diff.fixed),
+                ("changed", &diff.changed),
+            ] {
+                if entries.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "<details{}><summary>{} {title}</summary><table><tr><th>repository</th>\
+                     <th>finding</th><th>level</th></tr>",
+                    if title == "new" { " open" } else { "" },
+                    entries.len()
+                );
+                for entry in entries {
+                    let _ = writeln!(
+                        out,
+                        "<tr><td>{}</td><td><code>{}</code></td><td class=\"{}\">{}{}</td></tr>",
+                        escape(&entry.repository),
+                        escape(&entry.key),
+                        level_class(&entry.level),
+                        escape(&entry.level),
+                        entry
+                            .previous_level
+                            .as_ref()
+                            .map(|previous| format!(" (was {})", escape(previous)))
+                            .unwrap_or_default()
+                    );
+                }
+                let _ = writeln!(out, "</table></details>");
+            }
+        }
+    }
+
+    // Advisories by blast radius.
+    let _ = writeln!(
+        out,
+        "<h2 id=\"advisories\">Advisories by blast radius</h2>\
+         <table><tr><th>advisory</th><th>severity</th><th>repositories</th><th>prod</th>\
+         <th>packages</th><th>fix</th></tr>"
+    );
+    for advisory in &report.analysis.advisories {
+        let severity = if advisory.malicious {
+            "malicious".to_string()
+        } else {
+            match (&advisory.severity, advisory.score) {
+                (Some(rating), Some(score)) => format!("{rating} {score:.1}"),
+                (Some(rating), None) => rating.clone(),
+                _ => "unknown".to_string(),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"advisory\"><td><a href=\"{}\">{}</a> <span class=\"muted\">{}</span>\
+             <br>{}<details><summary>{} reach(es)</summary><table><tr><th>repository</th>\
+             <th>lockfile</th><th>package</th><th>class</th><th>path</th></tr>",
+            escape(&super::osv_url(&advisory.id)),
+            escape(&advisory.id),
+            escape(
+                &advisory
+                    .ids
+                    .iter()
+                    .filter(|id| **id != advisory.id)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            escape(advisory.summary.as_deref().unwrap_or("")),
+            advisory.reaches.len()
+        );
+        for reach in &advisory.reaches {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&reach.repository),
+                escape(&reach.lockfile),
+                escape(&format!(
+                    "{}=={}",
+                    reach.package,
+                    reach.version.as_deref().unwrap_or("?")
+                )),
+                reach.class.as_str(),
+                escape(&reach.path.join(" → "))
+            );
+        }
+        let _ = writeln!(
+            out,
+            "</table></details></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            escape(&severity),
+            advisory.repositories,
+            advisory.prod_repositories,
+            escape(&advisory.packages.join(", ")),
+            escape(advisory.fix.as_deref().unwrap_or("")),
+        );
+    }
+    let _ = writeln!(out, "</table>");
+
+    // Repositories by risk.
+    let _ = writeln!(
+        out,
+        "<h2 id=\"risk\">Repositories by risk</h2><p class=\"muted\">Score: malicious 400, \
+         critical 40, high 20, medium 8, low 3, unknown severity 10, other deny findings 5, warnings \
+         1; production ×4, optional ×2, dev ×1.</p><table><tr><th>repository</th><th>score</th>\
+         <th>deny</th><th>warn</th><th>vulnerabilities</th><th>malicious</th><th>unreadable</th></tr>"
+    );
+    for risk in &report.analysis.risk {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n deny\">{}</td>\
+             <td class=\"n warn\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
+            escape(&risk.repository),
+            risk.score,
+            risk.deny,
+            risk.warn,
+            risk.vulnerabilities,
+            risk.malicious,
+            risk.unreadable
+        );
+    }
+    let _ = writeln!(out, "</table>");
+
+    // License census.
+    let _ = writeln!(out, "<h2 id=\"licenses\">License census</h2>");
+    match &report.analysis.licenses {
+        None => {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">No license data: no rule that reads PyPI metadata was on.</p>"
+            );
+        }
+        Some(licenses) => {
+            let _ = writeln!(
+                out,
+                "<table><tr><th>license</th><th>packages</th><th>repositories</th></tr>"
+            );
+            for license in licenses {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    escape(&license.license),
+                    license.packages,
+                    license.repositories
+                );
+            }
+            let _ = writeln!(out, "</table>");
+        }
+    }
+
+    // Maintenance census.
+    let _ = writeln!(
+        out,
+        "<h2 id=\"maintenance\">Unmaintained, yanked and archived</h2>"
+    );
+    if report.analysis.maintenance.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">None{}.</p>",
+            if report.analysis.licenses.is_none() {
+                " (the maintenance rules were off)"
+            } else {
+                ""
+            }
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "<table><tr><th>rule</th><th>package</th><th>what</th><th>repositories</th></tr>"
+        );
+        for entry in &report.analysis.maintenance {
+            let _ = writeln!(
+                out,
+                "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{} ({})</td></tr>",
+                entry.code,
+                entry.rule,
+                escape(&format!(
+                    "{}=={}",
+                    entry.package,
+                    entry.version.as_deref().unwrap_or("?")
+                )),
+                escape(&entry.message),
+                entry.repositories.len(),
+                escape(&entry.repositories.join(", "))
+            );
+        }
+        let _ = writeln!(out, "</table>");
+    }
+
+    // Unreadable lockfiles and configs.
+    let errors: Vec<_> = report
+        .repositories
+        .iter()
+        .flat_map(|repository| {
+            repository
+                .errors
+                .iter()
+                .map(move |error| (&repository.name, error))
+        })
+        .collect();
+    let _ = writeln!(out, "<h2 id=\"errors\">Unreadable lockfiles</h2>");
+    if errors.is_empty() {
+        let _ = writeln!(out, "<p class=\"muted\">None.</p>");
+    } else {
+        let _ = writeln!(
+            out,
+            "<table><tr><th>repository</th><th>file</th><th>error</th></tr>"
+        );
+        for (repository, error) in errors {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                escape(repository),
+                escape(&error.path),
+                escape(&error.message)
+            );
+        }
+        let _ = writeln!(out, "</table>");
+    }
+    let _ = writeln!(out, "</body></html>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>alert(\"x\")</script>&'"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! `pyaudit org --format markdown`: a short summary for a chat channel — the headline numbers,
+//! what changed since the previous run, the advisories reaching the most repositories and the
+//! riskiest repositories. With `--since-last`, only the headline and the changes.
+
+use std::fmt::Write;
+
+use super::markdown::escape;
+use crate::org::history::DiffEntry;
+use crate::org::run::OrgReport;
+
+/// How many rows each list shows; the JSON and HTML reports have them all.
+const TOP: usize = 10;
+
+pub fn render(report: &OrgReport, since_last_only: bool) -> String {
+    let summary = &report.analysis.summary;
+    let mut out = String::new();
+    let verdict = if summary.repositories_failing > 0 {
+        format!(
+            "❌ {} of {} repositories fail",
+            summary.repositories_failing, summary.repositories
+        )
+    } else {
+        format!("✅ {} repositories pass", summary.repositories)
+    };
+    let _ = writeln!(out, "### pyaudit org: {verdict}\n");
+    let _ = writeln!(
+        out,
+        "{} lockfiles ({} unreadable), {} lock entries, {} unique packages; {} deny, {} warn.\n",
+        summary.lockfiles,
+        summary.unreadable,
+        summary.packages,
+        summary.unique_packages,
+        summary.deny,
+        summary.warn
+    );
+    match &report.since_last {
+        Some(diff) => {
+            let _ = writeln!(
+                out,
+                "**Since the last run** ({}): {} new, {} fixed, {} changed; {} new and {} removed \
+                 repositories.\n",
+                super::rfc3339_from_unix_millis(diff.previous_run),
+                diff.new.len(),
+                diff.fixed.len(),
+                diff.changed.len(),
+                diff.new_repositories.len(),
+                diff.removed_repositories.len()
+            );
+            for (title, entries) in [
+                ("New", &diff.new),
+                ("Fixed", &diff.fixed),
+                ("Changed", &diff.changed),
+            ] {
+                entries_list(&mut out, title, entries);
+            }
+        }
+        None => {
+            let _ = writeln!(out, "_First recorded run of these roots._\n");
+        }
+    }
+    if since_last_only {
+        return out;
+    }
+    if !report.analysis.advisories.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Advisories by blast radius**\n\n| advisory | severity | repositories (prod) | packages |\n|---|---|---|---|"
+        );
+        for advisory in report.analysis.advisories.iter().take(TOP) {
+            let _ = writeln!(
+                out,
+                "| [{}]({}) {} | {} | {} ({}) | {} |",
+                escape(&advisory.id),
+                super::osv_url(&advisory.id),
+                escape(advisory.summary.as_deref().unwrap_or("")),
+                if advisory.malicious {
+                    "malicious"
+                } else {
+                    advisory.severity.as_deref().unwrap_or("unknown")
+                },
+                advisory.repositories,
+                advisory.prod_repositories,
+                escape(&advisory.packages.join(", "))
+            );
+        }
+        more(&mut out, report.analysis.advisories.len());
+    }
+    let risky: Vec<_> = report
+        .analysis
+        .risk
+        .iter()
+        .filter(|risk| risk.score > 0 || risk.unreadable > 0)
+        .take(TOP)
+        .collect();
+    if !risky.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Riskiest repositories**\n\n| repository | score | deny | warn | vulnerabilities | unreadable |\n|---|---|---|---|---|---|"
+        );
+        for risk in risky {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                escape(&risk.repository),
+                risk.score,
+                risk.deny,
+                risk.warn,
+                risk.vulnerabilities + risk.malicious,
+                risk.unreadable
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+fn entries_list(out: &mut String, title: &str, entries: &[DiffEntry]) {
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title}:");
+    for entry in entries.iter().take(TOP) {
+        let _ = writeln!(
+            out,
+            "- {} `{}` ({}{})",
+            escape(&entry.repository),
+            entry.key.replace('`', "'"),
+            entry.level,
+            entry
+                .previous_level
+                .as_ref()
+                .map(|previous| format!(", was {previous}"))
+                .unwrap_or_default()
+        );
+    }
+    if entries.len() > TOP {
+        let _ = writeln!(out, "- … and {} more", entries.len() - TOP);
+    }
+    let _ = writeln!(out);
+}
+
+fn more(out: &mut String, total: usize) {
+    if total > TOP {
+        let _ = writeln!(out, "\n… and {} more in the full report.", total - TOP);
+    }
+    let _ = writeln!(out);
+}
