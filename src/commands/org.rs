@@ -276,7 +276,19 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
             .collect();
         all_ignored.extend(ignored.iter().map(|ignored| (*ignored).clone()));
         let mut stale = Vec::new();
+        let org_shared = &by_config[&org_config.path];
         for settings in &repository_settings[index] {
+            if Arc::ptr_eq(settings, org_shared) {
+                // Only the repository's own ignores are judged here; the org's are judged
+                // org-wide, below.
+                if report.config.is_none() {
+                    report.config = org_config
+                        .path
+                        .as_ref()
+                        .map(|path| path.display().to_string());
+                }
+                continue;
+            }
             let own_path = settings_config_path(&by_config, settings);
             if report.config.is_none() {
                 report.config = own_path.clone().or_else(|| {
@@ -286,7 +298,6 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
                         .map(|path| path.display().to_string())
                 });
             }
-            // Only the repository's own ignores are judged here; the org's are judged org-wide.
             let Some(own_path) = own_path else { continue };
             let mut own = (**settings).clone();
             own.ignores

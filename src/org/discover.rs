@@ -204,11 +204,12 @@ pub fn from_list(list: &Path) -> Result<Vec<Repository>, DiscoverError> {
             (directory, vec![path.clone()])
         };
         let repository = repository_root(&directory, &directory);
-        let name = if path.is_dir() {
-            line.trim_end_matches('/').to_string()
-        } else {
-            repository.display().to_string()
-        };
+        let name = repository
+            .strip_prefix(base)
+            .ok()
+            .map(|relative| relative.to_string_lossy().replace('\\', "/"))
+            .filter(|relative| !relative.is_empty())
+            .unwrap_or_else(|| repository.display().to_string());
         repositories
             .entry(repository.clone())
             .or_insert_with(|| Repository {

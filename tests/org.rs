@@ -1,0 +1,398 @@
+//! `pyaudit org` end to end: a generated tree of repositories in a temporary directory, a loopback
+//! OSV server with synthetic records, the JSON / HTML / Markdown reports, exit codes, and the
+//! night-over-night diff across runs. No live service.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use support::server::TestServer;
+
+const VULN_ONLY: [&str; 6] = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
+
+fn pyaudit(cache: &Path) -> Command {
+    let mut command = Command::cargo_bin("pyaudit").unwrap();
+    command
+        .env("PYAUDIT_CACHE_DIR", cache)
+        .env_remove("PYAUDIT_OSV_URL")
+        .env_remove("PYAUDIT_PYPI_URL")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost");
+    command
+}
+
+fn record(id: &str, package: &str, fixed: &str, summary: &str) -> Value {
+    json!({
+        "id": id,
+        "modified": "2024-04-11T00:00:00Z",
+        "summary": summary,
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": package},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }]
+    })
+}
+
+fn server() -> (tokio::runtime::Runtime, TestServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(TestServer::start());
+    server.add_record(record(
+        "PYSEC-TEST-IDNA",
+        "idna",
+        "3.7",
+        "idna denial of service <script>alert(1)</script>",
+    ));
+    server.add_record(record(
+        "PYSEC-TEST-JINJA",
+        "jinja2",
+        "3.1.4",
+        "jinja2 sandbox escape",
+    ));
+    server.add_record(record(
+        "PYSEC-TEST-URLLIB3",
+        "urllib3",
+        "2.2.2",
+        "urllib3 leak",
+    ));
+    (runtime, server)
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// alpha, beta (uv.lock), gamma (own config ignoring the idna advisory), delta (broken lock),
+/// epsilon (dev requirements); a `.gitignore`d directory, a virtual environment and
+/// `node_modules` with lockfiles that must not be read.
+fn tree(root: &Path) {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/uv-project");
+    for name in ["alpha", "beta", "gamma", "delta", "epsilon"] {
+        std::fs::create_dir_all(root.join(name).join(".git")).unwrap();
+    }
+    write(
+        &root.join("alpha/requirements.txt"),
+        "idna==3.6\ncertifi==2024.7.4\n",
+    );
+    for file in ["uv.lock", "pyproject.toml"] {
+        std::fs::copy(demo.join(file), root.join("beta").join(file)).unwrap();
+    }
+    write(&root.join("gamma/service/requirements.txt"), "idna==3.6\n");
+    write(
+        &root.join("gamma/pyaudit.toml"),
+        "[[ignore]]\nid = \"PYSEC-TEST-IDNA\"\nreason = \"not reachable from our code\"\n",
+    );
+    write(&root.join("delta/poetry.lock"), "this is [[[ not a lock\n");
+    write(
+        &root.join("epsilon/requirements-dev.txt"),
+        "urllib3==2.0.0\n",
+    );
+    // Never read: ignored by git, a virtual environment, node_modules, build output.
+    write(&root.join(".gitignore"), "generated/\n");
+    write(&root.join("generated/requirements.txt"), "jinja2==2.0\n");
+    write(&root.join("alpha/.venv/pyvenv.cfg"), "home = /usr/bin\n");
+    write(&root.join("alpha/.venv/requirements.txt"), "jinja2==2.0\n");
+    write(&root.join("alpha/env2/pyvenv.cfg"), "home = /usr/bin\n");
+    write(
+        &root.join("alpha/env2/lib/requirements.txt"),
+        "jinja2==2.0\n",
+    );
+    write(
+        &root.join("beta/node_modules/x/requirements.txt"),
+        "jinja2==2.0\n",
+    );
+    write(&root.join("beta/build/requirements.txt"), "jinja2==2.0\n");
+}
+
+fn run(mut command: impl std::borrow::BorrowMut<Command>) -> (i32, Value, String) {
+    let output = command.borrow_mut().output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "{error}\nstdout: {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (output.status.code().unwrap(), json, stderr)
+}
+
+fn org(cache: &Path, server: &TestServer, root: &Path, extra: &[&str]) -> Command {
+    let mut command = pyaudit(cache);
+    command
+        .args(["org", "--format", "json", "--osv-url", &server.url()])
+        .args(VULN_ONLY)
+        .args(extra)
+        .arg(root);
+    command
+}
+
+fn repository<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|repository| repository["name"] == name)
+        .unwrap_or_else(|| panic!("no repository {name}"))
+}
+
+fn finding_ids(repository: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = repository["lockfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|lockfile| lockfile["findings"].as_array().unwrap())
+        .map(|finding| {
+            format!(
+                "{} {}",
+                finding["code"].as_str().unwrap(),
+                finding["evidence"]["vulnerability"]["id"]
+                    .as_str()
+                    .unwrap_or("-")
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn audits_every_repository_once_ranks_advisories_and_reports_unreadable_locks() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    let html = work.path().join("report.html");
+    let markdown = work.path().join("report.md");
+    let (code, report, stderr) = run(org(
+        &cache,
+        &server,
+        &root,
+        &[
+            "--html",
+            html.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["schema"], "pyaudit-org/1");
+    let names: Vec<&str> = report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|repository| repository["name"].as_str().unwrap())
+        .collect();
+    // Not `generated` (.gitignore), not the venvs, node_modules or build output.
+    assert_eq!(names, ["alpha", "beta", "delta", "epsilon", "gamma"]);
+    assert_eq!(
+        finding_ids(repository(&report, "alpha")),
+        ["PA101 PYSEC-TEST-IDNA"]
+    );
+    assert_eq!(
+        finding_ids(repository(&report, "beta")),
+        ["PA101 PYSEC-TEST-IDNA"]
+    );
+    assert_eq!(
+        finding_ids(repository(&report, "epsilon")),
+        ["PA101 PYSEC-TEST-URLLIB3"]
+    );
+    // gamma's own config ignores the advisory; the org run honours it.
+    let gamma = repository(&report, "gamma");
+    assert!(finding_ids(gamma).is_empty());
+    assert_eq!(gamma["lockfiles"][0]["ignored"][0]["id"], "PYSEC-TEST-IDNA");
+    assert!(gamma["config"].as_str().unwrap().ends_with("pyaudit.toml"));
+    // delta's lock is reported, and the others went on.
+    let delta = repository(&report, "delta");
+    assert_eq!(delta["lockfiles"].as_array().unwrap().len(), 0);
+    assert!(
+        delta["errors"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("poetry.lock")
+    );
+    assert!(stderr.contains("delta"), "{stderr}");
+
+    let summary = &report["summary"];
+    assert_eq!(summary["repositories"], 5);
+    assert_eq!(summary["unreadable"], 1);
+    assert_eq!(summary["lockfiles"], 5);
+    assert_eq!(summary["repositories_failing"], 3);
+    // Blast radius: idna reaches two repositories in production, urllib3 one, dev only.
+    let advisories = report["advisories"].as_array().unwrap();
+    assert_eq!(advisories[0]["id"], "PYSEC-TEST-IDNA");
+    assert_eq!(advisories[0]["repositories"], 2);
+    assert_eq!(advisories[0]["prod_repositories"], 2);
+    assert_eq!(advisories[0]["reaches"].as_array().unwrap().len(), 2);
+    assert_eq!(advisories[1]["id"], "PYSEC-TEST-URLLIB3");
+    assert_eq!(advisories[1]["prod_repositories"], 0);
+    assert_eq!(advisories[1]["reaches"][0]["class"], "dev");
+    // Risk: a prod vulnerability outranks a dev one; the unreadable repository is listed.
+    let risk: Vec<&str> = report["risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|risk| risk["repository"].as_str().unwrap())
+        .collect();
+    assert_eq!(&risk[..3], ["alpha", "beta", "epsilon"]);
+    assert!(report["since_last"].is_null());
+    // idna==3.6 is locked by three repositories and counted once.
+    let lock_entries = summary["packages"].as_u64().unwrap();
+    assert!(summary["unique_packages"].as_u64().unwrap() < lock_entries);
+
+    // The HTML page: self-contained, escaped, with the key numbers.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.contains("<script"), "untrusted text must be escaped");
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    for resource in ["src=", "<link", "@import", "url("] {
+        assert!(!page.contains(resource), "loads `{resource}`");
+    }
+    for (offset, _) in page
+        .match_indices("http://")
+        .chain(page.match_indices("https://"))
+    {
+        assert!(
+            page[..offset].ends_with("href=\""),
+            "a URL outside a link: {}",
+            &page[offset.saturating_sub(40)..offset + 40]
+        );
+    }
+    assert!(page.contains("data-key=\"repositories\">5<"));
+    assert!(page.contains("data-key=\"unreadable\">1<"));
+    for section in [
+        "advisories",
+        "risk",
+        "licenses",
+        "maintenance",
+        "errors",
+        "since-last",
+    ] {
+        assert!(page.contains(&format!("id=\"{section}\"")), "{section}");
+    }
+    let summary_text = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        summary_text.contains("3 of 5 repositories fail"),
+        "{summary_text}"
+    );
+
+    // --strict: an unreadable lockfile fails the run after the reports are written.
+    let output = org(&cache, &server, &root, &["--strict", "--no-history"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(serde_json::from_slice::<Value>(&output.stdout).is_ok());
+}
+
+#[test]
+fn night_over_night_diff_says_what_is_new_fixed_and_only_new_findings_fail_since_last() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    let (code, first, _) = run(org(&cache, &server, &root, &[]));
+    assert_eq!(code, 1);
+    assert!(first["since_last"].is_null());
+
+    // Night two: alpha upgrades idna, epsilon adds a vulnerable pin, a new repository appears.
+    write(
+        &root.join("alpha/requirements.txt"),
+        "idna==3.7\ncertifi==2024.7.4\n",
+    );
+    write(
+        &root.join("epsilon/requirements-dev.txt"),
+        "urllib3==2.0.0\njinja2==3.1.0\n",
+    );
+    std::fs::create_dir_all(root.join("zeta/.git")).unwrap();
+    write(&root.join("zeta/requirements.txt"), "certifi==2024.7.4\n");
+    let (code, second, stderr) = run(org(&cache, &server, &root, &["--since-last"]));
+    assert_eq!(
+        code, 1,
+        "a new deny-level finding fails --since-last: {stderr}"
+    );
+    let diff = &second["since_last"];
+    let keys = |name: &str| -> Vec<String> {
+        diff[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| {
+                format!(
+                    "{} {}",
+                    entry["repository"].as_str().unwrap(),
+                    entry["key"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        keys("fixed"),
+        ["alpha PA101 idna 3.6 PYSEC-TEST-IDNA requirements.txt"]
+    );
+    assert_eq!(
+        keys("new"),
+        ["epsilon PA101 jinja2 3.1.0 PYSEC-TEST-JINJA requirements-dev.txt"]
+    );
+    assert_eq!(diff["new_repositories"], json!(["zeta"]));
+    assert!(diff["changed"].as_array().unwrap().is_empty());
+
+    // Night three: nothing changed. beta still has its finding, but nothing is new.
+    let (code, third, _) = run(org(&cache, &server, &root, &["--since-last"]));
+    assert_eq!(code, 0);
+    assert!(third["since_last"]["new"].as_array().unwrap().is_empty());
+    assert!(third["summary"]["deny"].as_u64().unwrap() > 0);
+    // Without --since-last the standing findings still fail the run.
+    let (code, _, _) = run(org(&cache, &server, &root, &["--no-history"]));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn an_explicit_list_and_org_config_defaults() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    write(
+        &work.path().join("repos.txt"),
+        "# the repositories of team A\norg/alpha\norg/epsilon/requirements-dev.txt\n",
+    );
+    // The org config's ignores hold in every repository without its own config; the one that
+    // matches nothing anywhere is reported once, at org level, not in each repository.
+    write(
+        &work.path().join("org.toml"),
+        "[[ignore]]\nid = \"PYSEC-TEST-URLLIB3\"\nreason = \"dev only\"\n\n\
+         [[ignore]]\nid = \"PYSEC-NEVER\"\nreason = \"gone\"\n",
+    );
+    let mut command = pyaudit(&cache);
+    command
+        .args(["org", "--format", "json", "--osv-url", &server.url()])
+        .args(VULN_ONLY)
+        .args(["--config", work.path().join("org.toml").to_str().unwrap()])
+        .args(["--list", work.path().join("repos.txt").to_str().unwrap()]);
+    let (code, report, stderr) = run(command);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(report["summary"]["repositories"], 2);
+    let epsilon = report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|repository| repository["name"].as_str().unwrap().ends_with("epsilon"))
+        .unwrap();
+    assert!(finding_ids(epsilon).is_empty(), "{epsilon}");
+    let org_findings: Vec<&str> = report["org_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(org_findings, ["PA003"], "{}", report["org_findings"]);
+}
