@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `pyaudit org` at scale, all on 127.0.0.1: 1,000 generated repositories (scripts/gen-org.py,
+# ~200,000 lock entries, ~5,000 unique packages), a first run against the loopback OSV server
+# (../shared/bench/osv_server.py) fills the cache, then warm runs are timed with peak RSS
+# (/usr/bin/time -v). Targets: warm run < 10 s and < 1 GiB on 2 cores. Vulnerabilities only (the
+# metadata rules are off: the loopback OSV server does not play PyPI's JSON API).
+# Usage: scripts/bench-org.sh [REPOS]   (needs python3 with packaging + PyYAML, as bench-lock.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="$(cd ../shared && pwd)"
+REPOS="${1:-1000}"
+VENV="${BENCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/pyaudit-bench/venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q packaging pyyaml
+fi
+cargo build --release --quiet
+BIN="$PWD/target/release/pyaudit"
+WORK="$(mktemp -d)"
+PORT="${PORT:-18792}"
+"$VENV/bin/python" "$SHARED/bench/osv_server.py" --port "$PORT" 2>"$WORK/server.log" &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null || { echo "the OSV server did not start: $WORK/server.log" >&2; exit 2; }
+export HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost
+
+python3 scripts/gen-org.py "$WORK/org" --repos "$REPOS" --index "http://127.0.0.1:$PORT/simple"
+ORG="$BIN org $WORK/org --cache-dir $WORK/cache --osv-url http://127.0.0.1:$PORT --allow PA2 --allow PA3 --allow PA004 --format json --no-history"
+echo "== cold run (fills the cache)"
+/usr/bin/time -f "  %e s, peak RSS %M KiB" $ORG --output "$WORK/cold.json" 2>&1 | grep -E "^  |pyaudit org:" || true
+echo "server requests after the cold run: $(curl -sf "http://127.0.0.1:$PORT/stats")"
+echo "== warm runs (target < 10 s, < 1 GiB)"
+for run in 1 2 3; do
+  /usr/bin/time -v $ORG --output "$WORK/warm.json" --html "$WORK/warm.html" 2>"$WORK/time.txt" || true
+  elapsed=$(grep "Elapsed (wall clock)" "$WORK/time.txt" | awk '{print $NF}')
+  rss=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
+  echo "  run $run: wall $elapsed, peak RSS $((rss / 1024)) MiB"
+done
+echo "server requests after the warm runs: $(curl -sf "http://127.0.0.1:$PORT/stats") (unchanged = served from the cache)"
+python3 -c "
+import json, os
+d = json.load(open('$WORK/warm.json'))
+s = d['summary']
+print(f\"  {s['repositories']} repositories, {s['lockfiles']} lockfiles, {s['packages']} lock entries, {s['unique_packages']} unique packages, {s['deny']} deny findings, {len(d['advisories'])} advisories\")
+print(f\"  report sizes: JSON {os.path.getsize('$WORK/warm.json') // 1024} KiB, HTML {os.path.getsize('$WORK/warm.html') // 1024} KiB\")"
