@@ -44,14 +44,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--repos", type=int, default=1000)
-    parser.add_argument("--entries", type=int, default=200)
+    parser.add_argument("--entries", type=int, default=206)
     parser.add_argument("--pool", type=int, default=4500)
     parser.add_argument("--index", default="http://127.0.0.1:8765/simple")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     pool = [f"fakepkg-{i:04d}" for i in range(args.pool)]
-    weights = [1.0 / (1 + i) ** 0.6 for i in range(args.pool)]
+    weights = [1.0 / (1 + i) ** 0.3 for i in range(args.pool)]
     total = 0
     for number in range(args.repos):
         repo = args.outdir / f"team-{number % 25:02d}" / f"repo-{number:04d}"
