@@ -157,7 +157,8 @@ fn policy_settings(
     config: Config,
     settings: &VulnerabilitySettings,
 ) -> Result<PolicySettings> {
-    let mut levels = config.levels;
+    let now_millis = settings.now.unix_millis();
+    let mut policy = PolicySettings::from_config(config, now_millis);
     for (names, level) in [
         (&args.deny, Level::Deny),
         (&args.warn, Level::Warn),
@@ -172,23 +173,13 @@ fn policy_settings(
                 );
             }
             for rule in rules {
-                levels.insert(rule.code, level);
+                policy.levels.insert(rule.code, level);
             }
         }
     }
-    Ok(PolicySettings {
-        allow_unchecked: args.allow_unchecked,
-        offline: args.sources.offline,
-        levels,
-        ignores: config.ignores,
-        now_millis: settings.now.unix_millis(),
-        vulnerabilities: config.vulnerabilities,
-        maintenance: config.maintenance,
-        licenses: config.licenses,
-        sources: config.sources,
-        typosquat_allow: config.typosquat.allow,
-        bans: config.bans,
-    })
+    policy.allow_unchecked = args.allow_unchecked;
+    policy.offline = args.sources.offline;
+    Ok(policy)
 }
 
 /// `--groups` names, checked against the groups the lockfiles define.
