@@ -242,7 +242,10 @@ fn ignores_hold_through_until_expire_the_day_after_and_unused_ones_are_reported(
 #[test]
 fn unavailable_metadata_denies_online_and_warns_offline_or_with_allow_unchecked() {
     let scenario = Scenario::new();
-    scenario.write("requirements.txt", "brokenpkg==1.0\nmissingpkg==1.0\n");
+    scenario.write(
+        "requirements.txt",
+        "brokenpkg==1.0\nmissingpkg==1.0\nmissing2pkg==1.0\n",
+    );
     scenario.server.set_body(
         "/pypi/brokenpkg/json",
         500,
@@ -268,11 +271,24 @@ fn unavailable_metadata_denies_online_and_warns_offline_or_with_allow_unchecked(
         "{missing:#}"
     );
     // No metadata rule can pretend the packages are fine.
-    assert_eq!(report.findings().len(), 2, "{:?}", report.codes());
+    assert_eq!(report.findings().len(), 3, "{:?}", report.codes());
+    // One warning line per cause, naming the projects.
+    assert!(
+        report.json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|warning| warning
+                == "no PyPI metadata (PyPI has no such project (404): removed, renamed, or never \
+                    published there) for 2 project(s): missing2pkg, missingpkg"),
+        "{}",
+        report.dump()
+    );
 
     let report = scenario.run("2026-06-01", &["--allow-unchecked"]);
     report.exit(0);
     assert_eq!(report.one("PA004", "brokenpkg")["level"], "warn");
+    assert_eq!(report.one("PA004", "missingpkg")["level"], "warn");
 
     // Offline, with the advisories of the first run cached and no metadata: warnings.
     let report = scenario.run_in(&cache, "2026-06-01", &["--offline"]);
