@@ -29,15 +29,27 @@ pub enum Command {
     Graph(GraphArgs),
     /// Explain why a package is in the lock: every path from a root to it, shortest first.
     Why(WhyArgs),
-    /// Audit a lockfile for known vulnerabilities and malicious packages.
+    /// Audit a lockfile: vulnerabilities, malicious packages, maintenance, licenses, sources,
+    /// typosquats and bans, by the policy in `pyaudit.toml`.
     ///
     /// Every pinned registry package in scope is checked against OSV (cached), the local advisory
-    /// database (`pyaudit db import`) and `--advisories` folders. A package no source could answer
-    /// for is reported as unchecked (PA001) and fails the run: pyaudit never calls a package clean
-    /// that it could not check. Git, URL, path and unpinned entries are listed as not audited.
+    /// database (`pyaudit db import`) and `--advisories` folders, and — when a rule needs it —
+    /// against PyPI's metadata (yanked releases, project status, release history, license). A
+    /// package no source could answer for is reported as unchecked (PA001, PA004) and fails the
+    /// run: pyaudit never calls a package clean that it could not check. `pyaudit explain` lists
+    /// the rules.
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
     Lock(Box<LockArgs>),
+    /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "pyaudit.toml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the local advisory database used offline and as an extra source.
     #[command(subcommand)]
     Db(DbCommand),
@@ -48,6 +60,26 @@ pub enum Command {
     Explain {
         /// A rule code (`PA101`) or name (`vulnerability`); omit to list all rules.
         rule: Option<String>,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    ///
+    /// Install it where the shell looks for completions, e.g.
+    /// bash: `pyaudit completions bash > ~/.local/share/bash-completion/completions/pyaudit`;
+    /// zsh: `pyaudit completions zsh > ~/.zfunc/_pyaudit` (with `fpath+=~/.zfunc` before
+    /// `compinit`); fish: `pyaudit completions fish > ~/.config/fish/completions/pyaudit.fish`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print pyaudit's man page (roff), or write one page per command into a directory.
+    ///
+    /// `pyaudit man | man -l -` reads it; `pyaudit man --output-dir DIR` writes `pyaudit.1`,
+    /// `pyaudit-lock.1`, `pyaudit-db-import.1`, … for a `man1` directory.
+    Man {
+        /// Write every command's page into DIR instead of printing `pyaudit.1`.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
     },
 }
 
@@ -146,6 +178,8 @@ pub enum LockFormat {
     Cyclonedx,
     /// A compact summary for a pull-request comment.
     Markdown,
+    /// A GitLab Code Quality report (the `codequality` artifact of a merge request).
+    Gitlab,
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +201,15 @@ pub enum DbCommand {
             default_value = "https://osv-vulnerabilities.storage.googleapis.com/PyPI"
         )]
         url: String,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Import a list of popular PyPI projects for the typosquat rule (PA501): hugovk's
+    /// top-pypi-packages JSON, a JSON array of names, or one name per line. Replaces the previous
+    /// import; the built-in seed always applies.
+    Popular {
+        /// The file.
+        path: PathBuf,
         #[command(flatten)]
         cache: CacheLocationArgs,
     },

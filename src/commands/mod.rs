@@ -1,9 +1,11 @@
 //! One module per subcommand; the only place that wires the stages together.
 
 pub mod cache;
+pub mod completions;
 pub mod db;
 pub mod explain;
 pub mod graph;
+pub mod init;
 pub mod lock;
 pub mod why;
 
