@@ -1,4 +1,5 @@
-//! Snapshots of every `pyaudit lock` format for one real lockfile, through the whole pipeline.
+//! Snapshots of every `pyaudit lock` format (text, json, sarif, cyclonedx, markdown, gitlab) for
+//! one real lockfile, through the whole pipeline.
 //!
 //! The lockfile is `Textualize__rich/poetry.lock` (63 packages; PYSEC records affect black 22.12.0,
 //! ipython 7.34.0 and tornado 6.2), audited by the binary against the loopback server answering
@@ -273,4 +274,13 @@ fn markdown() {
     let run = render("markdown");
     run.denied();
     assert_snapshot("rich-poetry.md", &run.normalised);
+}
+
+#[test]
+fn gitlab() {
+    let run = render("gitlab");
+    run.denied();
+    let issues: Value = serde_json::from_str(&run.raw).unwrap();
+    assert!(issues.as_array().is_some_and(|issues| !issues.is_empty()));
+    assert_snapshot("rich-poetry.gitlab.json", &run.normalised);
 }
