@@ -495,9 +495,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 
     let url = |value: Option<Spanned<String>>| -> Result<Option<String>, ConfigError> {
         match value {
+            // The scheme is case-insensitive (RFC 3986 §3.1): `HTTPS://` is an https URL.
             Some(value)
-                if !value.get_ref().starts_with("http://")
-                    && !value.get_ref().starts_with("https://") =>
+                if !["http://", "https://"].iter().any(|scheme| {
+                    value
+                        .get_ref()
+                        .get(..scheme.len())
+                        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+                }) =>
             {
                 Err(invalid(
                     value.span().start,
