@@ -2,6 +2,7 @@
 //! out in a deterministic order. One module per rule family.
 
 mod plan;
+pub mod usage;
 mod vulnerabilities;
 
 pub use plan::{AuditPlan, NotAudited, plan};
@@ -102,7 +103,7 @@ pub fn evaluate(
                 version: finding.package.version.clone(),
                 id: match &finding.evidence {
                     Evidence::Vulnerability { vulnerability } => Some(vulnerability.id.clone()),
-                    Evidence::Unchecked { .. } => None,
+                    Evidence::Unchecked { .. } | Evidence::Usage { .. } => None,
                 },
                 reason: ignore.reason.clone(),
                 ignore: ignore.location.clone(),
@@ -181,7 +182,7 @@ pub fn ignore_matches(ignore: &Ignore, finding: &Finding) -> bool {
             .iter()
             .chain(std::iter::once(&vulnerability.id))
             .any(|known| known.eq_ignore_ascii_case(id)),
-        (Some(_), Evidence::Unchecked { .. }) => false,
+        (Some(_), Evidence::Unchecked { .. } | Evidence::Usage { .. }) => false,
     }
 }
 
@@ -233,7 +234,7 @@ fn severity_rank(finding: &Finding) -> u32 {
                     + severity.score.map_or(0, |score| (score * 10.0) as u32)
             })
         }
-        crate::findings::Evidence::Unchecked { .. } => 0,
+        crate::findings::Evidence::Unchecked { .. } | crate::findings::Evidence::Usage { .. } => 0,
     }
 }
 
@@ -241,6 +242,7 @@ fn evidence_id(finding: &Finding) -> &str {
     match &finding.evidence {
         crate::findings::Evidence::Vulnerability { vulnerability } => &vulnerability.id,
         crate::findings::Evidence::Unchecked { reason } => reason,
+        crate::findings::Evidence::Usage { module, .. } => module.as_deref().unwrap_or_default(),
     }
 }
 

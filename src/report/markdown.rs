@@ -171,6 +171,10 @@ pub fn row(report: &LockReport, finding: &Finding, with_lockfile: bool) -> Strin
             format!("{} unchecked: {}", finding.code, escape(reason)),
             "—".to_string(),
         ),
+        Evidence::Usage { location, .. } => (
+            format!("{} {}: {}", finding.code, code(&location.to_string()), escape(&finding.message)),
+            "—".to_string(),
+        ),
     };
     let fix = match &finding.fix {
         Some(fix) => {

@@ -189,6 +189,8 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
         Evidence::Vulnerability { vulnerability } => vulnerability.id.as_str(),
         // One unchecked alert per package: the reason changes from run to run.
         Evidence::Unchecked { .. } => "",
+        // The module and the place: moving the import elsewhere is a new alert.
+        Evidence::Usage { module, .. } => module.as_deref().unwrap_or_default(),
     };
     let fingerprint = stable_hash(&[finding.code, &report.path, &package.name, evidence_key]);
 
