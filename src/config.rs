@@ -50,6 +50,8 @@ pub struct Config {
     /// Level overrides per rule code.
     pub levels: BTreeMap<&'static str, Level>,
     pub ignores: Vec<Ignore>,
+    /// `[usage]`.
+    pub usage: crate::usage::config::UsageConfig,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +61,7 @@ struct ConfigWire {
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<IgnoreWire>>,
+    usage: Option<crate::usage::config::UsageWire>,
 }
 
 #[derive(Deserialize)]
@@ -165,6 +168,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             )
         })?;
         config.levels.insert(found.code, level);
+    }
+    if let Some(usage) = wire.usage {
+        config.usage = crate::usage::config::validate(usage)
+            .map_err(|(offset, message)| invalid(offset, message))?;
     }
     for entry in wire.ignore {
         let offset = entry.span().start;

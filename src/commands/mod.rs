@@ -5,6 +5,7 @@ pub mod db;
 pub mod explain;
 pub mod graph;
 pub mod lock;
+pub mod usage;
 pub mod why;
 
 use std::path::Path;

@@ -132,7 +132,22 @@ pub fn render_lock(
             if package.path.len() > 1 {
                 let _ = writeln!(out, "      path: {}", package.path.join(" → "));
             }
-            if let Some(location) = &package.location {
+            if let Evidence::Usage {
+                location,
+                more,
+                mapping,
+                ..
+            } = &finding.evidence
+            {
+                let others = match more.len() {
+                    0 => String::new(),
+                    count => format!(" (and {count} more: {})", join_locations(more)),
+                };
+                let _ = writeln!(out, "      at: {location}{others}");
+                if let Some(mapping) = mapping {
+                    let _ = writeln!(out, "      modules: {mapping}");
+                }
+            } else if let Some(location) = &package.location {
                 let _ = writeln!(out, "      locked at: {location}");
             }
             if let Some(fix) = &finding.fix {
@@ -262,4 +277,12 @@ fn summary_line(summary: &super::json::LockSummary) -> String {
         summary.audited,
         parts.join(", ")
     )
+}
+
+fn join_locations(locations: &[crate::lockfile::Location]) -> String {
+    locations
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -11,6 +11,7 @@
 //!
 //! The rules over the result live in `crate::policy::usage`.
 
+pub mod config;
 pub mod imports;
 pub mod modules;
 pub mod scan;
@@ -219,7 +220,13 @@ pub fn analyse(
     }
     let sites = third_party_imports(&scan, &stdlib, &local);
 
-    let declared = declarations(pyproject, graphs);
+    let mut declared = declarations(pyproject, graphs);
+    // Findings name files relative to the project, like the imports' locations.
+    for declaration in &mut declared {
+        if let Ok(relative) = declaration.location.path.strip_prefix(root) {
+            declaration.location.path = relative.to_path_buf();
+        }
+    }
     let locked = locked_keys(graphs);
     let mut usage = Usage {
         root: root.to_path_buf(),
