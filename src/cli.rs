@@ -29,12 +29,15 @@ pub enum Command {
     Graph(GraphArgs),
     /// Explain why a package is in the lock: every path from a root to it, shortest first.
     Why(WhyArgs),
-    /// Audit a lockfile for known vulnerabilities and malicious packages.
+    /// Audit a lockfile: vulnerabilities, malicious packages, maintenance, licenses, sources,
+    /// typosquats and bans, by the policy in `pyaudit.toml`.
     ///
     /// Every pinned registry package in scope is checked against OSV (cached), the local advisory
-    /// database (`pyaudit db import`) and `--advisories` folders. A package no source could answer
-    /// for is reported as unchecked (PA001) and fails the run: pyaudit never calls a package clean
-    /// that it could not check. Git, URL, path and unpinned entries are listed as not audited.
+    /// database (`pyaudit db import`) and `--advisories` folders, and — when a rule needs it —
+    /// against PyPI's metadata (yanked releases, project status, release history, license). A
+    /// package no source could answer for is reported as unchecked (PA001, PA004) and fails the
+    /// run: pyaudit never calls a package clean that it could not check. `pyaudit explain` lists
+    /// the rules.
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
     Lock(Box<LockArgs>),
@@ -47,6 +50,15 @@ pub enum Command {
     ///
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
     Usage(Box<UsageArgs>),
+    /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "pyaudit.toml", value_name = "FILE")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage the local advisory database used offline and as an extra source.
     #[command(subcommand)]
     Db(DbCommand),
@@ -67,13 +79,18 @@ pub struct SourceArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// OSV API base URL.
-    #[arg(long, env = "PYAUDIT_OSV_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_OSV_URL)]
-    pub osv_url: String,
+    /// OSV API base URL [default: `[fetch] osv-url` in the config, else https://api.osv.dev].
+    #[arg(long, env = "PYAUDIT_OSV_URL", value_name = "URL")]
+    pub osv_url: Option<String>,
 
-    /// PyPI base URL (JSON API at `/pypi/<name>/json`, Simple API at `/simple/`).
-    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_PYPI_URL)]
-    pub pypi_url: String,
+    /// PyPI base URL (JSON API at `/pypi/<name>/json`, Simple API at `/simple/`) [default:
+    /// `[fetch] pypi-url` in the config, else https://pypi.org].
+    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL")]
+    pub pypi_url: Option<String>,
+
+    /// How long PyPI metadata is reused before revalidating it, in seconds.
+    #[arg(long, default_value_t = 6 * 3600, value_name = "SECONDS")]
+    pub metadata_ttl: u64,
 
     /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
     #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
@@ -123,15 +140,17 @@ pub struct LockArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Make a rule fail the run (code or name; repeatable). Overrides the config file.
+    /// Make a rule fail the run (code, name, or a code prefix such as `PA2` for a family;
+    /// repeatable). Overrides the config file.
     #[arg(long, value_name = "RULE")]
     pub deny: Vec<String>,
 
-    /// Report a rule without failing the run (code or name; repeatable).
+    /// Report a rule without failing the run (code, name or code prefix; repeatable).
     #[arg(long, value_name = "RULE")]
     pub warn: Vec<String>,
 
-    /// Do not report a rule (code or name; repeatable).
+    /// Do not report a rule (code, name or code prefix; repeatable). Turning off every rule that
+    /// reads PyPI metadata (`--allow PA2 --allow PA3 --allow PA004`) skips fetching it.
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<String>,
 }
@@ -230,6 +249,15 @@ pub enum DbCommand {
             default_value = "https://osv-vulnerabilities.storage.googleapis.com/PyPI"
         )]
         url: String,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
+    /// Import a list of popular PyPI projects for the typosquat rule (PA501): hugovk's
+    /// top-pypi-packages JSON, a JSON array of names, or one name per line. Replaces the previous
+    /// import; the built-in seed always applies.
+    Popular {
+        /// The file.
+        path: PathBuf,
         #[command(flatten)]
         cache: CacheLocationArgs,
     },

@@ -5,10 +5,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::str::FromStr;
+
+use pep440_rs::VersionSpecifiers;
+use pyaudit_advisories::Rating;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::findings::{Level, Rule, rule};
+use crate::enrich::license::LicenseTerm;
+use crate::findings::{Level, Rule, rule, rules_matching};
+use crate::graph::Class;
 use crate::lockfile::{LineIndex, Location, normalize_extra};
 
 /// The files looked for in each directory, walking up from the lockfile, in order.
@@ -52,6 +58,110 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// `[usage]`.
     pub usage: crate::usage::config::UsageConfig,
+    pub fetch: FetchConfig,
+    pub vulnerabilities: VulnerabilityPolicy,
+    pub maintenance: MaintenancePolicy,
+    pub licenses: LicensePolicy,
+    pub sources: SourcePolicy,
+    pub typosquat: TyposquatPolicy,
+    pub bans: Vec<Ban>,
+}
+
+/// `[fetch]`: service URLs; the command line and environment win over them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchConfig {
+    pub osv_url: Option<String>,
+    pub pypi_url: Option<String>,
+}
+
+/// `[vulnerabilities]`: the CVSS rating from which a vulnerability denies; lower ones warn.
+/// Per class, so dev-only findings can warn while production ones deny.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VulnerabilityPolicy {
+    pub deny_from: Option<Rating>,
+    pub optional_deny_from: Option<Rating>,
+    pub dev_deny_from: Option<Rating>,
+}
+
+impl VulnerabilityPolicy {
+    /// The threshold that applies to a package of `class` (dev and optional fall back to the
+    /// general one).
+    pub fn threshold(&self, class: Class) -> Option<Rating> {
+        match class {
+            Class::Dev => self.dev_deny_from.or(self.deny_from),
+            Class::Optional => self.optional_deny_from.or(self.deny_from),
+            Class::Prod | Class::Unreachable => self.deny_from,
+        }
+    }
+}
+
+/// `[maintenance]`: the limits of the PA2xx rules, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaintenancePolicy {
+    /// PA205: the newest upload is older than this.
+    pub max_age_days: u64,
+    /// PA207: this many major versions behind the newest stable release…
+    pub max_major_behind: u64,
+    /// …or uploaded this many days before it.
+    pub max_days_behind: u64,
+    /// PA208: the locked release is younger than this.
+    pub cooldown_days: u64,
+    /// PA209: the project is younger than this.
+    pub new_project_days: u64,
+}
+
+impl Default for MaintenancePolicy {
+    fn default() -> Self {
+        Self {
+            max_age_days: 730,
+            max_major_behind: 2,
+            max_days_behind: 1095,
+            cooldown_days: 7,
+            new_project_days: 30,
+        }
+    }
+}
+
+/// `[licenses]`: SPDX allow and deny lists (PA301, PA302).
+#[derive(Debug, Clone, Default)]
+pub struct LicensePolicy {
+    pub allow: Vec<LicenseTerm>,
+    pub deny: Vec<LicenseTerm>,
+}
+
+impl LicensePolicy {
+    /// Whether there is a policy at all: without one, licenses are reported, never judged.
+    pub fn is_set(&self) -> bool {
+        !self.allow.is_empty() || !self.deny.is_empty()
+    }
+}
+
+/// `[sources]`: where packages may come from (PA404, PA406).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourcePolicy {
+    /// Index URLs, compared without a trailing `/` and case-insensitively on scheme and host.
+    pub allowed_indexes: Vec<String>,
+    pub require_hashes: bool,
+}
+
+/// `[typosquat]`: where the popular names come from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TyposquatPolicy {
+    /// Files of popular names (one per line, or top-pypi-packages JSON), relative paths resolved
+    /// against the config file's directory. They add to the built-in seed and the cached list.
+    pub popular: Vec<PathBuf>,
+    /// Names never reported, however close (the organisation's own packages).
+    pub allow: Vec<String>,
+}
+
+/// `[[bans]]`: a package the organisation forbids, optionally only some versions.
+#[derive(Debug, Clone)]
+pub struct Ban {
+    /// PEP 503-normalized name.
+    pub package: String,
+    pub specifier: Option<VersionSpecifiers>,
+    pub reason: String,
+    pub location: Location,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +172,80 @@ struct ConfigWire {
     #[serde(default)]
     ignore: Vec<Spanned<IgnoreWire>>,
     usage: Option<crate::usage::config::UsageWire>,
+    #[serde(default)]
+    fetch: FetchWire,
+    #[serde(default)]
+    vulnerabilities: VulnerabilitiesWire,
+    #[serde(default)]
+    maintenance: MaintenanceWire,
+    #[serde(default)]
+    licenses: LicensesWire,
+    #[serde(default)]
+    sources: SourcesWire,
+    #[serde(default)]
+    typosquat: TyposquatWire,
+    #[serde(default)]
+    bans: Vec<Spanned<BanWire>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FetchWire {
+    osv_url: Option<Spanned<String>>,
+    pypi_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct VulnerabilitiesWire {
+    deny_from: Option<Spanned<String>>,
+    optional_deny_from: Option<Spanned<String>>,
+    dev_deny_from: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct MaintenanceWire {
+    max_age_days: Option<u64>,
+    max_major_behind: Option<u64>,
+    max_days_behind: Option<u64>,
+    cooldown_days: Option<u64>,
+    new_project_days: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct LicensesWire {
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct SourcesWire {
+    #[serde(default)]
+    allowed_indexes: Vec<Spanned<String>>,
+    #[serde(default)]
+    require_hashes: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct TyposquatWire {
+    #[serde(default)]
+    popular: Vec<String>,
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BanWire {
+    package: Spanned<String>,
+    version: Option<Spanned<String>>,
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,8 +339,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         ..Config::default()
     };
     for (key, level) in wire.rules {
-        let found = find_rule(key.get_ref())
-            .ok_or_else(|| invalid(key.span().start, unknown_rule(key.get_ref())))?;
+        let found = rules_matching(key.get_ref());
+        if found.is_empty() {
+            return Err(invalid(key.span().start, unknown_rule(key.get_ref())));
+        }
         let level = parse_level(level.get_ref()).ok_or_else(|| {
             invalid(
                 level.span().start,
@@ -167,7 +353,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 ),
             )
         })?;
-        config.levels.insert(found.code, level);
+        for rule in found {
+            config.levels.insert(rule.code, level);
+        }
     }
     if let Some(usage) = wire.usage {
         config.usage = crate::usage::config::validate(usage)
@@ -226,7 +414,173 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             location: lines.location(path, offset),
         });
     }
+
+    let url = |value: Option<Spanned<String>>| -> Result<Option<String>, ConfigError> {
+        match value {
+            Some(value)
+                if !value.get_ref().starts_with("http://")
+                    && !value.get_ref().starts_with("https://") =>
+            {
+                Err(invalid(
+                    value.span().start,
+                    format!("`{}` is not an http(s) URL", value.get_ref()),
+                ))
+            }
+            other => Ok(other.map(Spanned::into_inner)),
+        }
+    };
+    config.fetch = FetchConfig {
+        osv_url: url(wire.fetch.osv_url)?,
+        pypi_url: url(wire.fetch.pypi_url)?,
+    };
+
+    let rating = |value: Option<Spanned<String>>| -> Result<Option<Rating>, ConfigError> {
+        value
+            .map(|value| {
+                parse_rating(value.get_ref()).ok_or_else(|| {
+                    invalid(
+                        value.span().start,
+                        format!(
+                            "unknown severity `{}`: expected `low`, `medium`, `high` or `critical`",
+                            value.get_ref()
+                        ),
+                    )
+                })
+            })
+            .transpose()
+    };
+    config.vulnerabilities = VulnerabilityPolicy {
+        deny_from: rating(wire.vulnerabilities.deny_from)?,
+        optional_deny_from: rating(wire.vulnerabilities.optional_deny_from)?,
+        dev_deny_from: rating(wire.vulnerabilities.dev_deny_from)?,
+    };
+
+    let defaults = MaintenancePolicy::default();
+    let maintenance = wire.maintenance;
+    config.maintenance = MaintenancePolicy {
+        max_age_days: maintenance.max_age_days.unwrap_or(defaults.max_age_days),
+        max_major_behind: maintenance
+            .max_major_behind
+            .unwrap_or(defaults.max_major_behind),
+        max_days_behind: maintenance
+            .max_days_behind
+            .unwrap_or(defaults.max_days_behind),
+        cooldown_days: maintenance.cooldown_days.unwrap_or(defaults.cooldown_days),
+        new_project_days: maintenance
+            .new_project_days
+            .unwrap_or(defaults.new_project_days),
+    };
+
+    let terms = |entries: Vec<Spanned<String>>| -> Result<Vec<LicenseTerm>, ConfigError> {
+        entries
+            .into_iter()
+            .map(|entry| {
+                LicenseTerm::parse(entry.get_ref()).map_err(|error| {
+                    invalid(
+                        entry.span().start,
+                        format!("`{}` is not an SPDX license: {}", error.text, error.reason),
+                    )
+                })
+            })
+            .collect()
+    };
+    config.licenses = LicensePolicy {
+        allow: terms(wire.licenses.allow)?,
+        deny: terms(wire.licenses.deny)?,
+    };
+
+    let mut allowed_indexes = Vec::new();
+    for index in wire.sources.allowed_indexes {
+        allowed_indexes.push(
+            url(Some(index))?
+                .map(|index| normalize_index_url(&index))
+                .unwrap_or_default(),
+        );
+    }
+    config.sources = SourcePolicy {
+        allowed_indexes,
+        require_hashes: wire.sources.require_hashes,
+    };
+
+    let base = path.parent().unwrap_or(Path::new("."));
+    config.typosquat = TyposquatPolicy {
+        popular: wire
+            .typosquat
+            .popular
+            .iter()
+            .map(|file| base.join(file))
+            .collect(),
+        allow: wire
+            .typosquat
+            .allow
+            .iter()
+            .map(|name| normalize_extra(name))
+            .collect(),
+    };
+
+    for entry in wire.bans {
+        let offset = entry.span().start;
+        let ban = entry.into_inner();
+        let reason = ban
+            .reason
+            .filter(|reason| !reason.trim().is_empty())
+            .ok_or_else(|| {
+                invalid(
+                    offset,
+                    "a ban needs a `reason` (and ideally the replacement to use)".to_string(),
+                )
+            })?;
+        let specifier = match &ban.version {
+            Some(version) => Some(VersionSpecifiers::from_str(version.get_ref()).map_err(
+                |error| {
+                    invalid(
+                        version.span().start,
+                        format!(
+                            "`{}` is not a PEP 440 version specifier: {error}",
+                            version.get_ref()
+                        ),
+                    )
+                },
+            )?),
+            None => None,
+        };
+        config.bans.push(Ban {
+            package: normalize_extra(ban.package.get_ref()),
+            specifier,
+            reason,
+            location: lines.location(path, offset),
+        });
+    }
     Ok(config)
+}
+
+/// An index URL as compared by PA404: no trailing `/`, scheme and host lower-cased.
+pub fn normalize_index_url(url: &str) -> String {
+    let trimmed = url.trim().trim_end_matches('/');
+    match trimmed.find("://") {
+        Some(scheme_end) => {
+            let host_end = trimmed[scheme_end + 3..]
+                .find('/')
+                .map_or(trimmed.len(), |offset| scheme_end + 3 + offset);
+            format!(
+                "{}{}",
+                trimmed[..host_end].to_ascii_lowercase(),
+                &trimmed[host_end..]
+            )
+        }
+        None => trimmed.to_string(),
+    }
+}
+
+pub fn parse_rating(text: &str) -> Option<Rating> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "none" => Some(Rating::None),
+        "low" => Some(Rating::Low),
+        "medium" | "moderate" => Some(Rating::Medium),
+        "high" => Some(Rating::High),
+        "critical" => Some(Rating::Critical),
+        _ => None,
+    }
 }
 
 fn toml_error(
@@ -272,6 +626,26 @@ pub fn days_from_date(text: &str) -> Option<i64> {
     Some(era * 146_097 + day_of_era - 719_468)
 }
 
+/// Unix milliseconds → `YYYY-MM-DD` (UTC).
+pub fn date_from_unix_millis(millis: i64) -> String {
+    // Howard Hinnant's civil_from_days.
+    let days = millis.div_euclid(86_400_000) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +657,16 @@ mod tests {
         assert_eq!(days_from_date("2026-11-25"), Some(20_782));
         assert_eq!(days_from_date("2026-13-01"), None);
         assert_eq!(days_from_date("soon"), None);
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2026-11-25",
+            "1999-12-31",
+            "2100-03-01",
+        ] {
+            let days = days_from_date(text).unwrap();
+            assert_eq!(date_from_unix_millis(days * 86_400_000 + 3_600_000), text);
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Findings and the rule registry: every finding a user sees carries a stable rule code, a
 //! kebab-case name, a level, the package and the path that brought it in, the evidence and a fix.
 //!
-//! Codes are never reused. PA0xx: the audit itself; PA1xx: vulnerabilities and malicious packages;
+//! Codes are never reused. PA0xx: the audit itself and its config; PA1xx: vulnerabilities and
+//! malicious packages; PA2xx: maintenance and release signals from PyPI; PA3xx: licenses; PA4xx:
+//! sources and integrity; PA5xx: typosquats and bans.
 //! PA6xx: usage (unused, missing, transitive and dev-leaking dependencies, orphaned lock entries).
 
 use serde::Serialize;
@@ -170,17 +172,330 @@ pub const ORPHANED_PACKAGE: Rule = Rule {
            ## How to fix\nRegenerate the lock (`uv lock`, `poetry lock`, `pip-compile`).",
 };
 
+pub const EXPIRED_IGNORE: Rule = Rule {
+    code: "PA002",
+    name: "expired-ignore",
+    default_level: Level::Warn,
+    summary: "an ignore in the config is past its `until` date",
+    docs: "## What it does\nReports an `[[ignore]]` whose `until` date has passed. The findings \
+           it used to hide are reported again.\n\n## Why is this bad?\nAn ignore with a date is a \
+           promise to look again; an expired one means nobody did.\n\n## How to fix\nFix what \
+           the ignore covered (usually an upgrade), or, if it is still safe, write down why and \
+           move `until` forward.",
+};
+
+pub const UNUSED_IGNORE: Rule = Rule {
+    code: "PA003",
+    name: "unused-ignore",
+    default_level: Level::Warn,
+    summary: "an ignore in the config matched no finding",
+    docs: "## What it does\nReports an `[[ignore]]` that matched no finding in the run.\n\n\
+           ## Why is this bad?\nA stale ignore silently hides the next finding that happens to \
+           match it, and the config no longer says what the team believes.\n\n## How to fix\n\
+           Remove it. (An ignore only matches findings of the lockfiles audited in the run: an \
+           org-wide config may list ignores for other repositories.)",
+};
+
+pub const UNCHECKED_METADATA: Rule = Rule {
+    code: "PA004",
+    name: "unchecked-metadata",
+    default_level: Level::Deny,
+    summary: "PyPI metadata for this package could not be fetched",
+    docs: "## What it does\nReports a registry package whose PyPI metadata (release history, \
+           yanked flags, project status, license) could not be fetched or found in the cache, \
+           while a rule that needs it (PA2xx, PA3xx) is enabled.\n\n## Why is this bad?\n\
+           pyaudit fails closed: a package it could not check is not reported as fine.\n\n\
+           ## How to fix\nRetry when PyPI (or `--pypi-url`) is reachable; a run online fills \
+           the cache, and `--offline` uses it afterwards. `--allow-unchecked` turns this into a \
+           warning; `--allow PA2 --allow PA3` turns the metadata rules off.",
+};
+
+pub const YANKED_VERSION: Rule = Rule {
+    code: "PA201",
+    name: "yanked-version",
+    default_level: Level::Deny,
+    summary: "the locked version is yanked from the index",
+    docs: "## What it does\nReports a locked version whose files are all yanked (PEP 592), with \
+           the reason the maintainers gave.\n\n## Why is this bad?\nMaintainers yank releases \
+           that are broken or unsafe; installers skip them unless pinned, so a lock that pins one \
+           keeps exactly what the maintainers withdrew.\n\n## How to fix\nMove to another \
+           release: `uv lock --upgrade-package NAME`, `poetry update NAME`, or a new pin.",
+};
+
+pub const QUARANTINED_PROJECT: Rule = Rule {
+    code: "PA202",
+    name: "quarantined-project",
+    default_level: Level::Deny,
+    summary: "the index has quarantined the project",
+    docs: "## What it does\nReports a project whose PEP 792 status is `quarantined`: the index \
+           administrators took it out of service, usually while malware reports are \
+           investigated.\n\n## Why is this bad?\nQuarantine is the index's own warning that the \
+           project may be malicious.\n\n## How to fix\nRemove it, and check how it got in \
+           (`pyaudit why NAME`).",
+};
+
+pub const ARCHIVED_PROJECT: Rule = Rule {
+    code: "PA203",
+    name: "archived-project",
+    default_level: Level::Warn,
+    summary: "the project is archived: no more releases will come",
+    docs: "## What it does\nReports a project whose PEP 792 status is `archived`.\n\n\
+           ## Why is this bad?\nAn archived project gets no security fixes.\n\n## How to fix\n\
+           Plan a replacement; the status reason often names one.",
+};
+
+pub const DEPRECATED_PROJECT: Rule = Rule {
+    code: "PA204",
+    name: "deprecated-project",
+    default_level: Level::Warn,
+    summary: "the project is deprecated by its maintainers",
+    docs: "## What it does\nReports a project whose PEP 792 status is `deprecated`.\n\n\
+           ## Why is this bad?\nDeprecated projects stop receiving fixes.\n\n## How to fix\n\
+           Move to the replacement the maintainers name in the status reason.",
+};
+
+pub const UNMAINTAINED_PROJECT: Rule = Rule {
+    code: "PA205",
+    name: "unmaintained-project",
+    default_level: Level::Warn,
+    summary: "the project's newest upload is older than the maintenance limit",
+    docs: "## What it does\nReports a project whose most recent upload (any file of any release) \
+           is older than `[maintenance] max-age-days` (default 730 days).\n\n## Why is this bad?\n\
+           A project nobody releases is a project nobody will patch when an advisory arrives.\n\n\
+           ## How to fix\nLook for a maintained fork or replacement; if the project is simply \
+           finished, ignore it with a reason.",
+};
+
+pub const INACTIVE_PROJECT: Rule = Rule {
+    code: "PA206",
+    name: "inactive-project",
+    default_level: Level::Warn,
+    summary: "the project declares itself inactive",
+    docs: "## What it does\nReports a project whose newest release carries the trove \
+           classifier `Development Status :: 7 - Inactive`.\n\n## Why is this bad?\nThe \
+           maintainers say plainly that no more work will be done.\n\n## How to fix\nPlan a \
+           replacement.",
+};
+
+pub const OUTDATED_VERSION: Rule = Rule {
+    code: "PA207",
+    name: "outdated-version",
+    default_level: Level::Warn,
+    summary: "the locked version is far behind the newest release",
+    docs: "## What it does\nReports a locked version that is `[maintenance] max-major-behind` \
+           (default 2) or more major versions behind the newest stable release, or was uploaded \
+           `max-days-behind` (default 1095) or more days before it.\n\n## Why is this bad?\n\
+           Fixes land on new releases; the further behind a lock is, the harder the upgrade when \
+           a fix is needed in a hurry.\n\n## How to fix\nUpgrade with the lock's own tool.",
+};
+
+pub const RECENT_RELEASE: Rule = Rule {
+    code: "PA208",
+    name: "recent-release",
+    default_level: Level::Warn,
+    summary: "the locked version was uploaded within the cooldown period",
+    docs: "## What it does\nReports a locked version uploaded less than `[maintenance] \
+           cooldown-days` (default 7) days ago: the supply-chain cooldown that pnpm's \
+           `minimumReleaseAge` and uv's `exclude-newer` apply at install time, enforced at audit \
+           time.\n\n## Why is this bad?\nMost malicious releases of hijacked projects are found \
+           and removed within days; waiting lets that happen before you install.\n\n## How to \
+           fix\nLock the previous release until the cooldown passes (`uv lock \
+           --exclude-newer DATE`), or ignore with a reason when the fix is urgent.",
+};
+
+pub const NEW_PROJECT: Rule = Rule {
+    code: "PA209",
+    name: "new-project",
+    default_level: Level::Warn,
+    summary: "the project itself is younger than the cooldown for new projects",
+    docs: "## What it does\nReports a project whose first upload is less than `[maintenance] \
+           new-project-days` (default 30) days old.\n\n## Why is this bad?\nTyposquats and \
+           dependency-confusion uploads are new projects; a young project has no track record.\n\n\
+           ## How to fix\nCheck who publishes it and why it is needed; ignore it with a reason \
+           once reviewed.",
+};
+
+pub const UNLISTED_VERSION: Rule = Rule {
+    code: "PA210",
+    name: "unlisted-version",
+    default_level: Level::Warn,
+    summary: "the index does not list the locked version",
+    docs: "## What it does\nReports a locked registry version that the index's release list does \
+           not contain: it was deleted, or the lock points at another index.\n\n## Why is this \
+           bad?\nA deleted release cannot be reinstalled, and deletions sometimes follow a \
+           compromise.\n\n## How to fix\nRe-lock to a listed release.",
+};
+
+pub const LICENSE_NOT_ALLOWED: Rule = Rule {
+    code: "PA301",
+    name: "license-not-allowed",
+    default_level: Level::Deny,
+    summary: "the package's license is not allowed by the license policy",
+    docs: "## What it does\nEvaluates the package's SPDX license expression against `[licenses] \
+           allow` and `deny`: `A OR B` passes if either side does, `A AND B` needs both, `WITH` \
+           exceptions and `-or-later` are understood. The license comes from PEP 639 \
+           `license_expression`, else trove classifiers, else the free-text field; the finding \
+           says which.\n\n## Why is this bad?\nShipping code under a license the organisation \
+           cannot comply with is a legal risk.\n\n## How to fix\nReplace the package, or ask \
+           legal and add an ignore for this package with the reason.",
+};
+
+pub const UNKNOWN_LICENSE: Rule = Rule {
+    code: "PA302",
+    name: "unknown-license",
+    default_level: Level::Warn,
+    summary: "no license could be determined while a license policy is set",
+    docs: "## What it does\nReports a package whose metadata declares no license pyaudit can map \
+           to SPDX, when `[licenses]` has an allow or deny list.\n\n## Why is this bad?\nAn \
+           unknown license cannot be checked against the policy.\n\n## How to fix\nRead the \
+           package's license, then ignore the finding for that package with the license as the \
+           reason.",
+};
+
+pub const GIT_SOURCE: Rule = Rule {
+    code: "PA401",
+    name: "git-source",
+    default_level: Level::Warn,
+    summary: "the package is installed from a git repository",
+    docs: "## What it does\nReports a dependency installed from a git repository rather than an \
+           index.\n\n## Why is this bad?\nNo advisory database covers commits; a branch or tag \
+           can move under you; nothing checks the artifact's hash.\n\n## How to fix\nUse a \
+           released version from the index, or pin a full commit hash.",
+};
+
+pub const URL_SOURCE: Rule = Rule {
+    code: "PA402",
+    name: "url-source",
+    default_level: Level::Warn,
+    summary: "the package is installed from a direct URL",
+    docs: "## What it does\nReports a dependency installed from a direct URL to an archive.\n\n\
+           ## Why is this bad?\nAdvisories do not cover it and the URL's content can change.\n\n\
+           ## How to fix\nUse the index release, or record the archive's hash.",
+};
+
+pub const LOCAL_SOURCE: Rule = Rule {
+    code: "PA403",
+    name: "local-source",
+    default_level: Level::Warn,
+    summary: "the package is installed from a local path or in editable mode",
+    docs: "## What it does\nReports a dependency installed from a local path, directory or in \
+           editable mode that is not one of the project's own workspace members.\n\n## Why is \
+           this bad?\nThe build depends on what happens to be on the machine; nothing audits \
+           it.\n\n## How to fix\nPublish it to your index, or make it a workspace member.",
+};
+
+pub const INDEX_NOT_ALLOWED: Rule = Rule {
+    code: "PA404",
+    name: "index-not-allowed",
+    default_level: Level::Deny,
+    summary: "the package comes from an index not on the allow list",
+    docs: "## What it does\nWith `[sources] allowed-indexes` set, reports a package resolved \
+           from any other index (uv.lock `source.registry`, poetry `[package.source]`, \
+           requirements `--index-url` / `--extra-index-url`).\n\n## Why is this bad?\nAn \
+           unexpected index is how dependency-confusion attacks deliver their packages.\n\n\
+           ## How to fix\nResolve from an allowed index, or add the index to the list.",
+};
+
+pub const UNPINNED_REQUIREMENT: Rule = Rule {
+    code: "PA405",
+    name: "unpinned-requirement",
+    default_level: Level::Warn,
+    summary: "a requirement is not pinned to one version",
+    docs: "## What it does\nReports a requirements-file entry without an exact `==` pin.\n\n\
+           ## Why is this bad?\nAny version in the range may be installed, including a future \
+           malicious one, and advisories cannot be matched to a range.\n\n## How to fix\nCompile \
+           the requirements into a lock (`uv pip compile`, `pip-compile`).",
+};
+
+pub const MISSING_HASHES: Rule = Rule {
+    code: "PA406",
+    name: "missing-hashes",
+    default_level: Level::Deny,
+    summary: "the lock records no artifact hash for the package",
+    docs: "## What it does\nWith `[sources] require-hashes = true`, reports a registry package \
+           for which the lock records no hash (`--hash` in requirements files, `hashes` / \
+           `files` in lockfiles).\n\n## Why is this bad?\nWithout a hash, a replaced artifact on \
+           the index or a mirror installs silently.\n\n## How to fix\nRegenerate with hashes: \
+           `uv pip compile --generate-hashes`, `pip-compile --generate-hashes`.",
+};
+
+pub const TYPOSQUAT: Rule = Rule {
+    code: "PA501",
+    name: "typosquat-suspect",
+    default_level: Level::Warn,
+    summary: "the name is one typo away from a popular project",
+    docs: "## What it does\nReports a package that is not itself popular and whose name is within \
+           edit distance 1–2 of a popular project, has two characters swapped, differs only by \
+           `-`/`_`/`.`, or adds or drops a `py`/`python` prefix or suffix. The popular list is \
+           data: a built-in seed, `pyaudit db popular import FILE` (hugovk's top-pypi-packages \
+           JSON or one name per line), or `[typosquat] popular` in the config.\n\n## Why is \
+           this bad?\nTyposquatting is the most common way malicious packages reach PyPI users.\n\n\
+           ## How to fix\nCheck that the package is the one you meant; fix the name, or ignore \
+           it with a reason once reviewed.",
+};
+
+pub const BANNED_PACKAGE: Rule = Rule {
+    code: "PA502",
+    name: "banned-package",
+    default_level: Level::Deny,
+    summary: "the organisation forbids this package",
+    docs: "## What it does\nReports a package named in `[[bans]]` (optionally only versions in a \
+           PEP 440 specifier), with the reason the config gives.\n\n## Why is this bad?\nThe \
+           organisation decided against it.\n\n## How to fix\nRemove it or move to the \
+           replacement the ban names (`pyaudit why NAME` shows what pulls it in).",
+};
+
 /// Every rule, in code order.
 pub const RULES: &[&Rule] = &[
     &UNCHECKED_PACKAGE,
+    &EXPIRED_IGNORE,
+    &UNUSED_IGNORE,
+    &UNCHECKED_METADATA,
     &VULNERABILITY,
     &MALICIOUS_PACKAGE,
+    &YANKED_VERSION,
+    &QUARANTINED_PROJECT,
+    &ARCHIVED_PROJECT,
+    &DEPRECATED_PROJECT,
+    &UNMAINTAINED_PROJECT,
+    &INACTIVE_PROJECT,
+    &OUTDATED_VERSION,
+    &RECENT_RELEASE,
+    &NEW_PROJECT,
+    &UNLISTED_VERSION,
+    &LICENSE_NOT_ALLOWED,
+    &UNKNOWN_LICENSE,
+    &GIT_SOURCE,
+    &URL_SOURCE,
+    &LOCAL_SOURCE,
+    &INDEX_NOT_ALLOWED,
+    &UNPINNED_REQUIREMENT,
+    &MISSING_HASHES,
+    &TYPOSQUAT,
+    &BANNED_PACKAGE,
     &UNUSED_DEPENDENCY,
     &MISSING_DEPENDENCY,
     &TRANSITIVE_DEPENDENCY,
     &DEV_DEPENDENCY_IN_PRODUCTION,
     &DEV_TOOL_IN_PRODUCTION,
     &ORPHANED_PACKAGE,
+];
+
+/// Rules that read PyPI metadata: when all of them are allowed, the metadata stage is skipped.
+pub const METADATA_RULES: &[&Rule] = &[
+    &UNCHECKED_METADATA,
+    &YANKED_VERSION,
+    &QUARANTINED_PROJECT,
+    &ARCHIVED_PROJECT,
+    &DEPRECATED_PROJECT,
+    &UNMAINTAINED_PROJECT,
+    &INACTIVE_PROJECT,
+    &OUTDATED_VERSION,
+    &RECENT_RELEASE,
+    &NEW_PROJECT,
+    &UNLISTED_VERSION,
+    &LICENSE_NOT_ALLOWED,
+    &UNKNOWN_LICENSE,
 ];
 
 /// The package a finding is about, and how it got into the lock.
@@ -202,8 +517,49 @@ pub struct PackageContext {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Evidence {
-    Vulnerability { vulnerability: Box<Vulnerability> },
-    Unchecked { reason: String },
+    Vulnerability {
+        vulnerability: Box<Vulnerability>,
+    },
+    Unchecked {
+        reason: String,
+    },
+    /// What PyPI's metadata says, as named facts (`newest_version`, `last_upload`, …), and
+    /// when that data was fetched.
+    Metadata {
+        facts: Vec<Fact>,
+        /// Unix milliseconds of the fetch the facts come from.
+        as_of: i64,
+    },
+    /// The license as determined, where it came from, and the policy's verdict.
+    License {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expression: Option<String>,
+        /// `license-expression`, `classifiers`, `license-text` or `none`.
+        source: String,
+        /// What the metadata says, as written.
+        #[serde(skip_serializing_if = "String::is_empty")]
+        declared: String,
+        /// The release the license was read from (PyPI's JSON describes only the newest).
+        of_version: String,
+        verdict: String,
+    },
+    /// Where the package comes from.
+    Source {
+        /// `git`, `url`, `path`, `directory`, `editable`, `registry`.
+        source: String,
+        location: String,
+    },
+    /// The popular project the name is close to, and how.
+    Similar {
+        popular: String,
+        how: String,
+    },
+    /// A part of the config: the ban or ignore the finding is about.
+    Config {
+        location: Location,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A usage finding: the import or declaration that proves it.
     Usage {
         /// The import (file:line of the module name) or the declaration.
@@ -218,6 +574,91 @@ pub enum Evidence {
         #[serde(skip_serializing_if = "Option::is_none")]
         mapping: Option<String>,
     },
+}
+
+/// One named fact of [`Evidence::Metadata`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub name: &'static str,
+    pub value: String,
+}
+
+impl Fact {
+    pub fn new(name: &'static str, value: impl ToString) -> Self {
+        Self {
+            name,
+            value: value.to_string(),
+        }
+    }
+}
+
+impl Evidence {
+    /// One line for people: what proves the finding (the vulnerability evidence is shown by the
+    /// reporters themselves, with ids and severity).
+    pub fn describe(&self) -> Option<String> {
+        match self {
+            Evidence::Vulnerability { .. } | Evidence::Unchecked { .. } => None,
+            Evidence::Metadata { facts, .. } => Some(
+                facts
+                    .iter()
+                    .map(|fact| format!("{}: {}", fact.name.replace('_', " "), fact.value))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            Evidence::License {
+                expression,
+                source,
+                declared,
+                of_version,
+                verdict,
+            } => Some(format!(
+                "license {} (from {source}{}, release {of_version}): {verdict}",
+                expression.as_deref().unwrap_or("unknown"),
+                if declared.is_empty() || expression.as_deref() == Some(declared.as_str()) {
+                    String::new()
+                } else {
+                    format!(" `{declared}`")
+                }
+            )),
+            Evidence::Source { source, location } => Some(format!("{source} source: {location}")),
+            Evidence::Similar { popular, how } => Some(format!("close to `{popular}`: {how}")),
+            Evidence::Config { location, reason } => Some(match reason {
+                Some(reason) => format!("{location}: {reason}"),
+                None => location.to_string(),
+            }),
+            Evidence::Usage {
+                location,
+                more,
+                mapping,
+                ..
+            } => {
+                let mut text = format!("at {location}");
+                if !more.is_empty() {
+                    let others: Vec<String> = more.iter().map(ToString::to_string).collect();
+                    text.push_str(&format!(" (and {})", others.join(", ")));
+                }
+                if let Some(mapping) = mapping {
+                    text.push_str(&format!("; modules {mapping}"));
+                }
+                Some(text)
+            }
+        }
+    }
+
+    /// A stable key telling two findings of one rule and package apart (fingerprints, sorting).
+    pub fn key(&self) -> String {
+        match self {
+            Evidence::Vulnerability { vulnerability } => vulnerability.id.clone(),
+            Evidence::Unchecked { reason } => reason.clone(),
+            Evidence::Metadata { .. } | Evidence::License { .. } => String::new(),
+            Evidence::Source { location, .. } => location.clone(),
+            Evidence::Similar { popular, .. } => popular.clone(),
+            Evidence::Config { location, .. } => location.to_string(),
+            Evidence::Usage {
+                location, module, ..
+            } => module.clone().unwrap_or_else(|| location.to_string()),
+        }
+    }
 }
 
 /// How to make a finding go away.
@@ -254,6 +695,26 @@ pub fn rule(code_or_name: &str) -> Option<&'static Rule> {
         .find(|rule| rule.code.eq_ignore_ascii_case(code_or_name) || rule.name == code_or_name)
 }
 
+/// The rules a selector names: a code (`PA101`), a name (`vulnerability`), or a code prefix
+/// (`PA2`, `PA30`) for a whole family. Empty when nothing matches.
+pub fn rules_matching(selector: &str) -> Vec<&'static Rule> {
+    if let Some(rule) = rule(selector) {
+        return vec![rule];
+    }
+    let upper = selector.to_ascii_uppercase();
+    if upper.len() < 3
+        || !upper.starts_with("PA")
+        || !upper[2..].bytes().all(|b| b.is_ascii_digit())
+    {
+        return Vec::new();
+    }
+    RULES
+        .iter()
+        .copied()
+        .filter(|rule| rule.code.starts_with(&upper))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +735,37 @@ mod tests {
             rule("malicious-package").map(|rule| rule.code),
             Some("PA102")
         );
+        for rule in RULES {
+            assert!(
+                rule.code.len() == 5 && rule.code.starts_with("PA"),
+                "{}",
+                rule.code
+            );
+            assert!(
+                rule.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                rule.name
+            );
+            assert!(rule.docs.contains("## How to fix"), "{}", rule.code);
+        }
+    }
+
+    #[test]
+    fn selectors_name_rules_families_or_nothing() {
+        let codes = |selector: &str| -> Vec<&str> {
+            rules_matching(selector)
+                .iter()
+                .map(|rule| rule.code)
+                .collect()
+        };
+        assert_eq!(codes("yanked-version"), ["PA201"]);
+        assert_eq!(codes("pa3"), ["PA301", "PA302"]);
+        assert_eq!(codes("PA10"), ["PA101", "PA102"]);
+        assert!(codes("PA").is_empty());
+        assert!(codes("PA9").is_empty());
+        assert!(codes("PAX").is_empty());
+        assert!(codes("vuln").is_empty());
     }
 }

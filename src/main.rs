@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Db(command) => commands::db::run(command, cli.quiet),
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
+        Command::Init { path, force } => commands::init::run(path, *force),
     };
     match result {
         Ok((output, outcome)) => {

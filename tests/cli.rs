@@ -325,3 +325,73 @@ fn explain_prints_rule_docs() {
         .code(2)
         .stderr(predicate::str::contains("no rule `PA999`"));
 }
+
+#[test]
+fn init_writes_a_config_that_lock_reads_and_refuses_to_overwrite() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("pyaudit.toml");
+    pyaudit()
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("wrote"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("[maintenance]") && text.contains("[[ignore]]"));
+    pyaudit()
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("already exists; pass --force"));
+    pyaudit()
+        .args(["init", "--force"])
+        .arg(&path)
+        .assert()
+        .success();
+}
+
+#[test]
+fn popular_names_import_names_the_bad_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let list = directory.path().join("top.txt");
+    std::fs::write(&list, "requests\nnot a name\n").unwrap();
+    pyaudit()
+        .args(["db", "popular"])
+        .arg(&list)
+        .arg("--cache-dir")
+        .arg(directory.path().join("cache"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("top.txt: line 2: `not a name`"));
+    std::fs::write(
+        &list,
+        r#"{"rows": [{"project": "boto3"}, {"project": "requests"}]}"#,
+    )
+    .unwrap();
+    pyaudit()
+        .args(["db", "popular"])
+        .arg(&list)
+        .arg("--cache-dir")
+        .arg(directory.path().join("cache"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "imported 2 popular project names",
+        ));
+}
+
+#[test]
+fn explain_lists_every_family_and_documents_a_rule() {
+    pyaudit()
+        .arg("explain")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("PA201  yanked-version"))
+        .stdout(predicates::str::contains("PA502  banned-package"));
+    pyaudit()
+        .args(["explain", "typosquat-suspect"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("## How to fix"));
+}

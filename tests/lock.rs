@@ -380,7 +380,11 @@ fn readme_offline_example_works_with_repository_data_only() {
         .stdout(predicate::str::contains("PYSEC-2024-60"))
         .stdout(predicate::str::contains("local-database"))
         .stdout(predicate::str::contains(
-            "1 finding (1 deny, 0 warn) in 17 audited packages",
+            "(1 deny, 17 warn) in 17 audited packages: 1 vulnerability, 17 unchecked-metadata",
+        ))
+        // Offline with no PyPI metadata cached: said once, as warnings, never as "fine".
+        .stdout(predicate::str::contains(
+            "warn PA004 [unchecked-metadata] 17 packages could not be checked: not in the cache",
         ));
 }
 
@@ -434,7 +438,7 @@ fn config_ignores_levels_and_errors() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "the ignore of `GHSA-none` matched nothing",
+            "warn PA003 [unused-ignore] GHSA-none",
         ));
 
     std::fs::write(

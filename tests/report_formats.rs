@@ -76,10 +76,18 @@ fn audit(paths: &[&str]) -> Audit {
         now: Timestamp::now(),
     };
     let data = vulnerabilities::collect(&targets, &cache, &settings).unwrap();
+    let popular = policy::PopularNames::default();
     let reports = graphs
         .iter()
         .zip(&plans)
-        .map(|(graph, plan)| policy::evaluate(graph, plan, &data, &PolicySettings::default()))
+        .map(|(graph, plan)| {
+            let enrichment = policy::Enrichment {
+                vulnerabilities: &data,
+                metadata: None,
+                popular: &popular,
+            };
+            policy::evaluate(graph, plan, &enrichment, &PolicySettings::default())
+        })
         .collect();
     Audit {
         graphs,
@@ -158,7 +166,7 @@ fn sarif_of(audit: &Audit) -> (String, Value) {
 }
 
 fn cyclonedx_of(audit: &Audit, timestamp: Option<i64>) -> (String, Value) {
-    let text = cyclonedx::render_lock(&audit.graphs, &audit.reports, &audit.data, timestamp);
+    let text = cyclonedx::render_lock(&audit.graphs, &audit.reports, &audit.data, None, timestamp);
     let json = serde_json::from_str(&text).unwrap();
     (text, json)
 }
@@ -184,8 +192,13 @@ fn sarif_is_valid_deterministic_and_locates_the_finding() {
         .iter()
         .map(|rule| rule["id"].as_str().unwrap())
         .collect();
-    assert_eq!(rule_ids, ["PA001", "PA101", "PA102"]);
-    let vulnerability_rule = &driver["rules"][1];
+    let registry: Vec<&str> = pyaudit::findings::RULES
+        .iter()
+        .map(|rule| rule.code)
+        .collect();
+    assert_eq!(rule_ids, registry, "every rule is described, in code order");
+    let vulnerability_index = rule_ids.iter().position(|id| *id == "PA101").unwrap();
+    let vulnerability_rule = &driver["rules"][vulnerability_index];
     assert_eq!(vulnerability_rule["name"], "vulnerability");
     assert!(
         vulnerability_rule["help"]["markdown"]
@@ -206,7 +219,7 @@ fn sarif_is_valid_deterministic_and_locates_the_finding() {
         .find(|result| result["properties"]["package"] == "idna")
         .expect("idna 3.6 is affected by PYSEC-2024-60");
     assert_eq!(idna["ruleId"], "PA101");
-    assert_eq!(idna["ruleIndex"], 1);
+    assert_eq!(idna["ruleIndex"], vulnerability_index);
     assert_eq!(idna["level"], "error");
     assert_eq!(idna["properties"]["version"], "3.6");
     assert!(
@@ -397,7 +410,7 @@ fn cyclonedx_of_several_lockfiles_is_valid_with_one_entry_per_vulnerability() {
             pyaudit::findings::Evidence::Vulnerability { vulnerability } => {
                 Some(vulnerability.id.clone())
             }
-            pyaudit::findings::Evidence::Unchecked { .. } => None,
+            _ => None,
         })
         .collect();
     assert_eq!(unique, findings.iter().map(String::as_str).collect());
@@ -419,7 +432,7 @@ fn markdown_headline_table_row_and_details() {
     );
     assert!(
         text.contains(
-            "| Package | Version | Class | IDs | Severity | Fix |\n\
+            "| Package | Version | Class | Finding | Severity | Fix |\n\
              |---|---|---|---|---|---|\n\
              | idna | 3.6 | prod | \
              [PYSEC-2024-60](https://osv.dev/vulnerability/PYSEC-2024-60), \

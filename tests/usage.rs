@@ -283,7 +283,7 @@ fn text_and_sarif_show_the_import() {
     let output = pyaudit(cache.path()).arg("usage").arg(project()).arg("--offline").output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("deny PA604 [dev-dependency-in-production] rich"), "{text}");
-    assert!(text.contains("at: src/app/parse.py:13:8"), "{text}");
+    assert!(text.contains("evidence: at src/app/parse.py:13:8"), "{text}");
     let (_, sarif) = run_json(pyaudit(cache.path()).arg("usage").arg(project()).args(["--offline", "--format", "sarif"]));
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let rich = results.iter().find(|result| result["ruleId"] == "PA604").unwrap();

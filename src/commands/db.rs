@@ -1,4 +1,5 @@
-//! `pyaudit db import|sync|status`: the local advisory database, kept in the cache.
+//! `pyaudit db import|sync|popular|status`: the local advisory database and the popular-names
+//! list, kept in the cache.
 
 use std::fmt::Write;
 
@@ -49,6 +50,17 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
                     );
                 }
             }
+        }
+        DbCommand::Popular { path, cache } => {
+            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let count = crate::enrich::popular::import(&cache, path, now).with_context(|| {
+                format!("cannot import popular names from `{}`", path.display())
+            })?;
+            let _ = writeln!(
+                out,
+                "imported {count} popular project names from {}; the typosquat rule (PA501) uses                  them with the built-in seed",
+                path.display()
+            );
         }
         DbCommand::Status { cache } => {
             let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;

@@ -1,5 +1,5 @@
-//! `pyaudit lock`: read lockfiles, plan the audit, collect advisory data through the cache and
-//! the network, evaluate the policy, render the report.
+//! `pyaudit lock`: read lockfiles, plan the audit, collect advisory data and (when a rule needs
+//! it) PyPI metadata through the cache and the network, evaluate the policy, render the report.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -9,13 +9,15 @@ use pyaudit_cache::Timestamp;
 
 use super::{Outcome, load_graphs, open_cache};
 use crate::cli::{LockArgs, LockFormat, SourceArgs};
-use crate::config;
-use crate::enrich::{self, VulnerabilitySettings};
-use crate::fetch::FetchSettings;
-use crate::findings::{self, Level};
+use crate::config::{self, Config};
+use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
+use crate::enrich::popular::{self, PopularNames};
+use crate::enrich::{self, PackageKey, VulnerabilitySettings};
+use crate::fetch::{DEFAULT_OSV_URL, DEFAULT_PYPI_URL, FetchSettings};
+use crate::findings::{self, Level, METADATA_RULES, TYPOSQUAT};
 use crate::graph::GroupSelection;
 use crate::lockfile::normalize_extra;
-use crate::policy::{self, PolicySettings};
+use crate::policy::{self, Enrichment, PolicySettings};
 use crate::report;
 
 pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
@@ -25,42 +27,74 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         .iter()
         .map(|graph| policy::plan(graph, args.only_prod, &groups))
         .collect();
-    let mut targets: Vec<_> = plans
+    let mut targets: Vec<PackageKey> = plans
         .iter()
         .flat_map(|plan| plan.targets.iter().map(|(_, key)| key.clone()))
         .collect();
     targets.sort();
     targets.dedup();
 
+    let config = load_config(args)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
-    let settings = vulnerability_settings(&args.sources, quiet);
-    let data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
+    let settings = vulnerability_settings(&args.sources, &config, quiet);
+    let policy_settings = policy_settings(args, config.clone(), &settings)?;
+
+    let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
+    let metadata = if needs_metadata(&policy_settings) {
+        let metadata_settings = MetadataSettings {
+            offline: args.sources.offline,
+            fetch: settings.fetch.clone(),
+            ttl: Duration::from_secs(args.sources.metadata_ttl),
+            project_status: true,
+            now: settings.now,
+        };
+        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
+    } else {
+        None
+    };
+    let popular = if policy_settings.enabled(&TYPOSQUAT) {
+        popular::load(&cache, &config.typosquat.popular)?
+    } else {
+        PopularNames::default()
+    };
+    merge_sources(&mut data, metadata.as_ref());
     if !quiet {
         for warning in &data.warnings {
             eprintln!("warning: {warning}");
         }
     }
-    let policy_settings = policy_settings(args, &settings)?;
+
+    let enrichment = Enrichment {
+        vulnerabilities: &data,
+        metadata: metadata.as_ref(),
+        popular: &popular,
+    };
     let mut reports: Vec<_> = graphs
         .iter()
         .zip(&plans)
-        .map(|(graph, plan)| policy::evaluate(graph, plan, &data, &policy_settings))
+        .map(|(graph, plan)| policy::evaluate(graph, plan, &enrichment, &policy_settings))
         .collect();
     let ignored: Vec<_> = reports.iter().flat_map(|report| &report.ignored).collect();
     let stale = policy::stale_ignores(&ignored, &policy_settings);
-    if let Some(first) = reports.first_mut() {
-        first.warnings.extend(stale);
+    if let Some(first) = reports.first_mut()
+        && !stale.is_empty()
+    {
+        first.findings.extend(stale);
+        policy::sort_findings(&mut first.findings);
     }
+    let now = settings.now.unix_millis();
     let rendered = match args.format {
-        LockFormat::Text => report::text::render_lock(&reports, &data, settings.now.unix_millis()),
-        LockFormat::Json => report::json::render_lock(&reports, &data),
-        LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
-        LockFormat::Cyclonedx => report::cyclonedx::render_lock(
-            &graphs,
+        LockFormat::Text => report::text::render_lock(
             &reports,
             &data,
-            Some(settings.now.unix_millis()),
+            now,
+            report::text::use_colour(args.output.is_none()),
         ),
+        LockFormat::Json => report::json::render_lock(&reports, &data),
+        LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
+        LockFormat::Cyclonedx => {
+            report::cyclonedx::render_lock(&graphs, &reports, &data, metadata.as_ref(), Some(now))
+        }
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
     };
     let outcome = if reports.iter().any(|report| report.denied()) {
@@ -78,8 +112,31 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     }
 }
 
-/// Levels and ignores: the config file first, then `--deny/--warn/--allow` over it.
-fn policy_settings(args: &LockArgs, settings: &VulnerabilitySettings) -> Result<PolicySettings> {
+/// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
+/// check, there is nothing to report as unchecked. The license rules need a license policy.
+fn needs_metadata(settings: &PolicySettings) -> bool {
+    METADATA_RULES.iter().any(|rule| {
+        rule.code != findings::UNCHECKED_METADATA.code
+            && settings.enabled(rule)
+            && (!rule.code.starts_with("PA3") || settings.licenses.is_set())
+    })
+}
+
+/// The report lists every data source used, advisory and metadata alike.
+fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
+    let Some(metadata) = metadata else {
+        return;
+    };
+    data.sources.extend(metadata.sources.iter().cloned());
+    data.warnings.extend(metadata.warnings.iter().cloned());
+    data.oldest_data = match (data.oldest_data, metadata.oldest_data) {
+        (Some(left), Some(right)) => Some(left.min(right)),
+        (left, right) => left.or(right),
+    };
+    data.requests += metadata.requests;
+}
+
+fn load_config(args: &LockArgs) -> Result<Config> {
     let start = if args.lockfile.path.is_dir() {
         args.lockfile.path.clone()
     } else {
@@ -90,7 +147,15 @@ fn policy_settings(args: &LockArgs, settings: &VulnerabilitySettings) -> Result<
             .filter(|parent| !parent.as_os_str().is_empty())
             .unwrap_or_else(|| ".".into())
     };
-    let config = config::discover(args.config.as_deref(), &start)?;
+    Ok(config::discover(args.config.as_deref(), &start)?)
+}
+
+/// Levels, ignores and limits: the config file first, then `--deny/--warn/--allow` over it.
+fn policy_settings(
+    args: &LockArgs,
+    config: Config,
+    settings: &VulnerabilitySettings,
+) -> Result<PolicySettings> {
     let mut levels = config.levels;
     for (names, level) in [
         (&args.deny, Level::Deny),
@@ -98,17 +163,30 @@ fn policy_settings(args: &LockArgs, settings: &VulnerabilitySettings) -> Result<
         (&args.allow, Level::Allow),
     ] {
         for name in names {
-            let Some(rule) = findings::rule(name) else {
-                bail!("unknown rule `{name}`; `pyaudit explain` lists the rules");
-            };
-            levels.insert(rule.code, level);
+            let rules = findings::rules_matching(name);
+            if rules.is_empty() {
+                bail!(
+                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
+                     code prefix (PA2); `pyaudit explain` lists the rules"
+                );
+            }
+            for rule in rules {
+                levels.insert(rule.code, level);
+            }
         }
     }
     Ok(PolicySettings {
         allow_unchecked: args.allow_unchecked,
+        offline: args.sources.offline,
         levels,
         ignores: config.ignores,
-        today: settings.now.unix_millis().div_euclid(86_400_000),
+        now_millis: settings.now.unix_millis(),
+        vulnerabilities: config.vulnerabilities,
+        maintenance: config.maintenance,
+        licenses: config.licenses,
+        sources: config.sources,
+        typosquat_allow: config.typosquat.allow,
+        bans: config.bans,
     })
 }
 
@@ -142,17 +220,42 @@ fn group_selection(args: &LockArgs, graphs: &[crate::graph::Graph]) -> Result<Gr
     Ok(GroupSelection::Only(selected))
 }
 
-pub(super) fn vulnerability_settings(sources: &SourceArgs, quiet: bool) -> VulnerabilitySettings {
+/// Service URLs: the command line or environment, else the config's `[fetch]`, else the public
+/// services.
+pub(super) fn vulnerability_settings(
+    sources: &SourceArgs,
+    config: &Config,
+    quiet: bool,
+) -> VulnerabilitySettings {
     VulnerabilitySettings {
         offline: sources.offline,
         fetch: FetchSettings {
-            osv_url: sources.osv_url.clone(),
-            pypi_url: sources.pypi_url.clone(),
+            osv_url: sources
+                .osv_url
+                .clone()
+                .or_else(|| config.fetch.osv_url.clone())
+                .unwrap_or_else(|| DEFAULT_OSV_URL.to_string()),
+            pypi_url: sources
+                .pypi_url
+                .clone()
+                .or_else(|| config.fetch.pypi_url.clone())
+                .unwrap_or_else(|| DEFAULT_PYPI_URL.to_string()),
             ..FetchSettings::default()
         },
         extra_advisories: sources.advisories.clone(),
         query_ttl: Duration::from_secs(sources.cache_ttl),
         progress: !quiet && std::io::stderr().is_terminal(),
-        now: Timestamp::now(),
+        now: now(),
     }
+}
+
+/// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
+/// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
+fn now() -> Timestamp {
+    std::env::var("PYAUDIT_NOW")
+        .ok()
+        .and_then(|text| config::days_from_date(&text))
+        .map_or_else(Timestamp::now, |days| {
+            Timestamp::from_unix_millis(days * 86_400_000)
+        })
 }

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod db;
 pub mod explain;
 pub mod graph;
+pub mod init;
 pub mod lock;
 pub mod usage;
 pub mod why;

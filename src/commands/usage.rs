@@ -92,7 +92,7 @@ fn render_text(usage: &Usage, reports: &[LockReport]) -> String {
         usage.declarations.len(),
         usage.python
     );
-    let body = report::text::render_lock(reports, &VulnerabilityData::default(), 0);
+    let body = report::text::render_lock(reports, &VulnerabilityData::default(), 0, false);
     // The lock header line (packages / audited) says nothing here; keep the findings.
     out.push_str(body.split_once('\n').map_or("", |(_, rest)| rest));
     out

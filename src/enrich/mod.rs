@@ -9,6 +9,7 @@
 pub mod database;
 pub mod license;
 pub mod metadata;
+pub mod popular;
 pub mod vulnerabilities;
 mod warnings;
 
@@ -122,6 +123,9 @@ pub enum EnrichError {
     Runtime(#[source] std::io::Error),
     #[error("cannot start the network client")]
     Fetch(#[source] crate::fetch::FetchError),
+    /// A file the user named could not be used; the message names it.
+    #[error("{0}")]
+    Input(String),
 }
 
 /// The network side of one run: one runtime and one client, created on first need so a warm run

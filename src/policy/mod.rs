@@ -1,34 +1,84 @@
-//! The policy: a pure function of (graph, enrichment, settings) to a report. No I/O; findings come
-//! out in a deterministic order. One module per rule family.
+//! The policy: a pure function of (graph, enrichment, settings, now) to a report. No I/O;
+//! findings come out in a deterministic order. One module per rule family.
 
+mod bans;
+mod fix;
+mod ignores;
+mod licenses;
+mod maintenance;
 mod plan;
 pub mod usage;
+mod sources;
+mod typosquat;
 mod vulnerabilities;
 
+pub use crate::enrich::popular::PopularNames;
+pub use ignores::stale_ignores;
 pub use plan::{AuditPlan, NotAudited, plan};
 
 use serde::Serialize;
 
 use crate::enrich::VulnerabilityData;
+use crate::enrich::metadata::MetadataData;
 use std::collections::BTreeMap;
 
-use crate::config::Ignore;
-use crate::findings::{Evidence, Finding, Level, PackageContext};
+use crate::config::{
+    Ban, Ignore, LicensePolicy, MaintenancePolicy, SourcePolicy, VulnerabilityPolicy,
+};
+use crate::findings::{Evidence, Finding, Level, PackageContext, Rule};
 use crate::graph::Graph;
 use crate::lockfile::Location;
 use crate::lockfile::{LockfileKind, PackageIndex};
 
-/// What the user chose about levels and scope.
+/// What the user chose about levels, scope and limits.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySettings {
     /// Report unchecked packages as warnings instead of failing the run.
     pub allow_unchecked: bool,
+    /// The run was `--offline`: missing metadata is what the cache lacks, reported as warnings.
+    pub offline: bool,
     /// Level per rule code, from the config file and `--deny/--warn/--allow`.
     pub levels: BTreeMap<&'static str, Level>,
     /// Ignores from the config file.
     pub ignores: Vec<Ignore>,
-    /// Today, as days since 1970-01-01 (UTC), for ignores' `until`.
-    pub today: i64,
+    /// Now, as unix milliseconds: ignores' `until`, release ages.
+    pub now_millis: i64,
+    pub vulnerabilities: VulnerabilityPolicy,
+    pub maintenance: MaintenancePolicy,
+    pub licenses: LicensePolicy,
+    pub sources: SourcePolicy,
+    /// Names the typosquat rule never reports.
+    pub typosquat_allow: Vec<String>,
+    pub bans: Vec<Ban>,
+}
+
+impl PolicySettings {
+    /// Today, as days since 1970-01-01 (UTC).
+    pub fn today(&self) -> i64 {
+        self.now_millis.div_euclid(86_400_000)
+    }
+
+    /// The level a rule runs at: the config and command line over its default.
+    pub fn level(&self, rule: &Rule) -> Level {
+        self.levels
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.default_level)
+    }
+
+    /// Whether a rule is on at all; rules that are off are not evaluated.
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        self.level(rule) != Level::Allow
+    }
+}
+
+/// What the enrichment stages learned, as the rules read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Enrichment<'a> {
+    pub vulnerabilities: &'a VulnerabilityData,
+    /// `None` when no rule that needs PyPI metadata is enabled.
+    pub metadata: Option<&'a MetadataData>,
+    pub popular: &'a PopularNames,
 }
 
 /// A finding an ignore suppressed, kept so the report can say what was not shown and why.
@@ -74,19 +124,38 @@ impl LockReport {
     }
 }
 
-/// Evaluate every rule for one lockfile.
+/// Evaluate every enabled rule for one lockfile.
 pub fn evaluate(
     graph: &Graph,
     plan: &AuditPlan,
-    data: &VulnerabilityData,
+    enrichment: &Enrichment<'_>,
     settings: &PolicySettings,
 ) -> LockReport {
-    let mut findings = vulnerabilities::evaluate(graph, plan, data, settings);
+    let mut findings = vulnerabilities::evaluate(graph, plan, enrichment.vulnerabilities, settings);
+    if let Some(metadata) = enrichment.metadata {
+        findings.extend(maintenance::evaluate(graph, plan, metadata, settings));
+        findings.extend(licenses::evaluate(graph, plan, metadata, settings));
+    }
+    findings.extend(sources::evaluate(graph, plan, settings));
+    findings.extend(typosquat::evaluate(
+        graph,
+        plan,
+        enrichment.popular,
+        settings,
+    ));
+    findings.extend(bans::evaluate(graph, plan, settings));
     for finding in &mut findings {
         if let Some(level) = settings.levels.get(finding.code) {
             finding.level = *level;
         }
+        vulnerabilities::apply_threshold(finding, &settings.vulnerabilities);
         // `--allow-unchecked` is the command line's word, so it wins over the config file.
+        if (settings.allow_unchecked || settings.offline)
+            && finding.code == crate::findings::UNCHECKED_METADATA.code
+            && finding.level == Level::Deny
+        {
+            finding.level = Level::Warn;
+        }
         if settings.allow_unchecked
             && finding.code == crate::findings::UNCHECKED_PACKAGE.code
             && finding.level == Level::Deny
@@ -103,7 +172,7 @@ pub fn evaluate(
                 version: finding.package.version.clone(),
                 id: match &finding.evidence {
                     Evidence::Vulnerability { vulnerability } => Some(vulnerability.id.clone()),
-                    Evidence::Unchecked { .. } | Evidence::Usage { .. } => None,
+                    _ => None,
                 },
                 reason: ignore.reason.clone(),
                 ignore: ignore.location.clone(),
@@ -113,23 +182,7 @@ pub fn evaluate(
         None => true,
     });
     findings.retain(|finding| finding.level != Level::Allow);
-    findings.sort_by(|left, right| {
-        (
-            left.level,
-            severity_rank(right),
-            &left.package.name,
-            &left.package.version,
-            left.code,
-        )
-            .cmp(&(
-                right.level,
-                severity_rank(left),
-                &right.package.name,
-                &right.package.version,
-                right.code,
-            ))
-            .then_with(|| evidence_id(left).cmp(evidence_id(right)))
-    });
+    sort_findings(&mut findings);
     LockReport {
         path: graph.lockfile.path.display().to_string(),
         kind: graph.lockfile.kind,
@@ -149,12 +202,35 @@ pub fn evaluate(
     }
 }
 
+/// Deny before warn, then most severe first, then by package, rule and evidence: the order every
+/// reporter shows.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|left, right| {
+        (
+            left.level,
+            severity_rank(right),
+            &left.package.name,
+            &left.package.version,
+            left.code,
+        )
+            .cmp(&(
+                right.level,
+                severity_rank(left),
+                &right.package.name,
+                &right.package.version,
+                right.code,
+            ))
+            .then_with(|| left.evidence.key().cmp(&right.evidence.key()))
+    });
+}
+
 /// The first ignore that applies to `finding` and has not expired.
 fn active_ignore<'a>(finding: &Finding, settings: &'a PolicySettings) -> Option<&'a Ignore> {
+    let today = settings.today();
     settings
         .ignores
         .iter()
-        .find(|ignore| !is_expired(ignore, settings.today) && ignore_matches(ignore, finding))
+        .find(|ignore| !is_expired(ignore, today) && ignore_matches(ignore, finding))
 }
 
 pub fn is_expired(ignore: &Ignore, today: i64) -> bool {
@@ -182,43 +258,8 @@ pub fn ignore_matches(ignore: &Ignore, finding: &Finding) -> bool {
             .iter()
             .chain(std::iter::once(&vulnerability.id))
             .any(|known| known.eq_ignore_ascii_case(id)),
-        (Some(_), Evidence::Unchecked { .. } | Evidence::Usage { .. }) => false,
+        (Some(_), _) => false,
     }
-}
-
-/// Ignores that are past their `until` date, or that no finding of the run matched: both mean
-/// the config no longer says what the team believes, so they are reported.
-pub fn stale_ignores(
-    reports_ignored: &[&IgnoredFinding],
-    settings: &PolicySettings,
-) -> Vec<String> {
-    let mut messages = Vec::new();
-    for ignore in &settings.ignores {
-        let what = ignore
-            .id
-            .clone()
-            .or_else(|| ignore.rule.map(str::to_string))
-            .unwrap_or_default();
-        if let Some((until, _)) = ignore
-            .until
-            .as_ref()
-            .filter(|_| is_expired(ignore, settings.today))
-        {
-            messages.push(format!(
-                "{}: the ignore of `{what}` expired on {until}; its findings are reported again",
-                ignore.location
-            ));
-        } else if !reports_ignored
-            .iter()
-            .any(|ignored| ignored.ignore == ignore.location)
-        {
-            messages.push(format!(
-                "{}: the ignore of `{what}` matched nothing; remove it",
-                ignore.location
-            ));
-        }
-    }
-    messages
 }
 
 /// Higher is more severe; used to sort descending.
@@ -234,15 +275,7 @@ fn severity_rank(finding: &Finding) -> u32 {
                     + severity.score.map_or(0, |score| (score * 10.0) as u32)
             })
         }
-        crate::findings::Evidence::Unchecked { .. } | crate::findings::Evidence::Usage { .. } => 0,
-    }
-}
-
-fn evidence_id(finding: &Finding) -> &str {
-    match &finding.evidence {
-        crate::findings::Evidence::Vulnerability { vulnerability } => &vulnerability.id,
-        crate::findings::Evidence::Unchecked { reason } => reason,
-        crate::findings::Evidence::Usage { module, .. } => module.as_deref().unwrap_or_default(),
+        _ => 0,
     }
 }
 

@@ -16,6 +16,9 @@ pub struct AuditPlan {
     pub targets: Vec<(PackageIndex, PackageKey)>,
     /// Packages in scope that cannot be checked by version.
     pub not_audited: Vec<NotAudited>,
+    /// Every installed package in scope (roots excluded), in lock order: what the source, ban
+    /// and typosquat rules look at.
+    pub in_scope: Vec<PackageIndex>,
 }
 
 /// A package in scope that version-based advisory matching cannot cover.
@@ -42,6 +45,7 @@ pub fn plan(graph: &Graph, only_prod: bool, groups: &GroupSelection) -> AuditPla
         if !installed[index] || package.role != PackageRole::Package {
             continue;
         }
+        plan.in_scope.push(index);
         let reason = match (&package.source, &package.version) {
             (Source::Registry { .. }, Some(version)) => {
                 plan.targets.push((

@@ -1,13 +1,33 @@
 //! PA001 unchecked-package, PA101 vulnerability, PA102 malicious-package: the advisory rules.
 
+use crate::config::VulnerabilityPolicy;
 use crate::enrich::{VulnerabilityData, VulnerabilityStatus};
 use crate::findings::{
     Evidence, Finding, Fix, Level, MALICIOUS_PACKAGE, Rule, UNCHECKED_PACKAGE, VULNERABILITY,
 };
 use crate::graph::Graph;
-use crate::lockfile::LockfileKind;
 
+use super::fix::upgrade_fix;
 use super::{AuditPlan, PolicySettings, context};
+
+/// `[vulnerabilities] deny-from`: a vulnerability rated below the threshold for its package's
+/// class warns instead of denying. One without a rating stays at its level: an unknown severity
+/// is not a low one. Malicious packages are never downgraded.
+pub(super) fn apply_threshold(finding: &mut Finding, policy: &VulnerabilityPolicy) {
+    if finding.code != VULNERABILITY.code || finding.level != Level::Deny {
+        return;
+    }
+    let (Some(threshold), Evidence::Vulnerability { vulnerability }) =
+        (policy.threshold(finding.package.class), &finding.evidence)
+    else {
+        return;
+    };
+    if let Some(severity) = &vulnerability.severity
+        && severity.rating < threshold
+    {
+        finding.level = Level::Warn;
+    }
+}
 
 pub(super) fn evaluate(
     graph: &Graph,
@@ -16,6 +36,12 @@ pub(super) fn evaluate(
     settings: &PolicySettings,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let vulnerabilities_on =
+        settings.enabled(&VULNERABILITY) || settings.enabled(&MALICIOUS_PACKAGE);
+    let unchecked_on = settings.enabled(&UNCHECKED_PACKAGE);
+    if !vulnerabilities_on && !unchecked_on {
+        return findings;
+    }
     for (index, key) in &plan.targets {
         let package = context(graph, *index);
         match data.packages.get(key) {
@@ -53,6 +79,7 @@ pub(super) fn evaluate(
                             graph,
                             *index,
                             vulnerability.fix_hint.as_ref().map(ToString::to_string),
+                            "a version without this vulnerability",
                         ))
                     };
                     findings.push(Finding {
@@ -96,42 +123,4 @@ pub(super) fn evaluate(
         }
     }
     findings
-}
-
-/// The upgrade advice in the lock's own tool.
-fn upgrade_fix(graph: &Graph, index: usize, version: Option<String>) -> Fix {
-    let package = graph.package(index);
-    let name = package.name.as_ref();
-    let target = version.as_ref().map_or_else(
-        || "a version without this vulnerability".to_string(),
-        |version| format!("{version} or later"),
-    );
-    let (command, description) = match graph.lockfile.kind {
-        LockfileKind::UvLock => (
-            Some(format!("uv lock --upgrade-package {name}")),
-            format!("upgrade `{name}` to {target}"),
-        ),
-        LockfileKind::PoetryLock => (
-            Some(format!("poetry update {name}")),
-            format!("upgrade `{name}` to {target}"),
-        ),
-        LockfileKind::Requirements => {
-            let place = package
-                .location
-                .as_ref()
-                .map(|location| format!(" at {location}"))
-                .unwrap_or_default();
-            (
-                version
-                    .as_ref()
-                    .map(|version| format!("pip-compile --upgrade-package {name}=={version}")),
-                format!("pin `{name}` to {target}{place} (or regenerate the file)"),
-            )
-        }
-    };
-    Fix {
-        version,
-        description,
-        command,
-    }
 }

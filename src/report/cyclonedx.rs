@@ -7,15 +7,17 @@
 //! `serialNumber` is derived from the content (the document without serial number and timestamp,
 //! hashed into an RFC 9562 version 8 UUID): the same lock and advisory data give the same BOM, so
 //! reports diff cleanly and tests are stable. The timestamp is a parameter for the same reason.
-//! Hashes and licenses are left out: the lock readers count hashes but keep no values, and no
-//! license data is collected yet — nothing is invented.
+//! Licenses come from the PyPI metadata stage when it ran (the SPDX expression, else the declared
+//! text as a name); hashes are left out: the lock readers count hashes but keep no values, and
+//! nothing is invented.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
 use super::{osv_url, rfc3339_from_unix_millis, stable_hash};
-use crate::enrich::VulnerabilityData;
+use crate::enrich::metadata::{MetadataData, MetadataStatus};
+use crate::enrich::{PackageKey, VulnerabilityData};
 use crate::findings::{Evidence, Finding};
 use crate::graph::{Class, Graph, all_edges};
 use crate::lockfile::{LockedPackage, PackageIndex, PackageRole, Source};
@@ -32,6 +34,7 @@ pub fn render_lock(
     graphs: &[Graph],
     reports: &[LockReport],
     data: &VulnerabilityData,
+    licenses: Option<&MetadataData>,
     timestamp: Option<i64>,
 ) -> String {
     let references: Vec<Vec<String>> = graphs.iter().map(bom_references).collect();
@@ -46,7 +49,10 @@ pub fn render_lock(
     for (graph, references) in graphs.iter().zip(&references) {
         let lockfile = graph.lockfile.path.display().to_string();
         for (index, package) in graph.packages().iter().enumerate() {
-            let component = component(graph, index, package, &references[index], &lockfile);
+            let mut component = component(graph, index, package, &references[index], &lockfile);
+            if let Some(license) = licenses.and_then(|licenses| license(licenses, package)) {
+                component["licenses"] = license;
+            }
             if single_root && graph.is_root(index) {
                 metadata_component = Some(component);
             } else {
@@ -139,6 +145,23 @@ fn bom_references(graph: &Graph) -> Vec<String> {
             reference
         })
         .collect()
+}
+
+/// The component's `licenses`: an SPDX expression, or the declared text as a license name.
+fn license(data: &MetadataData, package: &LockedPackage) -> Option<Value> {
+    let key = PackageKey::new(package.name.to_string(), package.version.clone()?);
+    let Some(MetadataStatus::Available(metadata)) = data.packages.get(&key) else {
+        return None;
+    };
+    let license = &metadata.license;
+    match &license.expression {
+        Some(expression) => Some(json!([{ "expression": expression }])),
+        None if !license.raw.trim().is_empty() => {
+            let name: String = license.raw.trim().chars().take(200).collect();
+            Some(json!([{ "license": { "name": name } }]))
+        }
+        None => None,
+    }
 }
 
 fn component(

@@ -242,6 +242,8 @@ pub struct LockSummary {
     pub vulnerabilities: usize,
     pub malicious: usize,
     pub unchecked: usize,
+    /// Findings per rule code.
+    pub by_rule: std::collections::BTreeMap<&'static str, usize>,
 }
 
 pub fn lock_summary(reports: &[crate::policy::LockReport]) -> LockSummary {
@@ -260,6 +262,7 @@ pub fn lock_summary(reports: &[crate::policy::LockReport]) -> LockSummary {
                 Level::Warn => summary.warn += 1,
                 Level::Allow => {}
             }
+            *summary.by_rule.entry(finding.code).or_default() += 1;
             match finding.code {
                 code if code == VULNERABILITY.code => summary.vulnerabilities += 1,
                 code if code == MALICIOUS_PACKAGE.code => summary.malicious += 1,

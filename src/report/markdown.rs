@@ -122,11 +122,14 @@ fn write_table(out: &mut String, findings: &[(&LockReport, &Finding)], several: 
     if several {
         let _ = writeln!(
             out,
-            "| Lockfile | Package | Version | Class | IDs | Severity | Fix |"
+            "| Lockfile | Package | Version | Class | Finding | Severity | Fix |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
     } else {
-        let _ = writeln!(out, "| Package | Version | Class | IDs | Severity | Fix |");
+        let _ = writeln!(
+            out,
+            "| Package | Version | Class | Finding | Severity | Fix |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
     }
     for (report, finding) in findings {
@@ -168,11 +171,16 @@ pub fn row(report: &LockReport, finding: &Finding, with_lockfile: bool) -> Strin
             (links.join(", "), severity)
         }
         Evidence::Unchecked { reason } => (
-            format!("{} unchecked: {}", finding.code, escape(reason)),
+            format!("`{}` unchecked: {}", finding.code, escape(reason)),
             "—".to_string(),
         ),
-        Evidence::Usage { location, .. } => (
-            format!("{} {}: {}", finding.code, code(&location.to_string()), escape(&finding.message)),
+        _ => (
+            format!(
+                "`{}` {}: {}",
+                finding.code,
+                finding.rule,
+                escape(&finding.message)
+            ),
             "—".to_string(),
         ),
     };

@@ -186,13 +186,13 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
         physical["region"] = region;
     }
     let evidence_key = match &finding.evidence {
-        Evidence::Vulnerability { vulnerability } => vulnerability.id.as_str(),
         // One unchecked alert per package: the reason changes from run to run.
-        Evidence::Unchecked { .. } => "",
-        // The module and the place: moving the import elsewhere is a new alert.
-        Evidence::Usage { module, .. } => module.as_deref().unwrap_or_default(),
+        Evidence::Unchecked { .. } => String::new(),
+        // Facts (days behind, …) change from run to run too; the rule and package identify it.
+        Evidence::Metadata { .. } | Evidence::License { .. } => String::new(),
+        other => other.key(),
     };
-    let fingerprint = stable_hash(&[finding.code, &report.path, &package.name, evidence_key]);
+    let fingerprint = stable_hash(&[finding.code, &report.path, &package.name, &evidence_key]);
 
     let mut properties = json!({
         "package": package.name,
@@ -211,6 +211,9 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
     }
     if let Some(score) = security_severity(finding) {
         properties["security-severity"] = json!(format!("{score:.1}"));
+    }
+    if let Some(evidence) = finding.evidence.describe() {
+        properties["evidence"] = json!(evidence);
     }
 
     let mut result = json!({

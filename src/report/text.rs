@@ -1,6 +1,9 @@
 //! Plain-text output for people: `pyaudit why`.
 
 use std::fmt::Write;
+use std::io::IsTerminal;
+
+use crate::findings::{Evidence, Finding, Level};
 
 use super::json::WhyResults;
 use super::{package_label, step_label};
@@ -45,6 +48,51 @@ pub fn render_why(results: &WhyResults<'_>, limit: usize) -> String {
     out
 }
 
+/// Whether the text report is coloured: only on a terminal, never when `NO_COLOR` is set
+/// (no-color.org), always when `FORCE_COLOR` is set and `NO_COLOR` is not.
+pub fn use_colour(to_stdout: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    if set("NO_COLOR") {
+        return false;
+    }
+    if set("FORCE_COLOR") {
+        return true;
+    }
+    to_stdout
+        && std::io::stdout().is_terminal()
+        && std::env::var("TERM").map_or(true, |term| term != "dumb")
+}
+
+/// ANSI styling that is a no-op when colour is off.
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn level(self, level: Level) -> String {
+        match level {
+            Level::Deny => self.wrap("1;31", "deny"),
+            Level::Warn => self.wrap("1;33", "warn"),
+            Level::Allow => self.wrap("2", "allow"),
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+
+    fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
 /// `pyaudit lock` for people: per lockfile, findings by level then severity, each with its
 /// evidence, the path that brought the package in and the fix; then what was not audited and
 /// where the data came from; a one-line summary last.
@@ -52,15 +100,15 @@ pub fn render_lock(
     reports: &[crate::policy::LockReport],
     data: &crate::enrich::VulnerabilityData,
     now_millis: i64,
+    colour: bool,
 ) -> String {
-    use crate::findings::Evidence;
-
+    let paint = Paint(colour);
     let mut out = String::new();
     for report in reports {
         let _ = writeln!(
             out,
             "{} ({}): {} packages, {} audited{}",
-            report.path,
+            paint.bold(&report.path),
             report.kind,
             report.packages,
             report.audited,
@@ -69,96 +117,47 @@ pub fn render_lock(
                 count => format!(", {count} not audited"),
             }
         );
-        // Unchecked packages usually share one cause (the service was down): one block per cause.
-        let mut unchecked: Vec<(&str, Vec<String>, crate::findings::Level)> = Vec::new();
+        // Unchecked packages usually share one cause (the service was down): one block per rule
+        // and cause.
+        let mut unchecked: Vec<(&Finding, &str, Vec<String>)> = Vec::new();
         for finding in &report.findings {
             if let Evidence::Unchecked { reason } = &finding.evidence {
                 let label = match &finding.package.version {
                     Some(version) => format!("{}=={version}", finding.package.name),
                     None => finding.package.name.clone(),
                 };
-                match unchecked.iter_mut().find(|(known, _, _)| *known == reason) {
-                    Some((_, names, _)) => names.push(label),
-                    None => unchecked.push((reason, vec![label], finding.level)),
+                match unchecked.iter_mut().find(|(known, known_reason, _)| {
+                    known.code == finding.code
+                        && known.level == finding.level
+                        && *known_reason == reason
+                }) {
+                    Some((_, _, names)) => names.push(label),
+                    None => unchecked.push((finding, reason, vec![label])),
                 }
             }
         }
-        for (reason, names, level) in &unchecked {
-            let _ = writeln!(
-                out,
-                "  {} {} [{}] {} packages could not be checked: {reason}",
-                level.as_str(),
-                crate::findings::UNCHECKED_PACKAGE.code,
-                crate::findings::UNCHECKED_PACKAGE.name,
-                names.len()
-            );
-            let _ = writeln!(out, "      {}", names.join(", "));
-            let _ = writeln!(
-                out,
-                "      fix: retry when the advisory service is reachable, or audit offline: \
-                 `pyaudit db import PATH` (or `pyaudit db sync`), then `pyaudit lock --offline`"
-            );
-        }
-        for finding in &report.findings {
-            if matches!(finding.evidence, Evidence::Unchecked { .. }) {
-                continue;
-            }
-            let package = &finding.package;
-            let mut heading = format!(
-                "  {} {} [{}] {}",
-                finding.level.as_str(),
-                finding.code,
-                finding.rule,
-                package.name
-            );
-            if let Some(version) = &package.version {
-                heading.push_str(&format!("=={version}"));
-            }
-            heading.push_str(&format!(
-                " ({}{})",
-                package.class.as_str(),
-                if package.direct { ", direct" } else { "" }
-            ));
-            if let Evidence::Vulnerability { vulnerability } = &finding.evidence
-                && let Some(severity) = &vulnerability.severity
+        for level in [Level::Deny, Level::Warn] {
+            for (finding, reason, names) in unchecked.iter().filter(|entry| entry.0.level == level)
             {
-                heading.push_str(&format!(" {:?}", severity.rating).to_uppercase());
-                if let Some(score) = severity.score {
-                    heading.push_str(&format!(" {score:.1}"));
+                let _ = writeln!(
+                    out,
+                    "  {} {} [{}] {} could not be checked: {reason}",
+                    paint.level(finding.level),
+                    finding.code,
+                    finding.rule,
+                    plural(names.len(), "package", "packages")
+                );
+                let _ = writeln!(out, "      {}", names.join(", "));
+                if let Some(fix) = &finding.fix {
+                    let _ = writeln!(out, "      fix: {}", fix.description);
                 }
             }
-            let _ = writeln!(out, "{heading}");
-            let _ = writeln!(out, "      {}", finding.message);
-            if package.path.len() > 1 {
-                let _ = writeln!(out, "      path: {}", package.path.join(" → "));
-            }
-            if let Evidence::Usage {
-                location,
-                more,
-                mapping,
-                ..
-            } = &finding.evidence
+            for finding in report
+                .findings
+                .iter()
+                .filter(|finding| finding.level == level)
             {
-                let others = match more.len() {
-                    0 => String::new(),
-                    count => format!(" (and {count} more: {})", join_locations(more)),
-                };
-                let _ = writeln!(out, "      at: {location}{others}");
-                if let Some(mapping) = mapping {
-                    let _ = writeln!(out, "      modules: {mapping}");
-                }
-            } else if let Some(location) = &package.location {
-                let _ = writeln!(out, "      locked at: {location}");
-            }
-            if let Some(fix) = &finding.fix {
-                match &fix.command {
-                    Some(command) => {
-                        let _ = writeln!(out, "      fix: {} — `{command}`", fix.description);
-                    }
-                    None => {
-                        let _ = writeln!(out, "      fix: {}", fix.description);
-                    }
-                }
+                write_finding(&mut out, finding, paint);
             }
         }
         if !report.not_audited.is_empty() {
@@ -216,14 +215,82 @@ pub fn render_lock(
                 None => format!("{} {}", source.kind, source.location),
             })
             .collect();
-        let _ = writeln!(out, "advisory data: {}", sources.join("; "));
+        let _ = writeln!(out, "data: {}", sources.join("; "));
     }
     if let Some(oldest) = data.oldest_data {
         let _ = writeln!(out, "oldest data used: {} old", age(now_millis, oldest));
     }
     let summary = super::json::lock_summary(reports);
-    let _ = writeln!(out, "{}", summary_line(&summary));
+    let line = summary_line(&summary);
+    let _ = writeln!(
+        out,
+        "{}",
+        if summary.deny > 0 {
+            paint.wrap("1;31", &line)
+        } else if summary.warn > 0 {
+            paint.wrap("1;33", &line)
+        } else {
+            paint.wrap("1;32", &line)
+        }
+    );
     out
+}
+
+/// One finding: the heading (level, code, rule, package, class, severity), the message, the
+/// evidence, the path from a root, where it is, and the fix.
+fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {
+    if matches!(finding.evidence, Evidence::Unchecked { .. }) {
+        return;
+    }
+    let package = &finding.package;
+    let mut heading = format!(
+        "  {} {} [{}] {}",
+        paint.level(finding.level),
+        finding.code,
+        finding.rule,
+        paint.bold(&package.name)
+    );
+    if let Some(version) = &package.version {
+        heading.push_str(&format!("=={version}"));
+    }
+    if !package.path.is_empty() || package.version.is_some() {
+        heading.push_str(&format!(
+            " ({}{})",
+            package.class.as_str(),
+            if package.direct { ", direct" } else { "" }
+        ));
+    }
+    if let Evidence::Vulnerability { vulnerability } = &finding.evidence
+        && let Some(severity) = &vulnerability.severity
+    {
+        heading.push_str(&format!(" {:?}", severity.rating).to_uppercase());
+        if let Some(score) = severity.score {
+            heading.push_str(&format!(" {score:.1}"));
+        }
+    }
+    let _ = writeln!(out, "{heading}");
+    let _ = writeln!(out, "      {}", finding.message);
+    if let Some(evidence) = finding.evidence.describe() {
+        let _ = writeln!(out, "      {}", paint.dim(&format!("evidence: {evidence}")));
+    }
+    if package.path.len() > 1 {
+        let _ = writeln!(out, "      path: {}", package.path.join(" → "));
+    }
+    if let Some(location) = &package.location
+        && !matches!(finding.evidence, Evidence::Config { .. } | Evidence::Usage { .. })
+    {
+        let _ = writeln!(out, "      locked at: {location}");
+    }
+    if let Some(fix) = &finding.fix {
+        match &fix.command {
+            Some(command) => {
+                let _ = writeln!(out, "      fix: {} — `{command}`", fix.description);
+            }
+            None => {
+                let _ = writeln!(out, "      fix: {}", fix.description);
+            }
+        }
+    }
 }
 
 fn age(now_millis: i64, then_millis: i64) -> String {
@@ -244,7 +311,7 @@ fn summary_line(summary: &super::json::LockSummary) -> String {
     let findings = summary.deny + summary.warn;
     if findings == 0 {
         return format!(
-            "no known vulnerabilities in {} audited packages{}",
+            "no findings in {} audited packages{}",
             summary.audited,
             match summary.not_audited {
                 0 => String::new(),
@@ -269,6 +336,16 @@ fn summary_line(summary: &super::json::LockSummary) -> String {
             plural(summary.unchecked, "package", "packages")
         ));
     }
+    let others: Vec<String> = summary
+        .by_rule
+        .iter()
+        .filter(|(code, _)| !matches!(**code, "PA001" | "PA101" | "PA102"))
+        .map(|(code, count)| {
+            let name = crate::findings::rule(code).map_or(*code, |rule| rule.name);
+            format!("{count} {name}")
+        })
+        .collect();
+    parts.extend(others);
     format!(
         "{} ({} deny, {} warn) in {} audited packages: {}",
         plural(findings, "finding", "findings"),
@@ -277,12 +354,4 @@ fn summary_line(summary: &super::json::LockSummary) -> String {
         summary.audited,
         parts.join(", ")
     )
-}
-
-fn join_locations(locations: &[crate::lockfile::Location]) -> String {
-    locations
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

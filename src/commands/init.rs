@@ -1,0 +1,128 @@
+//! `pyaudit init`: a commented starter config, every section with its defaults, so a team edits
+//! rather than writes it. The text is parsed in a test: it cannot drift from what `config` reads.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::Outcome;
+
+pub const STARTER: &str = r#"# pyaudit configuration. `pyaudit explain` lists the rules; `pyaudit explain CODE` documents one.
+# pyaudit looks for pyaudit.toml, .pyaudit.toml or [tool.pyaudit] in pyproject.toml from the
+# lockfile's directory upwards; `--config FILE` overrides.
+
+# Rule levels: deny (fails the run, exit 1), warn (reported), allow (off). Keys are codes, names,
+# or code prefixes for a whole family (PA2 = maintenance, PA3 = licenses, PA4 = sources).
+[rules]
+# PA207 = "allow"          # outdated-version: far behind the newest release
+# recent-release = "deny"  # enforce the supply-chain cooldown strictly
+
+# Service URLs (the command line and PYAUDIT_OSV_URL / PYAUDIT_PYPI_URL win over these).
+[fetch]
+# osv-url = "https://api.osv.dev"
+# pypi-url = "https://pypi.org"
+
+# Vulnerabilities rated below `deny-from` warn instead of failing the run. Ratings: low, medium,
+# high, critical. A vulnerability without a rating always keeps its level.
+[vulnerabilities]
+# deny-from = "low"
+# optional-deny-from = "medium"   # packages only extras install
+# dev-deny-from = "high"          # packages only dev groups install
+
+# Limits of the maintenance rules, in days.
+[maintenance]
+max-age-days = 730        # PA205: no upload for this long
+max-major-behind = 2      # PA207: this many major versions behind the newest release...
+max-days-behind = 1095    # ...or released this long before it
+cooldown-days = 7         # PA208: the locked release is younger than this
+new-project-days = 30     # PA209: the project is younger than this
+
+# License policy (SPDX). Without lists, licenses are not judged. `A OR B` passes if either does,
+# `A AND B` needs both; `WITH` exceptions and `-or-later` are understood.
+[licenses]
+# allow = ["MIT", "BSD-2-Clause", "BSD-3-Clause", "Apache-2.0", "ISC", "PSF-2.0", "MPL-2.0"]
+# deny = ["AGPL-3.0-only", "AGPL-3.0-or-later"]
+
+[sources]
+# allowed-indexes = ["https://pypi.org/simple"]   # PA404: any other index is denied
+require-hashes = false                            # PA406: deny packages the lock has no hash for
+
+[typosquat]
+# popular = ["popular-packages.txt"]   # more popular names (one per line, or top-pypi-packages JSON)
+# allow = ["our-internal-package"]     # names never reported as typosquats
+
+# Packages the organisation forbids, optionally only some versions.
+# [[bans]]
+# package = "pycrypto"
+# reason = "unmaintained since 2013; use pycryptodome"
+#
+# [[bans]]
+# package = "urllib3"
+# version = "<1.26"
+# reason = "no longer receives security fixes"
+
+# Accepted findings. Each needs a reason; `until` makes it expire (then PA002 reports it).
+# [[ignore]]
+# id = "PYSEC-2024-60"         # a vulnerability id or any alias (CVE, GHSA)
+# reason = "we never decode untrusted IDNA input"
+# until = 2027-03-31
+#
+# [[ignore]]
+# rule = "PA205"               # or a rule for one package
+# package = "six"
+# reason = "finished, not abandoned"
+"#;
+
+pub fn run(path: &Path, force: bool) -> Result<(String, Outcome)> {
+    if path.exists() && !force {
+        bail!(
+            "`{}` already exists; pass --force to overwrite it",
+            path.display()
+        );
+    }
+    std::fs::write(path, STARTER).with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok((
+        format!(
+            "wrote {}; edit it, then run `pyaudit lock`\n",
+            path.display()
+        ),
+        Outcome::Clean,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_config_is_valid_and_says_the_defaults() {
+        let config = crate::config::parse(Path::new("pyaudit.toml"), STARTER).unwrap();
+        assert_eq!(
+            config.maintenance,
+            crate::config::MaintenancePolicy::default()
+        );
+        assert!(config.levels.is_empty());
+        assert!(!config.licenses.is_set());
+        // Every commented-out line parses too, once uncommented.
+        let uncommented: String = STARTER
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest
+                            .split_once(" = ")
+                            .is_some_and(|(key, _)| !key.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let config = crate::config::parse(Path::new("pyaudit.toml"), &uncommented)
+            .unwrap_or_else(|error| panic!("{error}\n{uncommented}"));
+        assert_eq!(config.bans.len(), 2);
+        assert_eq!(config.ignores.len(), 2);
+        assert!(config.licenses.is_set());
+    }
+}

@@ -1,0 +1,223 @@
+//! PA501 typosquat-suspect: a name that is not itself popular but is one slip away from a popular
+//! one — edit distance 1 (2 for long names), two characters swapped, separators dropped, or a
+//! `py`/`python` prefix or suffix added or removed.
+
+use crate::enrich::popular::PopularNames;
+use crate::findings::{Evidence, Finding, Fix, TYPOSQUAT};
+use crate::graph::Graph;
+
+use super::{AuditPlan, PolicySettings, context};
+
+/// Below this length one edit turns most names into other real names (`six`/`sip`): not reported.
+const MIN_LENGTH: usize = 4;
+/// From this length two edits are still a slip, not another word.
+const TWO_EDITS_FROM: usize = 8;
+
+const PREFIXES: [&str; 4] = ["python-", "python", "py-", "py"];
+const SUFFIXES: [&str; 4] = ["-python", "python", "-py", "py"];
+
+pub(super) fn evaluate(
+    graph: &Graph,
+    plan: &AuditPlan,
+    popular: &PopularNames,
+    settings: &PolicySettings,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if popular.is_empty() || !settings.enabled(&TYPOSQUAT) {
+        return findings;
+    }
+    for &index in &plan.in_scope {
+        let package = graph.package(index);
+        let name = package.name.as_ref();
+        if settings
+            .typosquat_allow
+            .iter()
+            .any(|allowed| allowed == name)
+        {
+            continue;
+        }
+        let Some((similar, how)) = closest(name, popular) else {
+            continue;
+        };
+        findings.push(Finding {
+            code: TYPOSQUAT.code,
+            rule: TYPOSQUAT.name,
+            level: TYPOSQUAT.default_level,
+            package: context(graph, index),
+            message: format!(
+                "`{name}` is not a popular project but is close to `{similar}`: {how}"
+            ),
+            evidence: Evidence::Similar {
+                popular: similar.clone(),
+                how,
+            },
+            fix: Some(Fix {
+                version: None,
+                description: format!(
+                    "check that `{name}` is the package you meant (not `{similar}`); once \
+                     reviewed, add it to `[typosquat] allow`"
+                ),
+                command: None,
+            }),
+        });
+    }
+    findings
+}
+
+/// The popular name `name` is most plausibly a slip of, and how.
+pub fn closest(name: &str, popular: &PopularNames) -> Option<(String, String)> {
+    if popular.contains(name) {
+        return None;
+    }
+    if let Some(same) = popular.same_without_separators(name) {
+        return Some((
+            same.to_string(),
+            "the same name with `-`/`_`/`.` moved".to_string(),
+        ));
+    }
+    for prefix in PREFIXES {
+        if let Some(rest) = name.strip_prefix(prefix)
+            && rest.len() >= MIN_LENGTH
+            && popular.contains(rest)
+        {
+            return Some((
+                rest.to_string(),
+                format!("`{rest}` with a `{prefix}` prefix"),
+            ));
+        }
+        let longer = format!("{prefix}{name}");
+        if name.len() >= MIN_LENGTH && popular.contains(&longer) {
+            return Some((longer, format!("`{prefix}` prefix dropped")));
+        }
+    }
+    for suffix in SUFFIXES {
+        if let Some(rest) = name.strip_suffix(suffix)
+            && rest.len() >= MIN_LENGTH
+            && popular.contains(rest)
+        {
+            return Some((
+                rest.to_string(),
+                format!("`{rest}` with a `{suffix}` suffix"),
+            ));
+        }
+    }
+    if name.len() < MIN_LENGTH {
+        return None;
+    }
+    let limit = if name.len() >= TWO_EDITS_FROM { 2 } else { 1 };
+    popular
+        .near(name)
+        .into_iter()
+        .filter(|candidate| candidate.len() >= MIN_LENGTH)
+        .filter_map(|candidate| {
+            let distance = edit_distance(name, candidate);
+            (distance <= limit).then_some((distance, candidate))
+        })
+        .min()
+        .map(|(distance, candidate)| {
+            let how = if is_transposition(name, candidate) {
+                "two adjacent characters swapped".to_string()
+            } else {
+                format!("edit distance {distance}")
+            };
+            (candidate.to_string(), how)
+        })
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+pub fn edit_distance(left: &str, right: &str) -> usize {
+    let a: Vec<char> = left.chars().collect();
+    let b: Vec<char> = right.chars().collect();
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (j, cell) in rows.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = best;
+        }
+    }
+    rows[a.len() * width + b.len()]
+}
+
+fn is_transposition(left: &str, right: &str) -> bool {
+    let a: Vec<char> = left.chars().collect();
+    let b: Vec<char> = right.chars().collect();
+    if a.len() != b.len() {
+        return false;
+    }
+    let differing: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+    differing.len() == 2
+        && differing[1] == differing[0] + 1
+        && a[differing[0]] == b[differing[1]]
+        && a[differing[1]] == b[differing[0]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn popular() -> PopularNames {
+        PopularNames::new(
+            [
+                "requests",
+                "urllib3",
+                "python-dateutil",
+                "yaml",
+                "pyyaml",
+                "numpy",
+                "six",
+                "beautifulsoup4",
+            ],
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn slips_are_named() {
+        let popular = popular();
+        let how = |name: &str| closest(name, &popular);
+        assert_eq!(
+            how("reqeusts").unwrap().1,
+            "two adjacent characters swapped"
+        );
+        assert_eq!(
+            how("requets").unwrap(),
+            ("requests".into(), "edit distance 1".into())
+        );
+        assert_eq!(how("pythondateutil").unwrap().0, "python-dateutil");
+        assert_eq!(how("python-requests").unwrap().0, "requests");
+        assert_eq!(how("requests-py").unwrap().0, "requests");
+        assert_eq!(how("dateutil").unwrap().0, "python-dateutil");
+        assert_eq!(how("beautifulsoup").unwrap().0, "beautifulsoup4");
+        // Two edits only for long names.
+        assert_eq!(how("beautifullsoup").unwrap().1, "edit distance 2");
+        assert_eq!(how("nmupi"), None);
+    }
+
+    #[test]
+    fn popular_short_and_unrelated_names_are_not_reported() {
+        let popular = popular();
+        assert_eq!(closest("requests", &popular), None);
+        assert_eq!(closest("six", &popular), None);
+        assert_eq!(closest("sax", &popular), None);
+        assert_eq!(closest("flask", &popular), None);
+    }
+
+    #[test]
+    fn distance_counts_swaps_as_one() {
+        assert_eq!(edit_distance("abcd", "abdc"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}
