@@ -114,6 +114,18 @@ pub struct LockArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
 
+    /// The project whose imports the usage rules (PA601–PA606) check [default: the lockfile's
+    /// directory, when it holds a `pyproject.toml` and Python sources].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_usage")]
+    pub project: Option<PathBuf>,
+
+    /// Do not run the usage rules (no source scan, no wheel look-ups).
+    #[arg(long)]
+    pub no_usage: bool,
+
+    #[command(flatten)]
+    pub usage_mapping: UsageMappingArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = LockFormat::Text)]
     pub format: LockFormat,

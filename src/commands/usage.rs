@@ -26,7 +26,10 @@ use crate::usage::{self, Usage, UsageSettings};
 pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
     let root = &args.path;
     if !root.is_dir() {
-        bail!("`{}` is not a directory: `pyaudit usage` takes the project's directory", root.display());
+        bail!(
+            "`{}` is not a directory: `pyaudit usage` takes the project's directory",
+            root.display()
+        );
     }
     let graphs = project_graphs(root, quiet)?;
     let config = config::discover(args.config.as_deref(), root)?;
@@ -35,15 +38,32 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         pypi_url: args.pypi_url.clone(),
         ..FetchSettings::default()
     };
-    let (findings, usage) =
-        analyse_project(root, &graphs, &config, &args.mapping, &cache, &fetch, args.offline)?;
+    let (findings, usage) = analyse_project(
+        root,
+        &graphs,
+        &config,
+        &args.mapping,
+        &cache,
+        &fetch,
+        args.offline,
+    )?;
+    if usage.files == 0 {
+        bail!(
+            "no Python sources (.py, .pyi, .ipynb) under `{}`: nothing to check the declarations against",
+            root.display()
+        );
+    }
     if !quiet {
         for warning in &usage.warnings {
             eprintln!("warning: {warning}");
         }
     }
     let mut levels = config.levels.clone();
-    for (names, level) in [(&args.deny, Level::Deny), (&args.warn, Level::Warn), (&args.allow, Level::Allow)] {
+    for (names, level) in [
+        (&args.deny, Level::Deny),
+        (&args.warn, Level::Warn),
+        (&args.allow, Level::Allow),
+    ] {
         for name in names {
             let Some(rule) = findings::rule(name) else {
                 bail!("unknown rule `{name}`; `pyaudit explain` lists the rules");
@@ -55,15 +75,24 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
     let (findings, ignored) = rules::settle(findings, &levels, &config.ignores, today);
     let report = LockReport {
         path: root.display().to_string(),
-        kind: graphs.first().map_or(LockfileKind::Requirements, |graph| graph.lockfile.kind),
-        packages: graphs.iter().map(|graph| graph.packages().len() - graph.roots().len()).sum(),
+        kind: graphs
+            .first()
+            .map_or(LockfileKind::Requirements, |graph| graph.lockfile.kind),
+        packages: graphs
+            .iter()
+            .map(|graph| graph.packages().len() - graph.roots().len())
+            .sum(),
         audited: 0,
         not_audited: Vec::new(),
         findings,
         ignored,
         warnings: usage.warnings.clone(),
     };
-    let outcome = if report.denied() { Outcome::Findings } else { Outcome::Clean };
+    let outcome = if report.denied() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    };
     let reports = [report];
     let data = VulnerabilityData::default();
     let rendered = match args.format {
@@ -71,7 +100,9 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         LockFormat::Json => report::json::render_lock(&reports, &data),
         LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
-        LockFormat::Cyclonedx => bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`"),
+        LockFormat::Cyclonedx => {
+            bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`")
+        }
     };
     match &args.output {
         Some(path) => {
@@ -100,7 +131,8 @@ fn render_text(usage: &Usage, reports: &[LockReport]) -> String {
 
 /// The lockfiles in `root`, if any, as graphs (warnings to stderr).
 pub(super) fn project_graphs(root: &Path, quiet: bool) -> Result<Vec<Graph>> {
-    let paths = lockfile::discover(root).with_context(|| format!("cannot look for lockfiles in `{}`", root.display()))?;
+    let paths = lockfile::discover(root)
+        .with_context(|| format!("cannot look for lockfiles in `{}`", root.display()))?;
     let arguments = crate::cli::LockfileArgs {
         path: root.to_path_buf(),
         requirements_class: RequirementsClass::Auto,

@@ -7,9 +7,9 @@ mod ignores;
 mod licenses;
 mod maintenance;
 mod plan;
-pub mod usage;
 mod sources;
 mod typosquat;
+pub mod usage;
 mod vulnerabilities;
 
 pub use crate::enrich::popular::PopularNames;

@@ -11,7 +11,7 @@ use crate::findings::{
     UNUSED_DEPENDENCY,
 };
 use crate::graph::{Class, Graph};
-use crate::lockfile::{LockfileKind, Location, PackageRole};
+use crate::lockfile::{Location, LockfileKind, PackageRole};
 use crate::usage::imports::ImportContext;
 use crate::usage::{ImportSite, Scope, Usage};
 
@@ -104,7 +104,14 @@ fn exempt_from_unused(name: &str, settings: &UsageRuleSettings) -> bool {
         || settings.ignore_unused.iter().any(|ignored| ignored == name)
 }
 
-fn finding(rule: &Rule, package: PackageContext, message: String, evidence: Evidence, fix: String, command: Option<String>) -> Finding {
+fn finding(
+    rule: &Rule,
+    package: PackageContext,
+    message: String,
+    evidence: Evidence,
+    fix: String,
+    command: Option<String>,
+) -> Finding {
     Finding {
         code: rule.code,
         rule: rule.name,
@@ -121,7 +128,12 @@ fn finding(rule: &Rule, package: PackageContext, message: String, evidence: Evid
 }
 
 /// Where the package sits in the lock, when it is locked; else a context of its own.
-fn package_context(graphs: &[Graph], name: &str, class: Class, location: &Location) -> PackageContext {
+fn package_context(
+    graphs: &[Graph],
+    name: &str,
+    class: Class,
+    location: &Location,
+) -> PackageContext {
     for graph in graphs {
         if let Some(&index) = graph.find(name).first() {
             let mut context = super::context(graph, index);
@@ -143,7 +155,12 @@ fn usage_evidence(sites: &[&ImportSite], mapping: Option<String>) -> Evidence {
     Evidence::Usage {
         location: sites[0].location.clone(),
         module: Some(sites[0].module.clone()),
-        more: sites.iter().skip(1).take(10).map(|site| site.location.clone()).collect(),
+        more: sites
+            .iter()
+            .skip(1)
+            .take(10)
+            .map(|site| site.location.clone())
+            .collect(),
         mapping,
     }
 }
@@ -168,12 +185,19 @@ fn scope_label(scope: &Scope) -> String {
 }
 
 /// PA601–PA604 over an analysis.
-pub fn evaluate_usage(usage: &Usage, graphs: &[Graph], settings: &UsageRuleSettings) -> Vec<Finding> {
+pub fn evaluate_usage(
+    usage: &Usage,
+    graphs: &[Graph],
+    settings: &UsageRuleSettings,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let facts = crate::usage::lock_facts(graphs);
     let mut scopes: BTreeMap<&str, Vec<&Scope>> = BTreeMap::new();
     for declaration in &usage.declarations {
-        scopes.entry(declaration.name.as_str()).or_default().push(&declaration.scope);
+        scopes
+            .entry(declaration.name.as_str())
+            .or_default()
+            .push(&declaration.scope);
     }
 
     // PA601: main and extra declarations never imported.
@@ -192,9 +216,20 @@ pub fn evaluate_usage(usage: &Usage, graphs: &[Graph], settings: &UsageRuleSetti
             continue;
         }
         let modules = mapping
-            .map(|mapping| mapping.modules.iter().map(|module| format!("`{module}`")).collect::<Vec<_>>().join(", "))
+            .map(|mapping| {
+                mapping
+                    .modules
+                    .iter()
+                    .map(|module| format!("`{module}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default();
-        let class = if declaration.scope == Scope::Main { Class::Prod } else { Class::Optional };
+        let class = if declaration.scope == Scope::Main {
+            Class::Prod
+        } else {
+            Class::Optional
+        };
         findings.push(finding(
             &UNUSED_DEPENDENCY,
             package_context(graphs, &declaration.name, class, &declaration.location),
@@ -222,16 +257,25 @@ pub fn evaluate_usage(usage: &Usage, graphs: &[Graph], settings: &UsageRuleSetti
 
     // PA603 and PA604: imports of locked distributions that are not declared where they should be.
     for (name, sites) in &usage.used {
-        let needed: Vec<&ImportSite> = sites.iter().filter(|site| site.context == ImportContext::Runtime).collect();
+        let needed: Vec<&ImportSite> = sites
+            .iter()
+            .filter(|site| site.context == ImportContext::Runtime)
+            .collect();
         if needed.is_empty() {
             continue;
         }
-        let mapping = usage.mappings.get(name).map(|mapping| mapping.source.describe());
+        let mapping = usage
+            .mappings
+            .get(name)
+            .map(|mapping| mapping.source.describe());
         let declared = scopes.get(name.as_str());
-        let production: Vec<&ImportSite> = needed.iter().copied().filter(|site| !site.test).collect();
+        let production: Vec<&ImportSite> =
+            needed.iter().copied().filter(|site| !site.test).collect();
         match declared {
             None => {
-                let Some(&(class, _)) = facts.get(name) else { continue };
+                let Some(&(class, _)) = facts.get(name) else {
+                    continue;
+                };
                 let context = package_context(graphs, name, class, &needed[0].location);
                 let via = context
                     .path
@@ -243,13 +287,19 @@ pub fn evaluate_usage(usage: &Usage, graphs: &[Graph], settings: &UsageRuleSetti
                 findings.push(finding(
                     &TRANSITIVE_DEPENDENCY,
                     context,
-                    format!("`{}` is imported at {} but only installed{via}", needed[0].module, needed[0].location),
+                    format!(
+                        "`{}` is imported at {} but only installed{via}",
+                        needed[0].module, needed[0].location
+                    ),
                     usage_evidence(&needed, mapping),
                     format!("declare `{name}` as a direct dependency"),
                     add_command(graphs, name, production.is_empty()),
                 ));
             }
-            Some(scopes) if scopes.iter().all(|scope| matches!(scope, Scope::Group(_))) && !production.is_empty() => {
+            Some(scopes)
+                if scopes.iter().all(|scope| matches!(scope, Scope::Group(_)))
+                    && !production.is_empty() =>
+            {
                 let groups: Vec<String> = scopes.iter().map(|scope| scope_label(scope)).collect();
                 findings.push(finding(
                     &DEV_DEPENDENCY_IN_PRODUCTION,
@@ -271,14 +321,25 @@ pub fn evaluate_usage(usage: &Usage, graphs: &[Graph], settings: &UsageRuleSetti
 
     // PA602: runtime imports nothing provides.
     for (module, sites) in &usage.unresolved {
-        if settings.ignore_missing.iter().any(|ignored| ignored == module) {
+        if settings
+            .ignore_missing
+            .iter()
+            .any(|ignored| ignored == module)
+        {
             continue;
         }
-        let needed: Vec<&ImportSite> = sites.iter().filter(|site| site.context == ImportContext::Runtime).collect();
+        let needed: Vec<&ImportSite> = sites
+            .iter()
+            .filter(|site| site.context == ImportContext::Runtime)
+            .collect();
         if needed.is_empty() {
             continue;
         }
-        let class = if needed.iter().all(|site| site.test) { Class::Dev } else { Class::Prod };
+        let class = if needed.iter().all(|site| site.test) {
+            Class::Dev
+        } else {
+            Class::Prod
+        };
         findings.push(finding(
             &MISSING_DEPENDENCY,
             PackageContext {
@@ -309,7 +370,10 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
             continue;
         }
         let name = package.name.to_string();
-        let location = package.location.clone().unwrap_or_else(|| Location::new(graph.lockfile.path.clone(), 1));
+        let location = package
+            .location
+            .clone()
+            .unwrap_or_else(|| Location::new(graph.lockfile.path.clone(), 1));
         let evidence = || Evidence::Usage {
             location: location.clone(),
             module: None,
@@ -324,9 +388,13 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
                     findings.push(finding(
                         &DEV_TOOL_IN_PRODUCTION,
                         context,
-                        format!("`{name}` ({what}) is installed with the main dependencies: {path}"),
+                        format!(
+                            "`{name}` ({what}) is installed with the main dependencies: {path}"
+                        ),
                         evidence(),
-                        format!("move `{name}` to a dev group, or drop the dependency that pulls it in"),
+                        format!(
+                            "move `{name}` to a dev group, or drop the dependency that pulls it in"
+                        ),
                         None,
                     ));
                 }
@@ -335,7 +403,11 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
                 findings.push(finding(
                     &ORPHANED_PACKAGE,
                     super::context(graph, index),
-                    format!("`{}` is in {} but nothing installs it", crate::report::package_label(graph, index), graph.lockfile.path.display()),
+                    format!(
+                        "`{}` is in {} but nothing installs it",
+                        crate::report::package_label(graph, index),
+                        graph.lockfile.path.display()
+                    ),
                     evidence(),
                     "regenerate the lock".to_owned(),
                     match graph.lockfile.kind {
@@ -369,8 +441,13 @@ pub fn settle(
         let matched = ignores.iter().find(|ignore| {
             ignore.id.is_none()
                 && ignore.rule == Some(finding.code)
-                && ignore.package.as_ref().is_none_or(|package| *package == crate::lockfile::normalize_extra(&finding.package.name))
-                && ignore.until.as_ref().is_none_or(|(_, until)| *until >= today)
+                && ignore.package.as_ref().is_none_or(|package| {
+                    *package == crate::lockfile::normalize_extra(&finding.package.name)
+                })
+                && ignore
+                    .until
+                    .as_ref()
+                    .is_none_or(|(_, until)| *until >= today)
         });
         match matched {
             Some(ignore) => {
@@ -388,8 +465,18 @@ pub fn settle(
         }
     });
     findings.sort_by(|left, right| {
-        (left.level, left.code, &left.package.name, &left.package.location)
-            .cmp(&(right.level, right.code, &right.package.name, &right.package.location))
+        (
+            left.level,
+            left.code,
+            &left.package.name,
+            &left.package.location,
+        )
+            .cmp(&(
+                right.level,
+                right.code,
+                &right.package.name,
+                &right.package.location,
+            ))
     });
     (findings, ignored)
 }

@@ -136,9 +136,7 @@ struct Lexer<'a> {
     brackets: Vec<(u8, usize, usize)>,
 }
 
-const STRING_PREFIXES: [&str; 11] = [
-    "r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt",
-];
+const STRING_PREFIXES: [&str; 11] = ["r", "u", "b", "f", "t", "br", "rb", "fr", "rf", "tr", "rt"];
 
 fn is_name_start(byte: u8) -> bool {
     byte.is_ascii_alphabetic() || byte == b'_' || byte >= 0x80
@@ -490,7 +488,11 @@ impl<'a> Lexer<'a> {
         loop {
             match self.peek(0) {
                 None => {
-                    return Err(self.error(line, column, "unterminated f-string replacement field"));
+                    return Err(self.error(
+                        line,
+                        column,
+                        "unterminated f-string replacement field",
+                    ));
                 }
                 Some(b'}') => {
                     self.position += 1;
@@ -640,9 +642,9 @@ impl Parser {
                     Some(BlockKind::Try(id))
                 }
                 "except" => {
-                    let catches = header
-                        .iter()
-                        .any(|token| token.is_name("ImportError") || token.is_name("ModuleNotFoundError"));
+                    let catches = header.iter().any(|token| {
+                        token.is_name("ImportError") || token.is_name("ModuleNotFoundError")
+                    });
                     match self.open_try {
                         Some((try_indent, id)) if try_indent == indent && catches => {
                             self.tries[id] = true;
@@ -683,7 +685,11 @@ impl Parser {
         self.simple_statement(&tokens[start..], inline)
     }
 
-    fn simple_statement(&mut self, tokens: &[Token<'_>], inline: &[BlockKind]) -> Result<(), SyntaxError> {
+    fn simple_statement(
+        &mut self,
+        tokens: &[Token<'_>],
+        inline: &[BlockKind],
+    ) -> Result<(), SyntaxError> {
         let Some(first) = tokens.first() else {
             return Ok(());
         };
@@ -711,9 +717,16 @@ impl Parser {
                 level += 1;
                 cursor += 1;
             }
-            let (module, line, column) = if tokens.get(cursor).is_some_and(|token| token.is_name("import")) {
+            let (module, line, column) = if tokens
+                .get(cursor)
+                .is_some_and(|token| token.is_name("import"))
+            {
                 if level == 0 {
-                    return Err(expected(tokens.get(cursor), first, "a module name after `from`"));
+                    return Err(expected(
+                        tokens.get(cursor),
+                        first,
+                        "a module name after `from`",
+                    ));
                 }
                 let at = &tokens[cursor - 1];
                 (String::new(), at.line, at.column)
@@ -722,7 +735,10 @@ impl Parser {
                 cursor = next;
                 (module, line, column)
             };
-            if !tokens.get(cursor).is_some_and(|token| token.is_name("import")) {
+            if !tokens
+                .get(cursor)
+                .is_some_and(|token| token.is_name("import"))
+            {
                 return Err(expected(tokens.get(cursor), first, "`import`"));
             }
             cursor += 1;
@@ -761,7 +777,8 @@ impl Parser {
             {
                 continue;
             }
-            let (Some(open), Some(argument)) = (tokens.get(index + 1), tokens.get(index + 2)) else {
+            let (Some(open), Some(argument)) = (tokens.get(index + 1), tokens.get(index + 2))
+            else {
                 continue;
             };
             if !open.is_op("(") {
@@ -777,7 +794,15 @@ impl Parser {
                         && part.bytes().all(is_name_continue)
                 });
             if valid {
-                self.record(name.to_owned(), Vec::new(), 0, argument.line, argument.column, true, &[]);
+                self.record(
+                    name.to_owned(),
+                    Vec::new(),
+                    0,
+                    argument.line,
+                    argument.column,
+                    true,
+                    &[],
+                );
             }
         }
     }
@@ -866,7 +891,10 @@ fn expected(found: Option<&Token<'_>>, statement: &Token<'_>, what: &str) -> Syn
         Some(token) => SyntaxError {
             line: token.line,
             column: token.column,
-            message: format!("expected {what} in `{}` statement, found `{}`", statement.text, token.text),
+            message: format!(
+                "expected {what} in `{}` statement, found `{}`",
+                statement.text, token.text
+            ),
         },
         None => SyntaxError {
             line: statement.line,

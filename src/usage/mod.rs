@@ -156,11 +156,20 @@ pub fn declarations(pyproject: Option<&Pyproject>, graphs: &[Graph]) -> Vec<Decl
                     .dependencies
                     .iter()
                     .map(|edge| (edge, Scope::Main))
-                    .chain(package.optional_dependencies.iter().flat_map(|(extra, edges)| {
-                        edges.iter().map(move |edge| (edge, Scope::Extra(extra.clone())))
-                    }))
+                    .chain(
+                        package
+                            .optional_dependencies
+                            .iter()
+                            .flat_map(|(extra, edges)| {
+                                edges
+                                    .iter()
+                                    .map(move |edge| (edge, Scope::Extra(extra.clone())))
+                            }),
+                    )
                     .chain(package.dependency_groups.iter().flat_map(|(group, edges)| {
-                        edges.iter().map(move |edge| (edge, Scope::Group(group.clone())))
+                        edges
+                            .iter()
+                            .map(move |edge| (edge, Scope::Group(group.clone())))
                     }));
                 for (edge, scope) in scoped {
                     let target = graph.package(edge.package);
@@ -176,7 +185,9 @@ pub fn declarations(pyproject: Option<&Pyproject>, graphs: &[Graph]) -> Vec<Decl
             }
         }
     }
-    found.sort_by(|left, right| (&left.name, &left.scope, &left.location).cmp(&(&right.name, &right.scope, &right.location)));
+    found.sort_by(|left, right| {
+        (&left.name, &left.scope, &left.location).cmp(&(&right.name, &right.scope, &right.location))
+    });
     found.dedup_by(|left, right| left.name == right.name && left.scope == right.scope);
     found
 }
@@ -206,9 +217,17 @@ pub fn analyse(
     cache: &Cache,
     settings: &UsageSettings,
 ) -> Result<Usage, UsageError> {
-    let scan = scan::scan_project(root, &settings.scan).map_err(|error| UsageError::Sources(vec![error]))?;
+    let scan = scan::scan_project(root, &settings.scan)
+        .map_err(|error| UsageError::Sources(vec![error]))?;
     if !scan.errors.is_empty() {
         return Err(UsageError::Sources(scan.errors));
+    }
+    if scan.files.is_empty() {
+        // Nothing imports anything: no mapping (and no request) is worth making.
+        return Ok(Usage {
+            root: root.to_path_buf(),
+            ..Usage::default()
+        });
     }
     let stdlib = stdlib::Stdlib::new(stdlib::supported_minors(
         pyproject.and_then(|pyproject| pyproject.requires_python.as_ref()),
@@ -245,12 +264,22 @@ pub fn analyse(
 
     // Phase 1: what the project declares. Phase 2, only when imports remain unexplained: the
     // rest of the lock (a transitive package imported directly, or a misnamed declaration).
-    let declared_names: BTreeSet<String> = usage.declarations.iter().map(|d| d.name.clone()).collect();
-    let mut mapped = map_distributions(&declared_names, &locked, &venv, cache, settings, &mut usage)?;
+    let declared_names: BTreeSet<String> =
+        usage.declarations.iter().map(|d| d.name.clone()).collect();
+    let mut mapped =
+        map_distributions(&declared_names, &locked, &venv, cache, settings, &mut usage)?;
     attribute(&sites, &mapped, &mut usage);
     if !usage.unresolved.is_empty() {
-        let mut rest: BTreeSet<String> = locked.keys().filter(|name| !declared_names.contains(*name)).cloned().collect();
-        rest.extend(venv.keys().filter(|name| !declared_names.contains(*name)).cloned());
+        let mut rest: BTreeSet<String> = locked
+            .keys()
+            .filter(|name| !declared_names.contains(*name))
+            .cloned()
+            .collect();
+        rest.extend(
+            venv.keys()
+                .filter(|name| !declared_names.contains(*name))
+                .cloned(),
+        );
         if !rest.is_empty() {
             let more = map_distributions(&rest, &locked, &venv, cache, settings, &mut usage)?;
             mapped.extend(more);
@@ -276,12 +305,21 @@ pub fn analyse(
 }
 
 /// Every import of a module that is neither standard library nor the project's own.
-fn third_party_imports(scan: &Scan, stdlib: &stdlib::Stdlib, local: &BTreeSet<String>) -> Vec<ImportSite> {
+fn third_party_imports(
+    scan: &Scan,
+    stdlib: &stdlib::Stdlib,
+    local: &BTreeSet<String>,
+) -> Vec<ImportSite> {
     let mut sites = Vec::new();
     for file in &scan.files {
         for import in &file.imports {
             let top = import.top_level();
-            if import.level > 0 || top.is_empty() || stdlib.contains(top) || local.contains(top) || scan.is_local(&file.path, top) {
+            if import.level > 0
+                || top.is_empty()
+                || stdlib.contains(top)
+                || local.contains(top)
+                || scan.is_local(&file.path, top)
+            {
                 continue;
             }
             // `from google.cloud import storage` may name a submodule: keep the longest form.
@@ -343,13 +381,24 @@ fn map_distributions(
     Ok(mapped)
 }
 
-fn attribute(sites: &[ImportSite], mapped: &BTreeMap<String, DistributionModules>, usage: &mut Usage) {
-    let index = ModuleIndex::new(mapped.iter().map(|(name, modules)| (name.as_str(), modules)));
+fn attribute(
+    sites: &[ImportSite],
+    mapped: &BTreeMap<String, DistributionModules>,
+    usage: &mut Usage,
+) {
+    let index = ModuleIndex::new(
+        mapped
+            .iter()
+            .map(|(name, modules)| (name.as_str(), modules)),
+    );
     // Stub-only distributions (`types-requests`) count as used when their module is imported.
     let mut stubs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, modules) in mapped {
         for module in &modules.stubs_for {
-            stubs.entry(module.as_str()).or_default().push(name.as_str());
+            stubs
+                .entry(module.as_str())
+                .or_default()
+                .push(name.as_str());
         }
     }
     for site in sites {
@@ -360,10 +409,18 @@ fn attribute(sites: &[ImportSite], mapped: &BTreeMap<String, DistributionModules
         let providers = index.resolve(&candidates);
         let top = site.module.split('.').next().unwrap_or_default();
         for stub in stubs.get(top).into_iter().flatten() {
-            usage.used.entry((*stub).to_owned()).or_default().push(site.clone());
+            usage
+                .used
+                .entry((*stub).to_owned())
+                .or_default()
+                .push(site.clone());
         }
         if providers.is_empty() {
-            usage.unresolved.entry(top.to_owned()).or_default().push(site.clone());
+            usage
+                .unresolved
+                .entry(top.to_owned())
+                .or_default()
+                .push(site.clone());
         }
         for provider in providers {
             usage.used.entry(provider).or_default().push(site.clone());

@@ -65,11 +65,16 @@ const MODULE_SUFFIXES: [&str; 4] = [".py", ".pyi", ".so", ".pyd"];
 /// The modules a distribution's file list provides. Paths are archive-relative (`a/b.py`);
 /// `*.dist-info/` and `*.data/` (other than `purelib`/`platlib`) are not modules, and `..` paths
 /// (scripts installed outside site-packages, in a RECORD) are skipped.
-pub fn modules_from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> (BTreeSet<String>, BTreeSet<String>) {
+pub fn modules_from_paths<'a>(
+    paths: impl IntoIterator<Item = &'a str>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut files: Vec<Vec<&str>> = Vec::new();
     let mut regular_packages: BTreeSet<Vec<&str>> = BTreeSet::new();
     for path in paths {
-        let mut parts: Vec<&str> = path.split(['/', '\\']).filter(|part| !part.is_empty()).collect();
+        let mut parts: Vec<&str> = path
+            .split(['/', '\\'])
+            .filter(|part| !part.is_empty())
+            .collect();
         if parts.is_empty() || parts.contains(&"..") || parts.contains(&"__pycache__") {
             continue;
         }
@@ -123,7 +128,9 @@ pub fn modules_from_paths<'a>(paths: impl IntoIterator<Item = &'a str>) -> (BTre
 
 /// `mod.py` → `mod`, `_yaml.cpython-312-x86_64-linux-gnu.so` → `_yaml`; `None` for other files.
 fn module_stem(file: &str) -> Option<&str> {
-    let suffix = MODULE_SUFFIXES.iter().find(|suffix| file.ends_with(*suffix))?;
+    let suffix = MODULE_SUFFIXES
+        .iter()
+        .find(|suffix| file.ends_with(*suffix))?;
     let stem = &file[..file.len() - suffix.len()];
     // Extension modules carry an ABI tag after the first dot.
     Some(stem.split('.').next().unwrap_or(stem))
@@ -175,12 +182,18 @@ pub const IRREGULAR: &[(&str, &[&str])] = &[
     ("python-pptx", &["pptx"]),
     ("python-slugify", &["slugify"]),
     ("pytz", &["pytz"]),
-    ("pywin32", &["win32api", "win32con", "pywintypes", "win32com"]),
+    (
+        "pywin32",
+        &["win32api", "win32con", "pywintypes", "win32com"],
+    ),
     ("pyyaml", &["yaml", "_yaml"]),
     ("ruamel-yaml", &["ruamel.yaml"]),
     ("scikit-image", &["skimage"]),
     ("scikit-learn", &["sklearn"]),
-    ("setuptools", &["setuptools", "pkg_resources", "_distutils_hack"]),
+    (
+        "setuptools",
+        &["setuptools", "pkg_resources", "_distutils_hack"],
+    ),
     ("tensorflow-cpu", &["tensorflow"]),
     ("typing-extensions", &["typing_extensions"]),
     ("msgpack-python", &["msgpack"]),
@@ -212,7 +225,10 @@ pub fn fallback(name: &str, reason: impl Into<String>) -> DistributionModules {
         .map(|stubbed| BTreeSet::from([stubbed.replace('-', "_")]))
         .unwrap_or_default();
     DistributionModules {
-        modules: modules.into_iter().filter(|module| !module.ends_with("-stubs")).collect(),
+        modules: modules
+            .into_iter()
+            .filter(|module| !module.ends_with("-stubs"))
+            .collect(),
         stubs_for,
         source: MappingSource::Fallback {
             reason: reason.into(),
@@ -244,7 +260,8 @@ pub fn read_venv(venv: &Path) -> Result<BTreeMap<String, DistributionModules>, s
                         .filter(|file| !file.is_empty()),
                 ),
                 Err(_) => {
-                    let top_level = std::fs::read_to_string(path.join("top_level.txt")).unwrap_or_default();
+                    let top_level =
+                        std::fs::read_to_string(path.join("top_level.txt")).unwrap_or_default();
                     (
                         top_level
                             .lines()
@@ -307,11 +324,16 @@ pub struct ModuleIndex {
 }
 
 impl ModuleIndex {
-    pub fn new<'a>(distributions: impl IntoIterator<Item = (&'a str, &'a DistributionModules)>) -> Self {
+    pub fn new<'a>(
+        distributions: impl IntoIterator<Item = (&'a str, &'a DistributionModules)>,
+    ) -> Self {
         let mut providers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (name, modules) in distributions {
             for module in &modules.modules {
-                providers.entry(module.clone()).or_default().insert(name.to_owned());
+                providers
+                    .entry(module.clone())
+                    .or_default()
+                    .insert(name.to_owned());
             }
         }
         Self { providers }
@@ -370,7 +392,14 @@ mod tests {
         ]);
         assert_eq!(
             modules.into_iter().collect::<Vec<_>>(),
-            vec!["_cffi", "_yaml", "extra", "google.cloud.storage", "six", "yaml"]
+            vec![
+                "_cffi",
+                "_yaml",
+                "extra",
+                "google.cloud.storage",
+                "six",
+                "yaml"
+            ]
         );
         assert_eq!(stubs.into_iter().collect::<Vec<_>>(), vec!["requests"]);
     }
@@ -378,7 +407,10 @@ mod tests {
     #[test]
     fn pure_namespace_trees_give_their_modules() {
         let (modules, _) = modules_from_paths(["ns/sub/mod.py", "ns/sub/other.py"]);
-        assert_eq!(modules.into_iter().collect::<Vec<_>>(), vec!["ns.sub.mod", "ns.sub.other"]);
+        assert_eq!(
+            modules.into_iter().collect::<Vec<_>>(),
+            vec!["ns.sub.mod", "ns.sub.other"]
+        );
     }
 
     #[test]
@@ -389,7 +421,10 @@ mod tests {
         assert_eq!(names("scikit-learn"), vec!["sklearn"]);
         assert_eq!(names("pillow"), vec!["PIL"]);
         assert_eq!(names("python-dateutil"), vec!["dateutil"]);
-        assert_eq!(names("google-cloud-storage"), vec!["google.cloud.storage", "google_cloud_storage"]);
+        assert_eq!(
+            names("google-cloud-storage"),
+            vec!["google.cloud.storage", "google_cloud_storage"]
+        );
         assert_eq!(names("requests"), vec!["requests"]);
         let stubs = fallback("types-requests", "test");
         assert!(stubs.modules.is_empty());
@@ -412,10 +447,19 @@ mod tests {
                 .into_iter()
                 .collect::<Vec<_>>()
         };
-        assert_eq!(resolve(&["google.cloud.storage.blob"]), vec!["google-cloud-storage"]);
-        assert_eq!(resolve(&["google.cloud.storage", "google.cloud"]), vec!["google-cloud-storage"]);
+        assert_eq!(
+            resolve(&["google.cloud.storage.blob"]),
+            vec!["google-cloud-storage"]
+        );
+        assert_eq!(
+            resolve(&["google.cloud.storage", "google.cloud"]),
+            vec!["google-cloud-storage"]
+        );
         assert_eq!(resolve(&["yaml.loader"]), vec!["pyyaml"]);
-        assert_eq!(resolve(&["google"]), vec!["google-cloud-bigquery", "google-cloud-storage"]);
+        assert_eq!(
+            resolve(&["google"]),
+            vec!["google-cloud-bigquery", "google-cloud-storage"]
+        );
         assert!(resolve(&["nothing"]).is_empty());
     }
 }

@@ -59,7 +59,10 @@ impl Default for ScanSettings {
         Self {
             include: Vec::new(),
             exclude: Vec::new(),
-            test_patterns: DEFAULT_TEST_PATTERNS.iter().map(|p| (*p).to_owned()).collect(),
+            test_patterns: DEFAULT_TEST_PATTERNS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             threads: 0,
         }
     }
@@ -173,10 +176,13 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
                         ignore::Error::WithPath { path, .. } => path.clone(),
                         _ => root.to_path_buf(),
                     };
-                    push(found, Found::Error(ScanError {
-                        location: Location::new(path, 1),
-                        message: format!("cannot walk: {error}"),
-                    }));
+                    push(
+                        found,
+                        Found::Error(ScanError {
+                            location: Location::new(path, 1),
+                            message: format!("cannot walk: {error}"),
+                        }),
+                    );
                     return WalkState::Continue;
                 }
             };
@@ -187,7 +193,10 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
             let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
             let name = entry.file_name().to_string_lossy();
             if name == "pyproject.toml" {
-                push(found, Found::Project(relative.parent().unwrap_or(Path::new("")).to_path_buf()));
+                push(
+                    found,
+                    Found::Project(relative.parent().unwrap_or(Path::new("")).to_path_buf()),
+                );
                 return WalkState::Continue;
             }
             let notebook = name.ends_with(".ipynb");
@@ -195,11 +204,15 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
                 return WalkState::Continue;
             }
             if !settings.include.is_empty()
-                && !include.matched_path_or_any_parents(&relative, false).is_ignore()
+                && !include
+                    .matched_path_or_any_parents(&relative, false)
+                    .is_ignore()
             {
                 return WalkState::Continue;
             }
-            let test = tests.matched_path_or_any_parents(&relative, false).is_ignore();
+            let test = tests
+                .matched_path_or_any_parents(&relative, false)
+                .is_ignore();
             push(found, scan_file(path, relative, test, notebook));
             WalkState::Continue
         })
@@ -207,7 +220,10 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
 
     let mut scan = Scan::default();
     let mut projects: Vec<PathBuf> = vec![PathBuf::new()];
-    for item in found.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+    for item in found
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    {
         match item {
             Found::File(file) => scan.files.push(file),
             Found::Error(error) => scan.errors.push(error),
@@ -215,15 +231,23 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
         }
     }
     scan.files.sort_by(|left, right| left.path.cmp(&right.path));
-    scan.errors.sort_by(|left, right| left.location.cmp(&right.location));
+    scan.errors
+        .sort_by(|left, right| left.location.cmp(&right.location));
     for file in &scan.files {
-        record_local(&mut scan.local_modules, &mut scan.neighbours, &projects, &file.path);
+        record_local(
+            &mut scan.local_modules,
+            &mut scan.neighbours,
+            &projects,
+            &file.path,
+        );
     }
     Ok(scan)
 }
 
 fn push(found: &Mutex<Vec<Found>>, item: Found) {
-    let mut guard = found.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = found
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     guard.push(item);
 }
 
@@ -260,7 +284,10 @@ fn record_local(
     if let Some(name) = file.file_name().and_then(|name| name.to_str()) {
         neighbours.insert((directory.to_path_buf(), module_name(name).to_owned()));
     }
-    if let (Some(parent), Some(name)) = (directory.parent(), directory.file_name().and_then(|name| name.to_str())) {
+    if let (Some(parent), Some(name)) = (
+        directory.parent(),
+        directory.file_name().and_then(|name| name.to_str()),
+    ) {
         neighbours.insert((parent.to_path_buf(), name.to_owned()));
     }
 }
@@ -284,7 +311,8 @@ fn scan_file(path: &Path, relative: PathBuf, test: bool, notebook: bool) -> Foun
             };
             return Found::Error(ScanError {
                 location,
-                message: "file is not valid UTF-8; pyaudit reads UTF-8 sources (PEP 3120)".to_owned(),
+                message: "file is not valid UTF-8; pyaudit reads UTF-8 sources (PEP 3120)"
+                    .to_owned(),
             });
         }
     };
@@ -347,10 +375,18 @@ enum CellSource {
 /// (`%pip`, `!ls`, `%%time`) become blank lines. Lines count across the code cells.
 fn notebook_code(text: &str) -> Result<String, (usize, usize, String)> {
     let notebook: Notebook = serde_json::from_str(text).map_err(|error| {
-        (error.line().max(1), error.column().max(1), format!("not a Jupyter notebook: {error}"))
+        (
+            error.line().max(1),
+            error.column().max(1),
+            format!("not a Jupyter notebook: {error}"),
+        )
     })?;
     let mut code = String::new();
-    for cell in notebook.cells.iter().filter(|cell| cell.cell_type == "code") {
+    for cell in notebook
+        .cells
+        .iter()
+        .filter(|cell| cell.cell_type == "code")
+    {
         let source = match &cell.source {
             CellSource::Empty => String::new(),
             CellSource::Text(text) => text.clone(),
@@ -358,7 +394,9 @@ fn notebook_code(text: &str) -> Result<String, (usize, usize, String)> {
         };
         for line in source.lines() {
             let trimmed = line.trim_start();
-            if trimmed.starts_with(['%', '!']) || trimmed.ends_with('?') && !trimmed.starts_with('#') {
+            if trimmed.starts_with(['%', '!'])
+                || trimmed.ends_with('?') && !trimmed.starts_with('#')
+            {
                 code.push('\n');
             } else {
                 code.push_str(line);
@@ -395,17 +433,32 @@ mod tests {
         write(root, "ignored/x.py", "import nope\n");
         write(root, ".gitignore", "ignored/\n");
         write(root, "excluded/x.py", "import nope\n");
-        write(root, "nb.ipynb", r#"{"cells": [{"cell_type": "markdown", "source": "import no"}, {"cell_type": "code", "source": ["%pip install x\n", "import pandas\n"]}]}"#);
+        write(
+            root,
+            "nb.ipynb",
+            r#"{"cells": [{"cell_type": "markdown", "source": "import no"}, {"cell_type": "code", "source": ["%pip install x\n", "import pandas\n"]}]}"#,
+        );
         let settings = ScanSettings {
             exclude: vec!["excluded/".to_owned()],
             threads: 2,
             ..ScanSettings::default()
         };
         let scan = scan_project(root, &settings).unwrap();
-        let paths: Vec<String> = scan.files.iter().map(|file| file.path.display().to_string()).collect();
+        let paths: Vec<String> = scan
+            .files
+            .iter()
+            .map(|file| file.path.display().to_string())
+            .collect();
         assert_eq!(
             paths,
-            vec!["conftest.py", "nb.ipynb", "src/app/__init__.py", "src/app/cli.py", "src/app/helper.py", "tests/test_app.py"]
+            vec![
+                "conftest.py",
+                "nb.ipynb",
+                "src/app/__init__.py",
+                "src/app/cli.py",
+                "src/app/helper.py",
+                "tests/test_app.py"
+            ]
         );
         let tests: Vec<bool> = scan.files.iter().map(|file| file.test).collect();
         assert_eq!(tests, vec![true, false, false, false, false, true]);
@@ -428,8 +481,17 @@ mod tests {
         let scan = scan_project(root, &ScanSettings::default()).unwrap();
         let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors[0].starts_with("bad.py:2:5: unterminated string literal"), "{errors:?}");
-        assert!(errors[1].starts_with("broken.ipynb:1:11: not a Jupyter notebook"), "{errors:?}");
-        assert!(errors[2].starts_with("latin.py:2:6: file is not valid UTF-8"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("bad.py:2:5: unterminated string literal"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[1].starts_with("broken.ipynb:1:11: not a Jupyter notebook"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[2].starts_with("latin.py:2:6: file is not valid UTF-8"),
+            "{errors:?}"
+        );
     }
 }

@@ -64,7 +64,8 @@ pub fn collect(
     };
     let mut missing = Vec::new();
     for ((target, key), entry) in targets.iter().zip(&keys).zip(cached) {
-        let decoded = entry.and_then(|entry| serde_json::from_slice::<DistributionModules>(&entry.payload).ok());
+        let decoded = entry
+            .and_then(|entry| serde_json::from_slice::<DistributionModules>(&entry.payload).ok());
         match decoded {
             Some(found) => {
                 data.modules.insert(target.clone(), found);
@@ -91,7 +92,13 @@ pub fn collect(
             Ok(mapping) => {
                 if let Ok(payload) = serde_json::to_vec(&mapping) {
                     // A cache that cannot be written costs a refetch next run, nothing more.
-                    let _ = cache.put(&WHEEL_NAMESPACE, &key, &payload, &Freshness::new(WHEEL_TTL), settings.now);
+                    let _ = cache.put(
+                        &WHEEL_NAMESPACE,
+                        &key,
+                        &payload,
+                        &Freshness::new(WHEEL_TTL),
+                        settings.now,
+                    );
                 }
                 mapping
             }
@@ -102,7 +109,10 @@ pub fn collect(
     Ok(data)
 }
 
-async fn fetch_all(fetcher: Fetcher, targets: Vec<PackageKey>) -> Vec<Result<DistributionModules, String>> {
+async fn fetch_all(
+    fetcher: Fetcher,
+    targets: Vec<PackageKey>,
+) -> Vec<Result<DistributionModules, String>> {
     let mut names: Vec<String> = targets.iter().map(|target| target.name.clone()).collect();
     names.sort();
     names.dedup();
@@ -119,7 +129,8 @@ async fn fetch_all(fetcher: Fetcher, targets: Vec<PackageKey>) -> Vec<Result<Dis
         projects.insert(name, project);
     }
     let mut tasks = JoinSet::new();
-    let mut results: Vec<Option<Result<DistributionModules, String>>> = (0..targets.len()).map(|_| None).collect();
+    let mut results: Vec<Option<Result<DistributionModules, String>>> =
+        (0..targets.len()).map(|_| None).collect();
     for (index, target) in targets.iter().enumerate() {
         let wheel = match projects.get(&target.name) {
             Some(Ok(project)) => pick_wheel(project, &target.version)
@@ -142,7 +153,9 @@ async fn fetch_all(fetcher: Fetcher, targets: Vec<PackageKey>) -> Vec<Result<Dis
     }
     results
         .into_iter()
-        .map(|result| result.unwrap_or_else(|| Err("the wheel task ended without an answer".to_owned())))
+        .map(|result| {
+            result.unwrap_or_else(|| Err("the wheel task ended without an answer".to_owned()))
+        })
         .collect()
 }
 
@@ -152,7 +165,11 @@ pub fn pick_wheel(project: &ProjectJson, version: &Version) -> Option<(String, S
     let files: &Vec<ReleaseFile> = project
         .releases
         .iter()
-        .find(|(listed, _)| listed.parse::<Version>().is_ok_and(|listed| &listed == version))
+        .find(|(listed, _)| {
+            listed
+                .parse::<Version>()
+                .is_ok_and(|listed| &listed == version)
+        })
         .map(|(_, files)| files)?;
     files
         .iter()
@@ -169,7 +186,11 @@ pub fn pick_wheel(project: &ProjectJson, version: &Version) -> Option<(String, S
 }
 
 /// Read a wheel's central directory by range requests and map its modules.
-pub async fn read_wheel(fetcher: &Fetcher, file: &str, url: &str) -> Result<DistributionModules, String> {
+pub async fn read_wheel(
+    fetcher: &Fetcher,
+    file: &str,
+    url: &str,
+) -> Result<DistributionModules, String> {
     let describe = |error: FetchError| error.to_string();
     let tail = fetcher
         .send(&RequestSpec::get(url.to_owned()).header(RANGE, format!("bytes=-{TAIL_BYTES}")))
@@ -185,12 +206,12 @@ pub async fn read_wheel(fetcher: &Fetcher, file: &str, url: &str) -> Result<Dist
     let location = zip_directory::locate_directory(&tail.body, tail_offset)
         .map_err(|error| format!("{file}: {error}"))?;
     let names = if location.offset >= tail_offset {
-        let start = usize::try_from(location.offset - tail_offset).map_err(|error| error.to_string())?;
+        let start =
+            usize::try_from(location.offset - tail_offset).map_err(|error| error.to_string())?;
         let end = start + usize::try_from(location.size).map_err(|error| error.to_string())?;
-        let directory = tail
-            .body
-            .get(start..end)
-            .ok_or_else(|| format!("{file}: the central directory is outside the bytes received"))?;
+        let directory = tail.body.get(start..end).ok_or_else(|| {
+            format!("{file}: the central directory is outside the bytes received")
+        })?;
         zip_directory::read_names(directory, &location)
     } else {
         let directory = directory_range(fetcher, url, &location).await?;
@@ -207,17 +228,25 @@ pub async fn read_wheel(fetcher: &Fetcher, file: &str, url: &str) -> Result<Dist
     })
 }
 
-async fn directory_range(fetcher: &Fetcher, url: &str, location: &DirectoryLocation) -> Result<Vec<u8>, String> {
+async fn directory_range(
+    fetcher: &Fetcher,
+    url: &str,
+    location: &DirectoryLocation,
+) -> Result<Vec<u8>, String> {
     if location.size == 0 {
         return Ok(Vec::new());
     }
     let last = location.offset + location.size - 1;
     let response = fetcher
-        .send(&RequestSpec::get(url.to_owned()).header(RANGE, format!("bytes={}-{last}", location.offset)))
+        .send(
+            &RequestSpec::get(url.to_owned())
+                .header(RANGE, format!("bytes={}-{last}", location.offset)),
+        )
         .await
         .map_err(|error| error.to_string())?;
     match response.status {
-        206 if content_range_start(response.header(CONTENT_RANGE).as_deref()) == Some(location.offset)
+        206 if content_range_start(response.header(CONTENT_RANGE).as_deref())
+            == Some(location.offset)
             && response.body.len() as u64 == location.size =>
         {
             Ok(response.body)
@@ -231,7 +260,9 @@ async fn directory_range(fetcher: &Fetcher, url: &str, location: &DirectoryLocat
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| format!("{url} sent fewer bytes than its central directory needs"))
         }
-        206 => Err(format!("{url} answered a range other than the one asked for")),
+        206 => Err(format!(
+            "{url} answered a range other than the one asked for"
+        )),
         _ => Err(response.unexpected_status().to_string()),
     }
 }

@@ -72,7 +72,12 @@ pub fn locate_directory(tail: &[u8], tail_offset: u64) -> Result<DirectoryLocati
             .checked_sub(tail_offset)
             .and_then(|at| usize::try_from(at).ok())
             .filter(|&at| u32_at(tail, at) == Some(ZIP64_END_SIGNATURE))
-            .ok_or_else(|| error(locator, "the Zip64 end record is not where its locator says"))?;
+            .ok_or_else(|| {
+                error(
+                    locator,
+                    "the Zip64 end record is not where its locator says",
+                )
+            })?;
         let field = |offset: usize| {
             u64_at(tail, at + offset).ok_or_else(|| error(at, "truncated Zip64 end record"))
         };
@@ -110,7 +115,11 @@ pub fn read_names(directory: &[u8], location: &DirectoryLocation) -> Result<Vec<
         if u32_at(directory, at) != Some(ENTRY_SIGNATURE) {
             return Err(error(
                 at,
-                format!("entry {} of {} is not a central directory header", index + 1, location.entries),
+                format!(
+                    "entry {} of {} is not a central directory header",
+                    index + 1,
+                    location.entries
+                ),
             ));
         }
         let (Some(name_length), Some(extra_length), Some(comment_length)) = (
@@ -163,7 +172,10 @@ mod tests {
 
     #[test]
     fn lists_names_from_a_tail() {
-        let bytes = archive(&["yaml/__init__.py", "PyYAML-6.0.dist-info/RECORD"], "a comment");
+        let bytes = archive(
+            &["yaml/__init__.py", "PyYAML-6.0.dist-info/RECORD"],
+            "a comment",
+        );
         assert_eq!(
             names_of(&bytes, 200).unwrap(),
             vec!["yaml/__init__.py", "PyYAML-6.0.dist-info/RECORD"]
@@ -174,12 +186,19 @@ mod tests {
     #[test]
     fn errors_name_the_offset() {
         let error = names_of(b"not a zip at all, just text padding it out", 100).unwrap_err();
-        assert_eq!(error.to_string(), "byte 0: no end-of-central-directory record: not a zip archive");
+        assert_eq!(
+            error.to_string(),
+            "byte 0: no end-of-central-directory record: not a zip archive"
+        );
         let mut bytes = archive(&["a.py"], "");
         let location = locate_directory(&bytes, 0).unwrap();
         bytes[location.offset as usize] = b'X';
         let error = names_of(&bytes, bytes.len()).unwrap_err();
-        assert!(error.to_string().contains("entry 1 of 1 is not a central directory header"));
+        assert!(
+            error
+                .to_string()
+                .contains("entry 1 of 1 is not a central directory header")
+        );
         assert_eq!(error.offset, location.offset);
     }
 

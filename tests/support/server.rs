@@ -528,7 +528,11 @@ fn byte_range(header: &str, length: usize) -> Option<(usize, usize)> {
         return Some((length.saturating_sub(suffix), length - 1));
     }
     let start: usize = first.parse().ok()?;
-    let end = if last.is_empty() { length - 1 } else { last.parse::<usize>().ok()?.min(length - 1) };
+    let end = if last.is_empty() {
+        length - 1
+    } else {
+        last.parse::<usize>().ok()?.min(length - 1)
+    };
     (start <= end).then_some((start, end))
 }
 

@@ -185,7 +185,10 @@ fn columns_point_at_the_module() {
 #[test]
 fn syntax_errors_name_line_and_column() {
     let error = |source: &str| scan(source).unwrap_err().to_string();
-    assert_eq!(error("x = 1\ns = 'abc\n"), "2:5: unterminated string literal");
+    assert_eq!(
+        error("x = 1\ns = 'abc\n"),
+        "2:5: unterminated string literal"
+    );
     assert_eq!(error("x = (\n1,\n"), "1:5: `(` is never closed");
     assert_eq!(error("x = 1)\n"), "1:6: unmatched `)`");
     assert_eq!(error("a = '''\n"), "1:5: unterminated string literal");
@@ -196,7 +199,11 @@ fn syntax_errors_name_line_and_column() {
 
 #[test]
 fn keywords_elsewhere_are_not_imports() {
-    assert!(scan("x = yield from gen()\nobj.import_thing = 1\n").unwrap().is_empty());
+    assert!(
+        scan("x = yield from gen()\nobj.import_thing = 1\n")
+            .unwrap()
+            .is_empty()
+    );
     assert!(scan("raise X from error\n").unwrap().is_empty());
     assert!(scan("obj.__import__('x')\n").unwrap().is_empty());
 }
