@@ -354,12 +354,11 @@ impl<'a> Lexer<'a> {
     fn number(&mut self) {
         let hexadecimal = self.peek(0) == Some(b'0') && matches!(self.peek(1), Some(b'x' | b'X'));
         while let Some(byte) = self.peek(0) {
-            if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' {
-                self.position += 1;
-            } else if matches!(byte, b'+' | b'-')
+            // An exponent's sign (`1e-5`) belongs to the number, except after a hex digit `e`.
+            let sign = matches!(byte, b'+' | b'-')
                 && !hexadecimal
-                && matches!(self.bytes[self.position - 1], b'e' | b'E')
-            {
+                && matches!(self.bytes[self.position - 1], b'e' | b'E');
+            if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'.' || sign {
                 self.position += 1;
             } else {
                 break;

@@ -157,7 +157,7 @@ mod tests {
                     .unwrap();
                 writer.write_all(b"x = 1\n").unwrap();
             }
-            writer.set_comment(comment.to_owned());
+            writer.set_comment(comment.to_owned()).unwrap();
             writer.finish().unwrap();
         }
         buffer.into_inner()
