@@ -5,6 +5,10 @@
 //!
 //! Run: `cargo bench --bench usage` (release profile). Prints the median of repeated runs with
 //! a warm page cache.
+//!
+//! Measured 2026-11-25 (2 cores shared with other builds, load average ≈ 5): 849 ms for the
+//! 10,000 files (33 MB, 190,000 imports), ≈ 11,800 files/s; 2.2 s while a release build and a
+//! test run competed for the same two cores.
 
 use std::hint::black_box;
 use std::path::Path;
