@@ -70,6 +70,26 @@ pub enum Command {
         /// A rule code (`PA101`) or name (`vulnerability`); omit to list all rules.
         rule: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to standard output.
+    ///
+    /// Install it where the shell looks for completions, e.g.
+    /// bash: `pyaudit completions bash > ~/.local/share/bash-completion/completions/pyaudit`;
+    /// zsh: `pyaudit completions zsh > ~/.zfunc/_pyaudit` (with `fpath+=~/.zfunc` before
+    /// `compinit`); fish: `pyaudit completions fish > ~/.config/fish/completions/pyaudit.fish`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print pyaudit's man page (roff), or write one page per command into a directory.
+    ///
+    /// `pyaudit man | man -l -` reads it; `pyaudit man --output-dir DIR` writes `pyaudit.1`,
+    /// `pyaudit-lock.1`, `pyaudit-db-import.1`, … for a `man1` directory.
+    Man {
+        /// Write every command's page into DIR instead of printing `pyaudit.1`.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+    },
 }
 
 /// Where advisory data comes from; shared by the commands that need it.
@@ -240,6 +260,8 @@ pub enum LockFormat {
     Cyclonedx,
     /// A compact summary for a pull-request comment.
     Markdown,
+    /// A GitLab Code Quality report (the `codequality` artifact of a merge request).
+    Gitlab,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use pep440_rs::VersionSpecifiers;
 use pyaudit_advisories::Rating;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -164,98 +165,183 @@ pub struct Ban {
     pub location: Location,
 }
 
-#[derive(Deserialize)]
+/// pyaudit's configuration: `pyaudit.toml`, `.pyaudit.toml`, or `[tool.pyaudit]` in
+/// `pyproject.toml`. `pyaudit explain` lists the rules.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ConfigWire {
+#[schemars(title = "pyaudit configuration")]
+pub(crate) struct ConfigWire {
+    /// Level per rule: a code (`PA101`), a name (`vulnerability`) or a code prefix for a family
+    /// (`PA2`), mapped to `deny` (fails the run), `warn` (reported) or `allow` (off).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, LevelSchema>")]
     rules: BTreeMap<Spanned<String>, Spanned<String>>,
+    /// Accepted findings: a vulnerability id (any alias), or a rule, optionally for one package.
     #[serde(default)]
+    #[schemars(with = "Vec<IgnoreWire>")]
     ignore: Vec<Spanned<IgnoreWire>>,
+    /// Import scan and usage rules (PA601–PA606).
     usage: Option<crate::usage::config::UsageWire>,
+    /// Service URLs; `--osv-url` / `--pypi-url` and `PYAUDIT_OSV_URL` / `PYAUDIT_PYPI_URL` win.
     #[serde(default)]
     fetch: FetchWire,
+    /// Severity thresholds: vulnerabilities rated below them warn instead of denying.
     #[serde(default)]
     vulnerabilities: VulnerabilitiesWire,
+    /// Limits of the maintenance and release rules (PA205, PA207–PA209), in days.
     #[serde(default)]
     maintenance: MaintenanceWire,
+    /// SPDX license policy (PA301, PA302). Without lists, licenses are not judged.
     #[serde(default)]
     licenses: LicensesWire,
+    /// Where packages may come from (PA404, PA406).
     #[serde(default)]
     sources: SourcesWire,
+    /// Popular names for the typosquat rule (PA501).
     #[serde(default)]
     typosquat: TyposquatWire,
+    /// Packages the organisation forbids (PA502).
     #[serde(default)]
+    #[schemars(with = "Vec<BanWire>")]
     bans: Vec<Spanned<BanWire>>,
 }
 
-#[derive(Deserialize, Default)]
+/// A rule level.
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum LevelSchema {
+    Deny,
+    Warn,
+    Allow,
+}
+
+/// A CVSS rating.
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum RatingSchema {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct FetchWire {
+    /// OSV API base URL (default `https://api.osv.dev`).
+    #[schemars(with = "Option<String>", url)]
     osv_url: Option<Spanned<String>>,
+    /// PyPI base URL: JSON API at `/pypi/<name>/json`, Simple API at `/simple/` (default
+    /// `https://pypi.org`).
+    #[schemars(with = "Option<String>", url)]
     pypi_url: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct VulnerabilitiesWire {
+    /// Vulnerabilities rated below this warn instead of denying; unrated ones keep their level.
+    #[schemars(with = "Option<RatingSchema>")]
     deny_from: Option<Spanned<String>>,
+    /// The same for packages only the roots' extras install (default: `deny-from`).
+    #[schemars(with = "Option<RatingSchema>")]
     optional_deny_from: Option<Spanned<String>>,
+    /// The same for packages only dev groups install (default: `deny-from`).
+    #[schemars(with = "Option<RatingSchema>")]
     dev_deny_from: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct MaintenanceWire {
+    /// PA205: the project's newest upload is older than this many days (default 730).
     max_age_days: Option<u64>,
+    /// PA207: the locked version is this many major versions behind the newest (default 2).
     max_major_behind: Option<u64>,
+    /// PA207: or was released this many days before the newest (default 1095).
     max_days_behind: Option<u64>,
+    /// PA208: the locked release is younger than this many days (default 7).
     cooldown_days: Option<u64>,
+    /// PA209: the project is younger than this many days (default 30).
     new_project_days: Option<u64>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct LicensesWire {
+    /// SPDX licenses allowed (`MIT`, `Apache-2.0`, `GPL-2.0-only WITH Classpath-exception-2.0`).
+    /// With a list, anything not on it is reported.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     allow: Vec<Spanned<String>>,
+    /// SPDX licenses denied.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     deny: Vec<Spanned<String>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct SourcesWire {
+    /// Index URLs packages may come from (PA404); empty: any.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     allowed_indexes: Vec<Spanned<String>>,
+    /// Deny packages the lock records no hash for (PA406).
     #[serde(default)]
     require_hashes: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct TyposquatWire {
+    /// Files of popular names (one per line, or top-pypi-packages JSON), relative to this file.
     #[serde(default)]
     popular: Vec<String>,
+    /// Names never reported as typosquats.
     #[serde(default)]
     allow: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BanWire {
+    /// The package name.
+    #[schemars(with = "String")]
     package: Spanned<String>,
+    /// A PEP 440 specifier: only these versions are banned (`<1.26`).
+    #[schemars(with = "Option<String>")]
     version: Option<Spanned<String>>,
+    /// Why, and what to use instead. Required.
     reason: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IgnoreWire {
+    /// A vulnerability id or any alias (`PYSEC-…`, `GHSA-…`, `CVE-…`).
     id: Option<String>,
+    /// A rule code or name, optionally limited to `package`.
+    #[schemars(with = "Option<String>")]
     rule: Option<Spanned<String>>,
+    /// The package the ignore applies to.
     package: Option<String>,
+    /// Why it is safe. Required.
     reason: Option<String>,
+    /// The last day (`YYYY-MM-DD`) the ignore holds; afterwards PA002 reports it.
+    #[schemars(with = "Option<String>")]
     until: Option<Spanned<toml::Value>>,
+}
+
+/// The JSON Schema of the config file (`docs/pyaudit.schema.json`), for editors (taplo, VS
+/// Code's Even Better TOML) to complete and check it.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ConfigWire);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
 }
 
 #[derive(Deserialize)]

@@ -506,8 +506,9 @@ pub struct PackageContext {
     pub version: Option<String>,
     pub class: Class,
     pub direct: bool,
-    /// The shortest path from a root, as `name==version` labels, root first.
-    pub path: Vec<String>,
+    /// The shortest path from a root, as `name==version` labels, root first (shared between the
+    /// findings of one package).
+    pub path: std::sync::Arc<[std::sync::Arc<str>]>,
     /// Where the package's entry is in the lockfile.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,

@@ -10,6 +10,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use pep508_rs::{ExtraName, MarkerTree};
 use serde::Serialize;
@@ -92,6 +93,12 @@ pub struct Graph {
     seeds: Vec<(StateIndex, Class)>,
     /// The searches for the prod, optional and dev scopes, in that order.
     scopes: Vec<Traversal>,
+    /// Per package: the labels of its shortest path, computed on first use. Findings about one
+    /// package share it: formatting paths dominated policy evaluation before.
+    path_labels: Vec<OnceLock<Arc<[Arc<str>]>>>,
+    /// Per state: its label (`name[extra]==version`), computed on first use; paths share
+    /// prefixes, so each label is formatted once however many paths pass through it.
+    state_labels: Vec<OnceLock<Arc<str>>>,
 }
 
 type StateIndex = usize;
@@ -201,8 +208,11 @@ impl Graph {
             conditions,
             seeds,
             scopes: Vec::new(),
+            path_labels: (0..packages.len()).map(|_| OnceLock::new()).collect(),
+            state_labels: Vec::new(),
             lockfile,
         };
+        graph.state_labels = (0..graph.states.len()).map(|_| OnceLock::new()).collect();
         graph.scopes = SCOPES.iter().map(|&scope| graph.traverse(scope)).collect();
         for (index, class) in graph.classes.iter_mut().enumerate() {
             if let Some(position) = graph.scopes.iter().position(|scope| scope.reaches(index)) {
@@ -408,6 +418,55 @@ impl Graph {
         Some(steps)
     }
 
+    /// The `name==version` labels of [`Self::shortest_path`], root first (empty for unreachable
+    /// packages); computed once per package and shared.
+    pub fn shortest_path_labels(&self, package: PackageIndex) -> Arc<[Arc<str>]> {
+        let Some(cell) = self.path_labels.get(package) else {
+            return Arc::from(Vec::new());
+        };
+        cell.get_or_init(|| {
+            let Some(mut state) = self.shortest_path_end(package) else {
+                return Arc::from(Vec::new());
+            };
+            let traversal = &self.scopes[SCOPES
+                .iter()
+                .position(|&scope| scope == self.classes[package])
+                .unwrap_or_default()];
+            let mut labels = Vec::new();
+            loop {
+                labels.push(self.state_label(state).clone());
+                match traversal.parent[state].and_then(Reached::parent) {
+                    Some((previous, _)) => state = previous,
+                    None => break,
+                }
+            }
+            labels.reverse();
+            Arc::from(labels)
+        })
+        .clone()
+    }
+
+    /// The state a package's shortest path ends in, within its own class.
+    fn shortest_path_end(&self, package: PackageIndex) -> Option<StateIndex> {
+        let class = *self.classes.get(package)?;
+        let position = SCOPES.iter().position(|&scope| scope == class)?;
+        *self.scopes.get(position)?.first_state.get(package)?
+    }
+
+    fn state_label(&self, state: StateIndex) -> &Arc<str> {
+        self.state_labels[state].get_or_init(|| {
+            let State {
+                package,
+                activation,
+            } = &self.states[state];
+            Arc::from(self.step_label(&PathStep {
+                package: *package,
+                activation: activation.clone(),
+                marker: None,
+            }))
+        })
+    }
+
     /// Every simple path from a root to `package`, shortest first, at most `limit` of them.
     ///
     /// A best-first search whose priority is the length so far plus the exact remaining distance
@@ -556,7 +615,7 @@ impl Graph {
         let version = package
             .version
             .as_ref()
-            .map(|version| format!("=={version}"))
+            .map(|version| format!("=={}", crate::lockfile::version_text(version)))
             .unwrap_or_default();
         match &step.activation {
             Activation::Main => format!("{}{version}", package.name),

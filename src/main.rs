@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
         Command::Init { path, force } => commands::init::run(path, *force),
+        Command::Completions { shell } => commands::completions::completions(*shell),
+        Command::Man { output_dir } => commands::completions::man(output_dir.as_deref()),
     };
     match result {
         Ok((output, outcome)) => {

@@ -13,7 +13,7 @@ use pyaudit::enrich::{VulnerabilityData, VulnerabilitySettings, vulnerabilities}
 use pyaudit::fetch::FetchSettings;
 use pyaudit::graph::{Graph, GroupSelection};
 use pyaudit::policy::{self, LockReport, PolicySettings};
-use pyaudit::report::{cyclonedx, markdown, sarif};
+use pyaudit::report::{cyclonedx, gitlab, markdown, sarif};
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 use serde_json::Value;
 
@@ -502,4 +502,105 @@ fn markdown_escapes_text_from_advisories_and_lockfiles() {
         markdown::escape("[link](javascript:x) **bold** _it_ #1"),
         "\\[link\\]\\(javascript:x\\) \\*\\*bold\\*\\* \\_it\\_ \\#1"
     );
+}
+
+fn gitlab_of(audit: &Audit) -> Vec<Value> {
+    let text = gitlab::render_lock(&audit.reports);
+    assert_eq!(text, gitlab::render_lock(&audit.reports), "deterministic");
+    let json: Value = serde_json::from_str(&text).unwrap();
+    let issues = json.as_array().expect("a JSON array of issues").clone();
+    // What GitLab requires of every Code Quality issue, and the values it accepts.
+    for issue in &issues {
+        for field in ["description", "check_name", "fingerprint", "severity"] {
+            let value = issue[field].as_str().unwrap_or_default();
+            assert!(!value.is_empty(), "{field} in {issue}");
+        }
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap()),
+            "{issue}"
+        );
+        let path = issue["location"]["path"].as_str().unwrap();
+        assert!(
+            !path.starts_with('/') && !path.starts_with("./") && !path.contains('\\'),
+            "{path}"
+        );
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        let categories = issue["categories"].as_array().unwrap();
+        assert_eq!(categories.len(), 1, "{issue}");
+        assert!(
+            ["Security", "Bug Risk", "Compatibility"].contains(&categories[0].as_str().unwrap()),
+            "{issue}"
+        );
+    }
+    let fingerprints: BTreeSet<&str> = issues
+        .iter()
+        .map(|issue| issue["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fingerprints.len(), issues.len(), "fingerprints are unique");
+    issues
+}
+
+#[test]
+fn gitlab_code_quality_locates_the_finding_at_its_lockfile_line() {
+    let demo = audit(&[DEMO]);
+    let issues = gitlab_of(&demo);
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    let issue = &issues[0];
+    assert_eq!(issue["check_name"], "PA101");
+    assert_eq!(issue["location"]["path"], DEMO);
+    let location = demo.reports[0].findings[0]
+        .package
+        .location
+        .clone()
+        .unwrap();
+    assert_eq!(issue["location"]["lines"]["begin"], location.line);
+    let description = issue["description"].as_str().unwrap();
+    assert!(description.contains("PYSEC-2024-60"), "{description}");
+    assert!(description.contains("CVE-2024-3651"), "{description}");
+    assert!(description.contains("3.7 or later"), "{description}");
+    // The record rates it CVSS 7.5: high, which GitLab calls major.
+    assert_eq!(issue["severity"], "major");
+    let body = issue["content"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("demo==0.1.0 → httpx==0.27.0 → idna==3.6"),
+        "{body}"
+    );
+    assert!(body.contains("uv lock --upgrade-package idna"), "{body}");
+
+    // The same fingerprint on the next run, and the SARIF one: one identity across formats.
+    assert_eq!(
+        gitlab_of(&audit(&[DEMO]))[0]["fingerprint"],
+        issue["fingerprint"]
+    );
+    let (_, sarif) = sarif_of(&demo);
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["partialFingerprints"][sarif::FINGERPRINT_KEY],
+        issue["fingerprint"]
+    );
+}
+
+#[test]
+fn gitlab_code_quality_of_several_lockfiles_has_one_issue_per_finding() {
+    let several = audit(&[FLASK, PINS]);
+    let issues = gitlab_of(&several);
+    let findings: usize = several
+        .reports
+        .iter()
+        .map(|report| report.findings.len())
+        .sum();
+    assert!(findings > 1, "the fixtures have findings");
+    assert_eq!(issues.len(), findings);
+    assert!(issues.iter().any(|issue| issue["location"]["path"] == PINS));
+    // A lockfile given twice still yields distinct fingerprints.
+    assert_eq!(gitlab_of(&audit(&[DEMO, DEMO])).len(), 2);
+}
+
+#[test]
+fn gitlab_code_quality_of_a_clean_lock_is_an_empty_array() {
+    let mut audit = audit(&[DEMO]);
+    for report in &mut audit.reports {
+        report.findings.clear();
+    }
+    assert_eq!(gitlab::render_lock(&audit.reports), "[]\n");
 }

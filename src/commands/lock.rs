@@ -109,6 +109,7 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
             report::cyclonedx::render_lock(&graphs, &reports, &data, metadata.as_ref(), Some(now))
         }
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
+        LockFormat::Gitlab => report::gitlab::render_lock(&reports),
     };
     let outcome = if reports.iter().any(|report| report.denied()) {
         Outcome::Findings

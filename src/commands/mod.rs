@@ -1,6 +1,7 @@
 //! One module per subcommand; the only place that wires the stages together.
 
 pub mod cache;
+pub mod completions;
 pub mod db;
 pub mod explain;
 pub mod graph;

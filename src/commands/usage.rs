@@ -100,6 +100,7 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         LockFormat::Json => report::json::render_lock(&reports, &data),
         LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
+        LockFormat::Gitlab => report::gitlab::render_lock(&reports),
         LockFormat::Cyclonedx => {
             bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`")
         }

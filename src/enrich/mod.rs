@@ -42,7 +42,12 @@ impl PackageKey {
 
 impl std::fmt::Display for PackageKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}=={}", self.name, self.version)
+        write!(
+            f,
+            "{}=={}",
+            self.name,
+            crate::lockfile::version_text(&self.version)
+        )
     }
 }
 

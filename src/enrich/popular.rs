@@ -4,7 +4,9 @@
 //! Accepted file formats: hugovk's top-pypi-packages JSON (`{"rows": [{"project": …}]}`), a JSON
 //! array of names, or text with one name per line (`#` comments).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 
 use pyaudit_advisories::normalize_package_name;
@@ -32,13 +34,13 @@ struct StoredList {
 #[derive(Debug, Default)]
 pub struct PopularNames {
     names: Vec<String>,
-    known: HashSet<String>,
+    known: FxHashSet<String>,
     /// Every name with one character deleted (and the name itself) → indexes into `names`: two
     /// names within one edit of each other share a key (SymSpell), so candidates are found
     /// without comparing against the whole list.
-    deletions: HashMap<String, Vec<u32>>,
+    deletions: FxHashMap<String, Vec<u32>>,
     /// Names with `-` removed → index, for separator-only differences.
-    joined: HashMap<String, u32>,
+    joined: FxHashMap<String, u32>,
     /// Where the names came from, for the report.
     pub origins: Vec<String>,
 }
@@ -52,8 +54,9 @@ impl PopularNames {
             .filter(|name| !name.is_empty())
             .collect();
         let names: Vec<String> = unique.into_iter().collect();
-        let mut deletions: HashMap<String, Vec<u32>> = HashMap::with_capacity(names.len() * 12);
-        let mut joined = HashMap::with_capacity(names.len());
+        let mut deletions: FxHashMap<String, Vec<u32>> =
+            FxHashMap::with_capacity_and_hasher(names.len() * 12, Default::default());
+        let mut joined = FxHashMap::with_capacity_and_hasher(names.len(), Default::default());
         for (index, name) in names.iter().enumerate() {
             let index = index as u32;
             for variant in deletion_variants(name) {
@@ -89,10 +92,19 @@ impl PopularNames {
     /// edit distance ≤ 2 (each side may lose one character).
     pub fn near(&self, normalized: &str) -> Vec<&str> {
         let mut found: Vec<u32> = Vec::new();
-        for variant in deletion_variants(normalized) {
-            if let Some(indexes) = self.deletions.get(&variant) {
+        // One buffer for every variant: this runs for each package of every lock.
+        let mut variant = String::with_capacity(normalized.len());
+        let mut lookup = |variant: &str| {
+            if let Some(indexes) = self.deletions.get(variant) {
                 found.extend(indexes);
             }
+        };
+        lookup(normalized);
+        for (skip, character) in normalized.char_indices() {
+            variant.clear();
+            variant.push_str(&normalized[..skip]);
+            variant.push_str(&normalized[skip + character.len_utf8()..]);
+            lookup(&variant);
         }
         found.sort_unstable();
         found.dedup();

@@ -417,3 +417,49 @@ mod tests {
         assert_eq!(normalize_extra("Foo__Bar.baz"), "foo-bar-baz");
     }
 }
+
+/// `version.to_string()` without pep440_rs's allocations for the common plain release
+/// (`1.26.4`): labels and findings format thousands of versions per run.
+pub fn version_text(version: &Version) -> String {
+    use std::fmt::Write;
+    if version.epoch() != 0
+        || version.pre().is_some()
+        || version.post().is_some()
+        || version.dev().is_some()
+        || !version.local().is_empty()
+    {
+        return version.to_string();
+    }
+    let mut text = String::with_capacity(12);
+    for (position, part) in version.release().iter().enumerate() {
+        if position > 0 {
+            text.push('.');
+        }
+        let _ = write!(text, "{part}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod version_text_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn version_text_is_display() {
+        for text in [
+            "1.26.4",
+            "0",
+            "2024.2.2",
+            "1!2.0",
+            "1.0rc1",
+            "1.0.post2",
+            "1.0.dev3",
+            "2.1+cu128",
+            "1.0a1.post1.dev2+local.7",
+        ] {
+            let version = Version::from_str(text).unwrap();
+            assert_eq!(version_text(&version), version.to_string(), "{text}");
+        }
+    }
+}

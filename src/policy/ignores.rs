@@ -50,7 +50,7 @@ pub fn stale_ignores(ignored: &[&IgnoredFinding], settings: &PolicySettings) -> 
                 version: None,
                 class: Class::Prod,
                 direct: false,
-                path: Vec::new(),
+                path: Vec::new().into(),
                 // The config line is what the finding is about: SARIF points there.
                 location: Some(ignore.location.clone()),
             },

@@ -2,6 +2,8 @@
 //! first, then classifiers, then the free-text field) against `[licenses] allow` / `deny`. Without
 //! a policy, licenses are not judged.
 
+use std::collections::HashMap;
+
 use crate::enrich::license::{LicenseInfo, LicenseSource, Verdict, allowed};
 use crate::enrich::metadata::{MetadataData, MetadataStatus};
 use crate::findings::{Evidence, Finding, LICENSE_NOT_ALLOWED, Rule, UNKNOWN_LICENSE};
@@ -23,6 +25,8 @@ pub(super) fn evaluate(
     {
         return findings;
     }
+    // A lock has a few dozen distinct expressions; each is parsed and judged once.
+    let mut verdicts: HashMap<&str, Verdict> = HashMap::new();
     for (index, key) in &plan.targets {
         // Unavailable metadata is PA004's to report.
         let Some(MetadataStatus::Available(metadata)) = data.packages.get(key) else {
@@ -42,7 +46,11 @@ pub(super) fn evaluate(
                 ),
                 "unknown".to_string(),
             ),
-            Some(expression) => match allowed(expression, &policy.allow, &policy.deny) {
+            Some(expression) => match verdicts
+                .entry(expression.as_str())
+                .or_insert_with(|| allowed(expression, &policy.allow, &policy.deny))
+                .clone()
+            {
                 Verdict::Allowed => continue,
                 Verdict::Denied { terms } => (
                     &LICENSE_NOT_ALLOWED,

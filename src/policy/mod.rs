@@ -284,15 +284,10 @@ pub(crate) fn context(graph: &Graph, index: PackageIndex) -> PackageContext {
     let package = graph.package(index);
     PackageContext {
         name: package.name.to_string(),
-        version: package.version.as_ref().map(ToString::to_string),
+        version: package.version.as_ref().map(crate::lockfile::version_text),
         class: graph.classes[index],
         direct: graph.direct[index],
-        path: graph
-            .shortest_path(index)
-            .unwrap_or_default()
-            .iter()
-            .map(|step| graph.step_label(step))
-            .collect(),
+        path: graph.shortest_path_labels(index),
         location: package.location.clone(),
     }
 }

@@ -32,6 +32,16 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                 .map(|url| (url.clone(), option.location.to_string()))
         })
         .collect();
+    // Few distinct index URLs, many packages: each URL is judged once.
+    let mut allowed_cache: std::collections::HashMap<String, bool> = Default::default();
+    let mut index_allowed = |url: &str| -> bool {
+        if let Some(&allowed) = allowed_cache.get(url) {
+            return allowed;
+        }
+        let allowed = policy.allowed_indexes.contains(&normalize_index_url(url));
+        allowed_cache.insert(url.to_string(), allowed);
+        allowed
+    };
     for &index in &plan.in_scope {
         let package = graph.package(index);
         let mut push = |rule: &Rule, message: String, evidence: Evidence, fix: Fix| {
@@ -48,8 +58,8 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
             }
         };
         let name = package.name.as_ref();
-        let label = match &package.version {
-            Some(version) => format!("{name}=={version}"),
+        let label = || match &package.version {
+            Some(version) => format!("{name}=={}", crate::lockfile::version_text(version)),
             None => name.to_string(),
         };
         let evidence = |location: &str| Evidence::Source {
@@ -62,7 +72,8 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                 push(
                     &GIT_SOURCE,
                     format!(
-                        "{label} is installed from git {url}{}",
+                        "{} is installed from git {url}{}",
+                        label(),
                         match (reference, pinned) {
                             (Some(reference), true) => format!(" at commit {reference}"),
                             (Some(reference), false) =>
@@ -83,7 +94,7 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
             }
             Source::Url { url } => push(
                 &URL_SOURCE,
-                format!("{label} is installed from the URL {url}"),
+                format!("{} is installed from the URL {url}", label()),
                 evidence(url),
                 Fix {
                     version: None,
@@ -96,7 +107,8 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
             Source::Path { path } | Source::Directory { path } | Source::Editable { path } => push(
                 &LOCAL_SOURCE,
                 format!(
-                    "{label} is installed from the local {} `{path}`",
+                    "{} is installed from the local {} `{path}`",
+                    label(),
                     match &package.source {
                         Source::Editable { .. } => "path in editable mode",
                         Source::Path { .. } => "archive",
@@ -117,11 +129,11 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                 if !policy.allowed_indexes.is_empty() {
                     let index_url = url.as_deref().unwrap_or(DEFAULT_INDEX);
                     let mut offending: Vec<(String, Option<String>)> = Vec::new();
-                    if !index_allowed(index_url, &policy.allowed_indexes) {
+                    if !index_allowed(index_url) {
                         offending.push((index_url.to_string(), None));
                     }
                     for (extra, place) in &extra_indexes {
-                        if !index_allowed(extra, &policy.allowed_indexes) {
+                        if !index_allowed(extra) {
                             offending.push((extra.clone(), Some(place.clone())));
                         }
                     }
@@ -130,13 +142,15 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                             &INDEX_NOT_ALLOWED,
                             match &place {
                                 None => format!(
-                                    "{label} comes from the index {offending_url}, which is not \
-                                     on `[sources] allowed-indexes`"
+                                    "{} comes from the index {offending_url}, which is not \
+                                     on `[sources] allowed-indexes`",
+                                    label()
                                 ),
                                 Some(place) => format!(
-                                    "{label} may be installed from the extra index \
+                                    "{} may be installed from the extra index \
                                      {offending_url} ({place}), which is not on `[sources] \
-                                     allowed-indexes`"
+                                     allowed-indexes`",
+                                    label()
                                 ),
                             },
                             evidence(&offending_url),
@@ -180,7 +194,7 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                     });
                     push(
                         &MISSING_HASHES,
-                        format!("{label}: the lock records no hash for any of its files"),
+                        format!("{}: the lock records no hash for any of its files", label()),
                         evidence(url.as_deref().unwrap_or(DEFAULT_INDEX)),
                         fix,
                     );
@@ -189,11 +203,6 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
         }
     }
     findings
-}
-
-fn index_allowed(url: &str, allowed: &[String]) -> bool {
-    let url = normalize_index_url(url);
-    allowed.contains(&url)
 }
 
 /// A full (or abbreviated, ≥ 7 hex digits) commit hash, not a branch or tag name.

@@ -75,6 +75,7 @@ pub fn closest(name: &str, popular: &PopularNames) -> Option<(String, String)> {
             "the same name with `-`/`_`/`.` moved".to_string(),
         ));
     }
+    let mut longer = String::with_capacity(name.len() + 7);
     for prefix in PREFIXES {
         if let Some(rest) = name.strip_prefix(prefix)
             && rest.len() >= MIN_LENGTH
@@ -85,7 +86,9 @@ pub fn closest(name: &str, popular: &PopularNames) -> Option<(String, String)> {
                 format!("`{rest}` with a `{prefix}` prefix"),
             ));
         }
-        let longer = format!("{prefix}{name}");
+        longer.clear();
+        longer.push_str(prefix);
+        longer.push_str(name);
         if name.len() >= MIN_LENGTH && popular.contains(&longer) {
             return Some((longer, format!("`{prefix}` prefix dropped")));
         }

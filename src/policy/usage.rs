@@ -146,7 +146,7 @@ fn package_context(
         version: None,
         class,
         direct: false,
-        path: Vec::new(),
+        path: Vec::new().into(),
         location: Some(location.clone()),
     }
 }
@@ -347,7 +347,7 @@ pub fn evaluate_usage(
                 version: None,
                 class,
                 direct: false,
-                path: Vec::new(),
+                path: Vec::new().into(),
                 location: Some(needed[0].location.clone()),
             },
             format!("`{}` is imported at {} but no declared or locked distribution provides `{module}`", needed[0].module, needed[0].location),

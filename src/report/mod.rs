@@ -42,6 +42,7 @@ pub fn step_label(graph: &Graph, step: &PathStep) -> String {
 }
 
 pub mod cyclonedx;
+pub mod gitlab;
 pub mod markdown;
 pub mod sarif;
 
@@ -60,6 +61,27 @@ pub fn stable_hash(parts: &[&str]) -> u128 {
         }
     }
     hash
+}
+
+/// The identity of a finding across runs, shared by SARIF's `partialFingerprints` and GitLab's
+/// Code Quality `fingerprint`: rule, lockfile, package and what the evidence is about. Not the
+/// version, so a finding survives a bump to another still-affected version; not what changes from
+/// run to run (an unchecked package's reason, metadata facts such as days behind, a license
+/// verdict's wording).
+pub fn finding_fingerprint(report_path: &str, finding: &crate::findings::Finding) -> u128 {
+    use crate::findings::Evidence;
+    let evidence_key = match &finding.evidence {
+        Evidence::Unchecked { .. } | Evidence::Metadata { .. } | Evidence::License { .. } => {
+            String::new()
+        }
+        other => other.key(),
+    };
+    stable_hash(&[
+        finding.code,
+        report_path,
+        &finding.package.name,
+        &evidence_key,
+    ])
 }
 
 /// Unix milliseconds as an RFC 3339 UTC timestamp (`2025-11-25T18:37:00Z`), for formats that want

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::{osv_url, stable_hash};
+use super::osv_url;
 use crate::enrich::VulnerabilityData;
 use crate::findings::{
     Evidence, Finding, Level, MALICIOUS_PACKAGE, RULES, Rule, UNCHECKED_PACKAGE, VULNERABILITY,
@@ -185,14 +185,7 @@ fn result(report: &LockReport, finding: &Finding) -> Value {
         }
         physical["region"] = region;
     }
-    let evidence_key = match &finding.evidence {
-        // One unchecked alert per package: the reason changes from run to run.
-        Evidence::Unchecked { .. } => String::new(),
-        // Facts (days behind, …) change from run to run too; the rule and package identify it.
-        Evidence::Metadata { .. } | Evidence::License { .. } => String::new(),
-        other => other.key(),
-    };
-    let fingerprint = stable_hash(&[finding.code, &report.path, &package.name, &evidence_key]);
+    let fingerprint = super::finding_fingerprint(&report.path, finding);
 
     let mut properties = json!({
         "package": package.name,

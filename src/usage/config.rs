@@ -16,21 +16,31 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::lockfile::normalize_extra;
 
-/// As written.
-#[derive(Debug, Deserialize)]
+/// `[usage]`: what the import scan reads and which exceptions the usage rules (PA601–PA606) make.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct UsageWire {
+    /// Only these paths are scanned (gitignore syntax, relative to the project); default: all.
     include: Option<Vec<String>>,
+    /// These paths are never scanned (gitignore syntax).
     exclude: Option<Vec<String>>,
+    /// Paths whose imports are test code (gitignore syntax); default `tests/`, `test/`,
+    /// `test_*.py`, `*_test.py`, `conftest.py`.
     tests: Option<Vec<String>>,
+    /// Distributions that may be declared without being imported (PA601).
     ignore_unused: Option<Vec<String>>,
+    /// Top-level modules that may be imported without a declaration (PA602).
     ignore_missing: Option<Vec<String>>,
+    /// More development-only tools for PA605.
     dev_tools: Option<Vec<String>>,
+    /// Distribution → the modules it provides, over every other source.
+    #[schemars(with = "Option<BTreeMap<String, Vec<String>>>")]
     modules: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
 }
 
