@@ -53,11 +53,7 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
             root.display()
         );
     }
-    if !quiet {
-        for warning in &usage.warnings {
-            eprintln!("warning: {warning}");
-        }
-    }
+    // The analysis' warnings are part of the report (every format), not repeated on stderr.
     let mut levels = config.levels.clone();
     for (names, level) in [
         (&args.deny, Level::Deny),
