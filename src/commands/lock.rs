@@ -325,10 +325,16 @@ pub(super) fn vulnerability_settings(
 /// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
 /// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
 fn now() -> Timestamp {
-    std::env::var("PYAUDIT_NOW")
-        .ok()
-        .and_then(|text| config::days_from_date(&text))
-        .map_or_else(Timestamp::now, |days| {
-            Timestamp::from_unix_millis(days * 86_400_000)
-        })
+    match std::env::var("PYAUDIT_NOW") {
+        Ok(text) => match config::days_from_date(&text) {
+            Some(days) => Timestamp::from_unix_millis(days * 86_400_000),
+            None => {
+                eprintln!(
+                    "warning: PYAUDIT_NOW=`{text}` is not a YYYY-MM-DD date; using the clock"
+                );
+                Timestamp::now()
+            }
+        },
+        Err(_) => Timestamp::now(),
+    }
 }
