@@ -7,6 +7,7 @@ pub mod explain;
 pub mod graph;
 pub mod init;
 pub mod lock;
+pub mod usage;
 pub mod why;
 
 use std::path::Path;

@@ -9,6 +9,7 @@ mod maintenance;
 mod plan;
 mod sources;
 mod typosquat;
+pub mod usage;
 mod vulnerabilities;
 
 pub use crate::enrich::popular::PopularNames;
