@@ -540,19 +540,10 @@ fn policy_settings(args: &OrgArgs, config: Config, now_millis: i64) -> Result<Po
             }
         }
     }
-    Ok(PolicySettings {
-        allow_unchecked: args.allow_unchecked,
-        offline: args.sources.offline,
-        levels,
-        ignores: config.ignores,
-        now_millis,
-        vulnerabilities: config.vulnerabilities,
-        maintenance: config.maintenance,
-        licenses: config.licenses,
-        sources: config.sources,
-        typosquat_allow: config.typosquat.allow,
-        bans: config.bans,
-    })
+    let mut settings = PolicySettings::from_config(Config { levels, ..config }, now_millis);
+    settings.allow_unchecked = args.allow_unchecked;
+    settings.offline = args.sources.offline;
+    Ok(settings)
 }
 
 /// Run `work` over `items` on `threads` threads, results in the order of `items`. Items are

@@ -52,5 +52,10 @@ pub fn merge_config(org: &Config, repository: Config) -> Config {
             repository.typosquat
         },
         bans,
+        usage: if repository.usage == defaults.usage {
+            org.usage.clone()
+        } else {
+            repository.usage
+        },
     }
 }
