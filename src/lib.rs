@@ -14,3 +14,4 @@ pub mod graph;
 pub mod lockfile;
 pub mod policy;
 pub mod report;
+pub mod review;

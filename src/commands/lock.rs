@@ -124,7 +124,7 @@ fn needs_metadata(settings: &PolicySettings) -> bool {
 }
 
 /// The report lists every data source used, advisory and metadata alike.
-fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
+pub(super) fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
     let Some(metadata) = metadata else {
         return;
     };
@@ -157,11 +157,28 @@ fn policy_settings(
     config: Config,
     settings: &VulnerabilitySettings,
 ) -> Result<PolicySettings> {
+    build_policy_settings(
+        config,
+        [&args.deny, &args.warn, &args.allow],
+        args.allow_unchecked,
+        args.sources.offline,
+        settings,
+    )
+}
+
+/// The policy settings from a config and the `--deny`, `--warn`, `--allow` rule selectors.
+pub(super) fn build_policy_settings(
+    config: Config,
+    [deny, warn, allow]: [&Vec<String>; 3],
+    allow_unchecked: bool,
+    offline: bool,
+    settings: &VulnerabilitySettings,
+) -> Result<PolicySettings> {
     let mut levels = config.levels;
     for (names, level) in [
-        (&args.deny, Level::Deny),
-        (&args.warn, Level::Warn),
-        (&args.allow, Level::Allow),
+        (deny, Level::Deny),
+        (warn, Level::Warn),
+        (allow, Level::Allow),
     ] {
         for name in names {
             let rules = findings::rules_matching(name);
@@ -177,8 +194,8 @@ fn policy_settings(
         }
     }
     Ok(PolicySettings {
-        allow_unchecked: args.allow_unchecked,
-        offline: args.sources.offline,
+        allow_unchecked,
+        offline,
         levels,
         ignores: config.ignores,
         now_millis: settings.now.unix_millis(),
@@ -252,7 +269,7 @@ pub(super) fn vulnerability_settings(
 
 /// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
 /// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     match std::env::var("PYAUDIT_NOW") {
         Ok(text) => match config::days_from_date(&text) {
             Some(days) => Timestamp::from_unix_millis(days * 86_400_000),

@@ -44,6 +44,7 @@ pub fn step_label(graph: &Graph, step: &PathStep) -> String {
 pub mod cyclonedx;
 pub mod gitlab;
 pub mod markdown;
+pub mod review;
 pub mod sarif;
 
 /// A 128-bit FNV-1a hash of `parts` (each followed by a NUL so `["ab", "c"]` and `["a", "bc"]`
