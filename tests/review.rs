@@ -277,10 +277,13 @@ fn deep_tree_honours_markers_extras_python_and_yanks() {
     assert!(document["reasons"].as_array().unwrap().is_empty());
 
     // Python 3.10 on Windows: both marker branches are taken.
-    let (code, document) = run_json(
-        review(&server, cache.path(), directory.path())
-            .args(["rtapp", "--python", "3.10", "--platform", "windows"]),
-    );
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).args([
+        "rtapp",
+        "--python",
+        "3.10",
+        "--platform",
+        "windows",
+    ]));
     assert_eq!(code, 0, "{document:#}");
     let packages = closure(&document);
     assert_eq!(packages.get("rtwin").map(String::as_str), Some("1.0"));
@@ -297,9 +300,8 @@ fn deep_tree_honours_markers_extras_python_and_yanks() {
     );
 
     // An extra of the reviewed package, and a pin the text output shows as a tree.
-    let (_, document) = run_json(
-        review(&server, cache.path(), directory.path()).arg("rtapp[full]==1.0"),
-    );
+    let (_, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("rtapp[full]==1.0"));
     assert_eq!(
         closure(&document).get("rtextra").map(String::as_str),
         Some("1.0")
@@ -323,9 +325,8 @@ fn deep_tree_honours_markers_extras_python_and_yanks() {
 
     // A second run offline comes from the cache alone.
     let before = server.log().len();
-    let (code, document) = run_json(
-        review(&server, cache.path(), directory.path()).args(["rtapp", "--offline"]),
-    );
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).args(["rtapp", "--offline"]));
     assert_eq!(code, 0, "{document:#}");
     assert_eq!(closure(&document).len(), 5);
     assert_eq!(server.log().len(), before);
@@ -356,7 +357,12 @@ fn what_cannot_be_resolved_needs_review() {
             "core-metadata": {"sha256": "00".repeat(32)},
         }]},
     });
-    server.set_body("/pypi/rthash/json", 200, "application/json", body.to_string());
+    server.set_body(
+        "/pypi/rthash/json",
+        200,
+        "application/json",
+        body.to_string(),
+    );
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
 
@@ -371,10 +377,22 @@ fn what_cannot_be_resolved_needs_review() {
         .map(|entry| format!("{}: {}", entry["requirement"], entry["reason"]))
         .collect();
     let joined = unresolved.join("\n");
-    assert!(joined.contains("rtmissing>=1") && joined.contains("404"), "{joined}");
-    assert!(joined.contains("rtold<1") && joined.contains("no release"), "{joined}");
-    assert!(joined.contains("rtbad") && joined.contains("PEP 508"), "{joined}");
-    assert!(joined.contains("rthash") && joined.contains("SHA-256"), "{joined}");
+    assert!(
+        joined.contains("rtmissing>=1") && joined.contains("404"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rtold<1") && joined.contains("no release"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rtbad") && joined.contains("PEP 508"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rthash") && joined.contains("SHA-256"),
+        "{joined}"
+    );
     assert_eq!(unresolved.len(), 4, "{joined}");
     assert!(
         document["reasons"]
@@ -413,7 +431,11 @@ fn serve_recorded(server: &TestServer, name: &str, requirements: &[(&str, &[&str
             // The recorded hashes are of the real METADATA files, not of these stand-ins.
             file["core-metadata"] = json!(true);
             let url = file["url"].as_str().unwrap().to_owned();
-            let path = url.strip_prefix(&server.url()).unwrap().to_owned();
+            // Some recorded URLs are relative to the JSON API's URL (`/pypi/<name>/json`).
+            let path = match url.strip_prefix("../../") {
+                Some(relative) => format!("/{relative}"),
+                None => url.strip_prefix(&server.url()).unwrap().to_owned(),
+            };
             let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
             for requirement in requires {
                 metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
@@ -472,7 +494,10 @@ fn a_known_advisory_denies() {
         .filter(|finding| finding["code"] == "PA101")
         .map(|finding| finding["package"]["name"].as_str().unwrap().to_owned())
         .collect();
-    assert!(vulnerable.contains(&"requests".to_owned()), "{vulnerable:?}");
+    assert!(
+        vulnerable.contains(&"requests".to_owned()),
+        "{vulnerable:?}"
+    );
     assert!(vulnerable.contains(&"urllib3".to_owned()), "{vulnerable:?}");
     let reasons = document["reasons"].to_string();
     assert!(reasons.contains("PA101 requests==2.19.0"), "{reasons}");
@@ -480,6 +505,19 @@ fn a_known_advisory_denies() {
     let requests = &document["resolution"]["packages"][0];
     assert!(requests["vulnerabilities"].as_u64().unwrap() >= 1);
     assert!(requests["releases_last_year"].is_u64());
+
+    let output = review(&server, cache.path(), directory.path())
+        .arg("requests==2.19.0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("verdict: DENY"), "{text}");
+    assert!(text.contains("├── urllib3==1.23"), "{text}");
+    assert!(
+        text.contains("requests==2.19.0: 2 known vulnerabilities"),
+        "{text}"
+    );
 
     // Against a lock that already has urllib3 1.23: it is listed apart and not evaluated.
     let lock = directory.path().join("requirements.txt");
@@ -490,7 +528,10 @@ fn a_known_advisory_denies() {
             .arg(&lock),
     );
     assert_eq!(code, 1);
-    assert_eq!(document["against"]["already_locked"], json!(["urllib3==1.23"]));
+    assert_eq!(
+        document["against"]["already_locked"],
+        json!(["urllib3==1.23"])
+    );
     assert!(
         !document["findings"]
             .as_array()
@@ -508,10 +549,16 @@ fn bad_input_is_a_clear_error() {
     let cache = tempfile::tempdir().unwrap();
     for (args, message) in [
         (&["requests=="][..], "is not a package requirement"),
-        (&["requests", "--python", "three"][..], "is not a Python version"),
+        (
+            &["requests", "--python", "three"][..],
+            "is not a Python version",
+        ),
         (&["requests; os_name == 'nt'"][..], "has a marker"),
         (&["a. ==1"][..], "is not a package requirement"),
-        (&["requests", "--against", "/nonexistent/uv.lock"][..], "--against"),
+        (
+            &["requests", "--against", "/nonexistent/uv.lock"][..],
+            "--against",
+        ),
     ] {
         let output = review(&server, cache.path(), directory.path())
             .args(args)

@@ -31,7 +31,8 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         ReviewPlatform::Macos => Platform::Macos,
         ReviewPlatform::Windows => Platform::Windows,
     };
-    let environment = TargetEnvironment::new(&args.python, platform).map_err(|error| anyhow!(error))?;
+    let environment =
+        TargetEnvironment::new(&args.python, platform).map_err(|error| anyhow!(error))?;
     resolve::parse_request(&args.package).map_err(|error| anyhow!(error))?;
     if args.max_depth == 0 {
         return Err(anyhow!("`--max-depth` must be at least 1"));
@@ -147,10 +148,9 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         now_millis: settings.now.unix_millis(),
     };
     let rendered = match args.format {
-        ReviewFormat::Text => report::review::text::render(
-            &review,
-            report::text::use_colour(args.output.is_none()),
-        ),
+        ReviewFormat::Text => {
+            report::review::text::render(&review, report::text::use_colour(args.output.is_none()))
+        }
         ReviewFormat::Json => report::review::json::render(&review),
         ReviewFormat::Markdown => report::review::markdown::render(&review),
     };

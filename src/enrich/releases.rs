@@ -76,7 +76,8 @@ impl<'a> CachedRegistry<'a> {
             .cache
             .put(namespace, key, payload, freshness, self.settings.now)
         {
-            self.warnings.push(format!("cannot write the cache: {error}"));
+            self.warnings
+                .push(format!("cannot write the cache: {error}"));
         }
     }
 }
@@ -87,7 +88,8 @@ impl Registry for CachedRegistry<'_> {
         let entries = match self.cache.get_many(&RELEASES_NAMESPACE, names) {
             Ok(entries) => entries,
             Err(error) => {
-                self.warnings.push(format!("cannot read the cache: {error}"));
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
                 names.iter().map(|_| None).collect()
             }
         };
@@ -139,12 +141,17 @@ impl Registry for CachedRegistry<'_> {
                     let fetcher = network.fetcher.clone();
                     network
                         .runtime
-                        .block_on(async move { pypi::fetch_project_json(&fetcher, &requests).await })
+                        .block_on(
+                            async move { pypi::fetch_project_json(&fetcher, &requests).await },
+                        )
                         .into_iter()
                         .map(|answer| answer.map_err(|error| format!("{error}: {}", error.cause)))
                         .collect()
                 }
-                Err(reason) => missing.iter().map(|_| Err(reason.clone())).collect::<Vec<_>>(),
+                Err(reason) => missing
+                    .iter()
+                    .map(|_| Err(reason.clone()))
+                    .collect::<Vec<_>>(),
             };
             let base = trim_base(&self.settings.fetch.pypi_url).to_owned();
             for (&index, answer) in missing.iter().zip(fetched) {
@@ -181,7 +188,8 @@ impl Registry for CachedRegistry<'_> {
                                 &Freshness::new(self.settings.ttl),
                                 now,
                             ) {
-                                self.warnings.push(format!("cannot write the cache: {error}"));
+                                self.warnings
+                                    .push(format!("cannot write the cache: {error}"));
                             }
                             Ok(value.clone())
                         }
@@ -222,7 +230,8 @@ impl Registry for CachedRegistry<'_> {
         let entries = match self.cache.get_many(&CORE_METADATA_NAMESPACE, &keys) {
             Ok(entries) => entries,
             Err(error) => {
-                self.warnings.push(format!("cannot read the cache: {error}"));
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
                 keys.iter().map(|_| None).collect()
             }
         };

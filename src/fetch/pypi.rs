@@ -312,10 +312,10 @@ pub async fn fetch_files(
         let fetcher = fetcher.clone();
         let request = request.clone();
         tasks.spawn(async move {
-            let source_error = |cause| {
-                SourceError::new(Source::PypiCoreMetadata, request.subject.clone(), cause)
-            };
-            let scheme_ok = request.url.starts_with("https://") || request.url.starts_with("http://");
+            let source_error =
+                |cause| SourceError::new(Source::PypiCoreMetadata, request.subject.clone(), cause);
+            let scheme_ok =
+                request.url.starts_with("https://") || request.url.starts_with("http://");
             let answer = if !scheme_ok {
                 Err(source_error(FetchError::InvalidRequest {
                     url: request.url.clone(),

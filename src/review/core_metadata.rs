@@ -119,10 +119,7 @@ mod tests {
         assert_eq!(metadata.license.as_deref(), Some("Apache 2.0"));
         assert_eq!(
             metadata.requires_dist,
-            [
-                "idna<4,>=2.5",
-                "PySocks!=1.5.7,>=1.5.6; extra == \"socks\""
-            ]
+            ["idna<4,>=2.5", "PySocks!=1.5.7,>=1.5.6; extra == \"socks\""]
         );
         assert_eq!(metadata.provides_extra, ["socks"]);
     }
@@ -131,7 +128,10 @@ mod tests {
     fn garbage_gives_empty_fields() {
         assert_eq!(parse(""), CoreMetadata::default());
         assert_eq!(parse("\n\nName: x"), CoreMetadata::default());
-        assert_eq!(parse("  continuation first\nno colon here"), CoreMetadata::default());
+        assert_eq!(
+            parse("  continuation first\nno colon here"),
+            CoreMetadata::default()
+        );
         let metadata = parse("Bad Name: x\n: empty\nName:\n");
         assert_eq!(metadata.name, None);
     }

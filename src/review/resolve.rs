@@ -15,15 +15,15 @@ use std::str::FromStr;
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::{
-    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement,
-    VerbatimUrl, VersionOrUrl,
+    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VerbatimUrl,
+    VersionOrUrl,
 };
 use serde::{Deserialize, Serialize};
 
 use super::core_metadata::CoreMetadata;
 use crate::fetch::pypi::ProjectJson;
 use crate::lockfile::{
-    Dependency, Lockfile, LockfileKind, LockedPackage, PackageRole, Source, normalize_extra,
+    Dependency, LockedPackage, Lockfile, LockfileKind, PackageRole, Source, normalize_extra,
     refuse_panicking_name,
 };
 
@@ -233,7 +233,11 @@ impl ProjectReleases {
         let since = now_millis - days * 86_400_000;
         self.releases
             .iter()
-            .filter(|release| release.uploaded.is_some_and(|time| time >= since && time <= now_millis))
+            .filter(|release| {
+                release
+                    .uploaded
+                    .is_some_and(|time| time >= since && time <= now_millis)
+            })
             .count()
     }
 }
@@ -343,7 +347,12 @@ pub fn parse_request(request: &str) -> Result<Requirement<VerbatimUrl>, String> 
     }
     refuse_panicking_name::<VerbatimUrl>(text)
         .and_then(|()| Requirement::<VerbatimUrl>::from_str(text))
-        .map_err(|error| format!("`{request}` is not a package requirement: {}", error.message))
+        .map_err(|error| {
+            format!(
+                "`{request}` is not a package requirement: {}",
+                error.message
+            )
+        })
         .and_then(|requirement| {
             if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
                 return Err(format!(
@@ -363,9 +372,9 @@ pub fn parse_request(request: &str) -> Result<Requirement<VerbatimUrl>, String> 
 /// select a yanked release.
 fn is_exact_pin(specifiers: &VersionSpecifiers) -> bool {
     specifiers.iter().count() == 1
-        && specifiers.iter().all(|specifier| {
-            matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual)
-        })
+        && specifiers
+            .iter()
+            .all(|specifier| matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual))
 }
 
 /// The release a requirement takes: the newest that satisfies the specifier and whose
@@ -454,8 +463,7 @@ pub fn resolve(
     registry: &mut dyn Registry,
 ) -> Result<Resolution, String> {
     let root_requirement = parse_request(request)?;
-    let root_name =
-        PackageName::new(ROOT_NAME.to_owned()).map_err(|error| error.to_string())?;
+    let root_name = PackageName::new(ROOT_NAME.to_owned()).map_err(|error| error.to_string())?;
     let mut packages = vec![LockedPackage {
         name: root_name,
         version: None,
@@ -618,7 +626,10 @@ pub fn resolve(
             let parent = &mut packages[item.parent];
             let edges = match &item.via_extra {
                 None => &mut parent.dependencies,
-                Some(extra) => parent.optional_dependencies.entry(extra.clone()).or_default(),
+                Some(extra) => parent
+                    .optional_dependencies
+                    .entry(extra.clone())
+                    .or_default(),
             };
             if !edges.contains(&edge) {
                 edges.push(edge);
@@ -852,10 +863,18 @@ mod tests {
         }
     }
 
-    fn pick(project: &ProjectReleases, specifiers: Option<&str>, python: &str) -> Result<String, String> {
+    fn pick(
+        project: &ProjectReleases,
+        specifiers: Option<&str>,
+        python: &str,
+    ) -> Result<String, String> {
         let specifiers = specifiers.map(|text| VersionSpecifiers::from_str(text).unwrap());
-        choose(project, specifiers.as_ref(), &Version::from_str(python).unwrap())
-            .map(|(_, version)| version.to_string())
+        choose(
+            project,
+            specifiers.as_ref(),
+            &Version::from_str(python).unwrap(),
+        )
+        .map(|(_, version)| version.to_string())
     }
 
     #[test]
@@ -877,14 +896,25 @@ mod tests {
         assert_eq!(pick(&demo, Some("<1.1"), "3.12.0").unwrap(), "1.0");
         // An exact pin may take a yanked release (PEP 592); a range may not.
         assert_eq!(pick(&demo, Some("==1.2"), "3.12.0").unwrap(), "1.2");
-        assert!(pick(&demo, Some(">1.1,<2"), "3.12.0").unwrap_err().contains("yanked"));
+        assert!(
+            pick(&demo, Some(">1.1,<2"), "3.12.0")
+                .unwrap_err()
+                .contains("yanked")
+        );
         // Pre-releases when named, or when nothing else satisfies.
         assert_eq!(pick(&demo, Some(">=2.1b1"), "3.12.0").unwrap(), "2.1b1");
         assert_eq!(pick(&demo, Some(">2.0"), "3.13.0").unwrap(), "2.1b1");
         // Nothing for this Python.
         let error = pick(&demo, Some("==2.0"), "3.12.0").unwrap_err();
-        assert!(error.contains("Python 3.12.0") && error.contains(">=3.13"), "{error}");
-        assert!(pick(&demo, Some(">=4"), "3.12.0").unwrap_err().contains("no release"));
+        assert!(
+            error.contains("Python 3.12.0") && error.contains(">=3.13"),
+            "{error}"
+        );
+        assert!(
+            pick(&demo, Some(">=4"), "3.12.0")
+                .unwrap_err()
+                .contains("no release")
+        );
     }
 
     #[test]
@@ -893,11 +923,23 @@ mod tests {
         assert_eq!(linux.python_full_version.to_string(), "3.12.0");
         let windows = TargetEnvironment::new("3.9.7", Platform::Windows).unwrap();
         assert_eq!(windows.python_version, "3.9");
-        let requirement = parse_requirement("x; sys_platform == 'win32' and python_version < '3.10'").unwrap();
+        let requirement =
+            parse_requirement("x; sys_platform == 'win32' and python_version < '3.10'").unwrap();
         assert!(requirement.evaluate_markers(&windows.markers, &[]));
         assert!(!requirement.evaluate_markers(&linux.markers, &[]));
-        for bad in ["", "three", "3", "3.12rc1", "1!3.12", "3.12.0.1", "3.12+local"] {
-            assert!(TargetEnvironment::new(bad, Platform::Linux).is_err(), "{bad}");
+        for bad in [
+            "",
+            "three",
+            "3",
+            "3.12rc1",
+            "1!3.12",
+            "3.12.0.1",
+            "3.12+local",
+        ] {
+            assert!(
+                TargetEnvironment::new(bad, Platform::Linux).is_err(),
+                "{bad}"
+            );
         }
     }
 
@@ -919,7 +961,10 @@ mod tests {
                         .ok_or_else(|| format!("no project `{name}`"))?;
                     Ok(ProjectReleases {
                         name: name.clone(),
-                        info_version: releases.last().map(|(version, _)| version.to_string()).unwrap_or_default(),
+                        info_version: releases
+                            .last()
+                            .map(|(version, _)| version.to_string())
+                            .unwrap_or_default(),
                         info_requires_dist: None,
                         releases: releases
                             .iter()
@@ -959,7 +1004,10 @@ mod tests {
         let mut registry = Memory {
             projects: BTreeMap::from([
                 ("a", vec![("1.0", vec!["b", "c>=2"])]),
-                ("b", vec![("1.0", vec!["a", "c<2"]), ("2.0", vec!["a", "c<2", "d"])]),
+                (
+                    "b",
+                    vec![("1.0", vec!["a", "c<2"]), ("2.0", vec!["a", "c<2", "d"])],
+                ),
                 ("c", vec![("1.0", vec![]), ("2.0", vec![])]),
                 ("d", vec![("1.0", vec!["e"])]),
                 ("e", vec![("1.0", vec![])]),
@@ -967,7 +1015,16 @@ mod tests {
             batches: Vec::new(),
         };
         let environment = TargetEnvironment::new("3.12", Platform::Linux).unwrap();
-        let resolution = resolve("a", &environment, Limits { max_depth: 3, max_packages: 100 }, &mut registry).unwrap();
+        let resolution = resolve(
+            "a",
+            &environment,
+            Limits {
+                max_depth: 3,
+                max_packages: 100,
+            },
+            &mut registry,
+        )
+        .unwrap();
         let names: Vec<String> = resolution
             .lockfile
             .packages
@@ -980,11 +1037,23 @@ mod tests {
         assert_eq!(names, ["review", "a==1.0", "b==2.0", "c==2.0", "d==1.0"]);
         // One batch of project look-ups per level.
         assert_eq!(registry.batches, [1, 2, 1]);
-        let reasons: Vec<&str> = resolution.unresolved.iter().map(|entry| entry.reason.as_str()).collect();
+        let reasons: Vec<&str> = resolution
+            .unresolved
+            .iter()
+            .map(|entry| entry.reason.as_str())
+            .collect();
         assert_eq!(reasons.len(), 2, "{reasons:?}");
-        assert!(reasons[0].starts_with("conflict: 2.0 was already chosen for `c`"), "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("conflict: 2.0 was already chosen for `c`"),
+            "{reasons:?}"
+        );
         assert!(reasons[1].contains("deeper than 3 levels"), "{reasons:?}");
         // The cycle b → a is an edge to the existing node.
-        assert!(resolution.lockfile.packages[2].dependencies.iter().any(|edge| edge.package == 1));
+        assert!(
+            resolution.lockfile.packages[2]
+                .dependencies
+                .iter()
+                .any(|edge| edge.package == 1)
+        );
     }
 }

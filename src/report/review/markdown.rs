@@ -65,7 +65,8 @@ pub fn render(review: &Review<'_>) -> String {
             .collect::<String>(),
         APPROXIMATION_NOTE
     );
-    let body = crate::report::markdown::render_lock(std::slice::from_ref(review.report), review.data);
+    let body =
+        crate::report::markdown::render_lock(std::slice::from_ref(review.report), review.data);
     // The lock headline is replaced by the verdict above.
     let body = body.split_once('\n').map_or("", |(_, rest)| rest);
     out.push_str(body.trim_start());

@@ -170,17 +170,23 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
         .map(|(index, package)| {
             let node = &resolution.nodes[index];
             let name = package.name.to_string();
-            let version = package.version.as_ref().map(ToString::to_string).unwrap_or_default();
+            let version = package
+                .version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             let key = package
                 .version
                 .as_ref()
                 .map(|version| crate::enrich::PackageKey::new(name.clone(), version.clone()));
-            let vulnerabilities = key.as_ref().and_then(|key| match review.data.packages.get(key) {
-                Some(crate::enrich::VulnerabilityStatus::Checked { vulnerabilities }) => {
-                    Some(vulnerabilities.len())
-                }
-                _ => None,
-            });
+            let vulnerabilities =
+                key.as_ref()
+                    .and_then(|key| match review.data.packages.get(key) {
+                        Some(crate::enrich::VulnerabilityStatus::Checked { vulnerabilities }) => {
+                            Some(vulnerabilities.len())
+                        }
+                        _ => None,
+                    });
             let metadata = key
                 .as_ref()
                 .and_then(|key| review.metadata?.packages.get(key))

@@ -76,6 +76,7 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
         }
         match fact.vulnerabilities {
             Some(0) => details.push("no known vulnerabilities".to_owned()),
+            Some(1) => details.push("1 known vulnerability".to_owned()),
             Some(count) => details.push(format!("{count} known vulnerabilities")),
             None if !fact.already_locked => details.push("vulnerabilities not checked".to_owned()),
             None => {}
@@ -111,7 +112,13 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
             RequirementsFrom::Unknown { .. } => "requirements UNKNOWN".to_owned(),
             RequirementsFrom::Request => String::new(),
         });
-        let _ = writeln!(out, "  {}=={}: {}", fact.name, fact.version, details.join("; "));
+        let _ = writeln!(
+            out,
+            "  {}=={}: {}",
+            fact.name,
+            fact.version,
+            details.join("; ")
+        );
         if !fact.skipped_by_markers.is_empty() {
             let _ = writeln!(
                 out,
