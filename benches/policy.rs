@@ -118,19 +118,7 @@ reason = "benchmark"
 "#,
     )
     .expect("benchmark config parses");
-    PolicySettings {
-        allow_unchecked: false,
-        offline: false,
-        levels: config.levels,
-        ignores: config.ignores,
-        now_millis: NOW,
-        vulnerabilities: config.vulnerabilities,
-        maintenance: config.maintenance,
-        licenses: config.licenses,
-        sources: config.sources,
-        typosquat_allow: config.typosquat.allow,
-        bans: config.bans,
-    }
+    PolicySettings::from_config(config, NOW)
 }
 
 fn main() {

@@ -55,6 +55,15 @@ pub enum Command {
     ///
     /// Exit status: 0 approve, 1 deny, 3 needs review, 2 pyaudit failed.
     Review(Box<ReviewArgs>),
+    /// Find unused, missing, transitive and dev-leaking dependencies from the project's imports.
+    ///
+    /// Scans the `.py`, `.pyi` and notebook files under DIR (honouring `.gitignore`), maps each
+    /// distribution to the modules it provides (the locked wheel's file list, read with HTTP range
+    /// requests and cached; `--venv`; `[usage.modules]`; else a stated guess) and runs the usage
+    /// rules PA601–PA606 against `pyproject.toml` and the lockfile in DIR. Installs nothing.
+    ///
+    /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
+    Usage(Box<UsageArgs>),
     /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
     Init {
         /// Where to write it.
@@ -139,6 +148,18 @@ pub struct LockArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
 
+    /// The project whose imports the usage rules (PA601–PA606) check [default: the lockfile's
+    /// directory, when it holds a `pyproject.toml` and Python sources].
+    #[arg(long, value_name = "DIR", conflicts_with = "no_usage")]
+    pub project: Option<PathBuf>,
+
+    /// Do not run the usage rules (no source scan, no wheel look-ups).
+    #[arg(long)]
+    pub no_usage: bool,
+
+    #[command(flatten)]
+    pub usage_mapping: UsageMappingArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = LockFormat::Text)]
     pub format: LockFormat,
@@ -178,6 +199,67 @@ pub struct LockArgs {
     /// reads PyPI metadata (`--allow PA2 --allow PA3 --allow PA004`) skips fetching it.
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<String>,
+}
+
+/// `pyaudit usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// The project directory (its sources, `pyproject.toml` and lockfile).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub mapping: UsageMappingArgs,
+
+    /// Use only the cache for wheel file lists; make no network request (uncached
+    /// distributions fall back to the stated guess).
+    #[arg(long)]
+    pub offline: bool,
+
+    /// PyPI base URL (JSON API at `/pypi/<name>/json`; wheels at the URLs it lists).
+    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_PYPI_URL)]
+    pub pypi_url: String,
+
+    /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
+    #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LockFormat::Text)]
+    pub format: LockFormat,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The config file [default: looked for from DIR upwards].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Make a rule fail the run (code or name; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+
+    /// Report a rule without failing the run (code or name; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+
+    /// Do not report a rule (code or name; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+}
+
+/// How distributions are mapped to modules; shared by `usage` and `lock`.
+#[derive(Debug, Clone, Args)]
+pub struct UsageMappingArgs {
+    /// A virtual environment whose installed `*.dist-info` say which modules each distribution
+    /// provides (read only; nothing is installed).
+    #[arg(long, value_name = "DIR")]
+    pub venv: Option<PathBuf>,
+
+    /// Do not fetch wheels' file lists: use the cache, `--venv`, `[usage.modules]` and the guess.
+    #[arg(long)]
+    pub no_wheels: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

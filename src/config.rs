@@ -57,6 +57,8 @@ pub struct Config {
     /// Level overrides per rule code.
     pub levels: BTreeMap<&'static str, Level>,
     pub ignores: Vec<Ignore>,
+    /// `[usage]`.
+    pub usage: crate::usage::config::UsageConfig,
     pub fetch: FetchConfig,
     pub vulnerabilities: VulnerabilityPolicy,
     pub maintenance: MaintenancePolicy,
@@ -178,6 +180,8 @@ pub(crate) struct ConfigWire {
     #[serde(default)]
     #[schemars(with = "Vec<IgnoreWire>")]
     ignore: Vec<Spanned<IgnoreWire>>,
+    /// Import scan and usage rules (PA601–PA606).
+    usage: Option<crate::usage::config::UsageWire>,
     /// Service URLs; `--osv-url` / `--pypi-url` and `PYAUDIT_OSV_URL` / `PYAUDIT_PYPI_URL` win.
     #[serde(default)]
     fetch: FetchWire,
@@ -439,6 +443,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             config.levels.insert(rule.code, level);
         }
     }
+    if let Some(usage) = wire.usage {
+        config.usage = crate::usage::config::validate(usage)
+            .map_err(|(offset, message)| invalid(offset, message))?;
+    }
     for entry in wire.ignore {
         let offset = entry.span().start;
         let ignore = entry.into_inner();
@@ -495,9 +503,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
 
     let url = |value: Option<Spanned<String>>| -> Result<Option<String>, ConfigError> {
         match value {
+            // The scheme is case-insensitive (RFC 3986 §3.1): `HTTPS://` is an https URL.
             Some(value)
-                if !value.get_ref().starts_with("http://")
-                    && !value.get_ref().starts_with("https://") =>
+                if !["http://", "https://"].iter().any(|scheme| {
+                    value
+                        .get_ref()
+                        .get(..scheme.len())
+                        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme))
+                }) =>
             {
                 Err(invalid(
                     value.span().start,

@@ -4,6 +4,7 @@
 //! Codes are never reused. PA0xx: the audit itself and its config; PA1xx: vulnerabilities and
 //! malicious packages; PA2xx: maintenance and release signals from PyPI; PA3xx: licenses; PA4xx:
 //! sources and integrity; PA5xx: typosquats and bans.
+//! PA6xx: usage (unused, missing, transitive and dev-leaking dependencies, orphaned lock entries).
 
 use serde::Serialize;
 
@@ -85,6 +86,90 @@ pub const MALICIOUS_PACKAGE: Rule = Rule {
            ## Why is this bad?\nInstalling it runs an attacker's code on developer machines and in \
            CI.\n\n## How to fix\nRemove it from the project, rotate any credential the machines \
            that installed it could reach, and check how it got in (`pyaudit why NAME`).",
+};
+
+pub const UNUSED_DEPENDENCY: Rule = Rule {
+    code: "PA601",
+    name: "unused-dependency",
+    default_level: Level::Warn,
+    summary: "a declared dependency is never imported",
+    docs: "## What it does\nReports a main or optional (extra) dependency of `pyproject.toml` (or \
+           of a production requirements file) that no `.py`, `.pyi` or notebook of the project \
+           imports. The modules a distribution provides come from its locked wheel's file list \
+           (read over HTTP range requests, cached), a `--venv`, `[usage.modules]`, or a \
+           documented guess, which the finding then names.\n\n\
+           Not reported: pytest plugins, type stubs (`types-*`, `*-stubs`), build backends, \
+           CLI-only tools and packages listed in `[usage] ignore-unused`.\n\n\
+           ## Why is this bad?\nEvery dependency is code that runs on your machines and in \
+           production, with its own vulnerabilities and maintainers. One you do not use is risk \
+           for nothing.\n\n## How to fix\nRemove it (`uv remove NAME`, `poetry remove NAME`), or, \
+           when it is needed without being imported (a plugin, a driver loaded by name), list it in \
+           `[usage] ignore-unused` with a comment saying why.",
+};
+
+pub const MISSING_DEPENDENCY: Rule = Rule {
+    code: "PA602",
+    name: "missing-dependency",
+    default_level: Level::Deny,
+    summary: "the code imports a module no dependency provides",
+    docs: "## What it does\nReports a module imported at run time by the project's code (not \
+           standard library, not the project's own, not guarded by `except ImportError`, not \
+           under `if TYPE_CHECKING:`) that no declared dependency and no locked package \
+           provides.\n\n## Why is this bad?\nThe code works only where the module happens to be \
+           installed: a clean install fails with `ModuleNotFoundError`.\n\n## How to fix\nDeclare \
+           the distribution that provides it (`uv add NAME`, `poetry add NAME`); if pyaudit \
+           guessed the mapping wrongly, map it in `[usage.modules]`, or list the module in \
+           `[usage] ignore-missing`.",
+};
+
+pub const TRANSITIVE_DEPENDENCY: Rule = Rule {
+    code: "PA603",
+    name: "transitive-dependency",
+    default_level: Level::Warn,
+    summary: "the code imports a package it only gets through another dependency",
+    docs: "## What it does\nReports a module imported by the project's code whose distribution \
+           is locked only because another dependency needs it.\n\n## Why is this bad?\nThe day \
+           that dependency drops it or moves to an incompatible major version, the import breaks, \
+           and no version constraint of yours stops it.\n\n## How to fix\nDeclare it directly \
+           (`uv add NAME`, `poetry add NAME`) with the versions your code supports.",
+};
+
+pub const DEV_DEPENDENCY_IN_PRODUCTION: Rule = Rule {
+    code: "PA604",
+    name: "dev-dependency-in-production",
+    default_level: Level::Deny,
+    summary: "production code imports a package declared only for development",
+    docs: "## What it does\nReports a module imported at run time by production code (not a test \
+           path) whose distribution is declared only in a dependency group or a dev requirements \
+           file.\n\n## Why is this bad?\nA production install (`uv sync --no-dev`, `poetry \
+           install --only main`) does not install it: the import fails there.\n\n## How to fix\n\
+           Move the dependency to the main dependencies, or move the import into test code or \
+           under `if TYPE_CHECKING:`.",
+};
+
+pub const DEV_TOOL_IN_PRODUCTION: Rule = Rule {
+    code: "PA605",
+    name: "dev-tool-in-production",
+    default_level: Level::Warn,
+    summary: "a development tool is installed in production",
+    docs: "## What it does\nReports a known development-only tool (test runners, linters, \
+           formatters, type checkers, debuggers, notebook kernels; extend the list with \
+           `[usage] dev-tools`) that the lock installs with the main dependencies, with the path \
+           that brings it in.\n\n## Why is this bad?\nIt grows the production image and its \
+           attack surface, and debuggers and kernels can execute code on request.\n\n\
+           ## How to fix\nMove it to a dependency group (`uv add --dev NAME`, \
+           `poetry add --group dev NAME`), or drop the dependency that pulls it in.",
+};
+
+pub const ORPHANED_PACKAGE: Rule = Rule {
+    code: "PA606",
+    name: "orphaned-package",
+    default_level: Level::Warn,
+    summary: "a lock entry no root reaches",
+    docs: "## What it does\nReports a package of the lockfile that neither the project nor any of \
+           its extras or dependency groups installs.\n\n## Why is this bad?\nThe lock is stale: it \
+           no longer describes what an install does, so audits of it audit the wrong thing.\n\n\
+           ## How to fix\nRegenerate the lock (`uv lock`, `poetry lock`, `pip-compile`).",
 };
 
 pub const EXPIRED_IGNORE: Rule = Rule {
@@ -388,6 +473,12 @@ pub const RULES: &[&Rule] = &[
     &MISSING_HASHES,
     &TYPOSQUAT,
     &BANNED_PACKAGE,
+    &UNUSED_DEPENDENCY,
+    &MISSING_DEPENDENCY,
+    &TRANSITIVE_DEPENDENCY,
+    &DEV_DEPENDENCY_IN_PRODUCTION,
+    &DEV_TOOL_IN_PRODUCTION,
+    &ORPHANED_PACKAGE,
 ];
 
 /// Rules that read PyPI metadata: when all of them are allowed, the metadata stage is skipped.
@@ -470,6 +561,20 @@ pub enum Evidence {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A usage finding: the import or declaration that proves it.
+    Usage {
+        /// The import (file:line of the module name) or the declaration.
+        location: Location,
+        /// The module imported, for findings about imports.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        module: Option<String>,
+        /// Further imports of the same distribution or module (at most ten).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        more: Vec<Location>,
+        /// How the distribution's modules were found; says so when they are a guess.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mapping: Option<String>,
+    },
 }
 
 /// One named fact of [`Evidence::Metadata`].
@@ -522,6 +627,22 @@ impl Evidence {
                 Some(reason) => format!("{location}: {reason}"),
                 None => location.to_string(),
             }),
+            Evidence::Usage {
+                location,
+                more,
+                mapping,
+                ..
+            } => {
+                let mut text = format!("at {location}");
+                if !more.is_empty() {
+                    let others: Vec<String> = more.iter().map(ToString::to_string).collect();
+                    text.push_str(&format!(" (and {})", others.join(", ")));
+                }
+                if let Some(mapping) = mapping {
+                    text.push_str(&format!("; modules {mapping}"));
+                }
+                Some(text)
+            }
         }
     }
 
@@ -534,6 +655,9 @@ impl Evidence {
             Evidence::Source { location, .. } => location.clone(),
             Evidence::Similar { popular, .. } => popular.clone(),
             Evidence::Config { location, .. } => location.to_string(),
+            Evidence::Usage {
+                location, module, ..
+            } => module.clone().unwrap_or_else(|| location.to_string()),
         }
     }
 }

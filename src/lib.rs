@@ -15,3 +15,4 @@ pub mod lockfile;
 pub mod policy;
 pub mod report;
 pub mod review;
+pub mod usage;

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Why(args) => commands::why::run(args, cli.quiet),
         Command::Lock(args) => commands::lock::run(args, cli.quiet),
         Command::Review(args) => commands::review::run(args, cli.quiet),
+        Command::Usage(args) => commands::usage::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command, cli.quiet),
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),

@@ -74,6 +74,19 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         .zip(&plans)
         .map(|(graph, plan)| policy::evaluate(graph, plan, &enrichment, &policy_settings))
         .collect();
+    if let Some(usage) = usage_findings(args, &graphs, &config, &cache, &settings.fetch, quiet)?
+        && let Some(first) = reports.first_mut()
+    {
+        let (found, ignored) = policy::usage::settle(
+            usage,
+            &policy_settings.levels,
+            &policy_settings.ignores,
+            policy_settings.today(),
+        );
+        first.findings.extend(found);
+        first.ignored.extend(ignored);
+        policy::sort_findings(&mut first.findings);
+    }
     let ignored: Vec<_> = reports.iter().flat_map(|report| &report.ignored).collect();
     let stale = policy::stale_ignores(&ignored, &policy_settings);
     if let Some(first) = reports.first_mut()
@@ -111,6 +124,65 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         }
         None => Ok((rendered, outcome)),
     }
+}
+
+/// The usage rules, when the project's sources are in view: `--project DIR`, or the lockfile's
+/// directory when it holds a `pyproject.toml` and at least one Python source. Levels and ignores
+/// are applied by the caller.
+fn usage_findings(
+    args: &LockArgs,
+    graphs: &[crate::graph::Graph],
+    config: &Config,
+    cache: &pyaudit_cache::Cache,
+    fetch: &FetchSettings,
+    quiet: bool,
+) -> Result<Option<Vec<findings::Finding>>> {
+    if args.no_usage {
+        return Ok(None);
+    }
+    let directory = match &args.project {
+        Some(project) => project.clone(),
+        None => {
+            let directory = if args.lockfile.path.is_dir() {
+                args.lockfile.path.clone()
+            } else {
+                args.lockfile
+                    .path
+                    .parent()
+                    .map(std::path::Path::to_path_buf)
+                    .filter(|parent| !parent.as_os_str().is_empty())
+                    .unwrap_or_else(|| ".".into())
+            };
+            if !directory.join("pyproject.toml").is_file() {
+                return Ok(None);
+            }
+            directory
+        }
+    };
+    let (found, usage) = super::usage::analyse_project(
+        &directory,
+        graphs,
+        config,
+        &args.usage_mapping,
+        cache,
+        fetch,
+        args.sources.offline,
+    )?;
+    if usage.files == 0 {
+        if args.project.is_some() {
+            bail!(
+                "no Python sources in `{}` for the usage rules",
+                directory.display()
+            );
+        }
+        return Ok(None);
+    }
+    if !quiet {
+        for warning in &usage.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    Ok(Some(found))
 }
 
 /// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
@@ -174,7 +246,8 @@ pub(super) fn build_policy_settings(
     offline: bool,
     settings: &VulnerabilitySettings,
 ) -> Result<PolicySettings> {
-    let mut levels = config.levels;
+    let now_millis = settings.now.unix_millis();
+    let mut policy = PolicySettings::from_config(config, now_millis);
     for (names, level) in [
         (deny, Level::Deny),
         (warn, Level::Warn),
@@ -189,23 +262,13 @@ pub(super) fn build_policy_settings(
                 );
             }
             for rule in rules {
-                levels.insert(rule.code, level);
+                policy.levels.insert(rule.code, level);
             }
         }
     }
-    Ok(PolicySettings {
-        allow_unchecked,
-        offline,
-        levels,
-        ignores: config.ignores,
-        now_millis: settings.now.unix_millis(),
-        vulnerabilities: config.vulnerabilities,
-        maintenance: config.maintenance,
-        licenses: config.licenses,
-        sources: config.sources,
-        typosquat_allow: config.typosquat.allow,
-        bans: config.bans,
-    })
+    policy.allow_unchecked = allow_unchecked;
+    policy.offline = offline;
+    Ok(policy)
 }
 
 /// `--groups` names, checked against the groups the lockfiles define.

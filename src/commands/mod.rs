@@ -8,6 +8,7 @@ pub mod graph;
 pub mod init;
 pub mod lock;
 pub mod review;
+pub mod usage;
 pub mod why;
 
 use std::path::Path;

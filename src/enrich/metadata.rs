@@ -937,10 +937,11 @@ fn settle<D, T: Serialize + Clone>(
                 ),
             },
         },
+        // Without the name: the warnings group by reason and list the projects themselves, and
+        // every finding already names its package.
         Ok(PypiAnswer::NotFound) => Resolved::Missing {
-            reason: format!(
-                "PyPI has no project `{name}` (404): removed, renamed, or never published there"
-            ),
+            reason: "PyPI has no such project (404): removed, renamed, or never published there"
+                .to_owned(),
         },
         Err(reason) => match cached {
             Some(cached) => {

@@ -9,6 +9,7 @@ mod maintenance;
 mod plan;
 mod sources;
 mod typosquat;
+pub mod usage;
 mod vulnerabilities;
 
 pub use crate::enrich::popular::PopularNames;
@@ -52,6 +53,23 @@ pub struct PolicySettings {
 }
 
 impl PolicySettings {
+    /// The settings a config file gives, at `now_millis`; the command line adds its overrides.
+    pub fn from_config(config: crate::config::Config, now_millis: i64) -> Self {
+        Self {
+            allow_unchecked: false,
+            offline: false,
+            levels: config.levels,
+            ignores: config.ignores,
+            now_millis,
+            vulnerabilities: config.vulnerabilities,
+            maintenance: config.maintenance,
+            licenses: config.licenses,
+            sources: config.sources,
+            typosquat_allow: config.typosquat.allow,
+            bans: config.bans,
+        }
+    }
+
     /// Today, as days since 1970-01-01 (UTC).
     pub fn today(&self) -> i64 {
         self.now_millis.div_euclid(86_400_000)

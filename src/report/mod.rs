@@ -88,26 +88,10 @@ pub fn finding_fingerprint(report_path: &str, finding: &crate::findings::Finding
 /// Unix milliseconds as an RFC 3339 UTC timestamp (`2025-11-25T18:37:00Z`), for formats that want
 /// dates in that form (CycloneDX `metadata.timestamp`, the Markdown data line).
 pub fn rfc3339_from_unix_millis(millis: i64) -> String {
-    let seconds = millis.div_euclid(1_000);
-    let days = seconds.div_euclid(86_400);
-    let seconds_of_day = seconds.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let seconds_of_day = millis.div_euclid(1_000).rem_euclid(86_400);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{}T{:02}:{:02}:{:02}Z",
+        crate::config::date_from_unix_millis(millis),
         seconds_of_day / 3_600,
         seconds_of_day % 3_600 / 60,
         seconds_of_day % 60

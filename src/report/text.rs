@@ -277,7 +277,10 @@ fn write_finding(out: &mut String, finding: &Finding, paint: Paint) {
         let _ = writeln!(out, "      path: {}", package.path.join(" → "));
     }
     if let Some(location) = &package.location
-        && !matches!(finding.evidence, Evidence::Config { .. })
+        && !matches!(
+            finding.evidence,
+            Evidence::Config { .. } | Evidence::Usage { .. }
+        )
     {
         let _ = writeln!(out, "      locked at: {location}");
     }

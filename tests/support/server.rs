@@ -8,6 +8,9 @@
 //!   membership, or an `ECOSYSTEM` range compared with PEP 440 ordering); answers
 //!   `{"results": [{"vulns": [{"id", "modified"}]} | {}]}`, paginated when a page size is set.
 //! - `GET /v1/vulns/{id}`: the record, or 404.
+//! - Paths set with [`TestServer::set_body`] answer `Range: bytes=-N` / `bytes=A-B` with 206 and
+//!   `Content-Range` (wheels read by their central directory), unless
+//!   [`TestServer::ignore_ranges`] is on.
 //! - `GET /pypi/{name}/json`, `GET /simple/{name}/`: the recorded files of `../shared/pypi/`,
 //!   with an `ETag` and `Last-Modified`; `If-None-Match` / `If-Modified-Since` give 304.
 //!
@@ -104,6 +107,8 @@ struct State {
     advisory_matching: bool,
     /// The loaded records as a `pyaudit_advisories` database, rebuilt after records change.
     advisory_index: Option<Arc<pyaudit_advisories::Database>>,
+    /// Answer range requests with the whole body (200), as servers may.
+    ignore_ranges: bool,
 }
 
 /// The server; it stops when dropped.
@@ -252,6 +257,12 @@ impl TestServer {
     /// Paginate querybatch results: at most `size` vulns per query per page.
     pub fn set_page_size(&self, size: usize) {
         self.state.lock().unwrap().page_size = Some(size);
+    }
+
+    /// Answer `Range` requests to `set_body` paths with the whole body (200), as a server that
+    /// does not support ranges would.
+    pub fn ignore_ranges(&self) {
+        self.state.lock().unwrap().ignore_ranges = true;
     }
 
     /// Answer `path` with this body instead of its route.
@@ -505,6 +516,26 @@ async fn write_answer(stream: &mut TcpStream, answer: &Answer) -> std::io::Resul
     stream.flush().await
 }
 
+/// `bytes=-N` or `bytes=A-B` (B optional) → inclusive (start, end) within `length`.
+fn byte_range(header: &str, length: usize) -> Option<(usize, usize)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    let (first, last) = spec.split_once('-')?;
+    if length == 0 {
+        return None;
+    }
+    if first.is_empty() {
+        let suffix: usize = last.parse().ok()?;
+        return Some((length.saturating_sub(suffix), length - 1));
+    }
+    let start: usize = first.parse().ok()?;
+    let end = if last.is_empty() {
+        length - 1
+    } else {
+        last.parse::<usize>().ok()?.min(length - 1)
+    };
+    (start <= end).then_some((start, end))
+}
+
 fn route(state: &Mutex<State>, request: &RecordedRequest) -> Answer {
     let mut state = state.lock().unwrap();
     if state.advisory_matching {
@@ -512,6 +543,22 @@ fn route(state: &Mutex<State>, request: &RecordedRequest) -> Answer {
     }
     let path = request.path.split('?').next().unwrap_or("");
     if let Some((status, content_type, body)) = state.overrides.get(path) {
+        // RFC 9110 §14: `bytes=-N` (the last N bytes) and `bytes=A-B`, for wheels read by range.
+        if *status == 200
+            && !state.ignore_ranges
+            && let Some(range) = request.headers.get("range")
+            && let Some((start, end)) = byte_range(range, body.len())
+        {
+            return Answer {
+                status: 206,
+                content_type: content_type.clone(),
+                headers: vec![(
+                    "Content-Range".to_owned(),
+                    format!("bytes {start}-{end}/{}", body.len()),
+                )],
+                body: body[start..=end].to_vec(),
+            };
+        }
         return Answer {
             status: *status,
             content_type: content_type.clone(),
