@@ -51,6 +51,16 @@ require-hashes = false                            # PA406: deny packages the loc
 # popular = ["popular-packages.txt"]   # more popular names (one per line, or top-pypi-packages JSON)
 # allow = ["our-internal-package"]     # names never reported as typosquats
 
+# The import scan behind the usage rules (PA601-PA606), run when the lockfile's directory holds
+# the project's sources (or with `--project DIR`). Paths use gitignore syntax.
+[usage]
+# exclude = ["scripts/", "docs/"]
+# tests = ["tests/", "test_*.py", "conftest.py"]
+# ignore-unused = ["psycopg2-binary"]     # needed without being imported (a driver, a plugin)
+# ignore-missing = ["local_module"]
+# dev-tools = ["our-linter"]              # more dev-only tools for PA605
+# modules = { "python-ldap" = ["ldap", "ldif"] }   # distribution -> the modules it provides
+
 # Packages the organisation forbids, optionally only some versions.
 # [[bans]]
 # package = "pycrypto"
