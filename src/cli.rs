@@ -54,6 +54,20 @@ pub enum Command {
     /// `--since-last`: new ones only), 2 pyaudit failed (with `--strict`: also when a lockfile
     /// could not be read).
     Org(Box<OrgArgs>),
+    /// Review a package before adding it: what it would bring in, and whether to let it in.
+    ///
+    /// Reads the package's metadata from PyPI (the newest non-yanked release when no version is
+    /// given), follows its `Requires-Dist` for the target Python and platform — each requirement
+    /// taking the newest release that satisfies it, recursively; an approximation of a resolver,
+    /// not uv's or pip's answer — and audits every package of that closure with the same policy
+    /// as `pyaudit lock`: vulnerabilities, malicious packages, maintenance, project status, yanked
+    /// releases, licenses, typosquats, sources. The verdict is approve, needs review or deny, with
+    /// the reasons. Markers are evaluated for CPython `--python` on `--platform`: linux =
+    /// sys_platform `linux`, platform_system `Linux`, os_name `posix`, platform_machine `x86_64`;
+    /// macos = `darwin`, `Darwin`, `posix`, `arm64`; windows = `win32`, `Windows`, `nt`, `AMD64`.
+    ///
+    /// Exit status: 0 approve, 1 deny, 3 needs review, 2 pyaudit failed.
+    Review(Box<ReviewArgs>),
     /// Find unused, missing, transitive and dev-leaking dependencies from the project's imports.
     ///
     /// Scans the `.py`, `.pyi` and notebook files under DIR (honouring `.gitignore`), maps each
@@ -275,6 +289,76 @@ pub enum LockFormat {
     Markdown,
     /// A GitLab Code Quality report (the `codequality` artifact of a merge request).
     Gitlab,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The package: `name`, `name==version`, or a PEP 508 requirement without a marker
+    /// (`name[extra]>=1,<2`).
+    #[arg(value_name = "NAME[==VERSION]")]
+    pub package: String,
+
+    /// The Python version markers and `Requires-Python` are evaluated for.
+    #[arg(long, default_value = "3.12", value_name = "VERSION")]
+    pub python: String,
+
+    /// The platform markers are evaluated for.
+    #[arg(long, value_enum, default_value_t = ReviewPlatform::Linux)]
+    pub platform: ReviewPlatform,
+
+    /// Show only what is new relative to this lockfile (uv.lock, poetry.lock, requirements):
+    /// packages it already locks at the same version are listed apart and not evaluated.
+    #[arg(long, value_name = "LOCKFILE")]
+    pub against: Option<PathBuf>,
+
+    /// Follow requirements at most this many levels below the package.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    pub max_depth: usize,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+
+    /// Write the review to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The config file [default: `pyaudit.toml`, `.pyaudit.toml` or `[tool.pyaudit]` in
+    /// `pyproject.toml`, looked for from the current directory upwards].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Make a rule deny (code, name or code prefix; repeatable). Overrides the config file.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+
+    /// Make a rule ask for review (code, name or code prefix; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+
+    /// Do not report a rule (code, name or code prefix; repeatable).
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewPlatform {
+    Linux,
+    Macos,
+    Windows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// The tree, the findings and the verdict, for people.
+    Text,
+    /// A versioned JSON document, `pyaudit-review/1` (see docs/json.md), for ticket bots.
+    Json,
+    /// A summary for a ticket or pull-request comment.
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,4 +15,5 @@ pub mod lockfile;
 pub mod org;
 pub mod policy;
 pub mod report;
+pub mod review;
 pub mod usage;

@@ -1,5 +1,5 @@
 //! The `pyaudit` binary: parse arguments, run one command, turn the outcome into an exit status.
-//! Exit codes: 0 clean, 1 findings, 2 pyaudit could not do its job.
+//! Exit codes: 0 clean, 1 findings, 2 pyaudit could not do its job, 3 (`review`) needs review.
 #![forbid(unsafe_code)]
 
 use std::io::Write;
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Why(args) => commands::why::run(args, cli.quiet),
         Command::Lock(args) => commands::lock::run(args, cli.quiet),
         Command::Org(args) => commands::org::run(args, cli.quiet),
+        Command::Review(args) => commands::review::run(args, cli.quiet),
         Command::Usage(args) => commands::usage::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command, cli.quiet),
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             match outcome {
                 Outcome::Clean => ExitCode::SUCCESS,
                 Outcome::Findings => ExitCode::from(1),
+                Outcome::NeedsReview => ExitCode::from(3),
             }
         }
         Err(error) => {

@@ -229,12 +229,29 @@ fn policy_settings(
     config: Config,
     settings: &VulnerabilitySettings,
 ) -> Result<PolicySettings> {
+    build_policy_settings(
+        config,
+        [&args.deny, &args.warn, &args.allow],
+        args.allow_unchecked,
+        args.sources.offline,
+        settings,
+    )
+}
+
+/// The policy settings from a config and the `--deny`, `--warn`, `--allow` rule selectors.
+pub(super) fn build_policy_settings(
+    config: Config,
+    [deny, warn, allow]: [&Vec<String>; 3],
+    allow_unchecked: bool,
+    offline: bool,
+    settings: &VulnerabilitySettings,
+) -> Result<PolicySettings> {
     let now_millis = settings.now.unix_millis();
     let mut policy = PolicySettings::from_config(config, now_millis);
     for (names, level) in [
-        (&args.deny, Level::Deny),
-        (&args.warn, Level::Warn),
-        (&args.allow, Level::Allow),
+        (deny, Level::Deny),
+        (warn, Level::Warn),
+        (allow, Level::Allow),
     ] {
         for name in names {
             let rules = findings::rules_matching(name);
@@ -249,8 +266,8 @@ fn policy_settings(
             }
         }
     }
-    policy.allow_unchecked = args.allow_unchecked;
-    policy.offline = args.sources.offline;
+    policy.allow_unchecked = allow_unchecked;
+    policy.offline = offline;
     Ok(policy)
 }
 

@@ -8,6 +8,7 @@ pub mod graph;
 pub mod init;
 pub mod lock;
 pub mod org;
+pub mod review;
 pub mod usage;
 pub mod why;
 
@@ -26,6 +27,8 @@ pub enum Outcome {
     Clean,
     /// The command did its job and found something (a finding, a package that is not there).
     Findings,
+    /// `pyaudit review`: nothing to deny, but something a person must look at (exit 3).
+    NeedsReview,
 }
 
 /// Read every lockfile the user pointed at and build its graph. Warnings go to stderr.

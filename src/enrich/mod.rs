@@ -10,6 +10,7 @@ pub mod database;
 pub mod license;
 pub mod metadata;
 pub mod popular;
+pub mod releases;
 pub mod vulnerabilities;
 mod warnings;
 

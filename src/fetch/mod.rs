@@ -125,6 +125,8 @@ pub enum Source {
     PypiJson,
     /// `GET /simple/<name>/`.
     PypiSimple,
+    /// `GET <file url>.metadata`: a distribution's core metadata (PEP 658 / PEP 714).
+    PypiCoreMetadata,
 }
 
 impl std::fmt::Display for Source {
@@ -134,6 +136,7 @@ impl std::fmt::Display for Source {
             Source::OsvRecord => "OSV record",
             Source::PypiJson => "PyPI JSON API",
             Source::PypiSimple => "PyPI Simple API",
+            Source::PypiCoreMetadata => "PyPI core metadata",
         })
     }
 }

@@ -230,6 +230,9 @@ pub struct ProjectInfo {
     pub project_urls: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub requires_python: Option<String>,
+    /// The newest release's `Requires-Dist`; `null` when it declares none (or PyPI does not know).
+    #[serde(default)]
+    pub requires_dist: Option<Vec<String>>,
     #[serde(default)]
     pub author: Option<String>,
     #[serde(default)]
@@ -260,6 +263,101 @@ pub struct ReleaseFile {
     pub size: Option<u64>,
     #[serde(default)]
     pub url: Option<String>,
+    /// PEP 658 / PEP 714: the file's core metadata is served at `<url>.metadata`; `false` or
+    /// absent when not, `true` or the metadata file's hashes (`{"sha256": …}`) when it is.
+    #[serde(default, rename = "core-metadata")]
+    pub core_metadata: Option<serde_json::Value>,
+    /// The PEP 658 name of the same field, before PEP 714 renamed it.
+    #[serde(default, rename = "data-dist-info-metadata")]
+    pub data_dist_info_metadata: Option<serde_json::Value>,
+}
+
+impl ReleaseFile {
+    /// Whether the index serves this file's core metadata at `<url>.metadata`, and the SHA-256
+    /// it declares for it (when it declares one).
+    pub fn core_metadata(&self) -> Option<Option<String>> {
+        let value = self
+            .core_metadata
+            .as_ref()
+            .or(self.data_dist_info_metadata.as_ref())?;
+        match value {
+            serde_json::Value::Bool(true) => Some(None),
+            serde_json::Value::Object(hashes) => Some(
+                hashes
+                    .get("sha256")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_ascii_lowercase),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// One file to fetch by its absolute URL (a distribution's `.metadata` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRequest {
+    /// What the file is for, for error messages (`name==version`).
+    pub subject: String,
+    pub url: String,
+}
+
+/// `GET` each file, concurrently; one answer per request, in order: the body, or `None` for a
+/// `404`. Only `http` and `https` URLs are fetched.
+pub async fn fetch_files(
+    fetcher: &Fetcher,
+    requests: &[FileRequest],
+) -> Vec<Result<Option<Vec<u8>>, SourceError>> {
+    let mut tasks = JoinSet::new();
+    for (index, request) in requests.iter().enumerate() {
+        let fetcher = fetcher.clone();
+        let request = request.clone();
+        tasks.spawn(async move {
+            let source_error =
+                |cause| SourceError::new(Source::PypiCoreMetadata, request.subject.clone(), cause);
+            let scheme_ok =
+                request.url.starts_with("https://") || request.url.starts_with("http://");
+            let answer = if !scheme_ok {
+                Err(source_error(FetchError::InvalidRequest {
+                    url: request.url.clone(),
+                    message: "only http and https file URLs are fetched".to_owned(),
+                }))
+            } else {
+                match fetcher.send(&RequestSpec::get(request.url.clone())).await {
+                    Ok(response) => match response.status {
+                        200 => Ok(Some(response.body)),
+                        404 => Ok(None),
+                        _ => Err(source_error(response.unexpected_status())),
+                    },
+                    Err(error) => Err(source_error(error)),
+                }
+            };
+            (index, answer)
+        });
+    }
+    let mut answers: Vec<Option<Result<Option<Vec<u8>>, SourceError>>> =
+        (0..requests.len()).map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, answer)) = joined {
+            answers[index] = Some(answer);
+        }
+    }
+    answers
+        .into_iter()
+        .zip(requests)
+        .map(|(answer, request)| {
+            answer.unwrap_or_else(|| {
+                Err(SourceError::new(
+                    Source::PypiCoreMetadata,
+                    request.subject.clone(),
+                    FetchError::Transport {
+                        url: request.url.clone(),
+                        attempts: 0,
+                        message: "the fetch task ended without an answer".to_owned(),
+                    },
+                ))
+            })
+        })
+        .collect()
 }
 
 /// `ownership`: the organization and the users with roles on the project.

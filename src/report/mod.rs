@@ -47,6 +47,7 @@ pub mod markdown;
 pub mod org_html;
 pub mod org_json;
 pub mod org_markdown;
+pub mod review;
 pub mod sarif;
 
 /// A 128-bit FNV-1a hash of `parts` (each followed by a NUL so `["ab", "c"]` and `["a", "bc"]`

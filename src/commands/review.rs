@@ -1,0 +1,170 @@
+//! `pyaudit review NAME[==VERSION]`: resolve what the package would bring in (through the cache
+//! and PyPI), audit that closure with the project's policy, decide approve / needs review /
+//! deny, render the review.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+
+use super::lock::{build_policy_settings, merge_sources, vulnerability_settings};
+use super::{Outcome, open_cache};
+use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
+use crate::config;
+use crate::enrich::metadata::{self, MetadataSettings};
+use crate::enrich::popular::{self, PopularNames};
+use crate::enrich::releases::CachedRegistry;
+use crate::enrich::{self, PackageKey, VulnerabilityData};
+use crate::findings::TYPOSQUAT;
+use crate::graph::{Graph, GroupSelection};
+use crate::lockfile::{self, PackageIndex};
+use crate::policy::{self, Enrichment};
+use crate::report;
+use crate::report::review::Review;
+use crate::review::resolve::{self, Limits, Platform, TargetEnvironment};
+use crate::review::{self as review_model, Decision};
+
+pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
+    // Bad input is refused before anything is read or fetched.
+    let platform = match args.platform {
+        ReviewPlatform::Linux => Platform::Linux,
+        ReviewPlatform::Macos => Platform::Macos,
+        ReviewPlatform::Windows => Platform::Windows,
+    };
+    let environment =
+        TargetEnvironment::new(&args.python, platform).map_err(|error| anyhow!(error))?;
+    resolve::parse_request(&args.package).map_err(|error| anyhow!(error))?;
+    if args.max_depth == 0 {
+        return Err(anyhow!("`--max-depth` must be at least 1"));
+    }
+    let against = match &args.against {
+        Some(path) => Some(
+            lockfile::read_lockfile(path)
+                .with_context(|| format!("cannot read `--against {}`", path.display()))?,
+        ),
+        None => None,
+    };
+
+    let start = std::env::current_dir().context("cannot read the current directory")?;
+    let config = config::discover(args.config.as_deref(), &start)?;
+    let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
+    let settings = vulnerability_settings(&args.sources, &config, quiet);
+    let policy_settings = build_policy_settings(
+        config.clone(),
+        [&args.deny, &args.warn, &args.allow],
+        false,
+        args.sources.offline,
+        &settings,
+    )?;
+    let metadata_settings = MetadataSettings {
+        offline: args.sources.offline,
+        fetch: settings.fetch.clone(),
+        ttl: Duration::from_secs(args.sources.metadata_ttl),
+        project_status: true,
+        now: settings.now,
+    };
+
+    // 1. The closure.
+    let mut registry = CachedRegistry::new(&cache, metadata_settings.clone());
+    let limits = Limits {
+        max_depth: args.max_depth,
+        ..Limits::default()
+    };
+    let resolution = resolve::resolve(&args.package, &environment, limits, &mut registry)
+        .map_err(|error| anyhow!(error))?;
+    let graph = Graph::build(resolution.lockfile.clone());
+
+    // 2. What to audit: everything but what the `--against` lock already has.
+    let mut plan = policy::plan(&graph, false, &GroupSelection::All);
+    let locked: BTreeSet<(String, String)> = against
+        .iter()
+        .flat_map(|lock| &lock.packages)
+        .filter_map(|package| {
+            let version = package.version.as_ref()?;
+            Some((package.name.to_string(), version.to_string()))
+        })
+        .collect();
+    let is_locked = |index: PackageIndex| {
+        let package = graph.package(index);
+        package.version.as_ref().is_some_and(|version| {
+            locked.contains(&(package.name.to_string(), version.to_string()))
+        })
+    };
+    let already_locked: Vec<PackageIndex> = plan
+        .in_scope
+        .iter()
+        .copied()
+        .filter(|&index| is_locked(index))
+        .collect();
+    plan.targets.retain(|(index, _)| !is_locked(*index));
+    plan.in_scope.retain(|&index| !is_locked(index));
+    let targets: Vec<PackageKey> = plan.targets.iter().map(|(_, key)| key.clone()).collect();
+
+    // 3. Enrichment, as `pyaudit lock` does it.
+    let mut data = if targets.is_empty() {
+        VulnerabilityData::default()
+    } else {
+        enrich::vulnerabilities::collect(&targets, &cache, &settings)?
+    };
+    let metadata = if targets.is_empty() {
+        None
+    } else {
+        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
+    };
+    let popular = if policy_settings.enabled(&TYPOSQUAT) {
+        popular::load(&cache, &config.typosquat.popular)?
+    } else {
+        PopularNames::default()
+    };
+    merge_sources(&mut data, metadata.as_ref());
+    data.warnings.extend(registry.warnings.iter().cloned());
+    data.requests += registry.requests();
+    if !quiet {
+        for warning in &data.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+
+    // 4. Policy and verdict. NOTE: unused-ignore findings (PA0xx) are not added: the config's
+    // ignores are written for the project's lock, not for this one package.
+    let enrichment = Enrichment {
+        vulnerabilities: &data,
+        metadata: metadata.as_ref(),
+        popular: &popular,
+    };
+    let lock_report = policy::evaluate(&graph, &plan, &enrichment, &policy_settings);
+    let verdict = review_model::verdict(&lock_report, &resolution);
+
+    let review = Review {
+        resolution: &resolution,
+        graph: &graph,
+        environment: &environment,
+        report: &lock_report,
+        verdict: &verdict,
+        already_locked: &already_locked,
+        against: args.against.as_deref(),
+        data: &data,
+        metadata: metadata.as_ref(),
+        now_millis: settings.now.unix_millis(),
+    };
+    let rendered = match args.format {
+        ReviewFormat::Text => {
+            report::review::text::render(&review, report::text::use_colour(args.output.is_none()))
+        }
+        ReviewFormat::Json => report::review::json::render(&review),
+        ReviewFormat::Markdown => report::review::markdown::render(&review),
+    };
+    let outcome = match verdict.decision {
+        Decision::Approve => Outcome::Clean,
+        Decision::Deny => Outcome::Findings,
+        Decision::NeedsReview => Outcome::NeedsReview,
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, rendered)
+                .with_context(|| format!("cannot write the review to `{}`", path.display()))?;
+            Ok((String::new(), outcome))
+        }
+        None => Ok((rendered, outcome)),
+    }
+}

@@ -1,0 +1,349 @@
+//! The review's registry: each project's releases (trimmed from `GET /pypi/<name>/json`) and
+//! each chosen release's core metadata (`GET <file url>.metadata`, PEP 658 / PEP 714), through
+//! the cache, one batch per level of the resolution, fetched in parallel.
+//!
+//! Cache layout (namespaces of `pyaudit-cache`):
+//! - `pypi-releases` v1, key = PEP 503 name: a [`ProjectReleases`] (per release: files, yanked,
+//!   `requires_python`, first upload, the metadata file URL and its declared SHA-256), fresh for
+//!   the metadata TTL, revalidated with its ETag. A fresh answer also stores the metadata
+//!   stage's `pypi-project` summary, so the stage that follows asks PyPI nothing again.
+//! - `pypi-core-metadata` v1, key = `name==version`: the parsed [`CoreMetadata`]. A release's
+//!   files never change (PyPI forbids re-uploads), so the entry lives for [`CORE_METADATA_TTL`].
+//!
+//! A metadata file whose SHA-256 differs from the one the index declares is refused (never
+//! cached): the requirements it lists are not trusted.
+
+use std::time::Duration;
+
+use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
+
+use super::metadata::{MetadataSettings, PROJECT_NAMESPACE, ProjectSummary};
+use super::{EnrichError, Network};
+use crate::fetch::pypi::{self, FileRequest, ProjectRequest, PypiAnswer, Validators};
+use crate::fetch::trim_base;
+use crate::review::core_metadata::{self, CoreMetadata};
+use crate::review::resolve::{MetadataRequest, ProjectReleases, Registry};
+
+pub const RELEASES_NAMESPACE: Namespace = Namespace::new("pypi-releases", 1);
+pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 1);
+/// Core metadata of a published release is immutable; a month bounds the cache's growth.
+pub const CORE_METADATA_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The cached, networked [`Registry`] of a review run.
+pub struct CachedRegistry<'a> {
+    cache: &'a Cache,
+    settings: MetadataSettings,
+    network: Option<Network>,
+    /// Things the user should know (cache write failures, stale data used offline).
+    pub warnings: Vec<String>,
+    /// Answers served from the cache / fetched now.
+    pub from_cache: usize,
+    pub fetched: usize,
+}
+
+impl<'a> CachedRegistry<'a> {
+    pub fn new(cache: &'a Cache, settings: MetadataSettings) -> Self {
+        Self {
+            cache,
+            settings,
+            network: None,
+            warnings: Vec::new(),
+            from_cache: 0,
+            fetched: 0,
+        }
+    }
+
+    /// HTTP requests made.
+    pub fn requests(&self) -> u64 {
+        self.network
+            .as_ref()
+            .map_or(0, |network| network.fetcher.stats().requests)
+    }
+
+    fn network(&mut self) -> Result<&Network, String> {
+        if self.network.is_none() {
+            let network = Network::start(&self.settings.fetch)
+                .map_err(|error: EnrichError| error.to_string())?;
+            self.network = Some(network);
+        }
+        self.network
+            .as_ref()
+            .ok_or_else(|| "the network could not be started".to_owned())
+    }
+
+    fn put(&mut self, namespace: &Namespace, key: &str, payload: &[u8], freshness: &Freshness) {
+        if let Err(error) = self
+            .cache
+            .put(namespace, key, payload, freshness, self.settings.now)
+        {
+            self.warnings
+                .push(format!("cannot write the cache: {error}"));
+        }
+    }
+}
+
+impl Registry for CachedRegistry<'_> {
+    fn projects(&mut self, names: &[String]) -> Vec<Result<ProjectReleases, String>> {
+        let now = self.settings.now;
+        let entries = match self.cache.get_many(&RELEASES_NAMESPACE, names) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
+                names.iter().map(|_| None).collect()
+            }
+        };
+        let cached: Vec<Option<(ProjectReleases, bool, Validators, Timestamp)>> = entries
+            .into_iter()
+            .map(|entry| {
+                let entry = entry?;
+                let value = serde_json::from_slice(&entry.payload).ok()?;
+                Some((
+                    value,
+                    entry.is_fresh(now),
+                    Validators {
+                        etag: entry.etag,
+                        last_modified: entry.last_modified,
+                    },
+                    entry.fetched_at,
+                ))
+            })
+            .collect();
+        let mut answers: Vec<Option<Result<ProjectReleases, String>>> = cached
+            .iter()
+            .map(|cached| match cached {
+                Some((value, fresh, _, _)) if *fresh || self.settings.offline => {
+                    Some(Ok(value.clone()))
+                }
+                None if self.settings.offline => Some(Err(
+                    "not in the cache (offline run): run the review online once".to_owned(),
+                )),
+                _ => None,
+            })
+            .collect();
+        self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
+        let missing: Vec<usize> = (0..names.len())
+            .filter(|&index| answers[index].is_none())
+            .collect();
+        if !missing.is_empty() {
+            let requests: Vec<ProjectRequest> = missing
+                .iter()
+                .map(|&index| {
+                    let validators = cached[index]
+                        .as_ref()
+                        .map(|(_, _, validators, _)| validators.clone())
+                        .unwrap_or_default();
+                    ProjectRequest::with_validators(names[index].clone(), validators)
+                })
+                .collect();
+            let fetched = match self.network() {
+                Ok(network) => {
+                    let fetcher = network.fetcher.clone();
+                    network
+                        .runtime
+                        .block_on(
+                            async move { pypi::fetch_project_json(&fetcher, &requests).await },
+                        )
+                        .into_iter()
+                        .map(|answer| answer.map_err(|error| format!("{error}: {}", error.cause)))
+                        .collect()
+                }
+                Err(reason) => missing
+                    .iter()
+                    .map(|_| Err(reason.clone()))
+                    .collect::<Vec<_>>(),
+            };
+            let base = trim_base(&self.settings.fetch.pypi_url).to_owned();
+            for (&index, answer) in missing.iter().zip(fetched) {
+                let name = &names[index];
+                let result = match answer {
+                    Ok(PypiAnswer::Fresh {
+                        document,
+                        etag,
+                        last_modified,
+                        ..
+                    }) => {
+                        self.fetched += 1;
+                        let url = format!("{base}/pypi/{name}/json");
+                        let releases = ProjectReleases::from_document(name, &document, &url);
+                        let mut freshness = Freshness::new(self.settings.ttl);
+                        freshness.etag = etag;
+                        freshness.last_modified = last_modified;
+                        if let Ok(payload) = serde_json::to_vec(&releases) {
+                            self.put(&RELEASES_NAMESPACE, name, &payload, &freshness);
+                        }
+                        // The metadata stage reads the same answer: store its summary too.
+                        if let Ok(payload) =
+                            serde_json::to_vec(&ProjectSummary::from_document(&document))
+                        {
+                            self.put(&PROJECT_NAMESPACE, name, &payload, &freshness);
+                        }
+                        Ok(releases)
+                    }
+                    Ok(PypiAnswer::NotModified) => match &cached[index] {
+                        Some((value, _, _, _)) => {
+                            if let Err(error) = self.cache.revalidate(
+                                &RELEASES_NAMESPACE,
+                                name,
+                                &Freshness::new(self.settings.ttl),
+                                now,
+                            ) {
+                                self.warnings
+                                    .push(format!("cannot write the cache: {error}"));
+                            }
+                            Ok(value.clone())
+                        }
+                        None => Err(format!(
+                            "PyPI answered 304 Not Modified for `{name}` but nothing is cached"
+                        )),
+                    },
+                    Ok(PypiAnswer::NotFound) => Err(format!(
+                        "PyPI has no project `{name}` (404): removed, renamed, or never published \
+                         there"
+                    )),
+                    Err(reason) => match &cached[index] {
+                        Some((value, _, _, fetched_at)) => {
+                            self.warnings.push(format!(
+                                "`{name}`: PyPI failed ({reason}); using the cached release list \
+                                 from {} ms ago",
+                                now.duration_since(*fetched_at).as_millis()
+                            ));
+                            Ok(value.clone())
+                        }
+                        None => Err(reason),
+                    },
+                };
+                answers[index] = Some(result);
+            }
+        }
+        answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err("not looked up".to_owned())))
+            .collect()
+    }
+
+    fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>> {
+        let keys: Vec<String> = requests
+            .iter()
+            .map(|request| format!("{}=={}", request.name, request.version))
+            .collect();
+        let entries = match self.cache.get_many(&CORE_METADATA_NAMESPACE, &keys) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
+                keys.iter().map(|_| None).collect()
+            }
+        };
+        // Immutable data: any cached copy is good, fresh or not.
+        let mut answers: Vec<Option<Result<CoreMetadata, String>>> = entries
+            .into_iter()
+            .map(|entry| {
+                entry
+                    .and_then(|entry| serde_json::from_slice(&entry.payload).ok())
+                    .map(Ok)
+            })
+            .collect();
+        self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
+        let missing: Vec<usize> = (0..requests.len())
+            .filter(|&index| answers[index].is_none())
+            .collect();
+        if missing.is_empty() {
+            return answers.into_iter().flatten().collect();
+        }
+        if self.settings.offline {
+            for &index in &missing {
+                answers[index] = Some(Err(format!(
+                    "core metadata of {} not in the cache (offline run)",
+                    keys[index]
+                )));
+            }
+            return answers.into_iter().flatten().collect();
+        }
+        let files: Vec<FileRequest> = missing
+            .iter()
+            .map(|&index| FileRequest {
+                subject: keys[index].clone(),
+                url: requests[index].file.url.clone(),
+            })
+            .collect();
+        let fetched: Vec<Result<Option<Vec<u8>>, String>> = match self.network() {
+            Ok(network) => {
+                let fetcher = network.fetcher.clone();
+                network
+                    .runtime
+                    .block_on(async move { pypi::fetch_files(&fetcher, &files).await })
+                    .into_iter()
+                    .map(|answer| answer.map_err(|error| format!("{error}: {}", error.cause)))
+                    .collect()
+            }
+            Err(reason) => missing.iter().map(|_| Err(reason.clone())).collect(),
+        };
+        for (&index, answer) in missing.iter().zip(fetched) {
+            let request = &requests[index];
+            let result = match answer {
+                Ok(Some(body)) => {
+                    self.fetched += 1;
+                    let digest = sha256_hex(&body);
+                    match &request.file.sha256 {
+                        Some(declared) if *declared != digest => Err(format!(
+                            "the core metadata file {} has SHA-256 {digest}, but the index \
+                             declares {declared}: refused",
+                            request.file.url
+                        )),
+                        _ => match std::str::from_utf8(&body) {
+                            Ok(text) => {
+                                let metadata = core_metadata::parse(text);
+                                if let Ok(payload) = serde_json::to_vec(&metadata) {
+                                    self.put(
+                                        &CORE_METADATA_NAMESPACE,
+                                        &keys[index],
+                                        &payload,
+                                        &Freshness::new(CORE_METADATA_TTL),
+                                    );
+                                }
+                                Ok(metadata)
+                            }
+                            Err(_) => Err(format!(
+                                "the core metadata file {} is not UTF-8",
+                                request.file.url
+                            )),
+                        },
+                    }
+                }
+                Ok(None) => Err(format!(
+                    "the core metadata file {} is not there (404)",
+                    request.file.url
+                )),
+                Err(reason) => Err(reason),
+            };
+            answers[index] = Some(result);
+        }
+        answers
+            .into_iter()
+            .map(|answer| answer.unwrap_or_else(|| Err("not looked up".to_owned())))
+            .collect()
+    }
+}
+
+/// Lowercase hex SHA-256.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut text = String::with_capacity(64);
+    for byte in digest.as_ref() {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

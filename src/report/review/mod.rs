@@ -1,0 +1,242 @@
+//! `pyaudit review` reports: one module per format over the same [`Review`] (text for people,
+//! JSON `pyaudit-review/1` for ticket bots, Markdown for a ticket or pull-request comment), and
+//! the facts they share — the tree as lines, each package's facts.
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::enrich::VulnerabilityData;
+use crate::enrich::metadata::{MetadataData, MetadataStatus, ProjectStatusInfo};
+use crate::graph::Graph;
+use crate::lockfile::{Dependency, PackageIndex};
+use crate::policy::LockReport;
+use crate::review::Verdict;
+use crate::review::resolve::{RequirementsFrom, Resolution, TargetEnvironment};
+
+/// Everything a review report shows; plain data the command produced.
+pub struct Review<'a> {
+    pub resolution: &'a Resolution,
+    pub graph: &'a Graph,
+    pub environment: &'a TargetEnvironment,
+    pub report: &'a LockReport,
+    pub verdict: &'a Verdict,
+    /// Packages the `--against` lock already has at the same version (not evaluated).
+    pub already_locked: &'a [PackageIndex],
+    pub against: Option<&'a Path>,
+    pub data: &'a VulnerabilityData,
+    pub metadata: Option<&'a MetadataData>,
+    pub now_millis: i64,
+}
+
+/// Said in every format: what the tree is and is not.
+pub const APPROXIMATION_NOTE: &str = "each requirement takes the newest release that satisfies \
+    it and its Requires-Python, breadth first, the first choice kept (no backtracking): an \
+    approximation of a resolver, not what uv or pip would lock";
+
+/// One line of the tree: indentation, the package, how the edge was taken.
+#[derive(Debug, Clone, Serialize)]
+pub struct TreeLine {
+    /// `├── ` style drawing.
+    #[serde(skip)]
+    pub prefix: String,
+    pub depth: usize,
+    pub name: String,
+    pub version: Option<String>,
+    /// Extras the edge asks for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<String>,
+    /// The marker on the edge, true for the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// The extra of the parent that brings this edge in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_extra: Option<String>,
+    /// Already shown above (its dependencies are not repeated).
+    pub repeated: bool,
+}
+
+/// The tree from the reviewed package down, each subtree shown once.
+pub fn tree_lines(graph: &Graph) -> Vec<TreeLine> {
+    let mut lines = Vec::new();
+    let mut printed = HashSet::new();
+    let root = graph.package(0);
+    let edges: Vec<(Option<String>, &Dependency)> =
+        root.dependencies.iter().map(|edge| (None, edge)).collect();
+    walk(graph, &edges, "", 1, &mut printed, &mut lines);
+    lines
+}
+
+fn walk(
+    graph: &Graph,
+    edges: &[(Option<String>, &Dependency)],
+    prefix: &str,
+    depth: usize,
+    printed: &mut HashSet<PackageIndex>,
+    lines: &mut Vec<TreeLine>,
+) {
+    for (position, (via_extra, edge)) in edges.iter().enumerate() {
+        let last = position + 1 == edges.len();
+        let package = graph.package(edge.package);
+        let (branch, below) = if depth == 1 {
+            ("", "")
+        } else if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        let repeated = !printed.insert(edge.package);
+        lines.push(TreeLine {
+            prefix: format!("{prefix}{branch}"),
+            depth,
+            name: package.name.to_string(),
+            version: package.version.as_ref().map(ToString::to_string),
+            extras: edge.extras.clone(),
+            marker: edge.marker.clone(),
+            via_extra: via_extra.clone(),
+            repeated,
+        });
+        if repeated {
+            continue;
+        }
+        let mut children: Vec<(Option<String>, &Dependency)> = package
+            .dependencies
+            .iter()
+            .map(|child| (None, child))
+            .collect();
+        for (extra, extra_edges) in &package.optional_dependencies {
+            children.extend(extra_edges.iter().map(|child| (Some(extra.clone()), child)));
+        }
+        let next_prefix = format!("{prefix}{below}");
+        walk(graph, &children, &next_prefix, depth + 1, printed, lines);
+    }
+}
+
+/// What the review knows about one package of the closure.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageFacts {
+    pub name: String,
+    pub version: String,
+    /// 1 for the reviewed package.
+    pub depth: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<String>,
+    /// Where its requirements were read: `core-metadata`, `project-json`, `unknown`.
+    pub requirements_from: RequirementsFrom,
+    pub yanked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
+    /// The chosen release's own license field (core metadata), when read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Already in the `--against` lock at this version: not evaluated.
+    pub already_locked: bool,
+    /// Known vulnerabilities of this version; `None` when not checked.
+    pub vulnerabilities: Option<usize>,
+    /// Release history (unix milliseconds), from PyPI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_upload: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_upload: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_version: Option<String>,
+    /// Releases uploaded in the 365 days before the review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub releases_last_year: Option<usize>,
+    pub total_releases: Option<usize>,
+    /// PEP 792 status (`active`, `archived`, …), `unknown` when not known.
+    pub project_status: String,
+    /// Requirements left out because their markers are false for the target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_by_markers: Vec<String>,
+}
+
+/// Facts for every package of the closure (the root excluded), in resolution order.
+pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
+    let resolution = review.resolution;
+    resolution
+        .lockfile
+        .packages
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(index, package)| {
+            let node = &resolution.nodes[index];
+            let name = package.name.to_string();
+            let version = package
+                .version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let key = package
+                .version
+                .as_ref()
+                .map(|version| crate::enrich::PackageKey::new(name.clone(), version.clone()));
+            let vulnerabilities =
+                key.as_ref()
+                    .and_then(|key| match review.data.packages.get(key) {
+                        Some(crate::enrich::VulnerabilityStatus::Checked { vulnerabilities }) => {
+                            Some(vulnerabilities.len())
+                        }
+                        _ => None,
+                    });
+            let metadata = key
+                .as_ref()
+                .and_then(|key| review.metadata?.packages.get(key))
+                .and_then(MetadataStatus::metadata);
+            let project = resolution.projects.get(&name);
+            PackageFacts {
+                depth: node.depth,
+                extras: node.extras.iter().cloned().collect(),
+                requirements_from: node.requirements_from.clone(),
+                yanked: node.yanked,
+                requires_python: node.requires_python.clone(),
+                license: node.license.clone(),
+                already_locked: review.already_locked.contains(&index),
+                vulnerabilities,
+                released: node.uploaded,
+                first_upload: metadata
+                    .and_then(|metadata| metadata.first_upload_time)
+                    .map(pyaudit_cache::Timestamp::unix_millis),
+                last_upload: metadata
+                    .and_then(|metadata| metadata.last_upload_time)
+                    .map(pyaudit_cache::Timestamp::unix_millis),
+                newest_version: metadata
+                    .and_then(|metadata| metadata.newest_version.as_ref())
+                    .map(ToString::to_string),
+                releases_last_year: project
+                    .map(|project| project.releases_within(review.now_millis, 365)),
+                total_releases: project.map(|project| {
+                    project
+                        .releases
+                        .iter()
+                        .filter(|release| release.files > 0)
+                        .count()
+                }),
+                project_status: match metadata.map(|metadata| &metadata.project_status) {
+                    Some(ProjectStatusInfo::Active) => "active".to_owned(),
+                    Some(ProjectStatusInfo::Reported { status, .. }) => status.clone(),
+                    _ => "unknown".to_owned(),
+                },
+                skipped_by_markers: node.skipped.clone(),
+                name,
+                version,
+            }
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD` of unix milliseconds.
+pub fn date(millis: i64) -> String {
+    crate::report::rfc3339_from_unix_millis(millis)
+        .get(..10)
+        .unwrap_or_default()
+        .to_owned()
+}

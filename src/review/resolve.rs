@@ -1,0 +1,1059 @@
+//! What installing one package would bring in: its `Requires-Dist` (PEP 508) evaluated for a
+//! target Python and platform, each requirement taking the newest release that satisfies it,
+//! breadth first. NOTE: this is an approximation of a resolver, not one — the first version
+//! chosen for a name is kept (no backtracking); a later requirement that version does not satisfy
+//! is reported as a conflict, never silently accepted.
+//!
+//! Plain data in and out: the releases and core metadata come through the [`Registry`] trait
+//! (the command's implementation fetches and caches them; tests use a map), and the result is a
+//! plain [`Lockfile`] (a synthetic root holding the request) so the graph, the audit plan, the
+//! policy and the reporters work on it unchanged.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep508_rs::{
+    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VerbatimUrl,
+    VersionOrUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::core_metadata::CoreMetadata;
+use crate::fetch::pypi::ProjectJson;
+use crate::lockfile::{
+    Dependency, LockedPackage, Lockfile, LockfileKind, PackageRole, Source, normalize_extra,
+    refuse_panicking_name,
+};
+
+/// The name of the synthetic root that holds the reviewed request.
+pub const ROOT_NAME: &str = "review";
+
+/// The platform a review evaluates markers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl Platform {
+    /// `(sys_platform, platform_system, os_name, platform_machine)` for CPython on the
+    /// platform's most common machine: Linux x86_64, macOS arm64, Windows AMD64.
+    pub fn markers(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Platform::Linux => ("linux", "Linux", "posix", "x86_64"),
+            Platform::Macos => ("darwin", "Darwin", "posix", "arm64"),
+            Platform::Windows => ("win32", "Windows", "nt", "AMD64"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Linux => "linux",
+            Platform::Macos => "macos",
+            Platform::Windows => "windows",
+        }
+    }
+}
+
+/// The interpreter and platform markers are evaluated for.
+#[derive(Debug, Clone)]
+pub struct TargetEnvironment {
+    /// `3.12`.
+    pub python_version: String,
+    /// `3.12.0` (`.0` added when only two parts are given).
+    pub python_full_version: Version,
+    pub platform: Platform,
+    pub markers: MarkerEnvironment,
+}
+
+impl TargetEnvironment {
+    /// CPython `python` (`3.12` or `3.12.4`) on `platform`.
+    pub fn new(python: &str, platform: Platform) -> Result<Self, String> {
+        let bad = || format!("`--python {python}` is not a Python version like `3.12` or `3.12.4`");
+        let version = Version::from_str(python.trim()).map_err(|_| bad())?;
+        let release = version.release();
+        if version.epoch() != 0
+            || version.any_prerelease()
+            || version.is_post()
+            || !version.local().is_empty()
+            || !(2..=3).contains(&release.len())
+            || release[0] < 2
+        {
+            return Err(bad());
+        }
+        let python_version = format!("{}.{}", release[0], release[1]);
+        let full = format!(
+            "{}.{}.{}",
+            release[0],
+            release[1],
+            release.get(2).copied().unwrap_or(0)
+        );
+        let python_full_version = Version::from_str(&full).map_err(|_| bad())?;
+        let (sys_platform, platform_system, os_name, platform_machine) = platform.markers();
+        let markers = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: &full,
+            os_name,
+            platform_machine,
+            platform_python_implementation: "CPython",
+            platform_release: "",
+            platform_system,
+            platform_version: "",
+            python_full_version: &full,
+            python_version: &python_version,
+            sys_platform,
+        })
+        .map_err(|_| bad())?;
+        Ok(Self {
+            python_version,
+            python_full_version,
+            platform,
+            markers,
+        })
+    }
+
+    /// The marker variables, for reports.
+    pub fn marker_values(&self) -> BTreeMap<&'static str, String> {
+        let (sys_platform, platform_system, os_name, platform_machine) = self.platform.markers();
+        BTreeMap::from([
+            ("python_version", self.python_version.clone()),
+            ("python_full_version", self.python_full_version.to_string()),
+            ("implementation_name", "cpython".to_owned()),
+            ("platform_python_implementation", "CPython".to_owned()),
+            ("sys_platform", sys_platform.to_owned()),
+            ("platform_system", platform_system.to_owned()),
+            ("os_name", os_name.to_owned()),
+            ("platform_machine", platform_machine.to_owned()),
+        ])
+    }
+}
+
+/// What the resolver needs to know of one project: its releases (trimmed from the JSON API).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectReleases {
+    /// PEP 503 normalized.
+    pub name: String,
+    /// `info.version`: the release `info_requires_dist` describes.
+    pub info_version: String,
+    /// `info.requires_dist` (the newest release only).
+    pub info_requires_dist: Option<Vec<String>>,
+    pub releases: Vec<ReleaseCandidate>,
+}
+
+/// One release, as far as choosing it goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseCandidate {
+    pub version: String,
+    pub files: u32,
+    /// Every file is yanked (PEP 592).
+    pub yanked: bool,
+    /// The files' `requires_python` (a wheel's first).
+    pub requires_python: Option<String>,
+    /// The earliest upload of its files (unix milliseconds).
+    pub uploaded: Option<i64>,
+    /// Where its core metadata is served (PEP 658 / 714), a wheel's preferred.
+    pub metadata: Option<MetadataFile>,
+}
+
+/// A `<file url>.metadata` file and the SHA-256 the index declares for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataFile {
+    pub url: String,
+    pub sha256: Option<String>,
+}
+
+impl ProjectReleases {
+    /// Trim a `/pypi/<name>/json` answer. Relative file URLs are resolved against `document_url`
+    /// (the JSON API gives absolute ones on files.pythonhosted.org).
+    pub fn from_document(name: &str, document: &ProjectJson, document_url: &str) -> Self {
+        let base = reqwest::Url::parse(document_url).ok();
+        let releases = document
+            .releases
+            .iter()
+            .map(|(version, files)| {
+                let is_wheel = |file: &&crate::fetch::pypi::ReleaseFile| {
+                    file.packagetype.as_deref() == Some("bdist_wheel")
+                        || file.filename.ends_with(".whl")
+                };
+                let mut ordered: Vec<_> = files.iter().collect();
+                // A pure wheel first, then other wheels, then the rest (sdists).
+                ordered.sort_by_key(|file| {
+                    (
+                        !is_wheel(file),
+                        !file.filename.ends_with("-none-any.whl"),
+                        file.filename.clone(),
+                    )
+                });
+                let metadata = ordered.iter().find_map(|file| {
+                    let sha256 = file.core_metadata()?;
+                    let url = file.url.as_deref()?;
+                    let absolute = match &base {
+                        Some(base) => base.join(url).ok()?.to_string(),
+                        None => url.to_owned(),
+                    };
+                    Some(MetadataFile {
+                        url: format!("{absolute}.metadata"),
+                        sha256,
+                    })
+                });
+                let requires_python = ordered
+                    .iter()
+                    .find_map(|file| file.requires_python.clone())
+                    .filter(|text| !text.trim().is_empty());
+                let uploaded = files
+                    .iter()
+                    .filter_map(|file| file.upload_time_iso_8601.as_deref())
+                    .filter_map(crate::enrich::metadata::parse_upload_time)
+                    .map(pyaudit_cache::Timestamp::unix_millis)
+                    .min();
+                ReleaseCandidate {
+                    version: version.clone(),
+                    files: u32::try_from(files.len()).unwrap_or(u32::MAX),
+                    yanked: !files.is_empty() && files.iter().all(|file| file.yanked),
+                    requires_python,
+                    uploaded,
+                    metadata,
+                }
+            })
+            .collect();
+        Self {
+            name: name.to_owned(),
+            info_version: document.info.version.clone(),
+            info_requires_dist: document.info.requires_dist.clone(),
+            releases,
+        }
+    }
+
+    /// Releases uploaded in the `days` before `now_millis`.
+    pub fn releases_within(&self, now_millis: i64, days: i64) -> usize {
+        let since = now_millis - days * 86_400_000;
+        self.releases
+            .iter()
+            .filter(|release| {
+                release
+                    .uploaded
+                    .is_some_and(|time| time >= since && time <= now_millis)
+            })
+            .count()
+    }
+}
+
+/// One core metadata file to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataRequest {
+    pub name: String,
+    pub version: String,
+    pub file: MetadataFile,
+}
+
+/// Where releases and requirements come from. Each call is one batch (fetched in parallel).
+pub trait Registry {
+    /// One answer per name, in order: the project's releases, or why there are none.
+    fn projects(&mut self, names: &[String]) -> Vec<Result<ProjectReleases, String>>;
+    /// One answer per request, in order.
+    fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>>;
+}
+
+/// How far the resolution goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Levels below the reviewed package that are followed.
+    pub max_depth: usize,
+    pub max_packages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 30,
+            max_packages: 2_000,
+        }
+    }
+}
+
+/// Where a package's requirements were read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum RequirementsFrom {
+    /// The synthetic root: the request itself.
+    Request,
+    /// The release's own core metadata file (PEP 658).
+    CoreMetadata { url: String },
+    /// `info.requires_dist` of the JSON API: the newest release has no metadata file.
+    ProjectJson,
+    /// Nothing: its dependencies are not known.
+    Unknown { reason: String },
+}
+
+/// What the resolution knows about one node (parallel to `Lockfile::packages`).
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeInfo {
+    /// 0 for the root, 1 for the reviewed package.
+    pub depth: usize,
+    pub requirements_from: RequirementsFrom,
+    /// Extras of this package that some edge activated.
+    pub extras: BTreeSet<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
+    pub yanked: bool,
+    /// Upload time of the chosen release (unix milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uploaded: Option<i64>,
+    /// The chosen release's own `License-Expression` / `License` (its core metadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// Requirements left out because their markers are false for the target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+}
+
+/// A requirement that brought nothing in, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    pub requirement: String,
+    /// `name==version` of the package that asked, or `review` for the request.
+    pub required_by: String,
+    pub reason: String,
+}
+
+/// The closure of one request.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub request: String,
+    /// Root at index 0, the reviewed package at index 1.
+    pub lockfile: Lockfile,
+    pub nodes: Vec<NodeInfo>,
+    pub unresolved: Vec<Unresolved>,
+    /// The projects' release lists, by normalized name (cadence facts for the report).
+    pub projects: BTreeMap<String, ProjectReleases>,
+}
+
+impl Resolution {
+    /// The reviewed package (index 1), when it resolved.
+    pub fn reviewed(&self) -> Option<&LockedPackage> {
+        self.lockfile.packages.get(1)
+    }
+}
+
+/// Parse the request (`name`, `name==1.2`, `name[extra]>=1,<2`), or say what is wrong.
+pub fn parse_request(request: &str) -> Result<Requirement<VerbatimUrl>, String> {
+    let text = request.trim();
+    if text.is_empty() {
+        return Err("give a package name, e.g. `requests` or `requests==2.32.3`".to_owned());
+    }
+    refuse_panicking_name::<VerbatimUrl>(text)
+        .and_then(|()| Requirement::<VerbatimUrl>::from_str(text))
+        .map_err(|error| {
+            format!(
+                "`{request}` is not a package requirement: {}",
+                error.message
+            )
+        })
+        .and_then(|requirement| {
+            if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+                return Err(format!(
+                    "`{request}` names a URL; review takes a PyPI name and version (`name==1.2`)"
+                ));
+            }
+            if !requirement.marker.is_true() {
+                return Err(format!(
+                    "`{request}` has a marker; give the target with `--python` and `--platform`"
+                ));
+            }
+            Ok(requirement)
+        })
+}
+
+/// Whether `specifiers` pin one exact version (`==1.2`, `===1.2`): PEP 592 lets such a pin
+/// select a yanked release.
+fn is_exact_pin(specifiers: &VersionSpecifiers) -> bool {
+    specifiers.iter().count() == 1
+        && specifiers
+            .iter()
+            .all(|specifier| matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual))
+}
+
+/// The release a requirement takes: the newest that satisfies the specifier and whose
+/// `Requires-Python` admits the target, not yanked (unless pinned exactly), not a pre-release
+/// (unless the specifier names one, or nothing else satisfies it — as pip does).
+pub fn choose<'a>(
+    project: &'a ProjectReleases,
+    specifiers: Option<&VersionSpecifiers>,
+    python: &Version,
+) -> Result<(&'a ReleaseCandidate, Version), String> {
+    let exact = specifiers.is_some_and(is_exact_pin);
+    let mut matching: Vec<(Version, &ReleaseCandidate)> = project
+        .releases
+        .iter()
+        .filter(|release| release.files > 0)
+        .filter_map(|release| {
+            Version::from_str(&release.version)
+                .ok()
+                .map(|version| (version, release))
+        })
+        .filter(|(version, _)| specifiers.is_none_or(|specifiers| specifiers.contains(version)))
+        .collect();
+    matching.sort_by(|left, right| right.0.cmp(&left.0));
+    let wanted = match specifiers {
+        Some(specifiers) => format!("`{}{specifiers}`", project.name),
+        None => format!("`{}`", project.name),
+    };
+    if matching.is_empty() {
+        return Err(format!("no release with files matches {wanted}"));
+    }
+    let python_ok = |release: &ReleaseCandidate| match &release.requires_python {
+        Some(text) => VersionSpecifiers::from_str(text)
+            .map(|requires| requires.contains(python))
+            // An unreadable Requires-Python is ignored, as pip does.
+            .unwrap_or(true),
+        None => true,
+    };
+    let prereleases_named = specifiers.is_some_and(|specifiers| {
+        specifiers
+            .iter()
+            .any(|specifier| specifier.version().any_prerelease())
+    });
+    let eligible = |allow_pre: bool| {
+        matching.iter().find(|(version, release)| {
+            (allow_pre || !version.any_prerelease())
+                && (exact || !release.yanked)
+                && python_ok(release)
+        })
+    };
+    if let Some((version, release)) = eligible(prereleases_named).or_else(|| eligible(true)) {
+        return Ok((*release, version.clone()));
+    }
+    let newest = &matching[0];
+    if matching.iter().all(|(_, release)| release.yanked) {
+        return Err(format!(
+            "every release matching {wanted} is yanked (newest {})",
+            newest.0
+        ));
+    }
+    Err(format!(
+        "no release matching {wanted} supports Python {python} (newest {} requires Python `{}`)",
+        newest.0,
+        newest.1.requires_python.as_deref().unwrap_or("any")
+    ))
+}
+
+struct Pending {
+    parent: usize,
+    via_extra: Option<String>,
+    requirement: Requirement<VerbatimUrl>,
+    text: String,
+    depth: usize,
+}
+
+#[derive(Default)]
+struct NodeState {
+    requirements: Option<Vec<(String, Requirement<VerbatimUrl>)>>,
+    main_expanded: bool,
+}
+
+/// Resolve `request` for `environment`.
+pub fn resolve(
+    request: &str,
+    environment: &TargetEnvironment,
+    limits: Limits,
+    registry: &mut dyn Registry,
+) -> Result<Resolution, String> {
+    let root_requirement = parse_request(request)?;
+    let root_name = PackageName::new(ROOT_NAME.to_owned()).map_err(|error| error.to_string())?;
+    let mut packages = vec![LockedPackage {
+        name: root_name,
+        version: None,
+        source: Source::Registry { url: None },
+        specifier: None,
+        role: PackageRole::Synthetic,
+        location: None,
+        hashes: 0,
+        dependencies: Vec::new(),
+        optional_dependencies: BTreeMap::new(),
+        dependency_groups: BTreeMap::new(),
+    }];
+    let mut nodes = vec![NodeInfo {
+        depth: 0,
+        requirements_from: RequirementsFrom::Request,
+        extras: BTreeSet::new(),
+        requires_python: None,
+        yanked: false,
+        uploaded: None,
+        license: None,
+        skipped: Vec::new(),
+    }];
+    let mut states: Vec<NodeState> = vec![NodeState::default()];
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let mut projects: BTreeMap<String, Result<ProjectReleases, String>> = BTreeMap::new();
+    let mut unresolved = Vec::new();
+    let mut pending = vec![Pending {
+        parent: 0,
+        via_extra: None,
+        text: request.trim().to_owned(),
+        requirement: root_requirement,
+        depth: 1,
+    }];
+
+    while !pending.is_empty() {
+        // 1. The projects this level names, in one batch.
+        let wanted: Vec<String> = pending
+            .iter()
+            .filter(|pending| pending.depth <= limits.max_depth)
+            .map(|pending| pending.requirement.name.to_string())
+            .filter(|name| !projects.contains_key(name) && !by_name.contains_key(name))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !wanted.is_empty() {
+            for (name, answer) in wanted.iter().zip(registry.projects(&wanted)) {
+                projects.insert(name.clone(), answer);
+            }
+        }
+
+        // 2. Choose a release for each requirement; connect the edges.
+        let mut new_nodes: Vec<usize> = Vec::new();
+        let mut expand: Vec<(usize, Vec<Option<String>>, usize)> = Vec::new();
+        for item in std::mem::take(&mut pending) {
+            let name = item.requirement.name.to_string();
+            let required_by = label(&packages[item.parent]);
+            let mut fail = |reason: String| {
+                unresolved.push(Unresolved {
+                    requirement: item.text.clone(),
+                    required_by: required_by.clone(),
+                    reason,
+                });
+            };
+            let specifiers = match &item.requirement.version_or_url {
+                Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+                Some(VersionOrUrl::Url(url)) => {
+                    fail(format!(
+                        "a direct URL requirement ({url}): not followed; review that source by hand"
+                    ));
+                    continue;
+                }
+                None => None,
+            };
+            let target = if let Some(&index) = by_name.get(&name) {
+                if let (Some(specifiers), Some(version)) = (specifiers, &packages[index].version)
+                    && !specifiers.contains(version)
+                {
+                    fail(format!(
+                        "conflict: {version} was already chosen for `{name}` (by an earlier \
+                         requirement) and does not satisfy this one; a real resolver might pick \
+                         other versions"
+                    ));
+                }
+                index
+            } else {
+                if item.depth > limits.max_depth {
+                    fail(format!(
+                        "deeper than {} levels: not followed",
+                        limits.max_depth
+                    ));
+                    continue;
+                }
+                if packages.len() > limits.max_packages {
+                    fail(format!(
+                        "more than {} packages: not followed",
+                        limits.max_packages
+                    ));
+                    continue;
+                }
+                let project = match projects.get(&name) {
+                    Some(Ok(project)) => project,
+                    Some(Err(reason)) => {
+                        fail(reason.clone());
+                        continue;
+                    }
+                    None => {
+                        fail("the project was not looked up".to_owned());
+                        continue;
+                    }
+                };
+                let (release, version) =
+                    match choose(project, specifiers, &environment.python_full_version) {
+                        Ok(chosen) => chosen,
+                        Err(reason) => {
+                            fail(reason);
+                            continue;
+                        }
+                    };
+                let index = packages.len();
+                packages.push(LockedPackage {
+                    name: item.requirement.name.clone(),
+                    version: Some(version),
+                    source: Source::Registry { url: None },
+                    specifier: None,
+                    role: PackageRole::Package,
+                    location: None,
+                    hashes: 0,
+                    dependencies: Vec::new(),
+                    optional_dependencies: BTreeMap::new(),
+                    dependency_groups: BTreeMap::new(),
+                });
+                nodes.push(NodeInfo {
+                    depth: item.depth,
+                    requirements_from: RequirementsFrom::Unknown {
+                        reason: "not read yet".to_owned(),
+                    },
+                    extras: BTreeSet::new(),
+                    requires_python: release.requires_python.clone(),
+                    yanked: release.yanked,
+                    uploaded: release.uploaded,
+                    license: None,
+                    skipped: Vec::new(),
+                });
+                states.push(NodeState::default());
+                by_name.insert(name.clone(), index);
+                new_nodes.push(index);
+                index
+            };
+            let extras: Vec<String> = item
+                .requirement
+                .extras
+                .iter()
+                .map(|extra| normalize_extra(extra.as_ref()))
+                .collect();
+            let edge = Dependency {
+                package: target,
+                extras: extras.clone(),
+                marker: item.requirement.marker.try_to_string(),
+            };
+            let parent = &mut packages[item.parent];
+            let edges = match &item.via_extra {
+                None => &mut parent.dependencies,
+                Some(extra) => parent
+                    .optional_dependencies
+                    .entry(extra.clone())
+                    .or_default(),
+            };
+            if !edges.contains(&edge) {
+                edges.push(edge);
+            }
+            let mut sections = Vec::new();
+            if !states[target].main_expanded {
+                states[target].main_expanded = true;
+                sections.push(None);
+            }
+            for extra in extras {
+                if nodes[target].extras.insert(extra.clone()) {
+                    sections.push(Some(extra));
+                }
+            }
+            if !sections.is_empty() {
+                expand.push((target, sections, item.depth));
+            }
+        }
+
+        // 3. The new packages' requirements: their core metadata files, in one batch.
+        let mut requests = Vec::new();
+        let mut requested_for = Vec::new();
+        for &index in &new_nodes {
+            let package = &packages[index];
+            let name = package.name.to_string();
+            let version = package
+                .version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let Some(Ok(project)) = projects.get(&name) else {
+                continue;
+            };
+            let release = project
+                .releases
+                .iter()
+                .find(|release| Version::from_str(&release.version).ok() == package.version);
+            match release.and_then(|release| release.metadata.clone()) {
+                Some(file) => {
+                    requests.push(MetadataRequest {
+                        name: name.clone(),
+                        version,
+                        file,
+                    });
+                    requested_for.push(index);
+                }
+                None => {
+                    let newest = Version::from_str(&project.info_version).ok();
+                    let requirements_from = match (&project.info_requires_dist, newest) {
+                        (requires, Some(newest)) if Some(&newest) == package.version.as_ref() => {
+                            states[index].requirements = Some(parse_requirements(
+                                requires.as_deref().unwrap_or_default(),
+                                &format!("{name}=={version}"),
+                                &mut unresolved,
+                            ));
+                            RequirementsFrom::ProjectJson
+                        }
+                        _ => {
+                            let reason = format!(
+                                "no core metadata file for {name}=={version} and PyPI's JSON \
+                                 describes only the newest release ({})",
+                                project.info_version
+                            );
+                            unresolved.push(Unresolved {
+                                requirement: format!("dependencies of {name}=={version}"),
+                                required_by: format!("{name}=={version}"),
+                                reason: reason.clone(),
+                            });
+                            RequirementsFrom::Unknown { reason }
+                        }
+                    };
+                    nodes[index].requirements_from = requirements_from;
+                }
+            }
+        }
+        if !requests.is_empty() {
+            let answers = registry.metadata(&requests);
+            for ((index, request), answer) in requested_for.into_iter().zip(&requests).zip(answers)
+            {
+                match answer {
+                    Ok(metadata) => {
+                        states[index].requirements = Some(parse_requirements(
+                            &metadata.requires_dist,
+                            &format!("{}=={}", request.name, request.version),
+                            &mut unresolved,
+                        ));
+                        if let Some(requires_python) = metadata.requires_python.clone() {
+                            nodes[index].requires_python = Some(requires_python);
+                        }
+                        nodes[index].license = metadata
+                            .license_expression
+                            .clone()
+                            .or(metadata.license.clone());
+                        nodes[index].requirements_from = RequirementsFrom::CoreMetadata {
+                            url: request.file.url.clone(),
+                        };
+                    }
+                    Err(reason) => {
+                        unresolved.push(Unresolved {
+                            requirement: format!(
+                                "dependencies of {}=={}",
+                                request.name, request.version
+                            ),
+                            required_by: format!("{}=={}", request.name, request.version),
+                            reason: reason.clone(),
+                        });
+                        nodes[index].requirements_from = RequirementsFrom::Unknown { reason };
+                    }
+                }
+            }
+        }
+
+        // 4. The next level: requirements whose markers hold for the target.
+        for (index, sections, depth) in expand {
+            let Some(requirements) = &states[index].requirements else {
+                continue;
+            };
+            for section in sections {
+                for (text, requirement) in requirements {
+                    let taken = match &section {
+                        None => {
+                            let taken = requirement.evaluate_markers(&environment.markers, &[]);
+                            if !taken
+                                && !requirement
+                                    .marker
+                                    .try_to_string()
+                                    .is_some_and(|marker| marker.contains("extra"))
+                            {
+                                nodes[index].skipped.push(text.clone());
+                            }
+                            taken
+                        }
+                        Some(extra) => {
+                            let Ok(extra_name) = ExtraName::from_str(extra) else {
+                                continue;
+                            };
+                            requirement.evaluate_markers(&environment.markers, &[extra_name])
+                                && !requirement.evaluate_markers(&environment.markers, &[])
+                        }
+                    };
+                    if taken {
+                        pending.push(Pending {
+                            parent: index,
+                            via_extra: section.clone(),
+                            requirement: requirement.clone(),
+                            text: text.clone(),
+                            depth: depth + 1,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    let projects = projects
+        .into_iter()
+        .filter_map(|(name, answer)| answer.ok().map(|project| (name, project)))
+        .collect();
+    Ok(Resolution {
+        request: request.trim().to_owned(),
+        lockfile: Lockfile {
+            path: PathBuf::from(format!("review of {}", request.trim())),
+            kind: LockfileKind::Requirements,
+            packages,
+            roots: vec![0],
+            warnings: Vec::new(),
+            options: Vec::new(),
+        },
+        nodes,
+        unresolved,
+        projects,
+    })
+}
+
+/// `name==version`, or the root's name.
+fn label(package: &LockedPackage) -> String {
+    match &package.version {
+        Some(version) => format!("{}=={version}", package.name),
+        None => package.name.to_string(),
+    }
+}
+
+/// The requirement lines that parse; the others are reported as unresolved.
+fn parse_requirements(
+    lines: &[String],
+    required_by: &str,
+    unresolved: &mut Vec<Unresolved>,
+) -> Vec<(String, Requirement<VerbatimUrl>)> {
+    let mut parsed = Vec::new();
+    for line in lines {
+        match parse_requirement(line) {
+            Ok(requirement) => parsed.push((line.clone(), requirement)),
+            Err(message) => unresolved.push(Unresolved {
+                requirement: line.clone(),
+                required_by: required_by.to_owned(),
+                reason: format!("not a PEP 508 requirement: {message}"),
+            }),
+        }
+    }
+    parsed
+}
+
+/// One `Requires-Dist` line.
+pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, String> {
+    refuse_panicking_name::<VerbatimUrl>(line)
+        .and_then(|()| Requirement::<VerbatimUrl>::from_str(line))
+        .map_err(|error| error.message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(version: &str, yanked: bool, requires_python: Option<&str>) -> ReleaseCandidate {
+        ReleaseCandidate {
+            version: version.to_owned(),
+            files: 1,
+            yanked,
+            requires_python: requires_python.map(str::to_owned),
+            uploaded: None,
+            metadata: None,
+        }
+    }
+
+    fn project(releases: Vec<ReleaseCandidate>) -> ProjectReleases {
+        ProjectReleases {
+            name: "demo".to_owned(),
+            info_version: "9".to_owned(),
+            info_requires_dist: None,
+            releases,
+        }
+    }
+
+    fn pick(
+        project: &ProjectReleases,
+        specifiers: Option<&str>,
+        python: &str,
+    ) -> Result<String, String> {
+        let specifiers = specifiers.map(|text| VersionSpecifiers::from_str(text).unwrap());
+        choose(
+            project,
+            specifiers.as_ref(),
+            &Version::from_str(python).unwrap(),
+        )
+        .map(|(_, version)| version.to_string())
+    }
+
+    #[test]
+    fn release_selection() {
+        let demo = project(vec![
+            candidate("1.0", false, None),
+            candidate("1.1", false, Some(">=3.8")),
+            candidate("1.2", true, None),
+            candidate("2.0", false, Some(">=3.13")),
+            candidate("2.1b1", false, None),
+            ReleaseCandidate {
+                files: 0,
+                ..candidate("3.0", false, None)
+            },
+        ]);
+        // Newest final, not yanked, Python-compatible, with files.
+        assert_eq!(pick(&demo, None, "3.12.0").unwrap(), "1.1");
+        assert_eq!(pick(&demo, None, "3.13.0").unwrap(), "2.0");
+        assert_eq!(pick(&demo, Some("<1.1"), "3.12.0").unwrap(), "1.0");
+        // An exact pin may take a yanked release (PEP 592); a range may not.
+        assert_eq!(pick(&demo, Some("==1.2"), "3.12.0").unwrap(), "1.2");
+        assert!(
+            pick(&demo, Some(">1.1,<2"), "3.12.0")
+                .unwrap_err()
+                .contains("yanked")
+        );
+        // Pre-releases when named, or when nothing else satisfies.
+        assert_eq!(pick(&demo, Some(">=2.1b1"), "3.12.0").unwrap(), "2.1b1");
+        assert_eq!(pick(&demo, Some(">2.0"), "3.13.0").unwrap(), "2.1b1");
+        // Nothing for this Python.
+        let error = pick(&demo, Some("==2.0"), "3.12.0").unwrap_err();
+        assert!(
+            error.contains("Python 3.12.0") && error.contains(">=3.13"),
+            "{error}"
+        );
+        assert!(
+            pick(&demo, Some(">=4"), "3.12.0")
+                .unwrap_err()
+                .contains("no release")
+        );
+    }
+
+    #[test]
+    fn environments() {
+        let linux = TargetEnvironment::new("3.12", Platform::Linux).unwrap();
+        assert_eq!(linux.python_full_version.to_string(), "3.12.0");
+        let windows = TargetEnvironment::new("3.9.7", Platform::Windows).unwrap();
+        assert_eq!(windows.python_version, "3.9");
+        let requirement =
+            parse_requirement("x; sys_platform == 'win32' and python_version < '3.10'").unwrap();
+        assert!(requirement.evaluate_markers(&windows.markers, &[]));
+        assert!(!requirement.evaluate_markers(&linux.markers, &[]));
+        for bad in [
+            "",
+            "three",
+            "3",
+            "3.12rc1",
+            "1!3.12",
+            "3.12.0.1",
+            "3.12+local",
+        ] {
+            assert!(
+                TargetEnvironment::new(bad, Platform::Linux).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    /// A registry in memory: releases and METADATA requirements by name.
+    struct Memory {
+        projects: BTreeMap<&'static str, Vec<(&'static str, Vec<&'static str>)>>,
+        batches: Vec<usize>,
+    }
+
+    impl Registry for Memory {
+        fn projects(&mut self, names: &[String]) -> Vec<Result<ProjectReleases, String>> {
+            self.batches.push(names.len());
+            names
+                .iter()
+                .map(|name| {
+                    let releases = self
+                        .projects
+                        .get(name.as_str())
+                        .ok_or_else(|| format!("no project `{name}`"))?;
+                    Ok(ProjectReleases {
+                        name: name.clone(),
+                        info_version: releases
+                            .last()
+                            .map(|(version, _)| version.to_string())
+                            .unwrap_or_default(),
+                        info_requires_dist: None,
+                        releases: releases
+                            .iter()
+                            .map(|(version, _)| ReleaseCandidate {
+                                metadata: Some(MetadataFile {
+                                    url: format!("mem://{name}/{version}"),
+                                    sha256: None,
+                                }),
+                                ..candidate(version, false, None)
+                            })
+                            .collect(),
+                    })
+                })
+                .collect()
+        }
+
+        fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>> {
+            requests
+                .iter()
+                .map(|request| {
+                    let releases = &self.projects[request.name.as_str()];
+                    let (_, requires) = releases
+                        .iter()
+                        .find(|(version, _)| *version == request.version)
+                        .ok_or("no such release")?;
+                    Ok(CoreMetadata {
+                        requires_dist: requires.iter().map(|text| text.to_string()).collect(),
+                        ..CoreMetadata::default()
+                    })
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn closure_with_cycle_conflict_and_depth_limit() {
+        let mut registry = Memory {
+            projects: BTreeMap::from([
+                ("a", vec![("1.0", vec!["b", "c>=2"])]),
+                (
+                    "b",
+                    vec![("1.0", vec!["a", "c<2"]), ("2.0", vec!["a", "c<2", "d"])],
+                ),
+                ("c", vec![("1.0", vec![]), ("2.0", vec![])]),
+                ("d", vec![("1.0", vec!["e"])]),
+                ("e", vec![("1.0", vec![])]),
+            ]),
+            batches: Vec::new(),
+        };
+        let environment = TargetEnvironment::new("3.12", Platform::Linux).unwrap();
+        let resolution = resolve(
+            "a",
+            &environment,
+            Limits {
+                max_depth: 3,
+                max_packages: 100,
+            },
+            &mut registry,
+        )
+        .unwrap();
+        let names: Vec<String> = resolution
+            .lockfile
+            .packages
+            .iter()
+            .map(|package| match &package.version {
+                Some(version) => format!("{}=={version}", package.name),
+                None => package.name.to_string(),
+            })
+            .collect();
+        assert_eq!(names, ["review", "a==1.0", "b==2.0", "c==2.0", "d==1.0"]);
+        // One batch of project look-ups per level.
+        assert_eq!(registry.batches, [1, 2, 1]);
+        let reasons: Vec<&str> = resolution
+            .unresolved
+            .iter()
+            .map(|entry| entry.reason.as_str())
+            .collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("conflict: 2.0 was already chosen for `c`"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].contains("deeper than 3 levels"), "{reasons:?}");
+        // The cycle b → a is an edge to the existing node.
+        assert!(
+            resolution.lockfile.packages[2]
+                .dependencies
+                .iter()
+                .any(|edge| edge.package == 1)
+        );
+    }
+}

@@ -1,0 +1,579 @@
+//! `pyaudit review` end to end against a loopback PyPI and OSV (never a live service): recorded
+//! PyPI answers (`../shared/pypi`, file URLs rewritten to the loopback server) and synthetic
+//! projects served with `set_body`, OSV answers from the PyPA advisory database.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use support::server::TestServer;
+
+const NOW: &str = "2026-11-25";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn shared(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(relative)
+}
+
+/// `pyaudit review` with a private cache, run from an empty directory (no config found), every
+/// service at the loopback server and anything else at a closed port.
+fn review(server: &TestServer, cache: &Path, directory: &Path) -> Command {
+    let mut command = Command::cargo_bin("pyaudit").unwrap();
+    command
+        .current_dir(directory)
+        .env("PYAUDIT_CACHE_DIR", cache)
+        .env("PYAUDIT_NOW", NOW)
+        .env("PYAUDIT_OSV_URL", server.url())
+        .env("PYAUDIT_PYPI_URL", server.url())
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("NO_COLOR", "1")
+        .arg("review");
+    command
+}
+
+/// One synthetic release: version, Requires-Python, METADATA requirements, yanked.
+struct Release<'a> {
+    version: &'a str,
+    requires_python: Option<&'a str>,
+    requires: &'a [&'a str],
+    yanked: bool,
+}
+
+fn release<'a>(version: &'a str, requires: &'a [&'a str]) -> Release<'a> {
+    Release {
+        version,
+        requires_python: None,
+        requires,
+        yanked: false,
+    }
+}
+
+/// Serve a synthetic project: its JSON API answer, Simple API answer and one wheel per release
+/// whose METADATA is at `<wheel url>.metadata` (PEP 658).
+fn serve_project(server: &TestServer, name: &str, releases: &[Release<'_>]) {
+    let mut files = serde_json::Map::new();
+    for (position, release) in releases.iter().enumerate() {
+        let wheel = format!("{name}-{}-py3-none-any.whl", release.version);
+        let url = format!("{}/files/{wheel}", server.url());
+        files.insert(
+            release.version.to_owned(),
+            json!([{
+                "filename": wheel,
+                "packagetype": "bdist_wheel",
+                "upload_time_iso_8601": format!("2025-{:02}-01T00:00:00.000000Z", position + 1),
+                "yanked": release.yanked,
+                "requires_python": release.requires_python,
+                "url": url,
+                "core-metadata": true,
+            }]),
+        );
+        let mut metadata = format!(
+            "Metadata-Version: 2.4\nName: {name}\nVersion: {}\nLicense-Expression: MIT\n",
+            release.version
+        );
+        if let Some(requires_python) = release.requires_python {
+            metadata.push_str(&format!("Requires-Python: {requires_python}\n"));
+        }
+        for requirement in release.requires {
+            metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+        }
+        metadata.push_str("\nA description.\nRequires-Dist: not-a-header\n");
+        server.set_body(
+            &format!("/files/{wheel}.metadata"),
+            200,
+            "text/plain",
+            metadata,
+        );
+    }
+    let newest = releases.last().map_or("0", |release| release.version);
+    let document = json!({
+        "info": {"name": name, "version": newest, "license_expression": "MIT",
+                 "classifiers": [], "requires_dist": null},
+        "releases": files,
+    });
+    server.set_body(
+        &format!("/pypi/{name}/json"),
+        200,
+        "application/json",
+        document.to_string(),
+    );
+    server.set_body(
+        &format!("/simple/{name}/"),
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        json!({"meta": {"api-version": "1.1"}, "name": name, "files": []}).to_string(),
+    );
+}
+
+/// A synthetic tree, with markers, extras, a cycle, a yanked release, a pre-release and a
+/// release that needs a newer Python:
+///
+/// ```text
+/// rtapp 1.0
+/// ├── rtcore>=1          1.0 | 1.5 | 2.0 (Requires-Python >=3.13) | 2.1rc1
+/// │   └── (1.5) rtutil[fast]>=0.2     0.1 | 0.2 | 0.3 (yanked)
+/// │       ├── rtleaf                  1.0 → rtcore (a cycle)
+/// │       └── rtspeedup ; extra == "fast"
+/// ├── rtwin ; sys_platform == "win32"
+/// ├── rtlegacy ; python_version < "3.11"
+/// └── rtextra ; extra == "full"
+/// ```
+fn serve_tree(server: &TestServer) {
+    serve_project(
+        server,
+        "rtapp",
+        &[Release {
+            version: "1.0",
+            requires_python: Some(">=3.9"),
+            requires: &[
+                "rtcore>=1",
+                "rtwin; sys_platform == \"win32\"",
+                "rtlegacy; python_version < \"3.11\"",
+                "rtextra; extra == \"full\"",
+            ],
+            yanked: false,
+        }],
+    );
+    serve_project(
+        server,
+        "rtcore",
+        &[
+            release("1.0", &[]),
+            release("1.5", &["rtutil[fast]>=0.2"]),
+            Release {
+                version: "2.0",
+                requires_python: Some(">=3.13"),
+                requires: &[],
+                yanked: false,
+            },
+            release("2.1rc1", &[]),
+        ],
+    );
+    serve_project(
+        server,
+        "rtutil",
+        &[
+            release("0.1", &[]),
+            release("0.2", &["rtleaf", "rtspeedup; extra == \"fast\""]),
+            Release {
+                version: "0.3",
+                requires_python: None,
+                requires: &[],
+                yanked: true,
+            },
+        ],
+    );
+    serve_project(server, "rtleaf", &[release("1.0", &["rtcore"])]);
+    for name in ["rtspeedup", "rtwin", "rtlegacy", "rtextra"] {
+        serve_project(server, name, &[release("1.0", &[])]);
+    }
+}
+
+fn run_json(command: &mut Command) -> (i32, Value) {
+    let output = command.arg("--format").arg("json").output().unwrap();
+    let code = output.status.code().unwrap();
+    let document = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "{error}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (code, document)
+}
+
+/// name → version of every package of the closure.
+fn closure(document: &Value) -> BTreeMap<String, String> {
+    document["resolution"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|package| {
+            (
+                package["name"].as_str().unwrap().to_owned(),
+                package["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> BTreeMap<String, String> {
+    list.iter()
+        .map(|(name, version)| (name.to_string(), version.to_string()))
+        .collect()
+}
+
+#[test]
+fn deep_tree_honours_markers_extras_python_and_yanks() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_tree(&server);
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    // CPython 3.12 on Linux: no rtwin, no rtlegacy, no rtextra; rtcore 2.0 needs 3.13 and
+    // 2.1rc1 is a pre-release, so 1.5; rtutil 0.3 is yanked, so 0.2; the extra `fast` of rtutil
+    // brings rtspeedup; the cycle rtleaf → rtcore closes on the chosen rtcore.
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("rtapp"));
+    assert_eq!(document["schema"], "pyaudit-review/1");
+    assert_eq!(document["verdict"], "approve", "{document:#}");
+    assert_eq!(code, 0);
+    assert_eq!(document["package"]["name"], "rtapp");
+    assert_eq!(document["package"]["version"], "1.0");
+    assert_eq!(document["target"]["markers"]["sys_platform"], "linux");
+    assert_eq!(
+        closure(&document),
+        pairs(&[
+            ("rtapp", "1.0"),
+            ("rtcore", "1.5"),
+            ("rtutil", "0.2"),
+            ("rtleaf", "1.0"),
+            ("rtspeedup", "1.0"),
+        ])
+    );
+    let tree: Vec<(u64, String, bool)> = document["resolution"]["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| {
+            (
+                line["depth"].as_u64().unwrap(),
+                line["name"].as_str().unwrap().to_owned(),
+                line["repeated"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            (1, "rtapp".to_owned(), false),
+            (2, "rtcore".to_owned(), false),
+            (3, "rtutil".to_owned(), false),
+            (4, "rtleaf".to_owned(), false),
+            (5, "rtcore".to_owned(), true),
+            (4, "rtspeedup".to_owned(), false),
+        ]
+    );
+    let speedup = &document["resolution"]["tree"][5];
+    assert_eq!(speedup["via_extra"], "fast");
+    assert_eq!(speedup["marker"], "extra == 'fast'");
+    let app = &document["resolution"]["packages"][0];
+    assert_eq!(app["requirements_from"]["kind"], "core-metadata");
+    assert_eq!(app["skipped_by_markers"].as_array().unwrap().len(), 2);
+    assert!(document["reasons"].as_array().unwrap().is_empty());
+
+    // Python 3.10 on Windows: both marker branches are taken.
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).args([
+        "rtapp",
+        "--python",
+        "3.10",
+        "--platform",
+        "windows",
+    ]));
+    assert_eq!(code, 0, "{document:#}");
+    let packages = closure(&document);
+    assert_eq!(packages.get("rtwin").map(String::as_str), Some("1.0"));
+    assert_eq!(packages.get("rtlegacy").map(String::as_str), Some("1.0"));
+    assert_eq!(document["target"]["markers"]["sys_platform"], "win32");
+
+    // Python 3.13: rtcore 2.0 becomes possible and brings nothing.
+    let (_, document) = run_json(
+        review(&server, cache.path(), directory.path()).args(["rtapp", "--python", "3.13"]),
+    );
+    assert_eq!(
+        closure(&document),
+        pairs(&[("rtapp", "1.0"), ("rtcore", "2.0")])
+    );
+
+    // An extra of the reviewed package, and a pin the text output shows as a tree.
+    let (_, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("rtapp[full]==1.0"));
+    assert_eq!(
+        closure(&document).get("rtextra").map(String::as_str),
+        Some("1.0")
+    );
+    let output = review(&server, cache.path(), directory.path())
+        .args(["rtapp", "--platform", "windows"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("rtapp==1.0\n"), "{text}");
+    assert!(text.contains("├── rtcore==1.5\n"), "{text}");
+    assert!(text.contains("│   └── rtutil[fast]==0.2\n"), "{text}");
+    assert!(
+        text.contains("└── rtwin==1.0 ; sys_platform == 'win32'"),
+        "{text}"
+    );
+    assert!(text.contains("rtcore==1.5 (*)"), "{text}");
+    assert!(text.contains("approximation of a resolver"), "{text}");
+    assert!(text.contains("verdict: APPROVE"), "{text}");
+
+    // A second run offline comes from the cache alone.
+    let before = server.log().len();
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).args(["rtapp", "--offline"]));
+    assert_eq!(code, 0, "{document:#}");
+    assert_eq!(closure(&document).len(), 5);
+    assert_eq!(server.log().len(), before);
+}
+
+#[test]
+fn what_cannot_be_resolved_needs_review() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_project(
+        &server,
+        "rtbroken",
+        &[release(
+            "1.0",
+            &["rtmissing>=1", "rtold<1", "rtbad; extra ==", "rthash"],
+        )],
+    );
+    serve_project(&server, "rtold", &[release("2.0", &[])]);
+    // A METADATA file whose declared SHA-256 does not match is refused.
+    serve_project(&server, "rthash", &[release("1.0", &[])]);
+    let body = json!({
+        "info": {"name": "rthash", "version": "1.0", "requires_dist": null},
+        "releases": {"1.0": [{
+            "filename": "rthash-1.0-py3-none-any.whl",
+            "packagetype": "bdist_wheel",
+            "upload_time_iso_8601": "2025-01-01T00:00:00Z",
+            "url": format!("{}/files/rthash-1.0-py3-none-any.whl", server.url()),
+            "core-metadata": {"sha256": "00".repeat(32)},
+        }]},
+    });
+    server.set_body(
+        "/pypi/rthash/json",
+        200,
+        "application/json",
+        body.to_string(),
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("rtbroken"));
+    assert_eq!(document["verdict"], "needs-review", "{document:#}");
+    assert_eq!(code, 3);
+    let unresolved: Vec<String> = document["resolution"]["unresolved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| format!("{}: {}", entry["requirement"], entry["reason"]))
+        .collect();
+    let joined = unresolved.join("\n");
+    assert!(
+        joined.contains("rtmissing>=1") && joined.contains("404"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rtold<1") && joined.contains("no release"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rtbad") && joined.contains("PEP 508"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("rthash") && joined.contains("SHA-256"),
+        "{joined}"
+    );
+    assert_eq!(unresolved.len(), 4, "{joined}");
+    assert!(
+        document["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|reason| reason.as_str().unwrap().contains("rtmissing"))
+    );
+
+    // Markdown says it too.
+    let output = review(&server, cache.path(), directory.path())
+        .args(["rtbroken", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        markdown.starts_with("## ⚠️ pyaudit review `rtbroken`: needs review"),
+        "{markdown}"
+    );
+}
+
+/// The recorded answer of `name`, with file URLs on the loopback server and every file's core
+/// metadata served: `requirements` for the versions given, none for the others.
+fn serve_recorded(server: &TestServer, name: &str, requirements: &[(&str, &[&str])]) {
+    let text = std::fs::read_to_string(shared(&format!("pypi/{name}.json"))).unwrap();
+    let text = text.replace("https://files.pythonhosted.org", &server.url());
+    let mut document: Value = serde_json::from_str(&text).unwrap();
+    let releases = document["releases"].as_object_mut().unwrap();
+    for (version, files) in releases.iter_mut() {
+        let requires = requirements
+            .iter()
+            .find(|(listed, _)| listed == version)
+            .map_or(&[][..], |(_, requires)| *requires);
+        for file in files.as_array_mut().unwrap() {
+            // The recorded hashes are of the real METADATA files, not of these stand-ins.
+            file["core-metadata"] = json!(true);
+            let url = file["url"].as_str().unwrap().to_owned();
+            // Some recorded URLs are relative to the JSON API's URL (`/pypi/<name>/json`).
+            let path = match url.strip_prefix("../../") {
+                Some(relative) => format!("/{relative}"),
+                None => url.strip_prefix(&server.url()).unwrap().to_owned(),
+            };
+            let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+            for requirement in requires {
+                metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+            }
+            server.set_body(&format!("{path}.metadata"), 200, "text/plain", metadata);
+        }
+    }
+    server.set_body(
+        &format!("/pypi/{name}/json"),
+        200,
+        "application/json",
+        document.to_string(),
+    );
+}
+
+#[test]
+fn a_known_advisory_denies() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    server.use_advisory_matching();
+    // requests 2.19.0's own requirements (chardet is not recorded: it stays unresolved).
+    serve_recorded(
+        &server,
+        "requests",
+        &[(
+            "2.19.0",
+            &[
+                "chardet (<3.1.0,>=3.0.2)",
+                "idna (<2.8,>=2.5)",
+                "urllib3 (<1.24,>=1.21.1)",
+                "certifi (>=2017.4.17)",
+                "PySocks (!=1.5.7,>=1.5.6); extra == 'socks'",
+            ],
+        )],
+    );
+    serve_recorded(&server, "idna", &[]);
+    serve_recorded(&server, "urllib3", &[]);
+    serve_recorded(&server, "certifi", &[]);
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("requests==2.19.0"));
+    assert_eq!(document["verdict"], "deny", "{document:#}");
+    assert_eq!(code, 1);
+    let packages = closure(&document);
+    assert_eq!(packages["requests"], "2.19.0");
+    assert_eq!(packages["idna"], "2.7");
+    assert_eq!(packages["urllib3"], "1.23");
+    assert!(!packages.contains_key("pysocks"));
+    let vulnerable: Vec<String> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["code"] == "PA101")
+        .map(|finding| finding["package"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        vulnerable.contains(&"requests".to_owned()),
+        "{vulnerable:?}"
+    );
+    assert!(vulnerable.contains(&"urllib3".to_owned()), "{vulnerable:?}");
+    let reasons = document["reasons"].to_string();
+    assert!(reasons.contains("PA101 requests==2.19.0"), "{reasons}");
+    assert!(reasons.contains("chardet"), "{reasons}");
+    let requests = &document["resolution"]["packages"][0];
+    assert!(requests["vulnerabilities"].as_u64().unwrap() >= 1);
+    assert!(requests["releases_last_year"].is_u64());
+
+    let output = review(&server, cache.path(), directory.path())
+        .arg("requests==2.19.0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("verdict: DENY"), "{text}");
+    assert!(text.contains("├── urllib3==1.23"), "{text}");
+    assert!(
+        text.contains("requests==2.19.0: 2 known vulnerabilities"),
+        "{text}"
+    );
+
+    // Against a lock that already has urllib3 1.23: it is listed apart and not evaluated.
+    let lock = directory.path().join("requirements.txt");
+    std::fs::write(&lock, "urllib3==1.23\n").unwrap();
+    let (code, document) = run_json(
+        review(&server, cache.path(), directory.path())
+            .args(["requests==2.19.0", "--against"])
+            .arg(&lock),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        document["against"]["already_locked"],
+        json!(["urllib3==1.23"])
+    );
+    assert!(
+        !document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|finding| finding["package"]["name"] == "urllib3")
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (&["requests=="][..], "is not a package requirement"),
+        (
+            &["requests", "--python", "three"][..],
+            "is not a Python version",
+        ),
+        (&["requests; os_name == 'nt'"][..], "has a marker"),
+        (&["a. ==1"][..], "is not a package requirement"),
+        (
+            &["requests", "--against", "/nonexistent/uv.lock"][..],
+            "--against",
+        ),
+    ] {
+        let output = review(&server, cache.path(), directory.path())
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // A project PyPI does not have: needs review, not an error and never approve.
+    let output = review(&server, cache.path(), directory.path())
+        .arg("rtnothere")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(server.requests("/v1/querybatch"), 0);
+}
