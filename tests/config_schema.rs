@@ -60,21 +60,7 @@ fn committed_schema_is_generated_from_the_config_types() {
 #[test]
 fn every_starter_option_is_accepted_and_typos_are_not() {
     let validator = validator();
-    let uncommented: String = pyaudit::commands::init::STARTER
-        .lines()
-        .map(|line| match line.strip_prefix("# ") {
-            Some(rest)
-                if rest.starts_with('[')
-                    || rest
-                        .split_once(" = ")
-                        .is_some_and(|(key, _)| !key.contains(' ')) =>
-            {
-                rest
-            }
-            _ => line,
-        })
-        .map(|line| format!("{line}\n"))
-        .collect();
+    let uncommented = pyaudit::commands::init::starter_with_every_option();
     assert_eq!(errors(&validator, &uncommented), Vec::<String>::new());
     assert_eq!(
         errors(&validator, pyaudit::commands::init::STARTER),

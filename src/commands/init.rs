@@ -83,6 +83,27 @@ require-hashes = false                            # PA406: deny packages the loc
 # reason = "finished, not abandoned"
 "#;
 
+/// The starter with every commented-out option turned on: what the tests check both the reader
+/// and the JSON Schema accept. A commented option is `# key = value` or `# [table]`; prose
+/// comments are left alone.
+pub fn starter_with_every_option() -> String {
+    STARTER
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest)
+                if rest.starts_with('[')
+                    || rest
+                        .split_once(" = ")
+                        .is_some_and(|(key, _)| !key.contains(' ')) =>
+            {
+                rest
+            }
+            _ => line,
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 pub fn run(path: &Path, force: bool) -> Result<(String, Outcome)> {
     if path.exists() && !force {
         bail!(
@@ -114,21 +135,7 @@ mod tests {
         assert!(config.levels.is_empty());
         assert!(!config.licenses.is_set());
         // Every commented-out line parses too, once uncommented.
-        let uncommented: String = STARTER
-            .lines()
-            .map(|line| match line.strip_prefix("# ") {
-                Some(rest)
-                    if rest.starts_with('[')
-                        || rest
-                            .split_once(" = ")
-                            .is_some_and(|(key, _)| !key.contains(' ')) =>
-                {
-                    rest
-                }
-                _ => line,
-            })
-            .map(|line| format!("{line}\n"))
-            .collect();
+        let uncommented = starter_with_every_option();
         let config = crate::config::parse(Path::new("pyaudit.toml"), &uncommented)
             .unwrap_or_else(|error| panic!("{error}\n{uncommented}"));
         assert_eq!(config.bans.len(), 2);
