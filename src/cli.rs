@@ -363,10 +363,12 @@ pub enum ReviewFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
-    /// Import OSV records from a directory (JSON or YAML, nested) or an OSV all.zip.
+    /// Import OSV records from directories (JSON or YAML, nested) and OSV all.zip exports as one
+    /// database, replacing the previous one.
     Import {
-        /// The directory or all.zip.
-        path: PathBuf,
+        /// The directories or all.zip files; a record in several keeps its newest copy.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
         #[command(flatten)]
         cache: CacheLocationArgs,
     },

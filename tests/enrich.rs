@@ -40,7 +40,7 @@ fn pypa_cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(|| {
         let cache = Cache::in_memory();
-        let summary = database::import(&cache, &pypa(), NOW).unwrap();
+        let summary = database::import(&cache, &[pypa()], NOW).unwrap();
         assert_eq!(summary.records, 2661);
         assert_eq!(summary.packages, 664);
         cache
@@ -455,7 +455,12 @@ fn osv_unreachable_falls_back_to_the_local_database_with_a_warning() {
     let directory = tempfile::tempdir().unwrap();
     small_database(directory.path());
     let cache = Cache::in_memory();
-    database::import(&cache, directory.path(), NOW.saturating_sub(3 * 24 * HOUR)).unwrap();
+    database::import(
+        &cache,
+        &[directory.path().to_owned()],
+        NOW.saturating_sub(3 * 24 * HOUR),
+    )
+    .unwrap();
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
     let online = settings("http://127.0.0.1:9", false, NOW);
     let data = collect(&[key("demo", "1.0"), key("other", "3.0")], &cache, &online).unwrap();
@@ -715,7 +720,7 @@ fn measure_import_and_warm_collect() {
     {
         let cache = Cache::open(&options).unwrap().cache;
         let start = Instant::now();
-        let summary = database::import(&cache, &pypa(), NOW).unwrap();
+        let summary = database::import(&cache, &[pypa()], NOW).unwrap();
         println!(
             "import of {} records / {} packages: {:?}",
             summary.records,

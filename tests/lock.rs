@@ -388,6 +388,80 @@ fn readme_offline_example_works_with_repository_data_only() {
         ));
 }
 
+/// A second `db import` replaces the first and says so; importing both together keeps both.
+#[test]
+fn importing_several_sources_keeps_them_all_and_a_replacement_is_announced() {
+    let cache = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let requirements = directory.path().join("requirements.txt");
+    std::fs::write(&requirements, "idna==3.6\n0requests==0.0.1\n").unwrap();
+    let ours = root().join("tests/data/advisories");
+    let malicious = shared("advisories/malicious-pypi");
+    let audit = || {
+        let output = pyaudit(cache.path())
+            .args(["lock", "--offline", "--allow", "PA2", "--allow", "PA004"])
+            .args(["--format", "json"])
+            .arg(&requirements)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let mut codes: Vec<String> = report["lockfiles"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|finding| {
+                format!(
+                    "{} {}",
+                    finding["code"].as_str().unwrap(),
+                    finding["package"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        codes.sort();
+        codes
+    };
+
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&ours)
+        .assert()
+        .success();
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&malicious)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "replaced the previous database (1 records from {})",
+            ours.display()
+        )))
+        .stdout(predicate::str::contains("pyaudit db import PATH PATH"));
+    assert_eq!(audit(), ["PA102 0requests", "PA501 0requests"]);
+
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&ours)
+        .arg(&malicious)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "imported 5 records (0 withdrawn, 4 malicious) for 5 packages",
+        ));
+    assert_eq!(
+        audit(),
+        ["PA101 idna", "PA102 0requests", "PA501 0requests"]
+    );
+    pyaudit(cache.path())
+        .args(["db", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{} + {}",
+            ours.display(),
+            malicious.display()
+        )));
+}
+
 /// A project directory holding the demo lock and a config file, with the advisory imported.
 fn project_with_config(config: &str) -> (tempfile::TempDir, PathBuf) {
     let directory = tempfile::tempdir().unwrap();

@@ -234,6 +234,31 @@ impl Database {
         )
     }
 
+    /// The union of databases loaded from several sources (in the order given), and how many
+    /// record copies were dropped because an earlier-kept copy had the same id. A record in
+    /// more than one source keeps its newest `modified` copy, the first source's on a tie.
+    /// Overlap between feeds is expected (PyPA's records are inside OSV's export), so those
+    /// copies are counted, not reported as load errors; duplicates *within* one source were
+    /// already reported when it was loaded.
+    pub fn union(databases: Vec<Database>) -> (Self, usize) {
+        let mut advisories = Vec::new();
+        let mut load_errors = Vec::new();
+        for (source, database) in databases.into_iter().enumerate() {
+            // Zero-padded so the origin order is the source order.
+            let origin = format!("{source:08}");
+            advisories.extend(
+                database
+                    .advisories
+                    .into_iter()
+                    .map(|advisory| (origin.clone(), advisory)),
+            );
+            load_errors.extend(database.load_errors);
+        }
+        let mut overlapping = 0;
+        let database = Self::build(advisories, load_errors, |_, _| overlapping += 1);
+        (database, overlapping)
+    }
+
     fn from_results(
         results: Vec<Result<(String, Advisory), LoadError>>,
         mut load_errors: Vec<LoadError>,
@@ -248,10 +273,31 @@ impl Database {
         Self::from_parts(advisories, load_errors)
     }
 
-    /// Sorts, removes duplicate ids (keeping the newest `modified`) and builds the indexes.
-    fn from_parts(
+    /// [`Self::build`], with every duplicate copy reported as a load error.
+    fn from_parts(advisories: Vec<(String, Advisory)>, load_errors: Vec<LoadError>) -> Self {
+        let mut duplicates = Vec::new();
+        let mut database = Self::build(advisories, load_errors, |origin, id| {
+            duplicates.push(LoadError {
+                origin,
+                id: Some(id),
+                message: "duplicate record id; the newest `modified` copy is kept".to_owned(),
+            });
+        });
+        if !duplicates.is_empty() {
+            database.load_errors.extend(duplicates);
+            database
+                .load_errors
+                .sort_by(|left, right| left.origin.cmp(&right.origin));
+        }
+        database
+    }
+
+    /// Sorts, removes duplicate ids (keeping the newest `modified`; `on_duplicate` hears of each
+    /// copy dropped, with its origin and id) and builds the indexes.
+    fn build(
         mut advisories: Vec<(String, Advisory)>,
         mut load_errors: Vec<LoadError>,
+        mut on_duplicate: impl FnMut(String, String),
     ) -> Self {
         advisories.sort_by(|(left_origin, left), (right_origin, right)| {
             merge::compare_ids(&left.id, &right.id)
@@ -261,11 +307,7 @@ impl Database {
         let mut unique: Vec<Advisory> = Vec::with_capacity(advisories.len());
         for (origin, advisory) in advisories {
             if unique.last().is_some_and(|kept| kept.id == advisory.id) {
-                load_errors.push(LoadError {
-                    origin,
-                    id: Some(advisory.id),
-                    message: "duplicate record id; the newest `modified` copy is kept".to_owned(),
-                });
+                on_duplicate(origin, advisory.id);
                 continue;
             }
             unique.push(advisory);
@@ -548,6 +590,40 @@ mod tests {
                 .is_empty()
         );
         assert!(database.advisory("GHSA-aaaa-bbbb-cccc").is_some());
+    }
+
+    #[test]
+    fn a_union_keeps_every_source_and_the_newest_copy_of_a_shared_id() {
+        let first = tempfile::tempdir().unwrap();
+        let second = tempfile::tempdir().unwrap();
+        write(first.path(), "PYSEC-2020-1.yaml", RECORD_A);
+        write(first.path(), "broken.yaml", "id: PYSEC-9-9\naffected: 3\n");
+        // The same id, modified later, in the second source; plus a record of its own.
+        write(
+            second.path(),
+            "PYSEC-2020-1.yaml",
+            &RECORD_A
+                .replace("2021-01-01", "2023-03-03")
+                .replace("'1.5'", "'1.6'"),
+        );
+        write(second.path(), "GHSA-aaaa-bbbb-cccc.json", RECORD_B);
+        let load = |path: &Path| Database::load(path).unwrap();
+        let (union, overlapping) = Database::union(vec![load(first.path()), load(second.path())]);
+        assert_eq!(overlapping, 1);
+        assert_eq!(union.stats().records, 2);
+        // The load error of the first source is kept; the overlap is not an error.
+        assert_eq!(union.load_errors().len(), 1);
+        let kept = union.advisory("PYSEC-2020-1").unwrap();
+        assert_eq!(kept.modified.as_deref(), Some("2023-03-03T00:00:00Z"));
+        assert!(
+            !union
+                .vulnerabilities_for("demo-pkg", &version("1.5"))
+                .is_empty()
+        );
+        assert!(union.advisory("GHSA-aaaa-bbbb-cccc").is_some());
+        // On a tie the first source's copy stays.
+        let (union, overlapping) = Database::union(vec![load(second.path()), load(second.path())]);
+        assert_eq!((overlapping, union.stats().records), (2, 2));
     }
 
     #[test]

@@ -16,10 +16,9 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
     let mut out = String::new();
     let now = Timestamp::now();
     match command {
-        DbCommand::Import { path, cache } => {
+        DbCommand::Import { paths, cache } => {
             let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
-            let summary = database::import(&cache, path, now)
-                .with_context(|| format!("cannot import advisories from `{}`", path.display()))?;
+            let summary = database::import(&cache, paths, now)?;
             write_import(&mut out, &summary, quiet);
         }
         DbCommand::Sync { url, cache } => {
@@ -58,7 +57,8 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             })?;
             let _ = writeln!(
                 out,
-                "imported {count} popular project names from {}; the typosquat rule (PA501) uses                  them with the built-in seed",
+                "imported {count} popular project names from {}; the typosquat rule (PA501) uses \
+                 them with the built-in seed",
                 path.display()
             );
         }
@@ -116,6 +116,24 @@ fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
         },
         summary.source
     );
+    if summary.overlapping > 0 {
+        let _ = writeln!(
+            out,
+            "{} records were in more than one source; the newest copy of each was kept",
+            summary.overlapping
+        );
+    }
+    if let Some(replaced) = &summary.replaced
+        && replaced.source != summary.source
+    {
+        // A second import is not an addition: say so, and how to keep both.
+        let _ = writeln!(
+            out,
+            "replaced the previous database ({} records from {}); to keep several sources, \
+             import them together: `pyaudit db import PATH PATH…`",
+            replaced.records, replaced.source
+        );
+    }
     if !summary.load_errors.is_empty() {
         let _ = writeln!(
             out,

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pyaudit_advisories::merge::compare_timestamps;
@@ -175,8 +175,18 @@ pub struct ImportSummary {
     pub newest_modified: Option<String>,
     /// Records that could not be read; the rest were imported.
     pub load_errors: Vec<LoadError>,
-    /// The generation that replaced the previous import, if there was one.
-    pub replaced_previous: bool,
+    /// Copies of a record id found in more than one of the imported sources (the newest
+    /// `modified` copy is kept).
+    pub overlapping: usize,
+    /// The database this import replaced, if there was one.
+    pub replaced: Option<ReplacedDatabase>,
+}
+
+/// What an import or a full sync replaced: the whole previous database goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplacedDatabase {
+    pub source: String,
+    pub records: usize,
 }
 
 /// How a sync went.
@@ -262,18 +272,32 @@ fn put_json<T: Serialize + ?Sized>(
     Ok(())
 }
 
-/// Imports a directory tree of OSV records (JSON/YAML) or an OSV `all.zip`, replacing the
-/// previous local database. Records that cannot be read are listed in the summary, not fatal.
+/// Imports directory trees of OSV records (JSON/YAML) and OSV `all.zip` exports as one database,
+/// replacing the previous local database. A record id in several sources keeps its newest
+/// `modified` copy. Records that cannot be read are listed in the summary, not fatal.
 pub fn import(
     cache: &Cache,
-    path: &Path,
+    paths: &[PathBuf],
     now: Timestamp,
 ) -> Result<ImportSummary, LocalDatabaseError> {
-    let database = Database::load(path).map_err(|source| LocalDatabaseError::Load {
-        path: path.to_owned(),
-        source,
-    })?;
-    store(cache, &database, path.display().to_string(), now, None)
+    let mut databases = Vec::with_capacity(paths.len());
+    for path in paths {
+        databases.push(
+            Database::load(path).map_err(|source| LocalDatabaseError::Load {
+                path: path.clone(),
+                source,
+            })?,
+        );
+    }
+    let (database, overlapping) = Database::union(databases);
+    let source = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let mut summary = store(cache, &database, source, now, None)?;
+    summary.overlapping = overlapping;
+    Ok(summary)
 }
 
 /// Writes `database` as a new generation, switches `current` to it and drops the old one.
@@ -328,7 +352,11 @@ fn store(
         packages: stats.packages,
         newest_modified: stats.newest_modified,
         load_errors: database.load_errors().to_vec(),
-        replaced_previous: previous.is_some(),
+        overlapping: 0,
+        replaced: previous.map(|previous| ReplacedDatabase {
+            source: previous.source,
+            records: previous.records,
+        }),
     })
 }
 
@@ -666,6 +694,8 @@ fn apply_changes(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     const RECORD: &str = "id: PYSEC-2020-1\nmodified: 2021-01-01T00:00:00Z\naffected:\n- package: {ecosystem: PyPI, name: Demo.Pkg}\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: '1.5'\n";
@@ -687,10 +717,10 @@ mod tests {
             "id: X\naffected: 3\n",
         );
         let now = Timestamp::from_unix_seconds(1_000);
-        let summary = import(&cache, directory.path(), now).unwrap();
+        let summary = import(&cache, &[directory.path().to_owned()], now).unwrap();
         assert_eq!((summary.records, summary.packages), (1, 1));
         assert_eq!(summary.load_errors.len(), 1);
-        assert!(!summary.replaced_previous);
+        assert_eq!(summary.replaced, None);
 
         let found = lookup(&cache, &["DEMO_pkg", "other"], now)
             .unwrap()
@@ -707,10 +737,14 @@ mod tests {
                 .replace("Demo.Pkg", "other"),
         );
         let later = Timestamp::from_unix_seconds(2_000);
-        assert!(
-            import(&cache, second.path(), later)
+        assert_eq!(
+            import(&cache, &[second.path().to_owned()], later)
                 .unwrap()
-                .replaced_previous
+                .replaced,
+            Some(ReplacedDatabase {
+                source: directory.path().display().to_string(),
+                records: 1
+            })
         );
         let found = lookup(&cache, &["demo-pkg", "other"], later)
             .unwrap()
@@ -728,6 +762,60 @@ mod tests {
             .unwrap();
         assert_eq!(status.age, Duration::from_secs(60));
         assert_eq!(status.records, 1);
+    }
+
+    #[test]
+    fn several_sources_import_as_one_database() {
+        let cache = Cache::in_memory();
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        write(first.path(), "PYSEC-2020-1.yaml", RECORD);
+        write(
+            second.path(),
+            "PYSEC-2021-2.yaml",
+            &RECORD
+                .replace("PYSEC-2020-1", "PYSEC-2021-2")
+                .replace("Demo.Pkg", "other"),
+        );
+        // The first record again: an overlap, not a second copy.
+        write(second.path(), "copy/PYSEC-2020-1.yaml", RECORD);
+        let paths = [first.path().to_owned(), second.path().to_owned()];
+        let summary = import(&cache, &paths, Timestamp::from_unix_seconds(1)).unwrap();
+        assert_eq!(
+            (summary.records, summary.packages, summary.overlapping),
+            (2, 2, 1)
+        );
+        assert!(summary.load_errors.is_empty(), "{:?}", summary.load_errors);
+        assert_eq!(
+            summary.source,
+            format!("{} + {}", first.path().display(), second.path().display())
+        );
+        let found = lookup(
+            &cache,
+            &["demo-pkg", "other"],
+            Timestamp::from_unix_seconds(2),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(found.advisories.len(), 2);
+        // One unreadable path fails the whole import and leaves nothing half-written.
+        let missing = first.path().join("missing");
+        let error = import(
+            &cache,
+            &[second.path().to_owned(), missing.clone()],
+            Timestamp::from_unix_seconds(3),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains(&missing.display().to_string()),
+            "{error}"
+        );
+        assert_eq!(
+            status(&cache, Timestamp::from_unix_seconds(3))
+                .unwrap()
+                .unwrap()
+                .records,
+            2
+        );
     }
 
     #[test]
