@@ -20,18 +20,18 @@ pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
     let _ = writeln!(out, "{}", headline(reports));
     let _ = writeln!(out);
 
-    let deny: Vec<(&LockReport, &Finding)> = findings(reports, Level::Deny);
+    let deny = rows(reports, Level::Deny, several);
     if !deny.is_empty() {
         write_table(&mut out, &deny, several);
         let _ = writeln!(out);
     }
 
-    let warn = findings(reports, Level::Warn);
+    let warn = rows(reports, Level::Warn, several);
     if !warn.is_empty() {
         let _ = writeln!(
             out,
             "<details><summary>{}</summary>\n",
-            plural(warn.len(), "warning", "warnings")
+            plural(summary.warn, "warning", "warnings")
         );
         write_table(&mut out, &warn, several);
         let _ = writeln!(out, "\n</details>\n");
@@ -105,20 +105,46 @@ pub fn headline(reports: &[LockReport]) -> String {
     line
 }
 
-fn findings(reports: &[LockReport], level: Level) -> Vec<(&LockReport, &Finding)> {
-    reports
-        .iter()
-        .flat_map(|report| {
+/// A table row and how many findings it stands for.
+struct Row {
+    text: String,
+    findings: usize,
+}
+
+/// The rows of one level: a row per finding, except unchecked packages, which share a row per
+/// rule and cause (a service outage must not turn into one row per package).
+fn rows(reports: &[LockReport], level: Level, several: bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for report in reports {
+        let at_level = || {
             report
                 .findings
                 .iter()
                 .filter(move |finding| finding.level == level)
-                .map(move |finding| (report, finding))
-        })
-        .collect()
+        };
+        for group in super::unchecked_groups(at_level()) {
+            rows.push(Row {
+                text: unchecked_row(report, &group, several),
+                findings: group.packages.len(),
+            });
+        }
+        for finding in at_level() {
+            if !matches!(finding.evidence, Evidence::Unchecked { .. }) {
+                rows.push(Row {
+                    text: row(report, finding, several),
+                    findings: 1,
+                });
+            }
+        }
+    }
+    rows
 }
 
-fn write_table(out: &mut String, findings: &[(&LockReport, &Finding)], several: bool) {
+/// Where the rows stop: GitHub refuses a comment over 65,536 characters, so the tables stop
+/// short of it and say how many findings the JSON or SARIF report has beyond them.
+const TABLE_BUDGET: usize = 60_000;
+
+fn write_table(out: &mut String, rows: &[Row], several: bool) {
     if several {
         let _ = writeln!(
             out,
@@ -132,9 +158,54 @@ fn write_table(out: &mut String, findings: &[(&LockReport, &Finding)], several: 
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
     }
-    for (report, finding) in findings {
-        let _ = writeln!(out, "{}", row(report, finding, several));
+    for (shown, row) in rows.iter().enumerate() {
+        if out.len() + row.text.len() > TABLE_BUDGET {
+            let left: usize = rows[shown..].iter().map(|row| row.findings).sum();
+            let _ = writeln!(
+                out,
+                "\n… and {} not shown, to keep this comment within GitHub's size limit; the \
+                 JSON or SARIF report (`--format json|sarif`) lists every finding.",
+                plural(left, "more finding", "more findings")
+            );
+            return;
+        }
+        let _ = writeln!(out, "{}", row.text);
     }
+}
+
+/// How many packages an unchecked row names before `and N more`.
+const UNCHECKED_NAMES_SHOWN: usize = 10;
+
+/// `| 470 packages: a, b, … | — | — | `PA004` unchecked: … | — | fix |`.
+fn unchecked_row(report: &LockReport, group: &super::UncheckedGroup<'_>, several: bool) -> String {
+    let mut cells = Vec::new();
+    if several {
+        cells.push(escape(&report.path));
+    }
+    cells.push(format!(
+        "{}: {}",
+        plural(group.packages.len(), "package", "packages"),
+        escape(&super::abbreviated_list(
+            &group.packages,
+            UNCHECKED_NAMES_SHOWN
+        ))
+    ));
+    cells.push("—".to_string());
+    cells.push("—".to_string());
+    cells.push(format!(
+        "`{}` unchecked: {}",
+        group.finding.code,
+        escape(group.reason)
+    ));
+    cells.push("—".to_string());
+    cells.push(
+        group
+            .finding
+            .fix
+            .as_ref()
+            .map_or_else(|| "—".to_string(), |fix| escape(&fix.description)),
+    );
+    format!("| {} |", cells.join(" | "))
 }
 
 /// One table row: `| idna | 3.6 | prod | [PYSEC-2024-60](…), [CVE-…](…) | MEDIUM 6.2 | … |`.
@@ -274,6 +345,91 @@ fn plural(count: usize, singular: &str, plural: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::PackageContext;
+    use crate::graph::Class;
+    use crate::lockfile::LockfileKind;
+
+    fn unchecked(code: &'static str, level: Level, name: &str, reason: &str) -> Finding {
+        Finding {
+            code,
+            rule: "unchecked",
+            level,
+            package: PackageContext {
+                name: name.to_string(),
+                version: Some("1.0".to_string()),
+                class: Class::Prod,
+                direct: false,
+                path: Vec::new().into(),
+                location: None,
+            },
+            message: String::new(),
+            evidence: Evidence::Unchecked {
+                reason: reason.to_string(),
+            },
+            fix: None,
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> LockReport {
+        LockReport {
+            path: "uv.lock".to_string(),
+            kind: LockfileKind::UvLock,
+            packages: findings.len(),
+            audited: findings.len(),
+            not_audited: Vec::new(),
+            findings,
+            ignored: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn unchecked_packages_share_a_row_per_rule_and_cause() {
+        let mut findings: Vec<Finding> = (0..470)
+            .map(|n| unchecked("PA004", Level::Warn, &format!("p{n:03}"), "offline"))
+            .collect();
+        findings.push(unchecked("PA001", Level::Deny, "q", "the OSV query failed"));
+        let markdown = render_lock(&[report(findings)], &VulnerabilityData::default());
+        let rows: Vec<&str> = markdown
+            .lines()
+            .filter(|line| line.starts_with("| ") && !line.starts_with("| Package"))
+            .collect();
+        assert_eq!(rows.len(), 2, "{markdown}");
+        assert!(rows[0].starts_with("| 1 package: q==1.0 |"), "{}", rows[0]);
+        assert!(
+            rows[1].starts_with("| 470 packages: p000==1.0, p001==1.0,")
+                && rows[1].contains("p009==1.0, and 460 more |"),
+            "{}",
+            rows[1]
+        );
+        assert!(markdown.contains("<summary>470 warnings</summary>"));
+    }
+
+    #[test]
+    fn tables_stop_within_a_comment_and_count_what_they_leave_out() {
+        // Every finding its own cause: one row each.
+        let findings: Vec<Finding> = (0..3_000)
+            .map(|n| {
+                unchecked(
+                    "PA001",
+                    Level::Deny,
+                    &format!("package-{n}"),
+                    &format!("cause {n} {}", "x".repeat(40)),
+                )
+            })
+            .collect();
+        let markdown = render_lock(&[report(findings)], &VulnerabilityData::default());
+        assert!(markdown.len() < 65_536, "{}", markdown.len());
+        let shown = markdown
+            .lines()
+            .filter(|line| line.starts_with("| 1 package"))
+            .count();
+        assert!(shown > 100, "{shown}");
+        assert!(
+            markdown.contains(&format!("… and {} more findings not shown", 3_000 - shown)),
+            "{markdown}"
+        );
+    }
 
     #[test]
     fn cells_escape_markdown_and_html() {

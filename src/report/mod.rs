@@ -4,6 +4,7 @@ pub mod json;
 pub mod text;
 pub mod tree;
 
+use crate::findings::{Evidence, Finding};
 use crate::graph::{Graph, PathStep};
 use crate::lockfile::{PackageIndex, Source};
 
@@ -50,6 +51,58 @@ pub mod org_markdown;
 pub mod review;
 pub mod sarif;
 
+/// Findings that could not be checked, grouped: they usually share one cause (the service was
+/// down, the cache is empty offline), and one block per rule, level and cause says it once.
+pub struct UncheckedGroup<'a> {
+    /// The first finding of the group (its code, rule, level and fix stand for all).
+    pub finding: &'a Finding,
+    pub reason: &'a str,
+    /// `name==version` of every package in the group, in report order.
+    pub packages: Vec<String>,
+}
+
+/// The unchecked findings of `findings`, grouped by rule, level and cause, in first-seen order.
+pub fn unchecked_groups<'a>(
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> Vec<UncheckedGroup<'a>> {
+    let mut groups: Vec<UncheckedGroup<'a>> = Vec::new();
+    for finding in findings {
+        let Evidence::Unchecked { reason } = &finding.evidence else {
+            continue;
+        };
+        let label = match &finding.package.version {
+            Some(version) => format!("{}=={version}", finding.package.name),
+            None => finding.package.name.clone(),
+        };
+        match groups.iter_mut().find(|group| {
+            group.finding.code == finding.code
+                && group.finding.level == finding.level
+                && group.reason == reason
+        }) {
+            Some(group) => group.packages.push(label),
+            None => groups.push(UncheckedGroup {
+                finding,
+                reason,
+                packages: vec![label],
+            }),
+        }
+    }
+    groups
+}
+
+/// At most `shown` names joined with `, `, then `and N more` for the rest: a list of 470
+/// packages on one line helps nobody; the JSON report keeps every name.
+pub fn abbreviated_list(names: &[String], shown: usize) -> String {
+    if names.len() <= shown {
+        return names.join(", ");
+    }
+    format!(
+        "{}, and {} more",
+        names[..shown].join(", "),
+        names.len() - shown
+    )
+}
+
 /// A 128-bit FNV-1a hash of `parts` (each followed by a NUL so `["ab", "c"]` and `["a", "bc"]`
 /// differ). Used where output must carry an identifier that stays the same across runs, machines
 /// and Rust releases (SARIF fingerprints, the CycloneDX serial number), which the standard
@@ -72,8 +125,7 @@ pub fn stable_hash(parts: &[&str]) -> u128 {
 /// version, so a finding survives a bump to another still-affected version; not what changes from
 /// run to run (an unchecked package's reason, metadata facts such as days behind, a license
 /// verdict's wording).
-pub fn finding_fingerprint(report_path: &str, finding: &crate::findings::Finding) -> u128 {
-    use crate::findings::Evidence;
+pub fn finding_fingerprint(report_path: &str, finding: &Finding) -> u128 {
     let evidence_key = match &finding.evidence {
         Evidence::Unchecked { .. } | Evidence::Metadata { .. } | Evidence::License { .. } => {
             String::new()
@@ -109,6 +161,14 @@ pub fn osv_url(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lists_are_abbreviated() {
+        let names: Vec<String> = (1..=5).map(|n| format!("p{n}")).collect();
+        assert_eq!(abbreviated_list(&names, 5), "p1, p2, p3, p4, p5");
+        assert_eq!(abbreviated_list(&names, 2), "p1, p2, and 3 more");
+        assert_eq!(abbreviated_list(&[], 2), "");
+    }
 
     #[test]
     fn timestamps_are_rfc3339_utc() {

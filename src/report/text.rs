@@ -8,6 +8,9 @@ use crate::findings::{Evidence, Finding, Level};
 use super::json::WhyResults;
 use super::{package_label, step_label};
 
+/// How many packages an "N packages could not be checked" block names before `and N more`.
+const UNCHECKED_NAMES_SHOWN: usize = 20;
+
 pub fn render_why(results: &WhyResults<'_>, limit: usize) -> String {
     let mut out = String::new();
     for (graph, matches) in results {
@@ -117,37 +120,27 @@ pub fn render_lock(
                 count => format!(", {count} not audited"),
             }
         );
-        // Unchecked packages usually share one cause (the service was down): one block per rule
-        // and cause.
-        let mut unchecked: Vec<(&Finding, &str, Vec<String>)> = Vec::new();
-        for finding in &report.findings {
-            if let Evidence::Unchecked { reason } = &finding.evidence {
-                let label = match &finding.package.version {
-                    Some(version) => format!("{}=={version}", finding.package.name),
-                    None => finding.package.name.clone(),
-                };
-                match unchecked.iter_mut().find(|(known, known_reason, _)| {
-                    known.code == finding.code
-                        && known.level == finding.level
-                        && *known_reason == reason
-                }) {
-                    Some((_, _, names)) => names.push(label),
-                    None => unchecked.push((finding, reason, vec![label])),
-                }
-            }
-        }
+        let unchecked = super::unchecked_groups(&report.findings);
         for level in [Level::Deny, Level::Warn] {
-            for (finding, reason, names) in unchecked.iter().filter(|entry| entry.0.level == level)
+            for group in unchecked
+                .iter()
+                .filter(|group| group.finding.level == level)
             {
+                let finding = group.finding;
                 let _ = writeln!(
                     out,
-                    "  {} {} [{}] {} could not be checked: {reason}",
+                    "  {} {} [{}] {} could not be checked: {}",
                     paint.level(finding.level),
                     finding.code,
                     finding.rule,
-                    plural(names.len(), "package", "packages")
+                    plural(group.packages.len(), "package", "packages"),
+                    group.reason
                 );
-                let _ = writeln!(out, "      {}", names.join(", "));
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    super::abbreviated_list(&group.packages, UNCHECKED_NAMES_SHOWN)
+                );
                 if let Some(fix) = &finding.fix {
                     let _ = writeln!(out, "      fix: {}", fix.description);
                 }
