@@ -611,17 +611,26 @@ impl Graph {
 
     /// One path step as people read it: `fastapi[standard]==0.1`, `project (group: dev)`.
     pub fn step_label(&self, step: &PathStep) -> String {
+        // Built by hand: one label per path step of every finding is a hot path of the policy.
         let package = self.package(step.package);
-        let version = package
-            .version
-            .as_ref()
-            .map(|version| format!("=={}", crate::lockfile::version_text(version)))
-            .unwrap_or_default();
-        match &step.activation {
-            Activation::Main => format!("{}{version}", package.name),
-            Activation::Extra(extra) => format!("{}[{extra}]{version}", package.name),
-            Activation::Group(group) => format!("{}{version} (group: {group})", package.name),
+        let name = package.name.as_ref();
+        let mut label = String::with_capacity(name.len() + 24);
+        label.push_str(name);
+        if let Activation::Extra(extra) = &step.activation {
+            label.push('[');
+            label.push_str(extra);
+            label.push(']');
         }
+        if let Some(version) = &package.version {
+            label.push_str("==");
+            crate::lockfile::push_version(&mut label, version);
+        }
+        if let Activation::Group(group) = &step.activation {
+            label.push_str(" (group: ");
+            label.push_str(group);
+            label.push(')');
+        }
+        label
     }
 
     /// The role of a package (project, synthetic root or ordinary package).

@@ -421,23 +421,44 @@ mod tests {
 /// `version.to_string()` without pep440_rs's allocations for the common plain release
 /// (`1.26.4`): labels and findings format thousands of versions per run.
 pub fn version_text(version: &Version) -> String {
-    use std::fmt::Write;
+    let mut text = String::with_capacity(12);
+    push_version(&mut text, version);
+    text
+}
+
+/// Appends [`version_text`] to `text` (no intermediate string for the common plain release).
+pub fn push_version(text: &mut String, version: &Version) {
     if version.epoch() != 0
         || version.pre().is_some()
         || version.post().is_some()
         || version.dev().is_some()
         || !version.local().is_empty()
     {
-        return version.to_string();
+        text.push_str(&version.to_string());
+        return;
     }
-    let mut text = String::with_capacity(12);
     for (position, part) in version.release().iter().enumerate() {
         if position > 0 {
             text.push('.');
         }
-        let _ = write!(text, "{part}");
+        push_decimal(text, *part);
     }
-    text
+}
+
+/// `write!(text, "{number}")` without the formatting machinery, which costs several times more
+/// for the one to four digits of a release segment.
+fn push_decimal(text: &mut String, mut number: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    text.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 #[cfg(test)]
@@ -457,6 +478,7 @@ mod version_text_tests {
             "1.0.dev3",
             "2.1+cu128",
             "1.0a1.post1.dev2+local.7",
+            "18446744073709551615.10.0",
         ] {
             let version = Version::from_str(text).unwrap();
             assert_eq!(version_text(&version), version.to_string(), "{text}");
