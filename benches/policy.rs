@@ -75,6 +75,7 @@ fn metadata(key: &PackageKey, index: usize, worst: bool) -> PackageMetadata {
         }),
         newest_upload_time: Some(Timestamp::from_unix_millis(NOW - 30 * DAY)),
         classifiers_inactive: flagged,
+        info_version: key.version.to_string(),
         license: LicenseInfo {
             expression: Some(
                 if flagged {

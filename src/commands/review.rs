@@ -49,13 +49,15 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let config = config::discover(args.config.as_deref(), &start)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let policy_settings = build_policy_settings(
+    let mut policy_settings = build_policy_settings(
         config.clone(),
         [&args.deny, &args.warn, &args.allow],
         false,
         args.sources.offline,
         &settings,
     )?;
+    // Nothing is locked yet: fixes say what the reviewer can request.
+    policy_settings.fix_style = policy::FixStyle::Review;
     let metadata_settings = MetadataSettings {
         offline: args.sources.offline,
         fetch: settings.fetch.clone(),

@@ -90,7 +90,7 @@ pub(super) fn evaluate(
             package: context(graph, *index),
             message: format!("{message}{assumed}"),
             evidence: evidence(license, verdict),
-            fix: Some(removal_fix(graph, *index, "replace")),
+            fix: Some(removal_fix(graph, *index, "replace", settings.fix_style)),
         });
     }
     findings
