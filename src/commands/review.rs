@@ -108,11 +108,15 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     } else {
         enrich::vulnerabilities::collect(&targets, &cache, &settings)?
     };
-    let metadata = if targets.is_empty() {
+    let mut metadata = if targets.is_empty() {
         None
     } else {
         Some(metadata::collect(&targets, &cache, &metadata_settings)?)
     };
+    // The license rules judge each chosen release's own METADATA, not the newest release's.
+    if let Some(metadata) = &mut metadata {
+        review_model::release_licenses(&resolution, metadata);
+    }
     let popular = if policy_settings.enabled(&TYPOSQUAT) {
         popular::load(&cache, &config.typosquat.popular)?
     } else {

@@ -7,8 +7,9 @@
 //!   `requires_python`, first upload, the metadata file URL and its declared SHA-256), fresh for
 //!   the metadata TTL, revalidated with its ETag. A fresh answer also stores the metadata
 //!   stage's `pypi-project` summary, so the stage that follows asks PyPI nothing again.
-//! - `pypi-core-metadata` v1, key = `name==version`: the parsed [`CoreMetadata`]. A release's
-//!   files never change (PyPI forbids re-uploads), so the entry lives for [`CORE_METADATA_TTL`].
+//! - `pypi-core-metadata` v2 (v2 added the classifiers), key = `name==version`: the parsed
+//!   [`CoreMetadata`]. A release's files never change (PyPI forbids re-uploads), so the entry
+//!   lives for [`CORE_METADATA_TTL`].
 //!
 //! A metadata file whose SHA-256 differs from the one the index declares is refused (never
 //! cached): the requirements it lists are not trusted.
@@ -25,7 +26,7 @@ use crate::review::core_metadata::{self, CoreMetadata};
 use crate::review::resolve::{MetadataRequest, ProjectReleases, Registry};
 
 pub const RELEASES_NAMESPACE: Namespace = Namespace::new("pypi-releases", 1);
-pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 1);
+pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 2);
 /// Core metadata of a published release is immutable; a month bounds the cache's growth.
 pub const CORE_METADATA_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
