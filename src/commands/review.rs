@@ -11,6 +11,7 @@ use super::lock::{build_policy_settings, merge_sources, vulnerability_settings};
 use super::{Outcome, open_cache};
 use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
 use crate::config;
+use crate::enrich::history::{self, AdvisoryHistory};
 use crate::enrich::metadata::{self, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::releases::CachedRegistry;
@@ -122,7 +123,21 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     } else {
         PopularNames::default()
     };
+    // Each project's advisory history (past vulnerabilities, malicious records): OSV's
+    // `/v1/query` by name, the local database, the `--advisories` folders.
+    let history = if targets.is_empty() {
+        AdvisoryHistory::default()
+    } else {
+        let names: Vec<String> = targets.iter().map(|key| key.name.clone()).collect();
+        history::collect(&names, &cache, &settings)?
+    };
+    let histories = history::summarise(&history, &targets, &data);
     merge_sources(&mut data, metadata.as_ref());
+    for source in &history.sources {
+        enrich::add_source(&mut data.sources, source.clone());
+    }
+    data.warnings.extend(history.warnings.iter().cloned());
+    data.requests += history.requests;
     data.warnings.extend(registry.warnings.iter().cloned());
     data.requests += registry.requests();
     if !quiet {
@@ -151,6 +166,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         against: args.against.as_deref(),
         data: &data,
         metadata: metadata.as_ref(),
+        histories: &histories,
         now_millis: settings.now.unix_millis(),
     };
     let rendered = match args.format {
