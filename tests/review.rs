@@ -710,6 +710,21 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
             .iter()
             .any(|request| request.path == "/v1/query")
     );
+    // Each source once, PyPI included (the resolution fetched it; the metadata stage then
+    // read the cache the resolution filled).
+    let mut kinds: Vec<&str> = document["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|source| source["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["cache", "osv-api", "pypi-json-api"],
+        "{:#}",
+        document["sources"]
+    );
 
     // 1. Current and past advisories, with ids; the alias groups count once.
     let requests = package(&document, "requests");
@@ -888,7 +903,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
         .unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.contains("advisories: past advisories unknown (offline, with no cached OSV answer"),
+        text.contains("advisories: past advisories unknown — offline, with no cached OSV answer"),
         "{text}"
     );
     assert!(!text.contains("0 past"), "{text}");
@@ -930,6 +945,7 @@ fn licenses_come_from_the_reviewed_release_metadata() {
         &server,
         "rtlic",
         &[
+            release("0.9", &[]),
             release("1.0", &[]),
             release("1.5", &[]),
             release("2.0", &[]),
@@ -949,6 +965,7 @@ fn licenses_come_from_the_reviewed_release_metadata() {
     );
     metadata("1.5", "Classifier: License :: OSI Approved :: MIT License");
     metadata("2.0", "License-Expression: MIT");
+    metadata("0.9", "Summary: declares no license");
     let directory = tempfile::tempdir().unwrap();
     std::fs::write(
         directory.path().join("pyaudit.toml"),
@@ -991,6 +1008,29 @@ fn licenses_come_from_the_reviewed_release_metadata() {
         run_json(review(&server, cache.path(), directory.path()).arg("rtlic==1.5"));
     assert_eq!(code, 0, "{document:#}");
     assert_eq!(package(&document, "rtlic")["license_expression"], "MIT");
+
+    // A release that declares nothing is unknown, not the newest release's MIT.
+    let (_, document) = run_json(review(&server, cache.path(), directory.path()).arg("rtlic==0.9"));
+    let fact = package(&document, "rtlic");
+    assert!(fact.get("license_expression").is_none(), "{fact:#}");
+    assert_eq!(fact["license_read_from"], "release-metadata");
+    assert!(
+        document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|finding| finding["code"] == "PA302"),
+        "{document:#}"
+    );
+    let output = review(&server, cache.path(), directory.path())
+        .arg("rtlic==0.9")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("license unknown: none declared (from this release's METADATA)"),
+        "{text}"
+    );
 
     // The text names the release whose METADATA was read.
     let output = review(&server, cache.path(), directory.path())

@@ -138,6 +138,9 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     }
     data.warnings.extend(history.warnings.iter().cloned());
     data.requests += history.requests;
+    for source in registry.sources() {
+        enrich::add_source(&mut data.sources, source);
+    }
     data.warnings.extend(registry.warnings.iter().cloned());
     data.requests += registry.requests();
     if !quiet {

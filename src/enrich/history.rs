@@ -240,10 +240,9 @@ pub fn collect(
         } else {
             ProjectAdvisories::Unknown {
                 reason: match (failures.get(&index), &local) {
-                    (Some(cause), _) => format!(
-                        "the OSV query for the project's advisories failed ({cause}) and there \
-                         is no local advisory database"
-                    ),
+                    (Some(cause), _) => {
+                        format!("no local advisory database, and OSV did not answer: {cause}")
+                    }
                     (None, Some(local)) => {
                         local.unreadable.get(name).cloned().unwrap_or_else(|| {
                             "the local advisory database has no entry".to_owned()

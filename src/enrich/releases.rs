@@ -19,7 +19,7 @@ use std::time::Duration;
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
 use super::metadata::{MetadataSettings, PROJECT_NAMESPACE, ProjectSummary};
-use super::{EnrichError, Network};
+use super::{DataSource, EnrichError, Network};
 use crate::fetch::pypi::{self, FileRequest, ProjectRequest, PypiAnswer, Validators};
 use crate::fetch::trim_base;
 use crate::review::core_metadata::{self, CoreMetadata};
@@ -52,6 +52,29 @@ impl<'a> CachedRegistry<'a> {
             from_cache: 0,
             fetched: 0,
         }
+    }
+
+    /// Where the resolution's answers came from, for the report's sources: PyPI for what was
+    /// fetched now, the cache for the rest.
+    pub fn sources(&self) -> Vec<DataSource> {
+        let mut sources = Vec::new();
+        if self.fetched > 0 {
+            sources.push(DataSource {
+                kind: "pypi-json-api".to_owned(),
+                location: trim_base(&self.settings.fetch.pypi_url).to_owned(),
+                as_of: Some(self.settings.now.unix_millis()),
+                entries: self.fetched,
+            });
+        }
+        if self.from_cache > 0 {
+            sources.push(DataSource {
+                kind: "cache".to_owned(),
+                location: self.cache.directory().display().to_string(),
+                as_of: None,
+                entries: self.from_cache,
+            });
+        }
+        sources
     }
 
     /// HTTP requests made.

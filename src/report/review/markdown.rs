@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{APPROXIMATION_NOTE, Review, date, license_origin, package_facts, tree_lines};
+use super::{APPROXIMATION_NOTE, Review, date, license_words, package_facts, tree_lines};
 use crate::report::markdown::escape;
 use crate::review::Decision;
 use crate::review::cadence::{Cadence, describe_days};
@@ -100,17 +100,7 @@ pub fn render(review: &Review<'_>) -> String {
         if let Some(left_out) = cadence.and_then(Cadence::left_out) {
             let _ = write!(gap, " ({left_out})");
         }
-        let license = match (
-            &fact.license_expression,
-            fact.license_read_from,
-            &fact.license,
-        ) {
-            (Some(expression), Some(from), _) => {
-                format!("{expression} ({})", license_origin(from))
-            }
-            (_, _, Some(license)) => license.clone(),
-            _ => "unknown".to_owned(),
-        };
+        let license = license_words(fact).unwrap_or_else(|| "unknown".to_owned());
         let mut name = format!("{}=={}", fact.name, fact.version);
         if fact.yanked {
             name.push_str(" (yanked)");

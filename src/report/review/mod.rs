@@ -286,9 +286,9 @@ pub fn history_line(fact: &PackageFacts) -> String {
     let counts = match &fact.advisories {
         Some(PackageHistory::Checked { counts }) => counts,
         Some(PackageHistory::Unknown { reason }) => {
-            return format!("past advisories unknown ({reason})");
+            return format!("past advisories unknown — {reason}");
         }
-        None => return "past advisories unknown (not looked up)".to_owned(),
+        None => return "past advisories unknown — not looked up".to_owned(),
     };
     let mut parts = vec![
         match counts.current.len() {
@@ -311,11 +311,26 @@ pub fn history_line(fact: &PackageFacts) -> String {
     parts.join("; ")
 }
 
-/// Where a package's license was read, for people.
-pub fn license_origin(read_from: &str) -> &'static str {
-    match read_from {
+/// The license in words, with where it was read: `MIT (from this release's METADATA)`,
+/// `unknown: \`Custom\` has no SPDX equivalent (…)`; `None` when nothing is known at all.
+pub fn license_words(fact: &PackageFacts) -> Option<String> {
+    let origin = |read_from: &str| match read_from {
         "release-metadata" => "from this release's METADATA",
         _ => "from PyPI's project JSON, the newest release",
+    };
+    match (
+        &fact.license_expression,
+        fact.license_read_from,
+        &fact.license,
+    ) {
+        (Some(expression), Some(from), _) => Some(format!("{expression} ({})", origin(from))),
+        (None, Some(from), Some(declared)) => Some(format!(
+            "unknown: `{declared}` has no SPDX equivalent ({})",
+            origin(from)
+        )),
+        (None, Some(from), None) => Some(format!("unknown: none declared ({})", origin(from))),
+        (_, None, Some(declared)) => Some(declared.clone()),
+        _ => None,
     }
 }
 

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::{
-    APPROXIMATION_NOTE, Review, date, history_line, license_origin, package_facts, tree_lines,
+    APPROXIMATION_NOTE, Review, date, history_line, license_words, package_facts, tree_lines,
 };
 use crate::review::Decision;
 use crate::review::cadence::{Cadence, describe_days};
@@ -95,16 +95,8 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
         if fact.project_status != "active" {
             details.push(format!("status {}", fact.project_status));
         }
-        match (
-            &fact.license_expression,
-            fact.license_read_from,
-            &fact.license,
-        ) {
-            (Some(expression), Some(from), _) => {
-                details.push(format!("license {expression} ({})", license_origin(from)))
-            }
-            (_, _, Some(license)) => details.push(format!("license {license}")),
-            _ => {}
+        if let Some(license) = license_words(fact) {
+            details.push(format!("license {license}"));
         }
         details.push(match &fact.requirements_from {
             RequirementsFrom::CoreMetadata { .. } => "requirements from its METADATA".to_owned(),
