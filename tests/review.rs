@@ -698,6 +698,8 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
     let runtime = runtime();
     let server = runtime.block_on(TestServer::start());
     serve_requests_closure(&server);
+    // Two records a page: requests' five take three pages of `/v1/query`.
+    server.set_page_size(2);
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
 
@@ -710,6 +712,14 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
             .iter()
             .any(|request| request.path == "/v1/query")
     );
+    let pages = server
+        .log()
+        .iter()
+        .filter(|request| {
+            request.path == "/v1/query" && request.json()["package"]["name"] == "requests"
+        })
+        .count();
+    assert_eq!(pages, 3);
     // Each source once, PyPI included (the resolution fetched it; the metadata stage then
     // read the cache the resolution filled).
     let mut kinds: Vec<&str> = document["sources"]
