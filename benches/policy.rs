@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use pep440_rs::Version;
 use pyaudit::config;
-use pyaudit::enrich::license::{LicenseInfo, LicenseSource};
+use pyaudit::enrich::license::{LicenseInfo, LicenseOrigin, LicenseSource};
 use pyaudit::enrich::metadata::{MetadataData, MetadataStatus, PackageMetadata, ProjectStatusInfo};
 use pyaudit::enrich::{PackageKey, VulnerabilityData, VulnerabilityStatus};
 use pyaudit::graph::{Graph, GroupSelection};
@@ -75,6 +75,7 @@ fn metadata(key: &PackageKey, index: usize, worst: bool) -> PackageMetadata {
         }),
         newest_upload_time: Some(Timestamp::from_unix_millis(NOW - 30 * DAY)),
         classifiers_inactive: flagged,
+        info_version: key.version.to_string(),
         license: LicenseInfo {
             expression: Some(
                 if flagged {
@@ -89,6 +90,7 @@ fn metadata(key: &PackageKey, index: usize, worst: bool) -> PackageMetadata {
             of_version: key.version.to_string(),
             assumed: false,
             note: None,
+            read_from: LicenseOrigin::ProjectJson,
         },
         as_of: Timestamp::from_unix_millis(NOW - DAY),
         stale: false,

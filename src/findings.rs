@@ -542,6 +542,10 @@ pub enum Evidence {
         declared: String,
         /// The release the license was read from (PyPI's JSON describes only the newest).
         of_version: String,
+        /// The release's own core metadata file the license was read from (`pyaudit review`);
+        /// absent when it came from PyPI's project JSON.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        metadata_file: Option<String>,
         verdict: String,
     },
     /// Where the package comes from.
@@ -611,14 +615,19 @@ impl Evidence {
                 source,
                 declared,
                 of_version,
+                metadata_file,
                 verdict,
             } => Some(format!(
-                "license {} (from {source}{}, release {of_version}): {verdict}",
+                "license {} (from {source}{}, {}): {verdict}",
                 expression.as_deref().unwrap_or("unknown"),
                 if declared.is_empty() || expression.as_deref() == Some(declared.as_str()) {
                     String::new()
                 } else {
                     format!(" `{declared}`")
+                },
+                match metadata_file {
+                    Some(_) => format!("in the METADATA of release {of_version} itself"),
+                    None => format!("release {of_version}"),
                 }
             )),
             Evidence::Source { source, location } => Some(format!("{source} source: {location}")),

@@ -577,3 +577,483 @@ fn bad_input_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(3));
     assert_eq!(server.requests("/v1/querybatch"), 0);
 }
+
+/// The `requests==2.19.0` closure of [`a_known_advisory_denies`], advisories from the PyPA
+/// database with OSV's own matching, plus a malicious-package record naming `idna` (for an old
+/// version only, so it is history, not a finding).
+fn serve_requests_closure(server: &TestServer) {
+    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    server.use_advisory_matching();
+    server.add_record(json!({
+        "id": "MAL-2099-1",
+        "modified": "2025-01-01T00:00:00Z",
+        "summary": "Malicious code in idna (PyPI)",
+        "affected": [{"package": {"ecosystem": "PyPI", "name": "idna"}, "versions": ["0.1"]}],
+        "database_specific": {"malicious-packages-origins": []}
+    }));
+    serve_recorded(
+        server,
+        "requests",
+        &[(
+            "2.19.0",
+            &[
+                "idna (<2.8,>=2.5)",
+                "urllib3 (<1.24,>=1.21.1)",
+                "certifi (>=2017.4.17)",
+            ],
+        )],
+    );
+    serve_recorded(server, "idna", &[]);
+    serve_recorded(server, "urllib3", &[]);
+    serve_recorded(server, "certifi", &[]);
+}
+
+fn package<'a>(document: &'a Value, name: &str) -> &'a Value {
+    document["resolution"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|package| package["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {document:#}"))
+}
+
+fn ids(value: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = value
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {value}"))
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The cadence of a recorded project computed here, independently: releases with files that
+/// are not all yanked, by their earliest upload.
+#[allow(clippy::type_complexity)]
+fn recorded_cadence(name: &str, now: &str) -> (usize, usize, usize, String, String, usize, i64) {
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(shared(&format!("pypi/{name}.json"))).unwrap(),
+    )
+    .unwrap();
+    let day = |text: &str| -> i64 {
+        // Days since 1970-01-01 of `YYYY-MM-DD…` (civil from days, Howard Hinnant's algorithm).
+        let year: i64 = text[0..4].parse().unwrap();
+        let month: i64 = text[5..7].parse().unwrap();
+        let day: i64 = text[8..10].parse().unwrap();
+        let (year, month) = if month <= 2 {
+            (year - 1, month + 12)
+        } else {
+            (year, month)
+        };
+        let era = year.div_euclid(400);
+        let yoe = year - era * 400;
+        let doy = (153 * (month - 3) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    };
+    let mut uploads: Vec<String> = Vec::new();
+    let mut yanked = 0;
+    let mut empty = 0;
+    for files in document["releases"].as_object().unwrap().values() {
+        let files = files.as_array().unwrap();
+        if files.is_empty() {
+            empty += 1;
+            continue;
+        }
+        if files.iter().all(|file| file["yanked"] == true) {
+            yanked += 1;
+            continue;
+        }
+        uploads.push(
+            files
+                .iter()
+                .map(|file| file["upload_time_iso_8601"].as_str().unwrap().to_owned())
+                .min()
+                .unwrap(),
+        );
+    }
+    uploads.sort();
+    let today = day(now);
+    let recent = uploads
+        .iter()
+        .filter(|upload| today - day(upload) <= 365)
+        .count();
+    let first = uploads.first().unwrap();
+    // Whole days: an upload after midnight makes the last day incomplete.
+    let age = today - day(first) - i64::from(&first[11..19] != "00:00:00");
+    (
+        uploads.len(),
+        yanked,
+        empty,
+        first[..10].to_owned(),
+        uploads.last().unwrap()[..10].to_owned(),
+        recent,
+        age,
+    )
+}
+
+#[test]
+fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_requests_closure(&server);
+    // Two records a page: requests' five take three pages of `/v1/query`.
+    server.set_page_size(2);
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("requests==2.19.0"));
+    assert_eq!(code, 1, "{document:#}");
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|request| request.path == "/v1/query")
+    );
+    let pages = server
+        .log()
+        .iter()
+        .filter(|request| {
+            request.path == "/v1/query" && request.json()["package"]["name"] == "requests"
+        })
+        .count();
+    assert_eq!(pages, 3);
+    // Each source once, PyPI included (the resolution fetched it; the metadata stage then
+    // read the cache the resolution filled).
+    let mut kinds: Vec<&str> = document["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|source| source["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        ["cache", "osv-api", "pypi-json-api"],
+        "{:#}",
+        document["sources"]
+    );
+
+    // 1. Current and past advisories, with ids; the alias groups count once.
+    let requests = package(&document, "requests");
+    assert_eq!(requests["vulnerabilities"], 2);
+    assert_eq!(requests["past_vulnerabilities"], 3, "{requests:#}");
+    assert_eq!(requests["malicious_records"], 0);
+    let history = &requests["advisories"];
+    assert_eq!(history["status"], "checked");
+    assert_eq!(ids(&history["current"]), ["PYSEC-2018-28", "PYSEC-2023-74"]);
+    assert_eq!(
+        ids(&history["past"]),
+        ["PYSEC-2014-13", "PYSEC-2014-14", "PYSEC-2015-17"]
+    );
+    assert_eq!(ids(&history["newer_only"]), Vec::<String>::new());
+    // The malicious record names idna's 0.1 only: history, not a finding.
+    let idna = package(&document, "idna");
+    assert_eq!(idna["malicious_records"], 1);
+    assert_eq!(ids(&idna["advisories"]["malicious"]), ["MAL-2099-1"]);
+    assert!(!document["findings"].to_string().contains("MAL-2099-1"));
+    assert_eq!(ids(&idna["advisories"]["current"]), ["PYSEC-2024-60"]);
+
+    // 2. Cadence from the release list, yanked releases left out.
+    let (releases, yanked, empty, first, last, recent, age) = recorded_cadence("requests", NOW);
+    let cadence = &requests["cadence"];
+    assert_eq!(cadence["releases"], releases);
+    assert_eq!(cadence["yanked_left_out"], yanked);
+    assert_eq!(cadence["empty_left_out"], empty);
+    assert_eq!(yanked, 2, "requests 2.32.0 and 2.32.1 are yanked");
+    assert_eq!(cadence["releases_last_12_months"], recent);
+    assert_eq!(cadence["age_days"], age);
+    assert!(cadence["median_gap_days"].as_i64().unwrap() > 0);
+
+    // 3. Fixes say what the reviewer can request, not what a lock tool would run.
+    let findings = document["findings"].as_array().unwrap();
+    let fix_of = |name: &str| -> Vec<&Value> {
+        findings
+            .iter()
+            .filter(|finding| finding["code"] == "PA101" && finding["package"]["name"] == name)
+            .map(|finding| &finding["fix"])
+            .collect()
+    };
+    let own = fix_of("requests");
+    assert!(!own.is_empty());
+    for fix in &own {
+        let version = fix["version"].as_str().unwrap();
+        assert_eq!(
+            fix["description"],
+            format!("request `requests>={version}` instead")
+        );
+        assert_eq!(
+            fix["command"],
+            format!("pyaudit review 'requests>={version}'")
+        );
+    }
+    let dependency = fix_of("urllib3");
+    assert!(!dependency.is_empty());
+    for fix in &dependency {
+        let description = fix["description"].as_str().unwrap();
+        let version = fix["version"].as_str().unwrap();
+        assert!(
+            description.starts_with(&format!(
+                "`urllib3` comes in through requests -> urllib3: a version of `requests` that \
+                 requires `urllib3>={version}`"
+            )),
+            "{description}"
+        );
+        assert!(fix.get("command").is_none(), "{fix}");
+    }
+    assert!(!document.to_string().contains("pip-compile"));
+
+    // Text: counts and cadence per package, the cache listed once in the footer (the advisory,
+    // history and PyPI answers all come from it on this second run).
+    let output = review(&server, cache.path(), directory.path())
+        .arg("requests==2.19.0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains(
+            "advisories: 2 affect this version; 3 past (fixed before it); no malicious-package \
+             record"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 MALICIOUS-PACKAGE RECORD"), "{text}");
+    assert!(
+        text.contains(&format!("releases: first {first} (")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("last {last} (")), "{text}");
+    assert!(
+        text.contains(&format!("; {recent} in the last 12 months; median gap ")),
+        "{text}"
+    );
+    let left_out = format!("(2 yanked and {empty} release(s) without files not counted)");
+    assert!(text.contains(&left_out), "{text}");
+    let footer = text
+        .lines()
+        .find(|line| line.starts_with("data: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(footer.matches("cache ").count(), 1, "{footer}");
+
+    // Markdown: the same facts in a table.
+    let output = review(&server, cache.path(), directory.path())
+        .args(["requests==2.19.0", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    let row = markdown
+        .lines()
+        .find(|line| line.starts_with("| requests==2.19.0 |"))
+        .unwrap_or_else(|| panic!("{markdown}"));
+    assert!(row.contains("| 2 / 3 / 0 |"), "{row}");
+    assert!(row.contains(&format!("| {first} (")), "{row}");
+    assert!(
+        row.contains(&format!(
+            "2 yanked and {empty} release\\(s\\) without files not counted"
+        )),
+        "{row}"
+    );
+    let idna_row = markdown
+        .lines()
+        .find(|line| line.starts_with("| idna=="))
+        .unwrap();
+    assert!(idna_row.contains("/ **1** |"), "{idna_row}");
+
+    // An older release: what it is affected by now was introduced later for some records.
+    let (_, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("requests==2.0.0"));
+    let history = &package(&document, "requests")["advisories"];
+    assert_eq!(
+        ids(&history["newer_only"]),
+        ["PYSEC-2015-17", "PYSEC-2023-74"],
+        "{history:#}"
+    );
+    assert_eq!(ids(&history["past"]), Vec::<String>::new());
+}
+
+#[test]
+fn advisory_history_is_unknown_without_data_never_zero() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_requests_closure(&server);
+    // OSV answers querybatch but not the per-package query (its body ends `"PyPI"}}`).
+    server.inject_where(
+        "/v1/query",
+        Some("\"PyPI\"}}"),
+        support::server::Fault::Status {
+            status: 400,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (_, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("requests==2.19.0"));
+    let requests = package(&document, "requests");
+    assert_eq!(requests["vulnerabilities"], 2);
+    assert!(requests["past_vulnerabilities"].is_null(), "{requests:#}");
+    assert!(requests["malicious_records"].is_null());
+    assert_eq!(requests["advisories"]["status"], "unknown");
+    assert!(
+        requests["advisories"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("400"),
+        "{requests:#}"
+    );
+
+    // Offline with the same cache: the audit's answers are cached, the history is not.
+    let output = review(&server, cache.path(), directory.path())
+        .args(["requests==2.19.0", "--offline"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("advisories: past advisories unknown — offline, with no cached OSV answer"),
+        "{text}"
+    );
+    assert!(!text.contains("0 past"), "{text}");
+    let output = review(&server, cache.path(), directory.path())
+        .args(["requests==2.19.0", "--offline", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let markdown = String::from_utf8(output.stdout).unwrap();
+    assert!(markdown.contains("| 2 / unknown / unknown |"), "{markdown}");
+
+    // With a local database, offline is enough.
+    let status = Command::cargo_bin("pyaudit")
+        .unwrap()
+        .env("PYAUDIT_CACHE_DIR", cache.path())
+        .env("PYAUDIT_NOW", NOW)
+        .args(["db", "import"])
+        .arg(shared("advisories/pypa/vulns/requests"))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let (_, document) = run_json(
+        review(&server, cache.path(), directory.path()).args(["requests==2.19.0", "--offline"]),
+    );
+    let requests = package(&document, "requests");
+    assert_eq!(requests["past_vulnerabilities"], 3, "{requests:#}");
+    assert_eq!(
+        ids(&requests["advisories"]["past"]),
+        ["PYSEC-2014-13", "PYSEC-2014-14", "PYSEC-2015-17"]
+    );
+}
+
+/// A project whose older release has another license than the newest: PyPI's JSON carries the
+/// newest's; the review judges the chosen release's own METADATA.
+#[test]
+fn licenses_come_from_the_reviewed_release_metadata() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_project(
+        &server,
+        "rtlic",
+        &[
+            release("0.9", &[]),
+            release("1.0", &[]),
+            release("1.5", &[]),
+            release("2.0", &[]),
+        ],
+    );
+    let metadata = |version: &str, license: &str| {
+        server.set_body(
+            &format!("/files/rtlic-{version}-py3-none-any.whl.metadata"),
+            200,
+            "text/plain",
+            format!("Metadata-Version: 2.1\nName: rtlic\nVersion: {version}\n{license}\n"),
+        );
+    };
+    metadata(
+        "1.0",
+        "License: GNU General Public License v3 (GPLv3)\nClassifier: License :: OSI Approved :: GNU General Public License v3 (GPLv3)",
+    );
+    metadata("1.5", "Classifier: License :: OSI Approved :: MIT License");
+    metadata("2.0", "License-Expression: MIT");
+    metadata("0.9", "Summary: declares no license");
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(
+        directory.path().join("pyaudit.toml"),
+        "[licenses]\nallow = [\"MIT\"]\n",
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("rtlic==1.0"));
+    assert_eq!(code, 1, "{document:#}");
+    let finding = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["code"] == "PA301")
+        .unwrap_or_else(|| panic!("{document:#}"));
+    let evidence = &finding["evidence"];
+    assert_eq!(evidence["expression"], "GPL-3.0-only", "{evidence:#}");
+    assert_eq!(evidence["of_version"], "1.0");
+    assert_eq!(evidence["source"], "classifiers");
+    assert!(
+        evidence["metadata_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("/files/rtlic-1.0-py3-none-any.whl.metadata")
+    );
+    let fact = package(&document, "rtlic");
+    assert_eq!(fact["license_expression"], "GPL-3.0-only");
+    assert_eq!(fact["license_read_from"], "release-metadata");
+    assert!(
+        finding["fix"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("the package under review")
+    );
+
+    // Classifiers only (no License-Expression, no License): still that release's.
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("rtlic==1.5"));
+    assert_eq!(code, 0, "{document:#}");
+    assert_eq!(package(&document, "rtlic")["license_expression"], "MIT");
+
+    // A release that declares nothing is unknown, not the newest release's MIT.
+    let (_, document) = run_json(review(&server, cache.path(), directory.path()).arg("rtlic==0.9"));
+    let fact = package(&document, "rtlic");
+    assert!(fact.get("license_expression").is_none(), "{fact:#}");
+    assert_eq!(fact["license_read_from"], "release-metadata");
+    assert!(
+        document["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|finding| finding["code"] == "PA302"),
+        "{document:#}"
+    );
+    let output = review(&server, cache.path(), directory.path())
+        .arg("rtlic==0.9")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("license unknown: none declared (from this release's METADATA)"),
+        "{text}"
+    );
+
+    // The text names the release whose METADATA was read.
+    let output = review(&server, cache.path(), directory.path())
+        .arg("rtlic==1.0")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("in the METADATA of release 1.0 itself"),
+        "{text}"
+    );
+    assert!(
+        text.contains("license GPL-3.0-only (from this release's METADATA)"),
+        "{text}"
+    );
+}

@@ -200,7 +200,9 @@ pub(super) fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Opti
     let Some(metadata) = metadata else {
         return;
     };
-    data.sources.extend(metadata.sources.iter().cloned());
+    for source in &metadata.sources {
+        enrich::add_source(&mut data.sources, source.clone());
+    }
     data.warnings.extend(metadata.warnings.iter().cloned());
     data.oldest_data = match (data.oldest_data, metadata.oldest_data) {
         (Some(left), Some(right)) => Some(left.min(right)),

@@ -11,6 +11,7 @@ use super::lock::{build_policy_settings, merge_sources, vulnerability_settings};
 use super::{Outcome, open_cache};
 use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
 use crate::config;
+use crate::enrich::history::{self, AdvisoryHistory};
 use crate::enrich::metadata::{self, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::releases::CachedRegistry;
@@ -49,13 +50,15 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let config = config::discover(args.config.as_deref(), &start)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let policy_settings = build_policy_settings(
+    let mut policy_settings = build_policy_settings(
         config.clone(),
         [&args.deny, &args.warn, &args.allow],
         false,
         args.sources.offline,
         &settings,
     )?;
+    // Nothing is locked yet: fixes say what the reviewer can request.
+    policy_settings.fix_style = policy::FixStyle::Review;
     let metadata_settings = MetadataSettings {
         offline: args.sources.offline,
         fetch: settings.fetch.clone(),
@@ -106,17 +109,38 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     } else {
         enrich::vulnerabilities::collect(&targets, &cache, &settings)?
     };
-    let metadata = if targets.is_empty() {
+    let mut metadata = if targets.is_empty() {
         None
     } else {
         Some(metadata::collect(&targets, &cache, &metadata_settings)?)
     };
+    // The license rules judge each chosen release's own METADATA, not the newest release's.
+    if let Some(metadata) = &mut metadata {
+        review_model::release_licenses(&resolution, metadata);
+    }
     let popular = if policy_settings.enabled(&TYPOSQUAT) {
         popular::load(&cache, &config.typosquat.popular)?
     } else {
         PopularNames::default()
     };
+    // Each project's advisory history (past vulnerabilities, malicious records): OSV's
+    // `/v1/query` by name, the local database, the `--advisories` folders.
+    let history = if targets.is_empty() {
+        AdvisoryHistory::default()
+    } else {
+        let names: Vec<String> = targets.iter().map(|key| key.name.clone()).collect();
+        history::collect(&names, &cache, &settings)?
+    };
+    let histories = history::summarise(&history, &targets, &data);
     merge_sources(&mut data, metadata.as_ref());
+    for source in &history.sources {
+        enrich::add_source(&mut data.sources, source.clone());
+    }
+    data.warnings.extend(history.warnings.iter().cloned());
+    data.requests += history.requests;
+    for source in registry.sources() {
+        enrich::add_source(&mut data.sources, source);
+    }
     data.warnings.extend(registry.warnings.iter().cloned());
     data.requests += registry.requests();
     if !quiet {
@@ -145,6 +169,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         against: args.against.as_deref(),
         data: &data,
         metadata: metadata.as_ref(),
+        histories: &histories,
         now_millis: settings.now.unix_millis(),
     };
     let rendered = match args.format {

@@ -49,6 +49,17 @@ pub enum LicenseSource {
     Unknown,
 }
 
+/// Which metadata a [`LicenseInfo`] was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LicenseOrigin {
+    /// PyPI's project JSON `info`: the fields of the newest release.
+    ProjectJson,
+    /// The release's own core metadata file (PEP 658 `<file url>.metadata`), as `pyaudit review`
+    /// reads for each chosen release.
+    ReleaseMetadata { url: String },
+}
+
 /// A package's license as pyaudit reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LicenseInfo {
@@ -65,6 +76,8 @@ pub struct LicenseInfo {
     pub assumed: bool,
     /// Why the mapping is unsure or failed (an invalid PEP 639 expression, an assumption).
     pub note: Option<String>,
+    /// The metadata the fields came from.
+    pub read_from: LicenseOrigin,
 }
 
 /// The declared license fields of one release (from PyPI's `info`).
@@ -504,6 +517,7 @@ pub fn normalise(declared: &DeclaredLicense<'_>, of_version: &str) -> LicenseInf
         of_version: of_version.to_owned(),
         assumed: assumption.is_some(),
         note: assumption,
+        read_from: LicenseOrigin::ProjectJson,
     };
 
     if let Some(text) = non_empty(declared.license_expression) {
@@ -586,6 +600,7 @@ pub fn normalise(declared: &DeclaredLicense<'_>, of_version: &str) -> LicenseInf
         of_version: of_version.to_owned(),
         assumed: false,
         note: Some(notes.join("; ")),
+        read_from: LicenseOrigin::ProjectJson,
     }
 }
 

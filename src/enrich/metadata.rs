@@ -146,9 +146,12 @@ pub struct PackageMetadata {
     /// When `newest_version` was released (its earliest file).
     #[serde(with = "optional_millis")]
     pub newest_upload_time: Option<Timestamp>,
-    /// The classifiers carry `Development Status :: 7 - Inactive`. Like the license, these are
-    /// the classifiers of [`LicenseInfo::of_version`] (the newest release).
+    /// The classifiers carry `Development Status :: 7 - Inactive`. These are the classifiers of
+    /// [`Self::info_version`] (the newest release).
     pub classifiers_inactive: bool,
+    /// The release PyPI's project JSON `info` describes (the newest): the one the classifiers,
+    /// and the license unless a review replaced it with the release's own, were read from.
+    pub info_version: String,
     pub license: LicenseInfo,
     /// When PyPI last vouched for this data (the fetch or the 304 revalidation).
     #[serde(with = "millis")]
@@ -436,6 +439,7 @@ impl ProjectSummary {
                 .as_deref()
                 .and_then(|text| Version::from_str(text).ok()),
             newest_upload_time: facts.newest_upload.map(Timestamp::from_unix_millis),
+            info_version: self.info_version.clone(),
             classifiers_inactive: self
                 .classifiers
                 .iter()

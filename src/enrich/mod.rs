@@ -7,6 +7,7 @@
 //! dropped: a package no source could answer for must not look clean.
 
 pub mod database;
+pub mod history;
 pub mod license;
 pub mod metadata;
 pub mod popular;
@@ -92,6 +93,25 @@ pub struct DataSource {
     pub entries: usize,
 }
 
+/// Adds `source` to `sources`, folded into an entry of the same kind and location when there is
+/// one: the cache that answered for advisories and the cache that answered for PyPI metadata are
+/// one directory, listed once, with their entries added up and the older `as_of` kept.
+pub fn add_source(sources: &mut Vec<DataSource>, source: DataSource) {
+    match sources
+        .iter_mut()
+        .find(|known| known.kind == source.kind && known.location == source.location)
+    {
+        Some(known) => {
+            known.entries += source.entries;
+            known.as_of = match (known.as_of, source.as_of) {
+                (Some(left), Some(right)) => Some(left.min(right)),
+                (left, right) => left.or(right),
+            };
+        }
+        None => sources.push(source),
+    }
+}
+
 /// Everything the vulnerability stage learned, per package.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VulnerabilityData {
@@ -153,5 +173,38 @@ impl Network {
             crate::fetch::Fetcher::new(settings.clone()).map_err(EnrichError::Fetch)?
         };
         Ok(Self { runtime, fetcher })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(kind: &str, location: &str, as_of: Option<i64>, entries: usize) -> DataSource {
+        DataSource {
+            kind: kind.to_owned(),
+            location: location.to_owned(),
+            as_of,
+            entries,
+        }
+    }
+
+    #[test]
+    fn the_same_source_is_listed_once() {
+        let mut sources = vec![
+            source("cache", "/c", Some(20), 3),
+            source("osv-api", "u", None, 1),
+        ];
+        add_source(&mut sources, source("cache", "/c", Some(10), 2));
+        add_source(&mut sources, source("cache", "/other", Some(5), 1));
+        add_source(&mut sources, source("osv-api", "u", Some(7), 1));
+        assert_eq!(
+            sources,
+            [
+                source("cache", "/c", Some(10), 5),
+                source("osv-api", "u", Some(7), 2),
+                source("cache", "/other", Some(5), 1),
+            ]
+        );
     }
 }

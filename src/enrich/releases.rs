@@ -7,8 +7,9 @@
 //!   `requires_python`, first upload, the metadata file URL and its declared SHA-256), fresh for
 //!   the metadata TTL, revalidated with its ETag. A fresh answer also stores the metadata
 //!   stage's `pypi-project` summary, so the stage that follows asks PyPI nothing again.
-//! - `pypi-core-metadata` v1, key = `name==version`: the parsed [`CoreMetadata`]. A release's
-//!   files never change (PyPI forbids re-uploads), so the entry lives for [`CORE_METADATA_TTL`].
+//! - `pypi-core-metadata` v2 (v2 added the classifiers), key = `name==version`: the parsed
+//!   [`CoreMetadata`]. A release's files never change (PyPI forbids re-uploads), so the entry
+//!   lives for [`CORE_METADATA_TTL`].
 //!
 //! A metadata file whose SHA-256 differs from the one the index declares is refused (never
 //! cached): the requirements it lists are not trusted.
@@ -18,14 +19,14 @@ use std::time::Duration;
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
 use super::metadata::{MetadataSettings, PROJECT_NAMESPACE, ProjectSummary};
-use super::{EnrichError, Network};
+use super::{DataSource, EnrichError, Network};
 use crate::fetch::pypi::{self, FileRequest, ProjectRequest, PypiAnswer, Validators};
 use crate::fetch::trim_base;
 use crate::review::core_metadata::{self, CoreMetadata};
 use crate::review::resolve::{MetadataRequest, ProjectReleases, Registry};
 
 pub const RELEASES_NAMESPACE: Namespace = Namespace::new("pypi-releases", 1);
-pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 1);
+pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 2);
 /// Core metadata of a published release is immutable; a month bounds the cache's growth.
 pub const CORE_METADATA_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
@@ -51,6 +52,29 @@ impl<'a> CachedRegistry<'a> {
             from_cache: 0,
             fetched: 0,
         }
+    }
+
+    /// Where the resolution's answers came from, for the report's sources: PyPI for what was
+    /// fetched now, the cache for the rest.
+    pub fn sources(&self) -> Vec<DataSource> {
+        let mut sources = Vec::new();
+        if self.fetched > 0 {
+            sources.push(DataSource {
+                kind: "pypi-json-api".to_owned(),
+                location: trim_base(&self.settings.fetch.pypi_url).to_owned(),
+                as_of: Some(self.settings.now.unix_millis()),
+                entries: self.fetched,
+            });
+        }
+        if self.from_cache > 0 {
+            sources.push(DataSource {
+                kind: "cache".to_owned(),
+                location: self.cache.directory().display().to_string(),
+                as_of: None,
+                entries: self.from_cache,
+            });
+        }
+        sources
     }
 
     /// HTTP requests made.

@@ -76,11 +76,11 @@ enum OsvOutcome {
 }
 
 /// One `--advisories` folder, reduced to the audited packages.
-struct ExtraSource {
-    path: PathBuf,
-    records: usize,
-    advisories: Vec<Advisory>,
-    load_errors: Vec<LoadError>,
+pub(super) struct ExtraSource {
+    pub(super) path: PathBuf,
+    pub(super) records: usize,
+    pub(super) advisories: Vec<Advisory>,
+    pub(super) load_errors: Vec<LoadError>,
 }
 
 /// Collect vulnerability data for `targets`. Every target gets an entry in the result.
@@ -512,7 +512,7 @@ fn read_cached_records(
     Ok(records)
 }
 
-fn load_extra_sources(
+pub(super) fn load_extra_sources(
     paths: &[PathBuf],
     names: &[String],
 ) -> Result<Vec<ExtraSource>, EnrichError> {

@@ -121,6 +121,8 @@ pub enum Source {
     OsvQuery,
     /// `GET /v1/vulns/{id}` of the OSV API.
     OsvRecord,
+    /// `POST /v1/query` for a package's every record (no version).
+    OsvPackageQuery,
     /// `GET /pypi/<name>/json`.
     PypiJson,
     /// `GET /simple/<name>/`.
@@ -134,6 +136,7 @@ impl std::fmt::Display for Source {
         formatter.write_str(match self {
             Source::OsvQuery => "OSV query",
             Source::OsvRecord => "OSV record",
+            Source::OsvPackageQuery => "OSV package query",
             Source::PypiJson => "PyPI JSON API",
             Source::PypiSimple => "PyPI Simple API",
             Source::PypiCoreMetadata => "PyPI core metadata",

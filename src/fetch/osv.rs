@@ -1,7 +1,9 @@
 //! The OSV API (<https://google.github.io/osv.dev/api/>): `POST /v1/querybatch` for which
 //! advisories affect each (PyPI name, version) — ids and `modified` only, results in query order,
 //! long answers paginated with `next_page_token` that the client sends back as `page_token` — then
-//! `GET /v1/vulns/{id}` for each full record.
+//! `GET /v1/vulns/{id}` for each full record. `POST /v1/query` with a package and no version
+//! answers every record of the package (full records, paginated the same way): a project's
+//! advisory history, which `pyaudit review` shows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -271,6 +273,124 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
             })
         })
         .collect()
+}
+
+#[derive(Serialize)]
+struct PackageQuery<'a> {
+    package: WirePackage<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_token: Option<&'a str>,
+}
+
+/// `/v1/query` answers full records; a package without any comes back as `{}`.
+#[derive(Deserialize)]
+struct PackageResponse {
+    #[serde(default)]
+    vulns: Vec<serde_json::Value>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
+/// The answer for one package's whole history: every record OSV has for it, as served.
+pub type PackageAnswer = Result<Vec<OsvRecord>, SourceError>;
+
+fn query_url(fetcher: &Fetcher) -> String {
+    format!("{}/v1/query", trim_base(&fetcher.settings().osv_url))
+}
+
+/// `POST /v1/query` `{"package": {"name", "ecosystem": "PyPI"}}` (no version) for each name,
+/// concurrently within the fetcher's bound: every record of each package, whatever versions it
+/// affects. One answer per name, in order.
+pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageAnswer> {
+    let mut tasks = JoinSet::new();
+    for (position, name) in names.iter().enumerate() {
+        let fetcher = fetcher.clone();
+        let name = name.clone();
+        tasks.spawn(async move { (position, query_package(&fetcher, &name).await) });
+    }
+    let mut answers: Vec<Option<PackageAnswer>> = vec![None; names.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((position, answer)) = joined {
+            answers[position] = Some(answer);
+        }
+    }
+    let url = query_url(fetcher);
+    answers
+        .into_iter()
+        .zip(names)
+        .map(|(answer, name)| {
+            answer.unwrap_or_else(|| {
+                Err(SourceError::new(
+                    Source::OsvPackageQuery,
+                    name.clone(),
+                    FetchError::Transport {
+                        url: url.clone(),
+                        attempts: 0,
+                        message: "the query task ended without an answer".to_owned(),
+                    },
+                ))
+            })
+        })
+        .collect()
+}
+
+/// One package's records, every page followed (at most [`MAX_PAGES`]).
+async fn query_package(fetcher: &Fetcher, name: &str) -> PackageAnswer {
+    let url = query_url(fetcher);
+    let source_error = |cause| SourceError::new(Source::OsvPackageQuery, name, cause);
+    let mut records = Vec::new();
+    let mut seen = HashSet::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let request = PackageQuery {
+            package: WirePackage {
+                name,
+                ecosystem: ECOSYSTEM,
+            },
+            page_token: token.as_deref(),
+        };
+        let body = serde_json::to_vec(&request).map_err(|error| {
+            source_error(FetchError::InvalidRequest {
+                url: url.clone(),
+                message: error.to_string(),
+            })
+        })?;
+        let response = fetcher
+            .send(&RequestSpec::post_json(url.clone(), body))
+            .await
+            .map_err(source_error)?;
+        if response.status != 200 {
+            return Err(source_error(response.unexpected_status()));
+        }
+        let page: PackageResponse = serde_json::from_slice(&response.body)
+            .map_err(|error| source_error(response.malformed(error)))?;
+        for record in page.vulns {
+            // A record without an id is not an OSV record.
+            let Some(id) = record.get("id").and_then(serde_json::Value::as_str) else {
+                return Err(source_error(
+                    response.malformed("a listed record has no `id`"),
+                ));
+            };
+            if !seen.insert(id.to_owned()) {
+                continue;
+            }
+            let body = serde_json::to_vec(&record)
+                .map_err(|error| source_error(response.malformed(error)))?;
+            records.push(OsvRecord {
+                id: id.to_owned(),
+                body,
+                record,
+            });
+        }
+        match page.next_page_token {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(records),
+        }
+    }
+    Err(source_error(FetchError::Malformed {
+        url,
+        message: format!("still paginating after {MAX_PAGES} pages"),
+    }))
 }
 
 /// Fetches `GET /v1/vulns/{id}` for each distinct id, concurrently within the fetcher's bound.

@@ -52,6 +52,7 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                     } else {
                         "remove"
                     },
+                    settings.fix_style,
                 )),
             });
         }

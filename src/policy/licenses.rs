@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::enrich::license::{LicenseInfo, LicenseSource, Verdict, allowed};
+use crate::enrich::license::{LicenseInfo, LicenseOrigin, LicenseSource, Verdict, allowed};
 use crate::enrich::metadata::{MetadataData, MetadataStatus};
 use crate::findings::{Evidence, Finding, LICENSE_NOT_ALLOWED, Rule, UNKNOWN_LICENSE};
 use crate::graph::Graph;
@@ -90,7 +90,7 @@ pub(super) fn evaluate(
             package: context(graph, *index),
             message: format!("{message}{assumed}"),
             evidence: evidence(license, verdict),
-            fix: Some(removal_fix(graph, *index, "replace")),
+            fix: Some(removal_fix(graph, *index, "replace", settings.fix_style)),
         });
     }
     findings
@@ -108,6 +108,10 @@ fn evidence(license: &LicenseInfo, verdict: String) -> Evidence {
         .to_string(),
         declared: license.raw.clone(),
         of_version: license.of_version.clone(),
+        metadata_file: match &license.read_from {
+            LicenseOrigin::ProjectJson => None,
+            LicenseOrigin::ReleaseMetadata { url } => Some(url.clone()),
+        },
         verdict,
     }
 }

@@ -81,6 +81,7 @@ pub(super) fn evaluate(
                 *index,
                 metadata.newest_version.as_ref().map(ToString::to_string),
                 fallback,
+                settings.fix_style,
             )
         };
 
@@ -141,6 +142,7 @@ pub(super) fn evaluate(
                         } else {
                             "replace"
                         },
+                        settings.fix_style,
                     ),
                 );
             }
@@ -162,7 +164,12 @@ pub(super) fn evaluate(
                     Fact::new("last_upload", date_from_unix_millis(last.unix_millis())),
                     Fact::new("max_age_days", limits.max_age_days),
                 ],
-                removal_fix(graph, *index, "find a maintained replacement for"),
+                removal_fix(
+                    graph,
+                    *index,
+                    "find a maintained replacement for",
+                    settings.fix_style,
+                ),
             );
         }
         if metadata.classifiers_inactive {
@@ -170,13 +177,13 @@ pub(super) fn evaluate(
                 &INACTIVE_PROJECT,
                 format!(
                     "`{}` declares `Development Status :: 7 - Inactive` (release {})",
-                    key.name, metadata.license.of_version
+                    key.name, metadata.info_version
                 ),
                 vec![
                     Fact::new("classifier", "Development Status :: 7 - Inactive"),
-                    Fact::new("of_version", &metadata.license.of_version),
+                    Fact::new("of_version", &metadata.info_version),
                 ],
-                removal_fix(graph, *index, "plan a replacement for"),
+                removal_fix(graph, *index, "plan a replacement for", settings.fix_style),
             );
         }
         if let Some(newest) = &metadata.newest_version

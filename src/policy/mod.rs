@@ -13,6 +13,7 @@ pub mod usage;
 mod vulnerabilities;
 
 pub use crate::enrich::popular::PopularNames;
+pub use fix::FixStyle;
 pub use ignores::stale_ignores;
 pub use plan::{AuditPlan, NotAudited, plan};
 
@@ -50,6 +51,8 @@ pub struct PolicySettings {
     /// Names the typosquat rule never reports.
     pub typosquat_allow: Vec<String>,
     pub bans: Vec<Ban>,
+    /// Whom fix advice speaks to: the lock's own tool, or a reviewer (`pyaudit review`).
+    pub fix_style: FixStyle,
 }
 
 impl PolicySettings {
@@ -67,6 +70,7 @@ impl PolicySettings {
             sources: config.sources,
             typosquat_allow: config.typosquat.allow,
             bans: config.bans,
+            fix_style: FixStyle::Lockfile,
         }
     }
 

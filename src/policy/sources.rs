@@ -9,7 +9,7 @@ use crate::findings::{
 use crate::graph::Graph;
 use crate::lockfile::{LockfileKind, Source};
 
-use super::fix::upgrade_fix;
+use super::fix::{FixStyle, upgrade_fix};
 use super::{AuditPlan, PolicySettings, context};
 
 /// Where a registry package comes from when the lock does not say: PyPI.
@@ -182,16 +182,25 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                         },
                     );
                 } else if policy.require_hashes && package.hashes == 0 {
-                    let mut fix = upgrade_fix(graph, index, None, "the same version");
+                    let mut fix =
+                        upgrade_fix(graph, index, None, "the same version", settings.fix_style);
                     fix.description = format!("record hashes for `{name}`");
-                    fix.command = Some(match graph.lockfile.kind {
-                        LockfileKind::Requirements => {
-                            "uv pip compile --generate-hashes (or pip-compile --generate-hashes)"
-                                .to_string()
+                    fix.command = match (settings.fix_style, graph.lockfile.kind) {
+                        // A review has no lock yet: the hashes go in the lock it is added to.
+                        (FixStyle::Review, _) => {
+                            fix.description =
+                                format!("record hashes for `{name}` in the lock you add it to");
+                            None
                         }
-                        LockfileKind::UvLock => "uv lock".to_string(),
-                        LockfileKind::PoetryLock => "poetry lock".to_string(),
-                    });
+                        (FixStyle::Lockfile, LockfileKind::Requirements) => Some(
+                            "uv pip compile --generate-hashes (or pip-compile --generate-hashes)"
+                                .to_string(),
+                        ),
+                        (FixStyle::Lockfile, LockfileKind::UvLock) => Some("uv lock".to_string()),
+                        (FixStyle::Lockfile, LockfileKind::PoetryLock) => {
+                            Some("poetry lock".to_string())
+                        }
+                    };
                     push(
                         &MISSING_HASHES,
                         format!("{}: the lock records no hash for any of its files", label()),

@@ -80,6 +80,7 @@ pub(super) fn evaluate(
                             *index,
                             vulnerability.fix_hint.as_ref().map(ToString::to_string),
                             "a version without this vulnerability",
+                            settings.fix_style,
                         ))
                     };
                     findings.push(Finding {

@@ -30,6 +30,9 @@ pub struct CoreMetadata {
     /// Free-text `License`, cut to its first line (some are whole license texts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// `Classifier` lines (trove classifiers; the `License ::` ones are a license source).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classifiers: Vec<String>,
     /// `Metadata-Version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_version: Option<String>,
@@ -85,6 +88,11 @@ pub fn parse(text: &str) -> CoreMetadata {
                     metadata.requires_dist.push(requirement);
                 }
             }
+            "classifier" => {
+                if let Some(classifier) = single_line() {
+                    metadata.classifiers.push(classifier);
+                }
+            }
             "provides-extra" => {
                 if let Some(extra) = single_line() {
                     metadata.provides_extra.push(extra);
@@ -105,7 +113,9 @@ mod tests {
         let text = "Metadata-Version: 2.4\r\nName: Demo-Pkg\nVersion: 1.2.0\n\
                     Requires-Python: >=3.9\nLicense-Expression: MIT OR\n  Apache-2.0\n\
                     Requires-Dist: idna<4,>=2.5\nRequires-Dist: PySocks!=1.5.7,>=1.5.6; extra == \"socks\"\n\
-                    Provides-Extra: socks\nLicense: Apache 2.0\n   whole text follows\n\n\
+                    Provides-Extra: socks\nLicense: Apache 2.0\n   whole text follows\n\
+                    Classifier: License :: OSI Approved :: MIT License\n\
+                    Classifier: Programming Language :: Python\n\n\
                     Requires-Dist: not-a-header-this-is-the-description\n";
         let metadata = parse(text);
         assert_eq!(metadata.name.as_deref(), Some("Demo-Pkg"));
@@ -122,6 +132,13 @@ mod tests {
             ["idna<4,>=2.5", "PySocks!=1.5.7,>=1.5.6; extra == \"socks\""]
         );
         assert_eq!(metadata.provides_extra, ["socks"]);
+        assert_eq!(
+            metadata.classifiers,
+            [
+                "License :: OSI Approved :: MIT License",
+                "Programming Language :: Python"
+            ]
+        );
     }
 
     #[test]

@@ -5,15 +5,51 @@
 //!   of a resolver), as a plain `Lockfile` the graph and the policy read unchanged.
 //! - [`verdict`]: approve / needs review / deny from the policy's report and what could not be
 //!   resolved. Plain data in and out; no I/O, no printing.
+//! - [`release_licenses`]: the license rules read each chosen release's own METADATA rather than
+//!   the newest release's fields PyPI's project JSON carries.
 
+pub mod cadence;
 pub mod core_metadata;
 pub mod resolve;
 
 use serde::Serialize;
 
+use crate::enrich::PackageKey;
+use crate::enrich::license::{self, DeclaredLicense, LicenseOrigin};
+use crate::enrich::metadata::{MetadataData, MetadataStatus};
 use crate::findings::{Evidence, Level};
 use crate::policy::LockReport;
 use resolve::Resolution;
+
+/// Replaces the license of each package in `metadata` whose chosen release's own core metadata
+/// was read with that release's license (PEP 639 `License-Expression`, else the `License ::`
+/// classifiers, else the free-text `License`, as [`license::normalise`] orders them), marked as
+/// read from that METADATA file. PyPI's project JSON describes only the newest release, so
+/// without this a review of an older release would judge the newest release's license.
+/// Packages whose METADATA was not read keep the project JSON's license (and say so).
+pub fn release_licenses(resolution: &Resolution, metadata: &mut MetadataData) {
+    for (package, node) in resolution.lockfile.packages.iter().zip(&resolution.nodes) {
+        let (Some(version), Some(fields)) = (&package.version, &node.release_license) else {
+            continue;
+        };
+        let key = PackageKey::new(package.name.to_string(), version.clone());
+        let Some(MetadataStatus::Available(facts)) = metadata.packages.get_mut(&key) else {
+            continue;
+        };
+        let mut read = license::normalise(
+            &DeclaredLicense {
+                license_expression: fields.license_expression.as_deref(),
+                license: fields.license.as_deref(),
+                classifiers: &fields.classifiers,
+            },
+            &crate::lockfile::version_text(version),
+        );
+        read.read_from = LicenseOrigin::ReleaseMetadata {
+            url: fields.metadata_url.clone(),
+        };
+        facts.license = read;
+    }
+}
 
 /// The decision, strictest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -306,9 +306,25 @@ pub struct NodeInfo {
     /// The chosen release's own `License-Expression` / `License` (its core metadata).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// The chosen release's license fields, when its core metadata was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_license: Option<ReleaseLicense>,
     /// Requirements left out because their markers are false for the target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+}
+
+/// The license fields of one release's own core metadata file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReleaseLicense {
+    /// PEP 639 `License-Expression`.
+    pub license_expression: Option<String>,
+    /// The free-text `License` (its first line).
+    pub license: Option<String>,
+    /// The `License ::` classifiers.
+    pub classifiers: Vec<String>,
+    /// The core metadata file they were read from.
+    pub metadata_url: String,
 }
 
 /// A requirement that brought nothing in, and why.
@@ -484,6 +500,7 @@ pub fn resolve(
         yanked: false,
         uploaded: None,
         license: None,
+        release_license: None,
         skipped: Vec::new(),
     }];
     let mut states: Vec<NodeState> = vec![NodeState::default()];
@@ -605,6 +622,7 @@ pub fn resolve(
                     yanked: release.yanked,
                     uploaded: release.uploaded,
                     license: None,
+                    release_license: None,
                     skipped: Vec::new(),
                 });
                 states.push(NodeState::default());
@@ -723,6 +741,17 @@ pub fn resolve(
                             .license_expression
                             .clone()
                             .or(metadata.license.clone());
+                        nodes[index].release_license = Some(ReleaseLicense {
+                            license_expression: metadata.license_expression.clone(),
+                            license: metadata.license.clone(),
+                            classifiers: metadata
+                                .classifiers
+                                .iter()
+                                .filter(|classifier| classifier.starts_with("License ::"))
+                                .cloned()
+                                .collect(),
+                            metadata_url: request.file.url.clone(),
+                        });
                         nodes[index].requirements_from = RequirementsFrom::CoreMetadata {
                             url: request.file.url.clone(),
                         };

@@ -7,6 +7,9 @@
 //! - `POST /v1/querybatch`: matches each query against the loaded OSV records (exact `versions`
 //!   membership, or an `ECOSYSTEM` range compared with PEP 440 ordering); answers
 //!   `{"results": [{"vulns": [{"id", "modified"}]} | {}]}`, paginated when a page size is set.
+//! - `POST /v1/query`: `{"package": {"name", "ecosystem"}}` without a version answers every loaded
+//!   record that names the package (full records, `{"vulns": [...]}` or `{}`); with a version,
+//!   the records matching it. Paginated like querybatch when a page size is set.
 //! - `GET /v1/vulns/{id}`: the record, or 404.
 //! - Paths set with [`TestServer::set_body`] answer `Range: bytes=-N` / `bytes=A-B` with 206 and
 //!   `Content-Range` (wheels read by their central directory), unless
@@ -569,6 +572,7 @@ fn route(state: &Mutex<State>, request: &RecordedRequest) -> Answer {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["v1", "querybatch"]) => querybatch(&state, request),
+        ("POST", ["v1", "query"]) => query(&state, request),
         ("GET", ["v1", "vulns", id]) => match state.records.get(*id) {
             Some(record) => Answer::json(200, record),
             None => Answer::json(404, &json!({"code": 5, "message": "Bug not found."})),
@@ -711,6 +715,53 @@ fn querybatch(state: &State, request: &RecordedRequest) -> Answer {
         results.push(result);
     }
     Answer::json(200, &json!({ "results": results }))
+}
+
+fn query(state: &State, request: &RecordedRequest) -> Answer {
+    let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+        return Answer::json(400, &json!({"message": "bad json"}));
+    };
+    let name = canonical_name(body["package"]["name"].as_str().unwrap_or(""));
+    if name.is_empty() {
+        return Answer::json(400, &json!({"message": "a package name is required"}));
+    }
+    let mut vulns: Vec<Value> = match body["version"].as_str() {
+        Some(version) => match &state.advisory_index {
+            Some(index) if state.advisory_matching => {
+                advisory_matching_records(state, index, &name, version)
+            }
+            _ => matching_records(state, &name, version),
+        }
+        .into_iter()
+        .cloned()
+        .collect(),
+        None => state
+            .ids_by_package
+            .get(&name)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.records.get(id).cloned())
+            .collect(),
+    };
+    let offset: usize = match body.get("page_token").and_then(Value::as_str) {
+        None => 0,
+        Some(token) => match token.parse() {
+            Ok(offset) => offset,
+            Err(_) => return Answer::json(400, &json!({"message": "bad page_token"})),
+        },
+    };
+    let mut result = json!({});
+    if let Some(size) = state.page_size {
+        let end = (offset + size).min(vulns.len());
+        if end < vulns.len() {
+            result["next_page_token"] = json!(end.to_string());
+        }
+        vulns = vulns.get(offset..end).unwrap_or(&[]).to_vec();
+    }
+    if !vulns.is_empty() {
+        result["vulns"] = Value::Array(vulns);
+    }
+    Answer::json(200, &result)
 }
 
 /// OSV matching, simplified for a test double: exact `versions` membership, or an `ECOSYSTEM`

@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{APPROXIMATION_NOTE, Review, package_facts, tree_lines};
+use super::{APPROXIMATION_NOTE, Review, date, license_words, package_facts, tree_lines};
 use crate::report::markdown::escape;
 use crate::review::Decision;
+use crate::review::cadence::{Cadence, describe_days};
 
 pub fn render(review: &Review<'_>) -> String {
     let mut out = String::new();
@@ -64,6 +65,71 @@ pub fn render(review: &Review<'_>) -> String {
             })
             .collect::<String>(),
         APPROXIMATION_NOTE
+    );
+    let _ = writeln!(
+        out,
+        "| package | vulnerabilities: this version / past / malicious records | last release | \
+         first release | releases in 12 months | median gap | status | license |\n\
+         |---|---|---|---|---|---|---|---|"
+    );
+    for fact in &facts {
+        let count =
+            |value: Option<usize>| value.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
+        let advisories = if fact.already_locked {
+            "already locked: not evaluated".to_owned()
+        } else {
+            format!(
+                "{} / {} / {}",
+                count(fact.vulnerabilities),
+                count(fact.past_vulnerabilities),
+                match fact.malicious_records {
+                    Some(0) => "0".to_owned(),
+                    Some(n) => format!("**{n}**"),
+                    None => "unknown".to_owned(),
+                }
+            )
+        };
+        let cadence = fact.cadence.as_ref();
+        let when = |time: Option<i64>, days: Option<i64>| match (time, days) {
+            (Some(time), Some(days)) => format!("{} ({} ago)", date(time), describe_days(days)),
+            _ => "unknown".to_owned(),
+        };
+        let mut gap = cadence
+            .and_then(|cadence| cadence.median_gap_days)
+            .map_or_else(|| "–".to_owned(), describe_days);
+        if let Some(left_out) = cadence.and_then(Cadence::left_out) {
+            let _ = write!(gap, " ({left_out})");
+        }
+        let license = license_words(fact).unwrap_or_else(|| "unknown".to_owned());
+        let mut name = format!("{}=={}", fact.name, fact.version);
+        if fact.yanked {
+            name.push_str(" (yanked)");
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {advisories} | {} | {} | {} | {} | {} | {} |",
+            escape(&name),
+            when(
+                cadence.and_then(|cadence| cadence.last_release),
+                cadence.and_then(|cadence| cadence.days_since_last_release)
+            ),
+            when(
+                cadence.and_then(|cadence| cadence.first_release),
+                cadence.and_then(|cadence| cadence.age_days)
+            ),
+            cadence.map_or_else(
+                || "unknown".to_owned(),
+                |cadence| cadence.releases_last_12_months.to_string()
+            ),
+            escape(&gap),
+            escape(&fact.project_status),
+            escape(&license),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n_Past: the project's advisories that do not affect this version (fixed before it). \
+         Release cadence counts releases with files, yanked ones left out._\n"
     );
     let body =
         crate::report::markdown::render_lock(std::slice::from_ref(review.report), review.data);

@@ -6,17 +6,20 @@ pub mod json;
 pub mod markdown;
 pub mod text;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::enrich::VulnerabilityData;
+use crate::enrich::history::PackageHistory;
+use crate::enrich::license::{LicenseOrigin, LicenseSource};
 use crate::enrich::metadata::{MetadataData, MetadataStatus, ProjectStatusInfo};
+use crate::enrich::{PackageKey, VulnerabilityData};
 use crate::graph::Graph;
 use crate::lockfile::{Dependency, PackageIndex};
 use crate::policy::LockReport;
 use crate::review::Verdict;
+use crate::review::cadence::Cadence;
 use crate::review::resolve::{RequirementsFrom, Resolution, TargetEnvironment};
 
 /// Everything a review report shows; plain data the command produced.
@@ -31,6 +34,8 @@ pub struct Review<'a> {
     pub against: Option<&'a Path>,
     pub data: &'a VulnerabilityData,
     pub metadata: Option<&'a MetadataData>,
+    /// Each evaluated package's advisory history, split for its version.
+    pub histories: &'a BTreeMap<PackageKey, PackageHistory>,
     pub now_millis: i64,
 }
 
@@ -138,6 +143,15 @@ pub struct PackageFacts {
     pub already_locked: bool,
     /// Known vulnerabilities of this version; `None` when not checked.
     pub vulnerabilities: Option<usize>,
+    /// The project's vulnerabilities that do not affect this version but affected an earlier
+    /// one (fixed before it); `None` when the history is unknown (never 0 for "not known").
+    pub past_vulnerabilities: Option<usize>,
+    /// Malicious-package records naming the project, whatever versions; `None` when unknown.
+    pub malicious_records: Option<usize>,
+    /// The history with its ids (`current`, `past`, `newer_only`, `malicious`), or why unknown;
+    /// absent for packages not evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisories: Option<PackageHistory>,
     /// Release history (unix milliseconds), from PyPI.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<i64>,
@@ -151,6 +165,16 @@ pub struct PackageFacts {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub releases_last_year: Option<usize>,
     pub total_releases: Option<usize>,
+    /// Release cadence from the release list (yanked and file-less releases left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<Cadence>,
+    /// The SPDX expression the license rules judged, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_expression: Option<String>,
+    /// Where that license was read: `release-metadata` (the chosen release's own METADATA) or
+    /// `project-json` (PyPI's project JSON, the newest release's); absent without metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license_read_from: Option<&'static str>,
     /// PEP 792 status (`active`, `archived`, …), `unknown` when not known.
     pub project_status: String,
     /// Requirements left out because their markers are false for the target.
@@ -192,6 +216,17 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
                 .and_then(|key| review.metadata?.packages.get(key))
                 .and_then(MetadataStatus::metadata);
             let project = resolution.projects.get(&name);
+            let history = key
+                .as_ref()
+                .and_then(|key| review.histories.get(key))
+                .cloned();
+            let (past_vulnerabilities, malicious_records) = match &history {
+                Some(PackageHistory::Checked { counts }) => {
+                    (Some(counts.past.len()), Some(counts.malicious.len()))
+                }
+                _ => (None, None),
+            };
+            let license = metadata.map(|metadata| &metadata.license);
             PackageFacts {
                 depth: node.depth,
                 extras: node.extras.iter().cloned().collect(),
@@ -201,6 +236,9 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
                 license: node.license.clone(),
                 already_locked: review.already_locked.contains(&index),
                 vulnerabilities,
+                past_vulnerabilities,
+                malicious_records,
+                advisories: history,
                 released: node.uploaded,
                 first_upload: metadata
                     .and_then(|metadata| metadata.first_upload_time)
@@ -220,6 +258,15 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
                         .filter(|release| release.files > 0)
                         .count()
                 }),
+                cadence: project.map(|project| Cadence::of(project, review.now_millis)),
+                license_expression: license.and_then(|license| match license.source {
+                    LicenseSource::Unknown => None,
+                    _ => license.expression.clone(),
+                }),
+                license_read_from: license.map(|license| match license.read_from {
+                    LicenseOrigin::ReleaseMetadata { .. } => "release-metadata",
+                    LicenseOrigin::ProjectJson => "project-json",
+                }),
                 project_status: match metadata.map(|metadata| &metadata.project_status) {
                     Some(ProjectStatusInfo::Active) => "active".to_owned(),
                     Some(ProjectStatusInfo::Reported { status, .. }) => status.clone(),
@@ -231,6 +278,60 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
             }
         })
         .collect()
+}
+
+/// The advisory history in words: `2 affect this version; 7 past (fixed before it); no
+/// malicious-package record`, or `history unknown: <reason>`. Counts only; the ids are in JSON.
+pub fn history_line(fact: &PackageFacts) -> String {
+    let counts = match &fact.advisories {
+        Some(PackageHistory::Checked { counts }) => counts,
+        Some(PackageHistory::Unknown { reason }) => {
+            return format!("past advisories unknown — {reason}");
+        }
+        None => return "past advisories unknown — not looked up".to_owned(),
+    };
+    let mut parts = vec![
+        match counts.current.len() {
+            1 => "1 affects this version".to_owned(),
+            count => format!("{count} affect this version"),
+        },
+        format!("{} past (fixed before it)", counts.past.len()),
+    ];
+    if !counts.newer_only.is_empty() {
+        parts.push(format!(
+            "{} only in newer releases",
+            counts.newer_only.len()
+        ));
+    }
+    parts.push(match counts.malicious.len() {
+        0 => "no malicious-package record".to_owned(),
+        1 => "1 MALICIOUS-PACKAGE RECORD".to_owned(),
+        count => format!("{count} MALICIOUS-PACKAGE RECORDS"),
+    });
+    parts.join("; ")
+}
+
+/// The license in words, with where it was read: `MIT (from this release's METADATA)`,
+/// `unknown: \`Custom\` has no SPDX equivalent (…)`; `None` when nothing is known at all.
+pub fn license_words(fact: &PackageFacts) -> Option<String> {
+    let origin = |read_from: &str| match read_from {
+        "release-metadata" => "from this release's METADATA",
+        _ => "from PyPI's project JSON, the newest release",
+    };
+    match (
+        &fact.license_expression,
+        fact.license_read_from,
+        &fact.license,
+    ) {
+        (Some(expression), Some(from), _) => Some(format!("{expression} ({})", origin(from))),
+        (None, Some(from), Some(declared)) => Some(format!(
+            "unknown: `{declared}` has no SPDX equivalent ({})",
+            origin(from)
+        )),
+        (None, Some(from), None) => Some(format!("unknown: none declared ({})", origin(from))),
+        (_, None, Some(declared)) => Some(declared.clone()),
+        _ => None,
+    }
 }
 
 /// `YYYY-MM-DD` of unix milliseconds.

@@ -4,8 +4,11 @@
 
 use std::fmt::Write;
 
-use super::{APPROXIMATION_NOTE, Review, date, package_facts, tree_lines};
+use super::{
+    APPROXIMATION_NOTE, Review, date, history_line, license_words, package_facts, tree_lines,
+};
 use crate::review::Decision;
+use crate::review::cadence::{Cadence, describe_days};
 use crate::review::resolve::RequirementsFrom;
 
 pub fn render(review: &Review<'_>, colour: bool) -> String {
@@ -84,15 +87,6 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
         if let Some(released) = fact.released {
             details.push(format!("released {}", date(released)));
         }
-        if let (Some(recent), Some(total)) = (fact.releases_last_year, fact.total_releases) {
-            details.push(format!("{recent} of {total} releases in the last year"));
-        }
-        if let Some(first) = fact.first_upload {
-            details.push(format!("project since {}", date(first)));
-        }
-        if let Some(last) = fact.last_upload {
-            details.push(format!("last upload {}", date(last)));
-        }
         if let Some(newest) = &fact.newest_version
             && *newest != fact.version
         {
@@ -101,7 +95,7 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
         if fact.project_status != "active" {
             details.push(format!("status {}", fact.project_status));
         }
-        if let Some(license) = &fact.license {
+        if let Some(license) = license_words(fact) {
             details.push(format!("license {license}"));
         }
         details.push(match &fact.requirements_from {
@@ -119,6 +113,12 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
             fact.version,
             details.join("; ")
         );
+        if !fact.already_locked {
+            let _ = writeln!(out, "      advisories: {}", history_line(fact));
+        }
+        if let Some(cadence) = &fact.cadence {
+            let _ = writeln!(out, "      releases: {}", cadence_line(cadence));
+        }
         if !fact.skipped_by_markers.is_empty() {
             let _ = writeln!(
                 out,
@@ -163,4 +163,48 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
         let _ = writeln!(out, "  - {reason}");
     }
     out
+}
+
+/// `first 2011-02-14 (15 years ago), last 2024-05-29 (180 days ago); 3 in the last 12 months;
+/// median gap 30 days over 150 releases (2 yanked release(s) not counted)`.
+fn cadence_line(cadence: &Cadence) -> String {
+    let mut parts = Vec::new();
+    match (cadence.first_release, cadence.age_days) {
+        (Some(first), Some(age)) => parts.push(format!(
+            "first {} ({} ago)",
+            date(first),
+            describe_days(age)
+        )),
+        _ => parts.push("no release with an upload time".to_owned()),
+    }
+    if let (Some(last), Some(since)) = (cadence.last_release, cadence.days_since_last_release) {
+        parts.push(format!(
+            "last {} ({} ago)",
+            date(last),
+            describe_days(since)
+        ));
+    }
+    let mut line = parts.join(", ");
+    let _ = write!(
+        line,
+        "; {} in the last 12 months",
+        cadence.releases_last_12_months
+    );
+    match cadence.median_gap_days {
+        Some(gap) => {
+            let _ = write!(
+                line,
+                "; median gap {} over {} releases",
+                describe_days(gap),
+                cadence.releases
+            );
+        }
+        None => {
+            let _ = write!(line, "; {} release(s), no gap to measure", cadence.releases);
+        }
+    }
+    if let Some(left_out) = cadence.left_out() {
+        let _ = write!(line, " ({left_out})");
+    }
+    line
 }
