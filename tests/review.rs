@@ -979,7 +979,9 @@ fn licenses_come_from_the_reviewed_release_metadata() {
     let directory = tempfile::tempdir().unwrap();
     std::fs::write(
         directory.path().join("pyaudit.toml"),
-        "[licenses]\nallow = [\"MIT\"]\n",
+        // `require-hashes` is about the project's lock: a review resolves, it locks nothing,
+        // so it must not flag every package of the closure.
+        "[licenses]\nallow = [\"MIT\"]\n[sources]\nrequire-hashes = true\n",
     )
     .unwrap();
     let cache = tempfile::tempdir().unwrap();

@@ -57,8 +57,10 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         args.sources.offline,
         &settings,
     )?;
-    // Nothing is locked yet: fixes say what the reviewer can request.
+    // Nothing is locked yet: fixes say what the reviewer can request, and `require-hashes`
+    // (PA406), a rule about the project's lock, has no lock to read hashes from.
     policy_settings.fix_style = policy::FixStyle::Review;
+    policy_settings.sources.require_hashes = false;
     let metadata_settings = MetadataSettings {
         offline: args.sources.offline,
         fetch: settings.fetch.clone(),
