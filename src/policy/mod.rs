@@ -14,6 +14,7 @@ mod vulnerabilities;
 
 pub use crate::enrich::popular::PopularNames;
 pub use ignores::stale_ignores;
+pub use maintenance::{MaintenanceProblem, census_problems};
 pub use plan::{AuditPlan, NotAudited, plan};
 
 use serde::Serialize;
