@@ -6,7 +6,8 @@
 # (scripts/pypi-bench-server.py --scan, varied licenses, some yanked and archived) — first fills
 # the cache, then warm runs are timed with peak RSS (/usr/bin/time -v). Targets: warm run < 10 s
 # and < 1 GiB on 2 cores.
-# Usage: scripts/bench-org.sh [REPOS]   (needs python3 with packaging + PyYAML, as bench-lock.sh)
+# Usage: [PORT=18792 PYPI_PORT=18793] scripts/bench-org.sh [REPOS]
+#   (needs python3 with packaging + PyYAML, as bench-lock.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="$(cd ../shared && pwd)"
@@ -19,6 +20,13 @@ cargo build --release --quiet
 BIN="$PWD/target/release/pyaudit"
 WORK="$(mktemp -d)"
 PORT="${PORT:-18792}"
+PYPI_PORT="${PYPI_PORT:-18793}"
+# Another benchmark on the same machine may hold a port: say so instead of measuring its server.
+for port in "$PORT" "$PYPI_PORT"; do
+  if curl -sf "http://127.0.0.1:$port/stats" >/dev/null 2>&1; then
+    echo "port $port is already in use: set PORT / PYPI_PORT to free ones" >&2; exit 2
+  fi
+done
 "$VENV/bin/python" "$SHARED/bench/osv_server.py" --port "$PORT" 2>"$WORK/server.log" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -27,7 +35,6 @@ curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null || { echo "the OSV server did
 export HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost
 
 python3 scripts/gen-org.py "$WORK/org" --repos "$REPOS" --index "http://127.0.0.1:$PORT/simple"
-PYPI_PORT="${PYPI_PORT:-18793}"
 python3 scripts/pypi-bench-server.py --port "$PYPI_PORT" --scan "$WORK/org" --varied 2>"$WORK/pypi.log" &
 PYPI_PID=$!
 trap 'kill $SERVER_PID $PYPI_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -7,8 +7,9 @@ before the benchmark's clock, MIT licensed), so every metadata rule has real dat
 
 `--scan DIR` reads the pins of every uv.lock, poetry.lock and requirements*.txt under DIR (the
 org benchmark's generated repositories). `--varied` gives the synthetic projects a spread of
-licenses, and makes about one in fifty locked releases yanked and one project in a hundred
-archived (PEP 792), so the org censuses have something to count.
+licenses, makes about one in fifty locked releases yanked and one project in a hundred
+archived (PEP 792), and gives only one project in ten a newer release, so the org censuses have
+something to count without every lock entry being outdated.
 
 Usage: pypi-bench-server.py --port PORT (--lock path/to/uv.lock | --scan DIR) [--varied]
 """
@@ -61,7 +62,9 @@ def bucket(name: str, modulo: int) -> int:
 
 def synthetic(name: str, versions: list, varied: bool = False) -> dict:
     releases = {}
-    for version in versions + ["9.0.0"]:
+    # Every project has a newer 9.0.0 (PA207 material) unless --varied, where one in ten does.
+    newest = ["9.0.0"] if not varied or bucket(name, 10) == 0 else []
+    for version in versions + newest:
         releases[version] = [{
             "filename": f"{name.replace('-', '_')}-{version}-py3-none-any.whl",
             "packagetype": "bdist_wheel",
@@ -74,12 +77,12 @@ def synthetic(name: str, versions: list, varied: bool = False) -> dict:
             "size": 1000,
         }]
     return {
-        "info": {"name": name, "version": "9.0.0",
+        "info": {"name": name, "version": (versions + newest)[-1],
                  "license_expression": LICENSES[bucket(name, len(LICENSES))] if varied else "MIT",
                  "license": None,
                  "classifiers": ["Development Status :: 5 - Production/Stable"]},
         "releases": releases,
-        "urls": releases["9.0.0"],
+        "urls": releases[(versions + newest)[-1]],
         "vulnerabilities": [],
     }
 
