@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `pyaudit org` at scale, all on 127.0.0.1: 1,000 generated repositories (scripts/gen-org.py,
-# ~200,000 lock entries, ~5,000 unique packages), a first run against the loopback OSV server
-# (../shared/bench/osv_server.py) fills the cache, then warm runs are timed with peak RSS
-# (/usr/bin/time -v). Targets: warm run < 10 s and < 1 GiB on 2 cores. Vulnerabilities only (the
-# metadata rules are off: the loopback OSV server does not play PyPI's JSON API).
-# Usage: scripts/bench-org.sh [REPOS]   (needs python3 with packaging + PyYAML, as bench-lock.sh)
+# ~200,000 lock entries, ~5,000 unique packages). The default org run — vulnerabilities from the
+# loopback OSV server (../shared/bench/osv_server.py), every rule at its default level, and the
+# license and maintenance censuses from PyPI metadata served by the loopback PyPI
+# (scripts/pypi-bench-server.py --scan, varied licenses, some yanked and archived) — first fills
+# the cache, then warm runs are timed with peak RSS (/usr/bin/time -v). Targets: warm run < 10 s
+# and < 1 GiB on 2 cores.
+# Usage: [PORT=18792 PYPI_PORT=18793] scripts/bench-org.sh [REPOS]
+#   (needs python3 with packaging + PyYAML, as bench-lock.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED="$(cd ../shared && pwd)"
@@ -17,6 +20,13 @@ cargo build --release --quiet
 BIN="$PWD/target/release/pyaudit"
 WORK="$(mktemp -d)"
 PORT="${PORT:-18792}"
+PYPI_PORT="${PYPI_PORT:-18793}"
+# Another benchmark on the same machine may hold a port: say so instead of measuring its server.
+for port in "$PORT" "$PYPI_PORT"; do
+  if curl -sf "http://127.0.0.1:$port/stats" >/dev/null 2>&1; then
+    echo "port $port is already in use: set PORT / PYPI_PORT to free ones" >&2; exit 2
+  fi
+done
 "$VENV/bin/python" "$SHARED/bench/osv_server.py" --port "$PORT" 2>"$WORK/server.log" &
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -25,10 +35,17 @@ curl -sf "http://127.0.0.1:$PORT/stats" >/dev/null || { echo "the OSV server did
 export HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost
 
 python3 scripts/gen-org.py "$WORK/org" --repos "$REPOS" --index "http://127.0.0.1:$PORT/simple"
-ORG="$BIN org $WORK/org --cache-dir $WORK/cache --osv-url http://127.0.0.1:$PORT --allow PA2 --allow PA3 --allow PA004 --format json --no-history"
+python3 scripts/pypi-bench-server.py --port "$PYPI_PORT" --scan "$WORK/org" --varied 2>"$WORK/pypi.log" &
+PYPI_PID=$!
+trap 'kill $SERVER_PID $PYPI_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PYPI_PORT/stats" >/dev/null && break; sleep 0.2; done
+curl -sf "http://127.0.0.1:$PYPI_PORT/stats" >/dev/null || { echo "the PyPI server did not start: $WORK/pypi.log" >&2; exit 2; }
+PYPI="http://127.0.0.1:$PYPI_PORT"
+# The default run: every rule at its default level, the censuses on.
+ORG="$BIN org $WORK/org --cache-dir $WORK/cache --osv-url http://127.0.0.1:$PORT --pypi-url $PYPI --format json --no-history"
 echo "== cold run (fills the cache)"
 /usr/bin/time -f "  %e s, peak RSS %M KiB" $ORG --output "$WORK/cold.json" 2>&1 | grep -E "^  |pyaudit org:" || true
-echo "server requests after the cold run: $(curl -sf "http://127.0.0.1:$PORT/stats")"
+echo "server requests after the cold run: OSV $(curl -sf "http://127.0.0.1:$PORT/stats"), PyPI $(curl -sf "$PYPI/stats")"
 echo "== warm runs (target < 10 s, < 1 GiB)"
 for run in 1 2 3; do
   /usr/bin/time -v $ORG --output "$WORK/warm.json" --html "$WORK/warm.html" 2>"$WORK/time.txt" || true
@@ -36,10 +53,13 @@ for run in 1 2 3; do
   rss=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
   echo "  run $run: wall $elapsed, peak RSS $((rss / 1024)) MiB"
 done
-echo "server requests after the warm runs: $(curl -sf "http://127.0.0.1:$PORT/stats") (unchanged = served from the cache)"
+echo "server requests after the warm runs: OSV $(curl -sf "http://127.0.0.1:$PORT/stats"), PyPI $(curl -sf "$PYPI/stats") (unchanged = served from the cache)"
 python3 -c "
 import json, os
 d = json.load(open('$WORK/warm.json'))
 s = d['summary']
-print(f\"  {s['repositories']} repositories, {s['lockfiles']} lockfiles, {s['packages']} lock entries, {s['unique_packages']} unique packages, {s['deny']} deny findings, {len(d['advisories'])} advisories\")
+print(f\"  {s['repositories']} repositories, {s['lockfiles']} lockfiles, {s['packages']} lock entries, {s['unique_packages']} unique packages, {s['deny']} deny / {s['warn']} warn findings, {len(d['advisories'])} advisories\")
+c = d['census']
+print(f\"  census: {c['state']}, {c['packages']} packages, {c['unchecked']} unchecked; {len(d['licenses'] or [])} licenses, {len(d['maintenance'])} maintenance entries\")
+print('  findings by rule:', s['by_rule'])
 print(f\"  report sizes: JSON {os.path.getsize('$WORK/warm.json') // 1024} KiB, HTML {os.path.getsize('$WORK/warm.html') // 1024} KiB\")"

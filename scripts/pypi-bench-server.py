@@ -2,12 +2,19 @@
 """A loopback PyPI for the benchmarks: the project JSON API and the PEP 691 Simple API.
 
 Projects recorded in ../shared/pypi are served as recorded; any other name gets a small
-synthetic project whose releases include the version the given lockfile pins (uploaded a year
+synthetic project whose releases include the versions the given lockfiles pin (uploaded a year
 before the benchmark's clock, MIT licensed), so every metadata rule has real data to read.
 
-Usage: pypi-bench-server.py --port PORT --lock path/to/uv.lock
+`--scan DIR` reads the pins of every uv.lock, poetry.lock and requirements*.txt under DIR (the
+org benchmark's generated repositories). `--varied` gives the synthetic projects a spread of
+licenses, makes about one in fifty locked releases yanked and one project in a hundred
+archived (PEP 792), and gives only one project in ten a newer release, so the org censuses have
+something to count without every lock entry being outdated.
+
+Usage: pypi-bench-server.py --port PORT (--lock path/to/uv.lock | --scan DIR) [--varied]
 """
 import argparse
+import hashlib
 import json
 import re
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,25 +38,51 @@ def pins(lock: Path) -> dict:
     return found
 
 
-def synthetic(name: str, versions: list) -> dict:
+def scan(root: Path) -> dict:
+    found = {}
+    for path in root.rglob("*"):
+        if path.name in ("uv.lock", "poetry.lock"):
+            for name, versions in pins(path).items():
+                found.setdefault(name, []).extend(versions)
+        elif path.name.startswith("requirements") and path.suffix == ".txt":
+            for line in path.read_text().splitlines():
+                match = re.match(r"\s*([A-Za-z0-9_.-]+)==([^\s;#]+)", line)
+                if match:
+                    found.setdefault(match.group(1).lower(), []).append(match.group(2))
+    return {name: sorted(set(versions)) for name, versions in found.items()}
+
+
+LICENSES = ["MIT", "MIT", "Apache-2.0", "Apache-2.0", "BSD-3-Clause", "ISC", "MPL-2.0",
+            "GPL-3.0-only", "LGPL-2.1-or-later", None]
+
+
+def bucket(name: str, modulo: int) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % modulo
+
+
+def synthetic(name: str, versions: list, varied: bool = False) -> dict:
     releases = {}
-    for version in versions + ["9.0.0"]:
+    # Every project has a newer 9.0.0 (PA207 material) unless --varied, where one in ten does.
+    newest = ["9.0.0"] if not varied or bucket(name, 10) == 0 else []
+    for version in versions + newest:
         releases[version] = [{
             "filename": f"{name.replace('-', '_')}-{version}-py3-none-any.whl",
             "packagetype": "bdist_wheel",
             "upload_time_iso_8601": "2025-11-25T00:00:00.000000Z" if version != "9.0.0"
             else "2026-10-01T00:00:00.000000Z",
-            "yanked": False,
+            "yanked": varied and version != "9.0.0" and bucket(name + version, 50) == 0,
             "yanked_reason": None,
             "url": f"http://127.0.0.1/files/{name}-{version}.whl",
             "digests": {"sha256": "0" * 64},
             "size": 1000,
         }]
     return {
-        "info": {"name": name, "version": "9.0.0", "license_expression": "MIT", "license": None,
+        "info": {"name": name, "version": (versions + newest)[-1],
+                 "license_expression": LICENSES[bucket(name, len(LICENSES))] if varied else "MIT",
+                 "license": None,
                  "classifiers": ["Development Status :: 5 - Production/Stable"]},
         "releases": releases,
-        "urls": releases["9.0.0"],
+        "urls": releases[(versions + newest)[-1]],
         "vulnerabilities": [],
     }
 
@@ -57,9 +90,19 @@ def synthetic(name: str, versions: list) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--lock", type=Path, required=True)
+    parser.add_argument("--lock", type=Path, action="append", default=[])
+    parser.add_argument("--scan", type=Path)
+    parser.add_argument("--varied", action="store_true")
     args = parser.parse_args()
-    locked = pins(args.lock)
+    if not args.lock and not args.scan:
+        parser.error("give --lock FILE or --scan DIR")
+    locked = {}
+    for lock in args.lock:
+        for name, versions in pins(lock).items():
+            locked.setdefault(name, []).extend(versions)
+    if args.scan:
+        for name, versions in scan(args.scan).items():
+            locked.setdefault(name, []).extend(versions)
     counts = {"json": 0, "simple": 0}
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,14 +128,16 @@ def main() -> None:
                 recorded = SHARED / f"{name}.json"
                 if recorded.exists():
                     return self.send_json(200, json.loads(recorded.read_text()))
-                return self.send_json(200, synthetic(name, locked.get(name, ["1.0.0"])))
+                return self.send_json(200, synthetic(name, locked.get(name, ["1.0.0"]), args.varied))
             match = re.fullmatch(r"/simple/([^/]+)", path)
             if match:
                 counts["simple"] += 1
                 name = match.group(1).lower()
-                return self.send_json(200, {"meta": {"api-version": "1.1"}, "name": name,
-                                            "files": [], "versions": locked.get(name, [])},
-                                      "application/vnd.pypi.simple.v1+json")
+                body = {"meta": {"api-version": "1.4"}, "name": name, "files": [],
+                        "versions": locked.get(name, [])}
+                if args.varied and bucket(name, 100) == 0:
+                    body["project-status"] = {"status": "archived", "reason": "moved"}
+                return self.send_json(200, body, "application/vnd.pypi.simple.v1+json")
             self.send_json(404, {"message": "Not Found"})
 
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

@@ -181,14 +181,8 @@ pub struct LockArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Audit only what the main dependencies install (no extras, no dependency groups).
-    #[arg(long, conflicts_with = "groups")]
-    pub only_prod: bool,
-
-    /// Audit only these dependency groups besides the main dependencies and extras
-    /// (comma-separated or repeated) [default: all groups].
-    #[arg(long, value_delimiter = ',', value_name = "GROUP")]
-    pub groups: Vec<String>,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 
     /// Report packages that could not be checked as warnings instead of failing the run.
     #[arg(long)]
@@ -199,8 +193,29 @@ pub struct LockArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// What part of each lock is audited; shared by `lock` and `org`.
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// Audit only what the main dependencies install (no extras, no dependency groups).
+    #[arg(long, conflicts_with = "groups")]
+    pub only_prod: bool,
+
+    /// Audit only these dependency groups besides the main dependencies and extras
+    /// (comma-separated or repeated) [default: all groups]. A name no lockfile defines is an
+    /// error; lockfiles without it audit their main dependencies and extras.
+    #[arg(long, value_delimiter = ',', value_name = "GROUP")]
+    pub groups: Vec<String>,
+}
+
+/// Rule levels from the command line, over the config file(s); shared by `lock` and `org`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RuleArgs {
     /// Make a rule fail the run (code, name, or a code prefix such as `PA2` for a family;
-    /// repeatable). Overrides the config file.
+    /// repeatable). Overrides the config file(s).
     #[arg(long, value_name = "RULE")]
     pub deny: Vec<String>,
 
@@ -209,7 +224,8 @@ pub struct LockArgs {
     pub warn: Vec<String>,
 
     /// Do not report a rule (code, name or code prefix; repeatable). Turning off every rule that
-    /// reads PyPI metadata (`--allow PA2 --allow PA3 --allow PA004`) skips fetching it.
+    /// reads PyPI metadata (`--allow PA2 --allow PA3 --allow PA004`) skips fetching it (`pyaudit
+    /// org` still fetches it for its census unless `--no-census`).
     #[arg(long, value_name = "RULE")]
     pub allow: Vec<String>,
 }
@@ -437,15 +453,23 @@ pub struct LockfileArgs {
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 
+    #[command(flatten)]
+    pub class: RequirementsClassArgs,
+}
+
+/// How the packages of requirements files are classed; shared by every command that reads them.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct RequirementsClassArgs {
     /// Class the packages of requirements files as `prod` or `dev` instead of guessing from the file
     /// name (`requirements-dev.txt`, `requirements/tests.txt`, … are dev by default).
     #[arg(long, value_enum, default_value_t = RequirementsClass::Auto)]
     pub requirements_class: RequirementsClass,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum RequirementsClass {
     /// Decide from the file name.
+    #[default]
     Auto,
     Prod,
     Dev,
@@ -544,9 +568,16 @@ pub struct OrgArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// Audit only what the main dependencies install (no extras, no dependency groups).
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    #[command(flatten)]
+    pub class: RequirementsClassArgs,
+
+    /// Do not fetch PyPI metadata for the license and maintenance censuses: metadata is then
+    /// fetched only where a rule needs it, and the reports say the censuses were skipped.
     #[arg(long)]
-    pub only_prod: bool,
+    pub no_census: bool,
 
     /// Report packages that could not be checked as warnings instead of failing the run.
     #[arg(long)]
@@ -557,17 +588,8 @@ pub struct OrgArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Make a rule fail the run in every repository (code, name or code prefix; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub deny: Vec<String>,
-
-    /// Report a rule without failing the run, in every repository (repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub warn: Vec<String>,
-
-    /// Do not report a rule, in any repository (repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub allow: Vec<String>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 
     /// Parser threads [default: the available cores].
     #[arg(long, value_name = "N")]
@@ -578,6 +600,9 @@ pub struct OrgArgs {
 pub enum OrgFormat {
     /// A Markdown summary for a chat channel.
     Markdown,
+    /// A summary for a terminal (colour unless `NO_COLOR` or not a terminal): the advisories and
+    /// repositories at the top of each ranking, the censuses and the changes since the last run.
+    Text,
     /// A versioned JSON document (`pyaudit-org/1`, see docs/json.md).
     Json,
     /// A single self-contained HTML page.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use support::scenario::Project;
 use support::server::TestServer;
 
 const VULN_ONLY: [&str; 6] = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
@@ -126,10 +127,14 @@ fn run(mut command: impl std::borrow::BorrowMut<Command>) -> (i32, Value, String
 fn org(cache: &Path, server: &TestServer, root: &Path, extra: &[&str]) -> Command {
     let mut command = pyaudit(cache);
     command
-        .args(["org", "--format", "json", "--osv-url", &server.url()])
+        .args(["org", "--osv-url", &server.url()])
+        .args(["--pypi-url", &server.url()])
         .args(VULN_ONLY)
         .args(extra)
         .arg(root);
+    if !extra.contains(&"--format") {
+        command.args(["--format", "json"]);
+    }
     command
 }
 
@@ -255,13 +260,16 @@ fn audits_every_repository_once_ranks_advisories_and_reports_unreadable_locks() 
     for resource in ["src=", "<link", "@import", "url("] {
         assert!(!page.contains(resource), "loads `{resource}`");
     }
+    // A URL may be a link or text (a yank reason PyPI gives, in the census), never another
+    // attribute's value.
     for (offset, _) in page
         .match_indices("http://")
         .chain(page.match_indices("https://"))
     {
+        let before = &page[..offset];
         assert!(
-            page[..offset].ends_with("href=\""),
-            "a URL outside a link: {}",
+            before.ends_with("href=\"") || !before.trim_end().ends_with(['=', '"', '\'']),
+            "a URL in an attribute other than href: {}",
             &page[offset.saturating_sub(40)..offset + 40]
         );
     }
@@ -375,6 +383,7 @@ fn an_explicit_list_and_org_config_defaults() {
     let mut command = pyaudit(&cache);
     command
         .args(["org", "--format", "json", "--osv-url", &server.url()])
+        .args(["--pypi-url", &server.url()])
         .args(VULN_ONLY)
         .args(["--config", work.path().join("org.toml").to_str().unwrap()])
         .args(["--list", work.path().join("repos.txt").to_str().unwrap()]);
@@ -395,4 +404,460 @@ fn an_explicit_list_and_org_config_defaults() {
         .map(|finding| finding["code"].as_str().unwrap())
         .collect();
     assert_eq!(org_findings, ["PA003"], "{}", report["org_findings"]);
+}
+
+/// The org-wide command without `VULN_ONLY`: every rule at its default level, unless `extra` says.
+fn org_default_rules(cache: &Path, server: &TestServer, root: &Path, extra: &[&str]) -> Command {
+    let mut command = pyaudit(cache);
+    command
+        .args(["org", "--format", "json", "--no-history"])
+        .args(["--osv-url", &server.url(), "--pypi-url", &server.url()])
+        .args(extra)
+        .arg(root);
+    command
+}
+
+fn codes(repository: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = repository["lockfiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|lockfile| lockfile["findings"].as_array().unwrap())
+        .map(|finding| finding["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+fn census_entry<'a>(report: &'a Value, code: &str, package: &str) -> Option<&'a Value> {
+    report["maintenance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["code"] == code && entry["package"] == package)
+}
+
+/// certifi 2024.7.4 yanked and MPL-2.0 on the loopback PyPI; idna and the rest as recorded.
+fn serve_yanked_certifi(server: &TestServer) {
+    let certifi = Project::new("certifi")
+        .release("2024.2.2", "2024-02-02")
+        .yanked("2024.7.4", "2024-07-04", Some("broken bundle"))
+        .license_expression("MPL-2.0");
+    server.set_body(
+        "/pypi/certifi/json",
+        200,
+        "application/json",
+        certifi.json().to_string(),
+    );
+    server.set_body(
+        "/simple/certifi/",
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        certifi.simple().to_string(),
+    );
+}
+
+#[test]
+fn censuses_come_from_metadata_even_when_every_metadata_rule_is_off() {
+    let (_runtime, server) = server();
+    serve_yanked_certifi(&server);
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    // VULN_ONLY: PA2, PA3 and PA004 off in every repository.
+    let (code, report, stderr) = run(org(&cache, &server, &root, &["--no-history"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        server.requests("/pypi/") > 0,
+        "metadata is fetched for the census"
+    );
+    let licenses = report["licenses"].as_array().expect("a license census");
+    let license = |name: &str| {
+        licenses
+            .iter()
+            .find(|license| license["license"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {licenses:?}"))
+    };
+    // certifi==2024.7.4 is locked by alpha (and beta's demo lock has its own certifi).
+    assert!(license("MPL-2.0")["repositories"].as_u64().unwrap() >= 1);
+    // The yanked release is in the census, from the metadata — yet no repository has PA201 on.
+    let yanked = census_entry(&report, "PA201", "certifi").expect("certifi in the census");
+    assert_eq!(yanked["version"], "2024.7.4");
+    assert!(
+        yanked["repositories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("alpha"))
+    );
+    assert!(
+        yanked["message"]
+            .as_str()
+            .unwrap()
+            .contains("broken bundle")
+    );
+    for repository in report["repositories"].as_array().unwrap() {
+        let codes = codes(repository);
+        assert!(
+            !codes
+                .iter()
+                .any(|code| code.starts_with("PA2") || code == "PA004"),
+            "{}: {codes:?}",
+            repository["name"]
+        );
+    }
+    // beta's demo lock has packages the loopback PyPI does not know: counted, not dropped.
+    let census = &report["census"];
+    assert_eq!(census["state"], "partial", "{census}");
+    assert!(census["unchecked"].as_u64().unwrap() > 0);
+    assert_eq!(
+        census["unchecked"].as_u64().unwrap() as usize,
+        census["unchecked_packages"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        license("unchecked")["packages"],
+        census["unchecked"],
+        "{licenses:?}"
+    );
+}
+
+#[test]
+fn a_repository_that_turns_maintenance_rules_off_gets_none_of_their_findings() {
+    let (_runtime, server) = server();
+    serve_yanked_certifi(&server);
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    for name in ["strict", "relaxed"] {
+        std::fs::create_dir_all(root.join(name).join(".git")).unwrap();
+        // certifi is served yanked; `not-on-pypi` has no metadata at all (PA004 material).
+        write(
+            &root.join(name).join("requirements.txt"),
+            "certifi==2024.7.4\nnot-on-pypi==1.0\n",
+        );
+    }
+    write(
+        &root.join("relaxed/pyaudit.toml"),
+        "[rules]\nPA2 = \"allow\"\n",
+    );
+    let cache = work.path().join("cache");
+    let (_, report, stderr) = run(org_default_rules(&cache, &server, &root, &[]));
+    let strict = codes(repository(&report, "strict"));
+    assert!(strict.contains(&"PA201".to_string()), "{strict:?} {stderr}");
+    assert!(strict.contains(&"PA004".to_string()), "{strict:?}");
+    let relaxed = codes(repository(&report, "relaxed"));
+    assert!(
+        !relaxed
+            .iter()
+            .any(|code| code.starts_with("PA2") || code == "PA004"),
+        "metadata fetched for the census must not turn rules on: {relaxed:?}"
+    );
+    // The census still lists the yanked release in both.
+    let yanked = census_entry(&report, "PA201", "certifi").unwrap();
+    assert_eq!(yanked["repositories"], json!(["relaxed", "strict"]));
+}
+
+#[test]
+fn no_census_skips_pypi_and_says_so_in_every_report() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    let html = work.path().join("report.html");
+    let markdown = work.path().join("report.md");
+    let (_, report, stderr) = run(org(
+        &cache,
+        &server,
+        &root,
+        &[
+            "--no-census",
+            "--no-history",
+            "--html",
+            html.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(server.requests("/pypi/"), 0, "{stderr}");
+    assert_eq!(server.requests("/simple/"), 0, "{stderr}");
+    assert!(report["licenses"].is_null());
+    assert_eq!(report["census"]["state"], "skipped");
+    assert!(
+        report["census"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("--no-census")
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Census skipped"), "{page}");
+    let summary = std::fs::read_to_string(&markdown).unwrap();
+    assert!(summary.contains("Censuses skipped"), "{summary}");
+}
+
+#[test]
+fn offline_census_marks_what_the_cache_lacks_as_unchecked() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    std::fs::create_dir_all(root.join("alpha/.git")).unwrap();
+    write(&root.join("alpha/requirements.txt"), "idna==3.6\n");
+    let cache = work.path().join("cache");
+    let (_, online, stderr) = run(org(&cache, &server, &root, &["--no-history"]));
+    assert_eq!(online["census"]["state"], "complete", "{stderr}");
+    // A new repository with a package the cache has never seen, audited offline.
+    std::fs::create_dir_all(root.join("beta/.git")).unwrap();
+    write(
+        &root.join("beta/requirements.txt"),
+        "idna==3.6\nurllib3==2.0.0\n",
+    );
+    let (_, offline, stderr) = run(org(&cache, &server, &root, &["--offline", "--no-history"]));
+    let census = &offline["census"];
+    assert_eq!(census["state"], "partial", "{census} {stderr}");
+    assert_eq!(census["unchecked_packages"], json!(["urllib3==2.0.0"]));
+    assert!(census["note"].as_str().unwrap().contains("--offline"));
+    let licenses = offline["licenses"].as_array().unwrap();
+    assert!(
+        licenses
+            .iter()
+            .any(|license| license["license"] == "unchecked" && license["packages"] == 1),
+        "{licenses:?}"
+    );
+}
+
+/// A uv.lock whose project has two dependency groups: `dev` (idna 3.6) and `docs` (jinja2 3.1.0).
+const GROUPS_LOCK: &str = r#"version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [{ name = "certifi" }]
+
+[package.dev-dependencies]
+dev = [{ name = "idna" }]
+docs = [{ name = "jinja2" }]
+
+[package.metadata]
+requires-dist = [{ name = "certifi", specifier = "==2024.7.4" }]
+
+[package.metadata.requires-dev]
+dev = [{ name = "idna", specifier = "==3.6" }]
+docs = [{ name = "jinja2", specifier = "==3.1.0" }]
+
+[[package]]
+name = "certifi"
+version = "2024.7.4"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "idna"
+version = "3.6"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "jinja2"
+version = "3.1.0"
+source = { registry = "https://pypi.org/simple" }
+"#;
+
+#[test]
+fn groups_and_requirements_class_select_as_in_lock() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    std::fs::create_dir_all(root.join("app/.git")).unwrap();
+    write(&root.join("app/uv.lock"), GROUPS_LOCK);
+    std::fs::create_dir_all(root.join("tools/.git")).unwrap();
+    write(&root.join("tools/requirements-dev.txt"), "urllib3==2.0.0\n");
+    let cache = work.path().join("cache");
+    let ids = |report: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = report["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(finding_ids)
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    let (_, all, stderr) = run(org(&cache, &server, &root, &["--no-history"]));
+    assert_eq!(
+        ids(&all),
+        [
+            "PA101 PYSEC-TEST-IDNA",
+            "PA101 PYSEC-TEST-JINJA",
+            "PA101 PYSEC-TEST-URLLIB3"
+        ],
+        "{stderr}"
+    );
+    // `--groups docs`: the docs group only. A dev requirements file is a group of its own (named
+    // after the file), as in `pyaudit lock`, so it is left out too.
+    let (_, docs, _) = run(org(
+        &cache,
+        &server,
+        &root,
+        &["--no-history", "--groups", "docs"],
+    ));
+    assert_eq!(ids(&docs), ["PA101 PYSEC-TEST-JINJA"]);
+    let (_, dev, _) = run(org(
+        &cache,
+        &server,
+        &root,
+        &["--no-history", "--groups", "dev"],
+    ));
+    assert_eq!(ids(&dev), ["PA101 PYSEC-TEST-IDNA"]);
+    // A group no lockfile defines is an error naming it and the groups there are.
+    let output = org(
+        &cache,
+        &server,
+        &root,
+        &["--no-history", "--groups", "lint"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no dependency group `lint`") && stderr.contains("dev, docs"),
+        "{stderr}"
+    );
+    // `--only-prod` and `--groups` conflict, as in lock.
+    let output = org(
+        &cache,
+        &server,
+        &root,
+        &["--no-history", "--only-prod", "--groups", "docs"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    // `--requirements-class prod`: the dev requirements file's package ships to production.
+    let urllib3 = |report: &Value| -> Value {
+        report["advisories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|advisory| advisory["id"] == "PYSEC-TEST-URLLIB3")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(urllib3(&all)["prod_repositories"], 0);
+    let (_, prod, _) = run(org(
+        &cache,
+        &server,
+        &root,
+        &["--no-history", "--requirements-class", "prod"],
+    ));
+    assert_eq!(urllib3(&prod)["prod_repositories"], 1);
+    assert_eq!(urllib3(&prod)["reaches"][0]["class"], "prod");
+}
+
+#[test]
+fn each_repository_s_own_popular_names_apply_to_its_own_findings() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    for name in ["own", "plain", "broken"] {
+        std::fs::create_dir_all(root.join(name).join(".git")).unwrap();
+        write(
+            &root.join(name).join("requirements.txt"),
+            "acmecorp-internl==1.0\n",
+        );
+    }
+    write(
+        &root.join("own/pyaudit.toml"),
+        "[typosquat]\npopular = [\"names/popular.txt\"]\n",
+    );
+    write(&root.join("own/names/popular.txt"), "acmecorp-internal\n");
+    write(
+        &root.join("broken/pyaudit.toml"),
+        "[typosquat]\npopular = [\"missing.txt\"]\n",
+    );
+    let cache = work.path().join("cache");
+    let (_, report, stderr) = run(org_default_rules(
+        &cache,
+        &server,
+        &root,
+        &["--allow", "PA2", "--allow", "PA004"],
+    ));
+    assert!(
+        codes(repository(&report, "own")).contains(&"PA501".to_string()),
+        "{stderr}"
+    );
+    assert!(!codes(repository(&report, "plain")).contains(&"PA501".to_string()));
+    // An unreadable list is the repository's error; its lock is still audited.
+    let broken = repository(&report, "broken");
+    assert!(!codes(broken).contains(&"PA501".to_string()));
+    assert_eq!(broken["lockfiles"].as_array().unwrap().len(), 1);
+    let message = broken["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("missing.txt"), "{message}");
+    assert!(
+        broken["errors"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("pyaudit.toml")
+    );
+}
+
+#[test]
+fn text_format_for_a_terminal() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    tree(&root);
+    let cache = work.path().join("cache");
+    let text = |extra: &[&str], colour: bool| -> String {
+        let mut arguments = vec!["--no-history", "--format", "text"];
+        arguments.extend_from_slice(extra);
+        let mut command = org(&cache, &server, &root, &arguments);
+        if colour {
+            command.env("FORCE_COLOR", "1").env_remove("NO_COLOR");
+        } else {
+            command.env("NO_COLOR", "1");
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let plain = text(&[], false);
+    for expected in [
+        "pyaudit org: 3 of 5 repositories fail",
+        "Advisories by blast radius",
+        "PYSEC-TEST-IDNA",
+        "Repositories by risk",
+        "License census",
+        "Unmaintained, yanked and archived",
+        "Could not be read",
+        "First recorded run",
+    ] {
+        assert!(plain.contains(expected), "{expected}:\n{plain}");
+    }
+    assert!(
+        !plain.contains('\u{1b}'),
+        "no colour with NO_COLOR:\n{plain}"
+    );
+    // The advisory summary's markup is printed as text, on one line.
+    assert!(plain.contains("<script>alert(1)</script>"));
+    // Blast radius first: idna (2 prod repositories) before urllib3 (dev only).
+    assert!(plain.find("PYSEC-TEST-IDNA").unwrap() < plain.find("PYSEC-TEST-URLLIB3").unwrap());
+    assert!(text(&[], true).contains("\u{1b}[1;31m"));
+    // Night over night in text: record a run, change a pin, show the new finding.
+    let mut command = org(&cache, &server, &root, &[]);
+    command.output().unwrap();
+    write(
+        &root.join("epsilon/requirements-dev.txt"),
+        "urllib3==2.0.0\njinja2==3.1.0\n",
+    );
+    let mut command = org(&cache, &server, &root, &["--format", "text"]);
+    command.env("NO_COLOR", "1");
+    let changed = String::from_utf8(command.output().unwrap().stdout).unwrap();
+    assert!(changed.contains("Since the last run"), "{changed}");
+    assert!(
+        changed.contains("new     deny epsilon PA101 jinja2 3.1.0 PYSEC-TEST-JINJA"),
+        "{changed}"
+    );
 }

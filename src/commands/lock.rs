@@ -7,25 +7,28 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use pyaudit_cache::Timestamp;
 
-use super::{Outcome, load_graphs, open_cache};
+use super::{Outcome, check_groups, group_selection, load_graphs, open_cache};
 use crate::cli::{LockArgs, LockFormat, SourceArgs};
 use crate::config::{self, Config};
 use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::{self, PackageKey, VulnerabilitySettings};
 use crate::fetch::{DEFAULT_OSV_URL, DEFAULT_PYPI_URL, FetchSettings};
-use crate::findings::{self, Level, METADATA_RULES, TYPOSQUAT};
-use crate::graph::GroupSelection;
-use crate::lockfile::normalize_extra;
+use crate::findings::{self, METADATA_RULES, TYPOSQUAT};
 use crate::policy::{self, Enrichment, PolicySettings};
 use crate::report;
 
 pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     let graphs = load_graphs(&args.lockfile, quiet)?;
-    let groups = group_selection(args, &graphs)?;
+    let known: Vec<String> = graphs
+        .iter()
+        .flat_map(|graph| graph.group_names())
+        .collect();
+    check_groups(&args.scope.groups, &known, "the lockfile(s)")?;
+    let groups = group_selection(&args.scope.groups);
     let plans: Vec<_> = graphs
         .iter()
-        .map(|graph| policy::plan(graph, args.only_prod, &groups))
+        .map(|graph| policy::plan(graph, args.scope.only_prod, &groups))
         .collect();
     let mut targets: Vec<PackageKey> = plans
         .iter()
@@ -37,7 +40,13 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     let config = load_config(args)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let policy_settings = policy_settings(args, config.clone(), &settings)?;
+    let policy_settings = super::policy_settings(
+        config.clone(),
+        &args.rules,
+        args.allow_unchecked,
+        args.sources.offline,
+        settings.now.unix_millis(),
+    )?;
 
     let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
     let metadata = if needs_metadata(&policy_settings) {
@@ -223,84 +232,6 @@ fn load_config(args: &LockArgs) -> Result<Config> {
             .unwrap_or_else(|| ".".into())
     };
     Ok(config::discover(args.config.as_deref(), &start)?)
-}
-
-/// Levels, ignores and limits: the config file first, then `--deny/--warn/--allow` over it.
-fn policy_settings(
-    args: &LockArgs,
-    config: Config,
-    settings: &VulnerabilitySettings,
-) -> Result<PolicySettings> {
-    build_policy_settings(
-        config,
-        [&args.deny, &args.warn, &args.allow],
-        args.allow_unchecked,
-        args.sources.offline,
-        settings,
-    )
-}
-
-/// The policy settings from a config and the `--deny`, `--warn`, `--allow` rule selectors.
-pub(super) fn build_policy_settings(
-    config: Config,
-    [deny, warn, allow]: [&Vec<String>; 3],
-    allow_unchecked: bool,
-    offline: bool,
-    settings: &VulnerabilitySettings,
-) -> Result<PolicySettings> {
-    let now_millis = settings.now.unix_millis();
-    let mut policy = PolicySettings::from_config(config, now_millis);
-    for (names, level) in [
-        (deny, Level::Deny),
-        (warn, Level::Warn),
-        (allow, Level::Allow),
-    ] {
-        for name in names {
-            let rules = findings::rules_matching(name);
-            if rules.is_empty() {
-                bail!(
-                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
-                     code prefix (PA2); `pyaudit explain` lists the rules"
-                );
-            }
-            for rule in rules {
-                policy.levels.insert(rule.code, level);
-            }
-        }
-    }
-    policy.allow_unchecked = allow_unchecked;
-    policy.offline = offline;
-    Ok(policy)
-}
-
-/// `--groups` names, checked against the groups the lockfiles define.
-fn group_selection(args: &LockArgs, graphs: &[crate::graph::Graph]) -> Result<GroupSelection> {
-    if args.groups.is_empty() {
-        return Ok(GroupSelection::All);
-    }
-    let known: Vec<String> = graphs
-        .iter()
-        .flat_map(|graph| graph.group_names())
-        .collect();
-    let mut selected = Vec::new();
-    for group in &args.groups {
-        let normalized = normalize_extra(group);
-        if !known.contains(&normalized) {
-            let mut listed = known.clone();
-            listed.sort();
-            listed.dedup();
-            bail!(
-                "no dependency group `{group}` in the lockfile(s); groups: {}",
-                if listed.is_empty() {
-                    "none".to_string()
-                } else {
-                    listed.join(", ")
-                }
-            );
-        }
-        selected.push(normalized);
-    }
-    Ok(GroupSelection::Only(selected))
 }
 
 /// Service URLs: the command line or environment, else the config's `[fetch]`, else the public

@@ -16,9 +16,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{LockfileArgs, RequirementsClass};
-use crate::graph::Graph;
-use crate::lockfile::{self, Lockfile};
+use crate::cli::{LockfileArgs, RequirementsClass, RuleArgs};
+use crate::config::Config;
+use crate::findings::{self, Level};
+use crate::graph::{Graph, GroupSelection};
+use crate::lockfile::{self, Lockfile, normalize_extra};
+use crate::policy::PolicySettings;
 
 /// What a command ends with; `main` turns it into the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,17 +51,26 @@ pub fn load_graphs(args: &LockfileArgs, quiet: bool) -> Result<Vec<Graph>> {
     };
     paths
         .iter()
-        .map(|path| load_graph(path, args.requirements_class, quiet))
+        .map(|path| load_graph(path, args.class.requirements_class, quiet))
         .collect()
 }
 
-fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -> Result<Graph> {
+/// Read a lockfile, with `--requirements-class` applied to its requirements files.
+pub fn read_lockfile(
+    path: &Path,
+    requirements_class: RequirementsClass,
+) -> Result<Lockfile, lockfile::LockfileError> {
     let mut lockfile: Lockfile = lockfile::read_lockfile(path)?;
     match requirements_class {
         RequirementsClass::Auto => {}
         RequirementsClass::Prod => lockfile.set_requirements_class(false),
         RequirementsClass::Dev => lockfile.set_requirements_class(true),
     }
+    Ok(lockfile)
+}
+
+fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -> Result<Graph> {
+    let lockfile = read_lockfile(path, requirements_class)?;
     if !quiet {
         for warning in &lockfile.warnings {
             eprintln!("warning: {warning}");
@@ -80,4 +92,77 @@ pub fn open_cache(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache
         }
     }
     Ok(opened.cache)
+}
+
+/// `--groups` as a selection (names normalized); `GroupSelection::All` when none are given.
+pub fn group_selection(groups: &[String]) -> GroupSelection {
+    if groups.is_empty() {
+        GroupSelection::All
+    } else {
+        GroupSelection::Only(groups.iter().map(|group| normalize_extra(group)).collect())
+    }
+}
+
+/// Every `--groups` name must be a group some lockfile defines (`known`, normalized): a typo is
+/// an error that lists the groups there are, not a silently narrower audit. `place` says where
+/// they were looked for ("the lockfile(s)", "any repository's lockfile").
+pub fn check_groups(groups: &[String], known: &[String], place: &str) -> Result<()> {
+    for group in groups {
+        if !known.contains(&normalize_extra(group)) {
+            let mut listed = known.to_vec();
+            listed.sort();
+            listed.dedup();
+            bail!(
+                "no dependency group `{group}` in {place}; groups: {}",
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `--deny`, `--warn`, `--allow` over a config's levels. An unknown rule is an error.
+pub fn apply_rule_args(
+    levels: &mut std::collections::BTreeMap<&'static str, Level>,
+    rules: &RuleArgs,
+) -> Result<()> {
+    for (names, level) in [
+        (&rules.deny, Level::Deny),
+        (&rules.warn, Level::Warn),
+        (&rules.allow, Level::Allow),
+    ] {
+        for name in names {
+            let matching = findings::rules_matching(name);
+            if matching.is_empty() {
+                bail!(
+                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
+                     code prefix (PA2); `pyaudit explain` lists the rules"
+                );
+            }
+            for rule in matching {
+                levels.insert(rule.code, level);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The policy settings of one config with the command line's rule levels and switches over it;
+/// the one place `lock`, `org` and `review` turn arguments into settings.
+pub fn policy_settings(
+    config: Config,
+    rules: &RuleArgs,
+    allow_unchecked: bool,
+    offline: bool,
+    now_millis: i64,
+) -> Result<PolicySettings> {
+    let mut policy = PolicySettings::from_config(config, now_millis);
+    apply_rule_args(&mut policy.levels, rules)?;
+    policy.allow_unchecked = allow_unchecked;
+    policy.offline = offline;
+    Ok(policy)
 }

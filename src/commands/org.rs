@@ -12,17 +12,17 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::lock::{merge_sources, needs_metadata, now, vulnerability_settings};
-use super::{Outcome, open_cache};
-use crate::cli::{OrgArgs, OrgFormat};
+use super::{Outcome, check_groups, group_selection, open_cache};
+use crate::cli::{OrgArgs, OrgFormat, RequirementsClass};
 use crate::config::{self, Config};
-use crate::enrich::metadata::{self, MetadataSettings};
+use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::{self, PackageKey};
-use crate::findings::{self, Level, TYPOSQUAT};
+use crate::findings::{Level, TYPOSQUAT};
 use crate::graph::{Graph, GroupSelection};
 use crate::org::discover::{self, Repository};
 use crate::org::history::{self, RunSummary};
-use crate::org::run::{self, LicenseCount, OrgReport, RepoError, RepoReport};
+use crate::org::run::{self, Census, CensusPackage, OrgReport, RepoError, RepoReport};
 use crate::policy::{self, AuditPlan, Enrichment, IgnoredFinding, PolicySettings};
 use crate::report;
 
@@ -35,6 +35,8 @@ struct Job {
 /// A lockfile read and planned, with the config that applies to it.
 struct Parsed {
     graph: Graph,
+    /// The dependency groups the lockfile defines (normalized), for checking `--groups`.
+    groups: Vec<String>,
     plan: AuditPlan,
     /// The repository's own config (`None`: it has none), or why it could not be read.
     config: Result<Option<Config>, String>,
@@ -89,9 +91,16 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
         .max(1);
     let bar = progress.bar(jobs.len(), "parsing lockfiles");
+    let selection = group_selection(&args.scope.groups);
     let parsed: Vec<Result<Parsed, String>> =
         parallel_map(jobs.iter().collect(), threads, &bar, |job: &Job| {
-            parse(job, &repositories[job.repository], args.only_prod)
+            parse(
+                job,
+                &repositories[job.repository],
+                args.class.requirements_class,
+                args.scope.only_prod,
+                &selection,
+            )
         });
     let unreadable = parsed.iter().filter(|result| result.is_err()).count();
     progress.done(
@@ -101,6 +110,15 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
             parsed.len()
         ),
     );
+
+    // `--groups` as in `pyaudit lock`: a name must be a group of some lockfile (a typo fails the
+    // run); lockfiles without it audit their main dependencies and extras.
+    let known: Vec<String> = parsed
+        .iter()
+        .flatten()
+        .flat_map(|parsed| parsed.groups.iter().cloned())
+        .collect();
+    check_groups(&args.scope.groups, &known, "any repository's lockfile")?;
 
     // 3. The union of what to enrich, each `name==version` once.
     let mut targets: Vec<PackageKey> = parsed
@@ -114,15 +132,31 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &org_config, quiet);
     let org_settings = policy_settings(args, org_config.clone(), settings.now.unix_millis())?;
+    // Popular names per config (a repository's own `[typosquat] popular`, else the org's),
+    // loaded once per list; a repository's unreadable list is its error, the org's list is used.
+    let mut popular_lists: BTreeMap<Vec<PathBuf>, Result<Arc<PopularNames>, String>> =
+        BTreeMap::new();
+    let org_popular = popular_names(
+        &mut popular_lists,
+        &cache,
+        &org_settings,
+        &org_config.typosquat.popular,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let mut popular_by_config: BTreeMap<Option<PathBuf>, Result<Arc<PopularNames>, String>> =
+        BTreeMap::new();
+    popular_by_config.insert(org_config.path.clone(), Ok(Arc::clone(&org_popular)));
 
     // Settings per config file, shared by the lockfiles that use it.
     let mut by_config: BTreeMap<Option<PathBuf>, Arc<PolicySettings>> = BTreeMap::new();
     by_config.insert(org_config.path.clone(), Arc::new(org_settings.clone()));
     let mut lock_settings: Vec<Option<Arc<PolicySettings>>> = Vec::with_capacity(parsed.len());
+    let mut lock_popular: Vec<Arc<PopularNames>> = Vec::with_capacity(parsed.len());
     let mut config_errors: BTreeMap<usize, Vec<RepoError>> = BTreeMap::new();
     for (job, result) in jobs.iter().zip(&parsed) {
         let Ok(parsed) = result else {
             lock_settings.push(None);
+            lock_popular.push(Arc::clone(&org_popular));
             continue;
         };
         let own = match &parsed.config {
@@ -145,20 +179,44 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
                 None => {
                     let path = own.path.clone();
                     let merged = crate::org::merge_config(&org_config, own);
+                    let popular_files = merged.typosquat.popular.clone();
                     let shared =
                         Arc::new(policy_settings(args, merged, settings.now.unix_millis())?);
+                    let popular =
+                        popular_names(&mut popular_lists, &cache, &shared, &popular_files);
+                    popular_by_config.insert(path.clone(), popular);
                     by_config.insert(path, Arc::clone(&shared));
                     shared
                 }
             },
         };
+        let config_path = settings_config_path_buf(&by_config, &settings);
+        let popular = match &popular_by_config[&config_path] {
+            Ok(popular) => Arc::clone(popular),
+            Err(message) => {
+                let errors = config_errors.entry(job.repository).or_default();
+                let message = format!("{message}; the org's popular names apply instead");
+                if !errors.iter().any(|error| error.message == message) {
+                    errors.push(RepoError {
+                        path: config_path
+                            .as_ref()
+                            .map_or_else(String::new, |path| path.display().to_string()),
+                        message,
+                    });
+                }
+                Arc::clone(&org_popular)
+            }
+        };
+        lock_popular.push(popular);
         lock_settings.push(Some(settings));
     }
 
-    // 4. Enrich once.
+    // 4. Enrich once. PyPI metadata feeds the censuses (unless `--no-census`) and the rules that
+    // read it; which rules report on it is each repository's settings' business, below.
     let spinner = progress.spinner(&format!("enriching {} packages", targets.len()));
     let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
-    let metadata = if by_config.values().any(|settings| needs_metadata(settings)) {
+    let with_census = !args.no_census;
+    let metadata = if with_census || by_config.values().any(|settings| needs_metadata(settings)) {
         let metadata_settings = MetadataSettings {
             offline: args.sources.offline,
             fetch: settings.fetch.clone(),
@@ -169,14 +227,6 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
         Some(metadata::collect(&targets, &cache, &metadata_settings)?)
     } else {
         None
-    };
-    let popular = if by_config
-        .values()
-        .any(|settings| settings.enabled(&TYPOSQUAT))
-    {
-        popular::load(&cache, &org_config.typosquat.popular)?
-    } else {
-        PopularNames::default()
     };
     merge_sources(&mut data, metadata.as_ref());
     progress.done(
@@ -194,25 +244,32 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     }
 
     // 5. Evaluate each lockfile with its repository's settings; graphs are dropped as they go.
-    let enrichment = Enrichment {
-        vulnerabilities: &data,
-        metadata: metadata.as_ref(),
-        popular: &popular,
-    };
     let parse_errors: Vec<Option<String>> = parsed
         .iter()
         .map(|result| result.as_ref().err().cloned())
         .collect();
-    let work: Vec<(Parsed, Arc<PolicySettings>)> = parsed
+    let work: Vec<(Parsed, Arc<PolicySettings>, Arc<PopularNames>)> = parsed
         .into_iter()
-        .zip(lock_settings.iter())
-        .filter_map(|(result, settings)| Some((result.ok()?, Arc::clone(settings.as_ref()?))))
+        .zip(lock_settings.iter().zip(&lock_popular))
+        .filter_map(|(result, (settings, popular))| {
+            Some((
+                result.ok()?,
+                Arc::clone(settings.as_ref()?),
+                Arc::clone(popular),
+            ))
+        })
         .collect();
     let bar = progress.bar(work.len(), "evaluating");
-    let with_metadata = metadata.is_some();
-    let mut evaluated = parallel_map(work, threads, &bar, |(parsed, settings)| {
+    let mut evaluated = parallel_map(work, threads, &bar, |(parsed, settings, popular)| {
+        // The metadata fetched for the census does not turn on rules a repository has off: as
+        // in `pyaudit lock`, a lockfile sees it only when one of its metadata rules is on.
+        let enrichment = Enrichment {
+            vulnerabilities: &data,
+            metadata: metadata.as_ref().filter(|_| needs_metadata(&settings)),
+            popular: &popular,
+        };
         let report = policy::evaluate(&parsed.graph, &parsed.plan, &enrichment, &settings);
-        let packages: Vec<u32> = if with_metadata {
+        let packages: Vec<u32> = if with_census {
             parsed
                 .plan
                 .targets
@@ -314,31 +371,29 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     let org_ignored: Vec<&IgnoredFinding> = all_ignored.iter().collect();
     let org_findings = policy::stale_ignores(&org_ignored, &org_settings);
 
-    // 7. The license census, over each repository's distinct packages.
-    let licenses = metadata.as_ref().map(|metadata| {
-        let license_of: Vec<String> = targets
-            .iter()
-            .map(|key| {
-                metadata
-                    .packages
-                    .get(key)
-                    .and_then(|status| status.metadata())
-                    .map_or_else(
-                        || "unchecked".to_string(),
-                        |found| {
-                            found
-                                .license
-                                .expression
-                                .clone()
-                                .unwrap_or_else(|| "unknown".to_string())
-                        },
-                    )
-            })
-            .collect();
-        license_census(&license_of, &repository_packages)
-    });
+    // 7. The censuses, from the metadata facts over each repository's distinct packages.
+    let census = match (&metadata, with_census) {
+        (Some(metadata), true) => {
+            let packages = census_packages(&targets, metadata, &org_settings, settings.now);
+            let repositories: Vec<(&str, &BTreeSet<u32>)> = reports
+                .iter()
+                .map(|report| report.name.as_str())
+                .zip(&repository_packages)
+                .collect();
+            run::census(
+                &packages,
+                &repositories,
+                if args.sources.offline {
+                    "`--offline` and no PyPI metadata in the cache; run online once to fill it"
+                } else {
+                    "PyPI could not answer for them (see the warnings)"
+                },
+            )
+        }
+        _ => Census::skipped("`--no-census`: PyPI metadata was not fetched for the censuses"),
+    };
 
-    let analysis = run::analyse(&reports, targets.len(), licenses);
+    let analysis = run::analyse(&reports, targets.len(), census);
     let now_millis = now().unix_millis();
 
     // 8. Night over night.
@@ -398,10 +453,15 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
         (&args.markdown, OrgFormat::Markdown),
     ] {
         if let Some(path) = path {
-            write(path, &render(&org_report, format, args.since_last))?;
+            write(path, &render(&org_report, format, args.since_last, false))?;
         }
     }
-    let rendered = render(&org_report, args.format, args.since_last);
+    let rendered = render(
+        &org_report,
+        args.format,
+        args.since_last,
+        report::text::use_colour(args.output.is_none()),
+    );
     progress.log(format!(
         "{} repositories, {} findings ({} deny) in {:.1} s",
         org_report.repositories.len(),
@@ -434,8 +494,9 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     Ok((rendered, outcome))
 }
 
-fn render(report: &OrgReport, format: OrgFormat, since_last: bool) -> String {
+fn render(report: &OrgReport, format: OrgFormat, since_last: bool, colour: bool) -> String {
     match format {
+        OrgFormat::Text => report::org_text::render(report, colour),
         OrgFormat::Json => report::org_json::render(report),
         OrgFormat::Html => report::org_html::render(report),
         OrgFormat::Markdown => report::org_markdown::render(report, since_last),
@@ -462,18 +523,32 @@ fn settings_config_path(
     by_config: &BTreeMap<Option<PathBuf>, Arc<PolicySettings>>,
     settings: &Arc<PolicySettings>,
 ) -> Option<String> {
+    settings_config_path_buf(by_config, settings).map(|path| path.display().to_string())
+}
+
+/// The config file (its key in `by_config`) whose settings these are.
+fn settings_config_path_buf(
+    by_config: &BTreeMap<Option<PathBuf>, Arc<PolicySettings>>,
+    settings: &Arc<PolicySettings>,
+) -> Option<PathBuf> {
     by_config
         .iter()
         .find(|(_, shared)| Arc::ptr_eq(shared, settings))
-        .and_then(|(path, _)| path.as_ref())
-        .map(|path| path.display().to_string())
+        .and_then(|(path, _)| path.clone())
 }
 
-fn parse(job: &Job, repository: &Repository, only_prod: bool) -> Result<Parsed, String> {
+fn parse(
+    job: &Job,
+    repository: &Repository,
+    requirements_class: RequirementsClass,
+    only_prod: bool,
+    groups: &GroupSelection,
+) -> Result<Parsed, String> {
     let lockfile =
-        crate::lockfile::read_lockfile(&job.path).map_err(|error| error_chain(&error))?;
+        super::read_lockfile(&job.path, requirements_class).map_err(|error| error_chain(&error))?;
     let graph = Graph::build(lockfile);
-    let plan = policy::plan(&graph, only_prod, &GroupSelection::All);
+    let plan = policy::plan(&graph, only_prod, groups);
+    let groups = graph.group_names();
     let directory = job.path.parent().unwrap_or(Path::new("."));
     let start = directory
         .canonicalize()
@@ -485,65 +560,75 @@ fn parse(job: &Job, repository: &Repository, only_prod: bool) -> Result<Parsed, 
     let config = config::discover_within(&start, &boundary).map_err(|error| error_chain(&error));
     Ok(Parsed {
         graph,
+        groups,
         plan,
         config,
     })
 }
 
-fn license_census(license_of: &[String], repositories: &[BTreeSet<u32>]) -> Vec<LicenseCount> {
-    let mut counts: BTreeMap<&str, (BTreeSet<u32>, usize)> = BTreeMap::new();
-    for packages in repositories {
-        let mut seen: BTreeSet<&str> = BTreeSet::new();
-        for &index in packages {
-            let license = license_of[index as usize].as_str();
-            let entry = counts.entry(license).or_default();
-            entry.0.insert(index);
-            if seen.insert(license) {
-                entry.1 += 1;
+/// Each unique package's census facts: its license and its maintenance problems, read from its
+/// metadata with the org's maintenance limits; no metadata is `unchecked`, never left out.
+fn census_packages(
+    targets: &[PackageKey],
+    metadata: &MetadataData,
+    org_settings: &PolicySettings,
+    now: pyaudit_cache::Timestamp,
+) -> Vec<CensusPackage> {
+    targets
+        .iter()
+        .map(|key| {
+            let found = metadata
+                .packages
+                .get(key)
+                .and_then(|status| status.metadata());
+            CensusPackage {
+                name: key.name.clone(),
+                version: key.version.to_string(),
+                license: found.map(|found| {
+                    found
+                        .license
+                        .expression
+                        .clone()
+                        .unwrap_or_else(|| "unknown".to_string())
+                }),
+                problems: found.map_or_else(Vec::new, |found| {
+                    policy::census_problems(key, found, &org_settings.maintenance, now)
+                }),
             }
-        }
-    }
-    let mut census: Vec<LicenseCount> = counts
-        .into_iter()
-        .map(|(license, (packages, repositories))| LicenseCount {
-            license: license.to_string(),
-            packages: packages.len(),
-            repositories,
         })
-        .collect();
-    census.sort_by(|left, right| {
-        (right.packages, right.repositories)
-            .cmp(&(left.packages, left.repositories))
-            .then_with(|| left.license.cmp(&right.license))
-    });
-    census
+        .collect()
 }
 
-/// Levels, ignores and limits of one config, with `--deny/--warn/--allow` over it.
-fn policy_settings(args: &OrgArgs, config: Config, now_millis: i64) -> Result<PolicySettings> {
-    let mut levels = config.levels;
-    for (names, level) in [
-        (&args.deny, Level::Deny),
-        (&args.warn, Level::Warn),
-        (&args.allow, Level::Allow),
-    ] {
-        for name in names {
-            let rules = findings::rules_matching(name);
-            if rules.is_empty() {
-                bail!(
-                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
-                     code prefix (PA2); `pyaudit explain` lists the rules"
-                );
-            }
-            for rule in rules {
-                levels.insert(rule.code, level);
-            }
-        }
+/// The popular names for one `[typosquat] popular` list, loaded once per distinct list (and not
+/// at all when the typosquat rule is off for these settings).
+fn popular_names(
+    loaded: &mut BTreeMap<Vec<PathBuf>, Result<Arc<PopularNames>, String>>,
+    cache: &pyaudit_cache::Cache,
+    settings: &PolicySettings,
+    files: &[PathBuf],
+) -> Result<Arc<PopularNames>, String> {
+    if !settings.enabled(&TYPOSQUAT) {
+        return Ok(Arc::new(PopularNames::default()));
     }
-    let mut settings = PolicySettings::from_config(Config { levels, ..config }, now_millis);
-    settings.allow_unchecked = args.allow_unchecked;
-    settings.offline = args.sources.offline;
-    Ok(settings)
+    loaded
+        .entry(files.to_vec())
+        .or_insert_with(|| {
+            popular::load(cache, files)
+                .map(Arc::new)
+                .map_err(|error| error_chain(&error))
+        })
+        .clone()
+}
+
+/// Levels, ignores and limits of one config, with the command line's rule levels over it.
+fn policy_settings(args: &OrgArgs, config: Config, now_millis: i64) -> Result<PolicySettings> {
+    super::policy_settings(
+        config,
+        &args.rules,
+        args.allow_unchecked,
+        args.sources.offline,
+        now_millis,
+    )
 }
 
 /// Run `work` over `items` on `threads` threads, results in the order of `items`. Items are

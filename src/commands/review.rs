@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::lock::{build_policy_settings, merge_sources, vulnerability_settings};
+use super::lock::{merge_sources, vulnerability_settings};
 use super::{Outcome, open_cache};
 use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
 use crate::config;
@@ -50,12 +50,17 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let config = config::discover(args.config.as_deref(), &start)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let mut policy_settings = build_policy_settings(
+    let rules = crate::cli::RuleArgs {
+        deny: args.deny.clone(),
+        warn: args.warn.clone(),
+        allow: args.allow.clone(),
+    };
+    let mut policy_settings = super::policy_settings(
         config.clone(),
-        [&args.deny, &args.warn, &args.allow],
+        &rules,
         false,
         args.sources.offline,
-        &settings,
+        settings.now.unix_millis(),
     )?;
     // Nothing is locked yet: fixes say what the reviewer can request, and `require-hashes`
     // (PA406), a rule about the project's lock, has no lock to read hashes from.

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use pyaudit_cache::{Cache, Timestamp};
 
 use super::{Outcome, open_cache};
-use crate::cli::{LockFormat, RequirementsClass, UsageArgs, UsageMappingArgs};
+use crate::cli::{LockFormat, RequirementsClassArgs, UsageArgs, UsageMappingArgs};
 use crate::config::{self, Config};
 use crate::enrich::VulnerabilityData;
 use crate::fetch::FetchSettings;
@@ -132,7 +132,7 @@ pub(super) fn project_graphs(root: &Path, quiet: bool) -> Result<Vec<Graph>> {
         .with_context(|| format!("cannot look for lockfiles in `{}`", root.display()))?;
     let arguments = crate::cli::LockfileArgs {
         path: root.to_path_buf(),
-        requirements_class: RequirementsClass::Auto,
+        class: RequirementsClassArgs::default(),
     };
     if paths.is_empty() {
         return Ok(Vec::new());

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::findings::{Evidence, Finding, Level, MALICIOUS_PACKAGE, VULNERABILITY};
 use crate::graph::Class;
-use crate::policy::LockReport;
+use crate::policy::{LockReport, MaintenanceProblem};
 
 /// The audit of one repository.
 #[derive(Debug, Clone, Serialize)]
@@ -139,8 +139,147 @@ pub struct MaintenanceEntry {
     pub repositories: Vec<String>,
 }
 
-/// The maintenance rules the census lists.
-pub const MAINTENANCE_CODES: [&str; 6] = ["PA201", "PA202", "PA203", "PA204", "PA205", "PA206"];
+/// Whether the censuses ran, and how much of the org they cover.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CensusStatus {
+    pub state: CensusState,
+    /// Unique `name==version` pairs the censuses cover.
+    pub packages: usize,
+    /// Of those, how many had no PyPI metadata (offline and not cached, or PyPI failed): they
+    /// count as `unchecked` in the license census and may hide a maintenance problem.
+    pub unchecked: usize,
+    /// The unchecked `name==version` pairs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchecked_packages: Vec<String>,
+    /// Why the censuses were skipped or are partial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CensusState {
+    /// Every package's metadata was read.
+    Complete,
+    /// Some packages could not be checked (`unchecked`).
+    Partial,
+    /// Not computed (`--no-census`).
+    #[default]
+    Skipped,
+}
+
+/// One unique package as the censuses see it.
+#[derive(Debug, Clone)]
+pub struct CensusPackage {
+    pub name: String,
+    pub version: String,
+    /// The SPDX expression, `unknown` when PyPI's metadata maps to none; `None` when there was
+    /// no metadata at all (unchecked).
+    pub license: Option<String>,
+    /// Maintenance problems read from the metadata facts, whatever the rule levels.
+    pub problems: Vec<MaintenanceProblem>,
+}
+
+/// The license and maintenance censuses and their coverage.
+#[derive(Debug, Clone, Default)]
+pub struct Census {
+    pub status: CensusStatus,
+    /// `None` when skipped.
+    pub licenses: Option<Vec<LicenseCount>>,
+    pub maintenance: Vec<MaintenanceEntry>,
+}
+
+impl Census {
+    /// The censuses were not computed, and why.
+    pub fn skipped(note: &str) -> Self {
+        Census {
+            status: CensusStatus {
+                note: Some(note.to_string()),
+                ..CensusStatus::default()
+            },
+            ..Census::default()
+        }
+    }
+}
+
+/// The censuses over `packages` (the org's unique packages) and, per repository, its name and
+/// the indices of the packages it locks. `unchecked_note` says why metadata may be missing.
+pub fn census(
+    packages: &[CensusPackage],
+    repositories: &[(&str, &BTreeSet<u32>)],
+    unchecked_note: &str,
+) -> Census {
+    let mut licenses: BTreeMap<&str, (BTreeSet<u32>, usize)> = BTreeMap::new();
+    let mut maintenance: BTreeMap<(&'static str, &str, &str), MaintenanceEntry> = BTreeMap::new();
+    for (repository, indices) in repositories {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for &index in indices.iter() {
+            let Some(package) = packages.get(index as usize) else {
+                continue;
+            };
+            let license = package.license.as_deref().unwrap_or("unchecked");
+            let entry = licenses.entry(license).or_default();
+            entry.0.insert(index);
+            if seen.insert(license) {
+                entry.1 += 1;
+            }
+            for problem in &package.problems {
+                let entry = maintenance
+                    .entry((problem.rule.code, &package.name, &package.version))
+                    .or_insert_with(|| MaintenanceEntry {
+                        code: problem.rule.code,
+                        rule: problem.rule.name,
+                        package: package.name.clone(),
+                        version: Some(package.version.clone()),
+                        message: problem.message.clone(),
+                        repositories: Vec::new(),
+                    });
+                if entry.repositories.last().map(String::as_str) != Some(*repository) {
+                    entry.repositories.push((*repository).to_string());
+                }
+            }
+        }
+    }
+    let mut licenses: Vec<LicenseCount> = licenses
+        .into_iter()
+        .map(|(license, (packages, repositories))| LicenseCount {
+            license: license.to_string(),
+            packages: packages.len(),
+            repositories,
+        })
+        .collect();
+    licenses.sort_by(|left, right| {
+        (right.packages, right.repositories)
+            .cmp(&(left.packages, left.repositories))
+            .then_with(|| left.license.cmp(&right.license))
+    });
+    let unchecked_packages: Vec<String> = packages
+        .iter()
+        .filter(|package| package.license.is_none())
+        .map(|package| format!("{}=={}", package.name, package.version))
+        .collect();
+    let unchecked = unchecked_packages.len();
+    Census {
+        status: CensusStatus {
+            state: if unchecked == 0 {
+                CensusState::Complete
+            } else {
+                CensusState::Partial
+            },
+            packages: packages.len(),
+            unchecked,
+            unchecked_packages,
+            note: (unchecked > 0).then(|| {
+                format!(
+                    "{unchecked} of {} packages unchecked: {unchecked_note}",
+                    packages.len()
+                )
+            }),
+        },
+        licenses: Some(licenses),
+        maintenance: maintenance.into_values().collect(),
+    }
+}
 
 /// Everything org-level that the reporters show.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -148,9 +287,13 @@ pub struct OrgAnalysis {
     pub summary: OrgSummary,
     pub advisories: Vec<AdvisoryImpact>,
     pub risk: Vec<RepoRisk>,
-    /// `None` when no rule needed PyPI metadata, so licenses were not fetched.
+    /// `None` when the censuses were skipped (`--no-census`).
     pub licenses: Option<Vec<LicenseCount>>,
+    /// Yanked, quarantined, archived, deprecated, unmaintained and inactive packages, from their
+    /// metadata whatever the rule levels.
     pub maintenance: Vec<MaintenanceEntry>,
+    /// Whether the censuses ran and how many packages they could not check.
+    pub census: CensusStatus,
 }
 
 /// A finding's weight in a repository's risk score: malicious packages dominate, then
@@ -182,12 +325,8 @@ pub fn risk_weight(finding: &Finding) -> u64 {
     base * class
 }
 
-/// Compute the org-level views. `licenses` is the license census gathered while evaluating.
-pub fn analyse(
-    repositories: &[RepoReport],
-    unique_packages: usize,
-    licenses: Option<Vec<LicenseCount>>,
-) -> OrgAnalysis {
+/// Compute the org-level views from the repositories' reports and the censuses.
+pub fn analyse(repositories: &[RepoReport], unique_packages: usize, census: Census) -> OrgAnalysis {
     let mut summary = OrgSummary {
         repositories: repositories.len(),
         unique_packages,
@@ -195,8 +334,6 @@ pub fn analyse(
     };
     let mut advisories: BTreeMap<String, AdvisoryImpact> = BTreeMap::new();
     let mut advisory_repositories: BTreeMap<String, (BTreeSet<&str>, BTreeSet<&str>)> =
-        BTreeMap::new();
-    let mut maintenance: BTreeMap<(&'static str, String, Option<String>), MaintenanceEntry> =
         BTreeMap::new();
     let mut risk = Vec::new();
     for repository in repositories {
@@ -231,24 +368,6 @@ pub fn analyse(
             }
             *summary.by_rule.entry(finding.code).or_default() += 1;
             repo_risk.score += risk_weight(finding);
-            if MAINTENANCE_CODES.contains(&finding.code) {
-                let key = (
-                    finding.code,
-                    finding.package.name.clone(),
-                    finding.package.version.clone(),
-                );
-                let entry = maintenance.entry(key).or_insert_with(|| MaintenanceEntry {
-                    code: finding.code,
-                    rule: finding.rule,
-                    package: finding.package.name.clone(),
-                    version: finding.package.version.clone(),
-                    message: finding.message.clone(),
-                    repositories: Vec::new(),
-                });
-                if entry.repositories.last() != Some(&repository.name) {
-                    entry.repositories.push(repository.name.clone());
-                }
-            }
             let Evidence::Vulnerability { vulnerability } = &finding.evidence else {
                 continue;
             };
@@ -342,8 +461,9 @@ pub fn analyse(
         summary,
         advisories,
         risk,
-        licenses,
-        maintenance: maintenance.into_values().collect(),
+        licenses: census.licenses,
+        maintenance: census.maintenance,
+        census: census.status,
     }
 }
 
@@ -363,4 +483,84 @@ pub struct OrgReport {
     pub sources: Vec<crate::enrich::DataSource>,
     pub warnings: Vec<String>,
     pub repositories: Vec<RepoReport>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::{ARCHIVED_PROJECT, YANKED_VERSION};
+
+    fn package(
+        name: &str,
+        license: Option<&str>,
+        problems: Vec<MaintenanceProblem>,
+    ) -> CensusPackage {
+        CensusPackage {
+            name: name.to_string(),
+            version: "1.0".to_string(),
+            license: license.map(str::to_string),
+            problems,
+        }
+    }
+
+    #[test]
+    fn census_counts_licenses_and_problems_per_repository_and_keeps_the_unchecked() {
+        let problem = |rule: &'static crate::findings::Rule| MaintenanceProblem {
+            rule,
+            message: format!("{} problem", rule.name),
+        };
+        let packages = vec![
+            package("a", Some("MIT"), vec![problem(&YANKED_VERSION)]),
+            package("b", Some("MIT"), vec![]),
+            package("c", None, vec![]),
+            package("d", Some("unknown"), vec![problem(&ARCHIVED_PROJECT)]),
+        ];
+        let first: BTreeSet<u32> = [0, 1, 2].into();
+        let second: BTreeSet<u32> = [0, 3].into();
+        let census = census(&packages, &[("one", &first), ("two", &second)], "offline");
+        let licenses = census.licenses.unwrap();
+        let rows: Vec<(&str, usize, usize)> = licenses
+            .iter()
+            .map(|row| (row.license.as_str(), row.packages, row.repositories))
+            .collect();
+        assert_eq!(
+            rows,
+            [("MIT", 2, 2), ("unchecked", 1, 1), ("unknown", 1, 1)]
+        );
+        let maintenance: Vec<(&str, &str, Vec<String>)> = census
+            .maintenance
+            .iter()
+            .map(|entry| {
+                (
+                    entry.code,
+                    entry.package.as_str(),
+                    entry.repositories.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            maintenance,
+            [
+                ("PA201", "a", vec!["one".to_string(), "two".to_string()]),
+                ("PA203", "d", vec!["two".to_string()]),
+            ]
+        );
+        assert_eq!(census.status.state, CensusState::Partial);
+        assert_eq!(census.status.unchecked_packages, ["c==1.0"]);
+        assert!(
+            census
+                .status
+                .note
+                .unwrap()
+                .contains("1 of 4 packages unchecked: offline")
+        );
+    }
+
+    #[test]
+    fn a_skipped_census_says_why() {
+        let census = Census::skipped("`--no-census`");
+        assert_eq!(census.status.state, CensusState::Skipped);
+        assert!(census.licenses.is_none());
+        assert_eq!(census.status.note.as_deref(), Some("`--no-census`"));
+    }
 }

@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use pyaudit_cache::Timestamp;
 
-use crate::config::date_from_unix_millis;
-use crate::enrich::metadata::{MetadataData, MetadataStatus, PackageMetadata, ProjectStatusInfo};
+use crate::config::{MaintenancePolicy, date_from_unix_millis};
+use crate::enrich::PackageKey;
+use crate::enrich::metadata::{
+    MetadataData, MetadataStatus, PackageMetadata, ProjectStatusInfo, YankInfo,
+};
 use crate::findings::{
     ARCHIVED_PROJECT, DEPRECATED_PROJECT, Evidence, Fact, Finding, Fix, INACTIVE_PROJECT,
     NEW_PROJECT, OUTDATED_VERSION, QUARANTINED_PROJECT, RECENT_RELEASE, Rule, UNCHECKED_METADATA,
@@ -92,13 +95,7 @@ pub(super) fn evaluate(
             }
             push(
                 &YANKED_VERSION,
-                format!(
-                    "{key} is yanked{}",
-                    yank.reason
-                        .as_ref()
-                        .map(|reason| format!(": {reason}"))
-                        .unwrap_or_default()
-                ),
+                yanked_message(key, yank),
                 facts,
                 upgrade("a release that is not yanked"),
             );
@@ -111,41 +108,28 @@ pub(super) fn evaluate(
                 upgrade("a listed release"),
             );
         }
-        if let ProjectStatusInfo::Reported { status, reason } = &metadata.project_status {
-            let rule = match status.as_str() {
-                "quarantined" => Some(&QUARANTINED_PROJECT),
-                "archived" => Some(&ARCHIVED_PROJECT),
-                "deprecated" => Some(&DEPRECATED_PROJECT),
-                _ => None,
-            };
-            if let Some(rule) = rule {
-                let mut facts = vec![Fact::new("project_status", status)];
-                if let Some(reason) = reason {
-                    facts.push(Fact::new("status_reason", reason));
-                }
-                push(
-                    rule,
-                    format!(
-                        "`{}` is {status} on the index{}",
-                        key.name,
-                        reason
-                            .as_ref()
-                            .map(|reason| format!(": {reason}"))
-                            .unwrap_or_default()
-                    ),
-                    facts,
-                    removal_fix(
-                        graph,
-                        *index,
-                        if status == "quarantined" {
-                            "remove"
-                        } else {
-                            "replace"
-                        },
-                        settings.fix_style,
-                    ),
-                );
+        if let ProjectStatusInfo::Reported { status, reason } = &metadata.project_status
+            && let Some(rule) = status_rule(status)
+        {
+            let mut facts = vec![Fact::new("project_status", status)];
+            if let Some(reason) = reason {
+                facts.push(Fact::new("status_reason", reason));
             }
+            push(
+                rule,
+                status_message(key, status, reason.as_deref()),
+                facts,
+                removal_fix(
+                    graph,
+                    *index,
+                    if status == "quarantined" {
+                        "remove"
+                    } else {
+                        "replace"
+                    },
+                    settings.fix_style,
+                ),
+            );
         }
         if let (Some(true), Some(last)) = (
             metadata.is_stale(now, Duration::from_secs(limits.max_age_days * DAY)),
@@ -153,13 +137,7 @@ pub(super) fn evaluate(
         ) {
             push(
                 &UNMAINTAINED_PROJECT,
-                format!(
-                    "`{}` has had no upload for {} days (since {}); the limit is {} days",
-                    key.name,
-                    days(last, now),
-                    date_from_unix_millis(last.unix_millis()),
-                    limits.max_age_days
-                ),
+                unmaintained_message(key, last, now, limits.max_age_days),
                 vec![
                     Fact::new("last_upload", date_from_unix_millis(last.unix_millis())),
                     Fact::new("max_age_days", limits.max_age_days),
@@ -175,10 +153,7 @@ pub(super) fn evaluate(
         if metadata.classifiers_inactive {
             push(
                 &INACTIVE_PROJECT,
-                format!(
-                    "`{}` declares `Development Status :: 7 - Inactive` (release {})",
-                    key.name, metadata.info_version
-                ),
+                inactive_message(key, metadata),
                 vec![
                     Fact::new("classifier", "Development Status :: 7 - Inactive"),
                     Fact::new("of_version", &metadata.info_version),
@@ -262,6 +237,94 @@ pub(super) fn evaluate(
         }
     }
     findings
+}
+
+/// A maintenance problem of one package read from its metadata alone — yanked, quarantined,
+/// archived, deprecated, unmaintained (no upload for `limits.max_age_days`), inactive — with the
+/// message its rule (PA201–PA206) would give. `pyaudit org`'s census lists these whatever levels
+/// a repository sets for the rules.
+#[derive(Debug, Clone)]
+pub struct MaintenanceProblem {
+    pub rule: &'static Rule,
+    pub message: String,
+}
+
+pub fn census_problems(
+    key: &PackageKey,
+    metadata: &PackageMetadata,
+    limits: &MaintenancePolicy,
+    now: Timestamp,
+) -> Vec<MaintenanceProblem> {
+    let mut problems = Vec::new();
+    let mut push = |rule: &'static Rule, message: String| {
+        problems.push(MaintenanceProblem { rule, message });
+    };
+    if let Some(yank) = &metadata.yanked {
+        push(&YANKED_VERSION, yanked_message(key, yank));
+    }
+    if let ProjectStatusInfo::Reported { status, reason } = &metadata.project_status
+        && let Some(rule) = status_rule(status)
+    {
+        push(rule, status_message(key, status, reason.as_deref()));
+    }
+    if let (Some(true), Some(last)) = (
+        metadata.is_stale(now, Duration::from_secs(limits.max_age_days * DAY)),
+        metadata.last_upload_time,
+    ) {
+        push(
+            &UNMAINTAINED_PROJECT,
+            unmaintained_message(key, last, now, limits.max_age_days),
+        );
+    }
+    if metadata.classifiers_inactive {
+        push(&INACTIVE_PROJECT, inactive_message(key, metadata));
+    }
+    problems
+}
+
+fn yanked_message(key: &PackageKey, yank: &YankInfo) -> String {
+    format!(
+        "{key} is yanked{}",
+        yank.reason
+            .as_ref()
+            .map(|reason| format!(": {reason}"))
+            .unwrap_or_default()
+    )
+}
+
+fn status_rule(status: &str) -> Option<&'static Rule> {
+    match status {
+        "quarantined" => Some(&QUARANTINED_PROJECT),
+        "archived" => Some(&ARCHIVED_PROJECT),
+        "deprecated" => Some(&DEPRECATED_PROJECT),
+        _ => None,
+    }
+}
+
+fn status_message(key: &PackageKey, status: &str, reason: Option<&str>) -> String {
+    format!(
+        "`{}` is {status} on the index{}",
+        key.name,
+        reason
+            .map(|reason| format!(": {reason}"))
+            .unwrap_or_default()
+    )
+}
+
+fn unmaintained_message(key: &PackageKey, last: Timestamp, now: Timestamp, limit: u64) -> String {
+    format!(
+        "`{}` has had no upload for {} days (since {}); the limit is {limit} days",
+        key.name,
+        days(last, now),
+        date_from_unix_millis(last.unix_millis()),
+    )
+}
+
+fn inactive_message(key: &PackageKey, metadata: &PackageMetadata) -> String {
+    format!(
+        "`{}` declares `Development Status :: 7 - Inactive` (release {})",
+        key.name, metadata.info_version
+    )
 }
 
 fn newest_facts(metadata: &PackageMetadata) -> Vec<Fact> {

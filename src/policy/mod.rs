@@ -15,6 +15,7 @@ mod vulnerabilities;
 pub use crate::enrich::popular::PopularNames;
 pub use fix::FixStyle;
 pub use ignores::stale_ignores;
+pub use maintenance::{MaintenanceProblem, census_problems};
 pub use plan::{AuditPlan, NotAudited, plan};
 
 use serde::Serialize;

@@ -48,6 +48,7 @@ pub mod markdown;
 pub mod org_html;
 pub mod org_json;
 pub mod org_markdown;
+pub mod org_text;
 pub mod review;
 pub mod sarif;
 

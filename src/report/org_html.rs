@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use crate::org::run::OrgReport;
+use crate::org::run::{CensusState, OrgReport};
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;\
 padding:0 1em;color:#1b1f24}h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}\
@@ -31,6 +31,20 @@ pub fn escape(text: &str) -> String {
         }
     }
     escaped
+}
+
+/// The first `limit` items, then how many more.
+fn list_head(items: &[String], limit: usize) -> String {
+    let mut text = items
+        .iter()
+        .take(limit)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > limit {
+        let _ = write!(text, " and {} more", items.len() - limit);
+    }
+    text
 }
 
 fn level_class(level: &str) -> &'static str {
@@ -236,7 +250,15 @@ pub fn render(report: &OrgReport) -> String {
         None => {
             let _ = writeln!(
                 out,
-                "<p class=\"muted\">No license data: no rule that reads PyPI metadata was on.</p>"
+                "<p class=\"muted\" data-key=\"census\">Census skipped: {}.</p>",
+                escape(
+                    report
+                        .analysis
+                        .census
+                        .note
+                        .as_deref()
+                        .unwrap_or("no PyPI metadata")
+                )
             );
         }
         Some(licenses) => {
@@ -265,11 +287,11 @@ pub fn render(report: &OrgReport) -> String {
     if report.analysis.maintenance.is_empty() {
         let _ = writeln!(
             out,
-            "<p class=\"muted\">None{}.</p>",
+            "<p class=\"muted\">{}.</p>",
             if report.analysis.licenses.is_none() {
-                " (the maintenance rules were off)"
+                "Skipped (`--no-census`)"
             } else {
-                ""
+                "None"
             }
         );
     } else {
@@ -294,6 +316,21 @@ pub fn render(report: &OrgReport) -> String {
             );
         }
         let _ = writeln!(out, "</table>");
+    }
+
+    let census = &report.analysis.census;
+    if census.state == CensusState::Partial {
+        let _ = writeln!(
+            out,
+            "<p class=\"warn\" data-key=\"census-unchecked\">Incomplete: {}{}{}</p>",
+            escape(census.note.as_deref().unwrap_or("")),
+            if census.unchecked_packages.is_empty() {
+                ""
+            } else {
+                " — "
+            },
+            escape(&list_head(&census.unchecked_packages, 50))
+        );
     }
 
     // Unreadable lockfiles and configs.

@@ -61,6 +61,7 @@ pub fn render(report: &OrgReport, since_last_only: bool) -> String {
     if since_last_only {
         return out;
     }
+    census_line(&mut out, report);
     if !report.analysis.advisories.is_empty() {
         let _ = writeln!(
             out,
@@ -112,6 +113,47 @@ pub fn render(report: &OrgReport, since_last_only: bool) -> String {
         let _ = writeln!(out);
     }
     out
+}
+
+/// One line on the censuses: the most common licenses, the maintenance problems, what could not
+/// be checked — or that they were skipped.
+fn census_line(out: &mut String, report: &OrgReport) {
+    let analysis = &report.analysis;
+    let Some(licenses) = &analysis.licenses else {
+        let _ = writeln!(
+            out,
+            "_Censuses skipped: {}._\n",
+            escape(
+                analysis
+                    .census
+                    .note
+                    .as_deref()
+                    .unwrap_or("no PyPI metadata")
+            )
+        );
+        return;
+    };
+    let top: Vec<String> = licenses
+        .iter()
+        .take(5)
+        .map(|license| format!("{} {}", escape(&license.license), license.packages))
+        .collect();
+    let _ = writeln!(
+        out,
+        "**Census**: licenses {}; {} unmaintained / yanked / archived packages{}.\n",
+        if top.is_empty() {
+            "none".to_string()
+        } else {
+            top.join(", ")
+        },
+        analysis.maintenance.len(),
+        analysis
+            .census
+            .note
+            .as_ref()
+            .map(|note| format!(" ({})", escape(note)))
+            .unwrap_or_default()
+    );
 }
 
 fn entries_list(out: &mut String, title: &str, entries: &[DiffEntry]) {

@@ -68,10 +68,10 @@ pub fn use_colour(to_stdout: bool) -> bool {
 
 /// ANSI styling that is a no-op when colour is off.
 #[derive(Clone, Copy)]
-struct Paint(bool);
+pub(crate) struct Paint(pub(crate) bool);
 
 impl Paint {
-    fn wrap(self, code: &str, text: &str) -> String {
+    pub(crate) fn wrap(self, code: &str, text: &str) -> String {
         if self.0 {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
@@ -79,7 +79,7 @@ impl Paint {
         }
     }
 
-    fn level(self, level: Level) -> String {
+    pub(crate) fn level(self, level: Level) -> String {
         match level {
             Level::Deny => self.wrap("1;31", "deny"),
             Level::Warn => self.wrap("1;33", "warn"),
@@ -87,11 +87,11 @@ impl Paint {
         }
     }
 
-    fn bold(self, text: &str) -> String {
+    pub(crate) fn bold(self, text: &str) -> String {
         self.wrap("1", text)
     }
 
-    fn dim(self, text: &str) -> String {
+    pub(crate) fn dim(self, text: &str) -> String {
         self.wrap("2", text)
     }
 }

@@ -1,0 +1,322 @@
+//! `pyaudit org --format text`: the org audit for a terminal — the headline numbers, what changed
+//! since the previous run, the advisories with the widest blast radius, the riskiest
+//! repositories, and the license and maintenance censuses. Coloured like `pyaudit lock`'s text
+//! report when the caller says so (a terminal, no `NO_COLOR`). The JSON and HTML reports have
+//! every row; this one shows the top of each list.
+
+use std::fmt::Write;
+
+use super::text::Paint;
+use crate::findings::Level;
+use crate::org::history::DiffEntry;
+use crate::org::run::{CensusState, OrgReport};
+
+/// How many rows each list shows.
+const TOP: usize = 10;
+
+pub fn render(report: &OrgReport, colour: bool) -> String {
+    let paint = Paint(colour);
+    let analysis = &report.analysis;
+    let summary = &analysis.summary;
+    let mut out = String::new();
+
+    let verdict = if summary.repositories_failing > 0 {
+        paint.wrap(
+            "1;31",
+            &format!(
+                "{} of {} repositories fail",
+                summary.repositories_failing, summary.repositories
+            ),
+        )
+    } else {
+        paint.wrap(
+            "1;32",
+            &format!("{} repositories pass", summary.repositories),
+        )
+    };
+    let _ = writeln!(out, "{} {verdict}", paint.bold("pyaudit org:"));
+    let _ = writeln!(
+        out,
+        "{} lockfiles ({} unreadable), {} lock entries, {} unique packages; {} deny, {} warn",
+        summary.lockfiles,
+        summary.unreadable,
+        summary.packages,
+        summary.unique_packages,
+        paint.wrap("31", &summary.deny.to_string()),
+        paint.wrap("33", &summary.warn.to_string()),
+    );
+
+    // Night over night.
+    let _ = writeln!(out);
+    match &report.since_last {
+        Some(diff) => {
+            let _ = writeln!(
+                out,
+                "{} (previous run {}): {} new, {} fixed, {} changed; {} new and {} removed repositories",
+                paint.bold("Since the last run"),
+                super::rfc3339_from_unix_millis(diff.previous_run),
+                diff.new.len(),
+                diff.fixed.len(),
+                diff.changed.len(),
+                diff.new_repositories.len(),
+                diff.removed_repositories.len()
+            );
+            for (title, entries) in [
+                ("new", &diff.new),
+                ("fixed", &diff.fixed),
+                ("changed", &diff.changed),
+            ] {
+                diff_entries(&mut out, paint, title, entries);
+            }
+            for (title, names) in [
+                ("new repositories", &diff.new_repositories),
+                ("removed repositories", &diff.removed_repositories),
+            ] {
+                if !names.is_empty() {
+                    let _ = writeln!(out, "  {title}: {}", names.join(", "));
+                }
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "{}",
+                paint.dim("First recorded run of these roots: nothing to compare with.")
+            );
+        }
+    }
+
+    // Advisories by blast radius.
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} ({}; repositories reached in production / at all)",
+        paint.bold("Advisories by blast radius"),
+        analysis.advisories.len()
+    );
+    if analysis.advisories.is_empty() {
+        let _ = writeln!(out, "  {}", paint.dim("none"));
+    }
+    for advisory in analysis.advisories.iter().take(TOP) {
+        let severity = if advisory.malicious {
+            paint.wrap("1;31", "malicious")
+        } else {
+            let label = advisory.severity.as_deref().unwrap_or("unknown");
+            match label {
+                "critical" | "high" => paint.wrap("31", label),
+                "medium" => paint.wrap("33", label),
+                _ => label.to_string(),
+            }
+        };
+        let _ = writeln!(
+            out,
+            "  {:>4} / {:<4} {} {} {}{}",
+            advisory.prod_repositories,
+            advisory.repositories,
+            paint.bold(&advisory.id),
+            severity,
+            advisory.packages.join(", "),
+            advisory
+                .fix
+                .as_ref()
+                .map(|fix| format!(" (fixed in {fix})"))
+                .unwrap_or_default()
+        );
+        if let Some(summary) = &advisory.summary {
+            let _ = writeln!(out, "              {}", paint.dim(&one_line(summary)));
+        }
+    }
+    more(&mut out, paint, analysis.advisories.len());
+
+    // Repositories by risk.
+    let risky: Vec<_> = analysis
+        .risk
+        .iter()
+        .filter(|risk| risk.score > 0 || risk.unreadable > 0)
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} ({} with findings or unreadable lockfiles)",
+        paint.bold("Repositories by risk"),
+        risky.len()
+    );
+    if risky.is_empty() {
+        let _ = writeln!(out, "  {}", paint.dim("none"));
+    }
+    for risk in risky.iter().take(TOP) {
+        let _ = writeln!(
+            out,
+            "  {:>6}  {}  {} {}, {} {}, {} vulnerabilities{}{}",
+            risk.score,
+            paint.bold(&risk.repository),
+            risk.deny,
+            paint.level(Level::Deny),
+            risk.warn,
+            paint.level(Level::Warn),
+            risk.vulnerabilities,
+            if risk.malicious > 0 {
+                paint.wrap("1;31", &format!(", {} malicious", risk.malicious))
+            } else {
+                String::new()
+            },
+            if risk.unreadable > 0 {
+                format!(", {} unreadable", risk.unreadable)
+            } else {
+                String::new()
+            }
+        );
+    }
+    more(&mut out, paint, risky.len());
+
+    // Censuses.
+    let census = &analysis.census;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", paint.bold("License census"));
+    match &analysis.licenses {
+        None => {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint.dim(&format!(
+                    "skipped: {}",
+                    census.note.as_deref().unwrap_or("no PyPI metadata")
+                ))
+            );
+        }
+        Some(licenses) => {
+            let _ = writeln!(out, "  {}", paint.dim("packages  repositories  license"));
+            for license in licenses.iter().take(TOP) {
+                let name = if license.license == "unchecked" || license.license == "unknown" {
+                    paint.wrap("33", &license.license)
+                } else {
+                    license.license.clone()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:>8}  {:>12}  {name}",
+                    license.packages, license.repositories
+                );
+            }
+            more(&mut out, paint, licenses.len());
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} ({})",
+        paint.bold("Unmaintained, yanked and archived"),
+        analysis.maintenance.len()
+    );
+    if census.state == CensusState::Skipped {
+        let _ = writeln!(out, "  {}", paint.dim("skipped"));
+    } else if analysis.maintenance.is_empty() {
+        let _ = writeln!(out, "  {}", paint.dim("none"));
+    }
+    for entry in analysis.maintenance.iter().take(TOP) {
+        let _ = writeln!(
+            out,
+            "  {} {} {} — {} repositories",
+            paint.wrap("33", entry.code),
+            entry.rule,
+            one_line(&entry.message),
+            entry.repositories.len()
+        );
+    }
+    more(&mut out, paint, analysis.maintenance.len());
+    if census.state == CensusState::Partial
+        && let Some(note) = &census.note
+    {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.wrap("33", &format!("incomplete: {note}"))
+        );
+    }
+
+    // Unreadable lockfiles and configs.
+    let errors: Vec<_> = report
+        .repositories
+        .iter()
+        .flat_map(|repository| {
+            repository
+                .errors
+                .iter()
+                .map(move |error| (&repository.name, error))
+        })
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} ({})",
+            paint.bold("Could not be read"),
+            errors.len()
+        );
+        for (repository, error) in errors.iter().take(TOP) {
+            let _ = writeln!(
+                out,
+                "  {repository}: {}: {}",
+                error.path,
+                one_line(&error.message)
+            );
+        }
+        more(&mut out, paint, errors.len());
+    }
+    out
+}
+
+fn diff_entries(out: &mut String, paint: Paint, title: &str, entries: &[DiffEntry]) {
+    for entry in entries.iter().take(TOP) {
+        let level = match entry.level.as_str() {
+            "deny" => paint.level(Level::Deny),
+            "warn" => paint.level(Level::Warn),
+            other => other.to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {title:<7} {level} {} {}{}",
+            entry.repository,
+            entry.key,
+            entry
+                .previous_level
+                .as_ref()
+                .map(|previous| format!(" (was {previous})"))
+                .unwrap_or_default()
+        );
+    }
+    if entries.len() > TOP {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.dim(&format!("… and {} more {title}", entries.len() - TOP))
+        );
+    }
+}
+
+fn more(out: &mut String, paint: Paint, total: usize) {
+    if total > TOP {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.dim(&format!(
+                "… and {} more in the JSON and HTML reports",
+                total - TOP
+            ))
+        );
+    }
+}
+
+/// Untrusted text (advisory summaries, messages) on one line, without control characters that
+/// could move the cursor or recolour the terminal.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                ' '
+            } else {
+                character
+            }
+        })
+        .collect()
+}
