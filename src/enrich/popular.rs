@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::Hasher;
+
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use pyaudit_advisories::normalize_package_name;
@@ -33,12 +35,14 @@ struct StoredList {
 /// Popular names, indexed for near-miss lookups.
 #[derive(Debug, Default)]
 pub struct PopularNames {
+    /// Normalized, sorted and unique.
     names: Vec<String>,
-    known: FxHashSet<String>,
-    /// Every name with one character deleted (and the name itself) → indexes into `names`: two
-    /// names within one edit of each other share a key (SymSpell), so candidates are found
-    /// without comparing against the whole list.
-    deletions: FxHashMap<String, Vec<u32>>,
+    /// The hash of every name with one character deleted (and of the name itself) → indexes
+    /// into `names`: two names within one edit of each other share a key (SymSpell), so
+    /// candidates are found without comparing against the whole list. Hashes rather than the
+    /// strings: building the index allocates nothing per variant (it runs on every audit), and a
+    /// hash collision only adds a candidate, which the caller's edit distance then rejects.
+    deletions: FxHashMap<u64, Vec<u32>>,
     /// Names with `-` removed → index, for separator-only differences.
     joined: FxHashMap<String, u32>,
     /// Where the names came from, for the report.
@@ -54,21 +58,20 @@ impl PopularNames {
             .filter(|name| !name.is_empty())
             .collect();
         let names: Vec<String> = unique.into_iter().collect();
-        let mut deletions: FxHashMap<String, Vec<u32>> =
+        let mut deletions: FxHashMap<u64, Vec<u32>> =
             FxHashMap::with_capacity_and_hasher(names.len() * 12, Default::default());
         let mut joined = FxHashMap::with_capacity_and_hasher(names.len(), Default::default());
         for (index, name) in names.iter().enumerate() {
             let index = index as u32;
-            for variant in deletion_variants(name) {
-                let entry = deletions.entry(variant).or_default();
+            for_each_deletion(name, |hash| {
+                let entry = deletions.entry(hash).or_default();
                 if entry.last() != Some(&index) {
                     entry.push(index);
                 }
-            }
+            });
             joined.entry(name.replace('-', "")).or_insert(index);
         }
         Self {
-            known: names.iter().cloned().collect(),
             names,
             deletions,
             joined,
@@ -85,27 +88,21 @@ impl PopularNames {
     }
 
     pub fn contains(&self, normalized: &str) -> bool {
-        self.known.contains(normalized)
+        self.names
+            .binary_search_by(|name| name.as_str().cmp(normalized))
+            .is_ok()
     }
 
     /// Popular names within one deletion of `normalized` from either side: the candidates for
-    /// edit distance ≤ 2 (each side may lose one character).
+    /// edit distance ≤ 2 (each side may lose one character). May include a name further away
+    /// (a hash collision); callers measure the distance.
     pub fn near(&self, normalized: &str) -> Vec<&str> {
         let mut found: Vec<u32> = Vec::new();
-        // One buffer for every variant: this runs for each package of every lock.
-        let mut variant = String::with_capacity(normalized.len());
-        let mut lookup = |variant: &str| {
-            if let Some(indexes) = self.deletions.get(variant) {
+        for_each_deletion(normalized, |hash| {
+            if let Some(indexes) = self.deletions.get(&hash) {
                 found.extend(indexes);
             }
-        };
-        lookup(normalized);
-        for (skip, character) in normalized.char_indices() {
-            variant.clear();
-            variant.push_str(&normalized[..skip]);
-            variant.push_str(&normalized[skip + character.len_utf8()..]);
-            lookup(&variant);
-        }
+        });
         found.sort_unstable();
         found.dedup();
         found
@@ -122,22 +119,25 @@ impl PopularNames {
     }
 }
 
-/// `name` itself and every string with one character removed.
-fn deletion_variants(name: &str) -> Vec<String> {
-    let chars: Vec<char> = name.chars().collect();
-    let mut variants = Vec::with_capacity(chars.len() + 1);
-    variants.push(name.to_string());
-    for skip in 0..chars.len() {
-        variants.push(
-            chars
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| *index != skip)
-                .map(|(_, c)| *c)
-                .collect(),
-        );
+/// Calls `visit` with the hash of `name` itself and of every string with one character removed.
+/// The hash is fed one byte at a time so that equal strings hash alike wherever the deleted
+/// character was.
+fn for_each_deletion(name: &str, mut visit: impl FnMut(u64)) {
+    let hash_of = |parts: [&[u8]; 2]| {
+        let mut hasher = rustc_hash::FxHasher::default();
+        for byte in parts.into_iter().flatten() {
+            hasher.write_u8(*byte);
+        }
+        hasher.finish()
+    };
+    let bytes = name.as_bytes();
+    visit(hash_of([bytes, &[]]));
+    for (skip, character) in name.char_indices() {
+        visit(hash_of([
+            &bytes[..skip],
+            &bytes[skip + character.len_utf8()..],
+        ]));
     }
-    variants
 }
 
 /// The seed, the cached import and the configured files, merged.

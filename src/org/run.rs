@@ -297,9 +297,12 @@ pub struct OrgAnalysis {
 }
 
 /// A finding's weight in a repository's risk score: malicious packages dominate, then
-/// vulnerabilities by severity; production counts four times a dev-only finding.
+/// vulnerabilities by severity; production counts four times a dev-only finding. A package that
+/// could not be checked at warn level (metadata missing offline) weighs nothing: it says
+/// nothing about the repository, and would rank the biggest locks first.
 pub fn risk_weight(finding: &Finding) -> u64 {
     let base = match &finding.evidence {
+        Evidence::Unchecked { .. } if finding.level != Level::Deny => 0,
         Evidence::Vulnerability { vulnerability } if vulnerability.malicious => 400,
         Evidence::Vulnerability { vulnerability } => {
             match vulnerability
@@ -501,6 +504,32 @@ mod tests {
             license: license.map(str::to_string),
             problems,
         }
+    }
+
+    #[test]
+    fn unchecked_metadata_does_not_make_a_repository_risky() {
+        let finding = |level: Level, class: Class| Finding {
+            code: "PA004",
+            rule: "unchecked-metadata",
+            level,
+            package: crate::findings::PackageContext {
+                name: "big".to_string(),
+                version: Some("1.0".to_string()),
+                class,
+                direct: false,
+                path: Vec::new().into(),
+                location: None,
+            },
+            message: String::new(),
+            evidence: Evidence::Unchecked {
+                reason: "not in the cache (offline run)".to_string(),
+            },
+            fix: None,
+        };
+        assert_eq!(risk_weight(&finding(Level::Warn, Class::Prod)), 0);
+        // Could not check advisories, and the policy denies that: an unknown is a risk.
+        assert_eq!(risk_weight(&finding(Level::Deny, Class::Prod)), 20);
+        assert_eq!(risk_weight(&finding(Level::Deny, Class::Dev)), 5);
     }
 
     #[test]

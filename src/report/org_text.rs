@@ -147,14 +147,17 @@ pub fn render(report: &OrgReport, colour: bool) -> String {
     for risk in risky.iter().take(TOP) {
         let _ = writeln!(
             out,
-            "  {:>6}  {}  {} {}, {} {}, {} vulnerabilities{}{}",
+            "  {:>6}  {}  {} {}, {} {}, {}{}{}",
             risk.score,
             paint.bold(&risk.repository),
             risk.deny,
             paint.level(Level::Deny),
             risk.warn,
             paint.level(Level::Warn),
-            risk.vulnerabilities,
+            match risk.vulnerabilities {
+                1 => "1 vulnerability".to_string(),
+                count => format!("{count} vulnerabilities"),
+            },
             if risk.malicious > 0 {
                 paint.wrap("1;31", &format!(", {} malicious", risk.malicious))
             } else {
