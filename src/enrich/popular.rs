@@ -37,12 +37,13 @@ struct StoredList {
 pub struct PopularNames {
     /// Normalized, sorted and unique.
     names: Vec<String>,
-    /// The hash of every name with one character deleted (and of the name itself) → indexes
-    /// into `names`: two names within one edit of each other share a key (SymSpell), so
-    /// candidates are found without comparing against the whole list. Hashes rather than the
-    /// strings: building the index allocates nothing per variant (it runs on every audit), and a
-    /// hash collision only adds a candidate, which the caller's edit distance then rejects.
-    deletions: FxHashMap<u64, Vec<u32>>,
+    /// `(hash, index into names)` for every name with one character deleted (and the name
+    /// itself), sorted: two names within one edit of each other share a hash (SymSpell), so
+    /// candidates are found without comparing against the whole list. Hashes in one sorted
+    /// vector rather than strings in a map: building the index allocates nothing per variant (it
+    /// runs on every audit), and a hash collision only adds a candidate, which the caller's edit
+    /// distance then rejects.
+    deletions: Vec<(u64, u32)>,
     /// Names with `-` removed → index, for separator-only differences.
     joined: FxHashMap<String, u32>,
     /// Where the names came from, for the report.
@@ -58,19 +59,15 @@ impl PopularNames {
             .filter(|name| !name.is_empty())
             .collect();
         let names: Vec<String> = unique.into_iter().collect();
-        let mut deletions: FxHashMap<u64, Vec<u32>> =
-            FxHashMap::with_capacity_and_hasher(names.len() * 12, Default::default());
+        let mut deletions: Vec<(u64, u32)> = Vec::with_capacity(names.len() * 12);
         let mut joined = FxHashMap::with_capacity_and_hasher(names.len(), Default::default());
         for (index, name) in names.iter().enumerate() {
             let index = index as u32;
-            for_each_deletion(name, |hash| {
-                let entry = deletions.entry(hash).or_default();
-                if entry.last() != Some(&index) {
-                    entry.push(index);
-                }
-            });
+            for_each_deletion(name, |hash| deletions.push((hash, index)));
             joined.entry(name.replace('-', "")).or_insert(index);
         }
+        deletions.sort_unstable();
+        deletions.dedup();
         Self {
             names,
             deletions,
@@ -99,9 +96,13 @@ impl PopularNames {
     pub fn near(&self, normalized: &str) -> Vec<&str> {
         let mut found: Vec<u32> = Vec::new();
         for_each_deletion(normalized, |hash| {
-            if let Some(indexes) = self.deletions.get(&hash) {
-                found.extend(indexes);
-            }
+            let start = self.deletions.partition_point(|&(key, _)| key < hash);
+            found.extend(
+                self.deletions[start..]
+                    .iter()
+                    .take_while(|&&(key, _)| key == hash)
+                    .map(|&(_, index)| index),
+            );
         });
         found.sort_unstable();
         found.dedup();

@@ -6,7 +6,7 @@
 //! alerts, and keeps an alert the same across runs through `partialFingerprints`; both are filled
 //! here. Output is deterministic: findings come sorted from the policy and no clock is read.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::osv_url;
 use crate::enrich::VulnerabilityData;
@@ -31,59 +31,222 @@ pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
         .iter()
         .flat_map(|report| report.findings.iter().map(move |finding| (report, finding)))
         .collect();
-    let rules: Vec<Value> = RULES
-        .iter()
-        .map(|rule| descriptor(rule, &findings))
-        .collect();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|(report, finding)| result(report, finding))
-        .collect();
-
-    let mut driver = json!({
-        "name": "pyaudit",
-        "semanticVersion": env!("CARGO_PKG_VERSION"),
-        "version": env!("CARGO_PKG_VERSION"),
-        "rules": rules,
-    });
-    if let Some(uri) = information_uri() {
-        driver["informationUri"] = json!(uri);
-    }
-    let sources: Vec<Value> = data
-        .sources
-        .iter()
-        .map(|source| {
-            json!({
-                "kind": source.kind,
-                "location": source.location,
-                "asOf": source.as_of.map(super::rfc3339_from_unix_millis),
-                "entries": source.entries,
-            })
-        })
-        .collect();
-    let document = json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "originalUriBaseIds": {
-                "%SRCROOT%": {
-                    "description": {
-                        "text": "The directory pyaudit ran in; lockfile paths are relative to it."
-                    }
-                }
+    let document = Document {
+        schema: SARIF_SCHEMA,
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            original_uri_base_ids: BaseIds {
+                source_root: BaseId {
+                    description: Text {
+                        text: "The directory pyaudit ran in; lockfile paths are relative to it.",
+                    },
+                },
             },
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-            "properties": {
-                "sources": sources,
-                "oldestData": data.oldest_data.map(super::rfc3339_from_unix_millis),
+            properties: RunProperties {
+                oldest_data: data.oldest_data.map(super::rfc3339_from_unix_millis),
+                sources: data
+                    .sources
+                    .iter()
+                    .map(|source| SourceProperties {
+                        as_of: source.as_of.map(super::rfc3339_from_unix_millis),
+                        entries: source.entries,
+                        kind: &source.kind,
+                        location: &source.location,
+                    })
+                    .collect(),
+            },
+            results: findings
+                .iter()
+                .map(|(report, finding)| result(report, finding))
+                .collect(),
+            tool: Tool {
+                driver: Driver {
+                    information_uri: information_uri(),
+                    name: "pyaudit",
+                    rules: RULES
+                        .iter()
+                        .map(|rule| descriptor(rule, &findings))
+                        .collect(),
+                    semantic_version: env!("CARGO_PKG_VERSION"),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
             },
         }],
-    });
+        version: "2.1.0",
+    };
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
+}
+
+// The document as typed structs rather than a `serde_json::Value` tree: building, printing and
+// freeing a tree of maps cost more than the rest of a warm SARIF run's rendering. Fields are
+// declared in the alphabetical order a `Value` map printed them in, so the output did not change.
+
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    column_kind: &'static str,
+    original_uri_base_ids: BaseIds,
+    properties: RunProperties<'a>,
+    results: Vec<SarifResult<'a>>,
+    tool: Tool<'a>,
+}
+
+#[derive(Serialize)]
+struct BaseIds {
+    #[serde(rename = "%SRCROOT%")]
+    source_root: BaseId,
+}
+
+#[derive(Serialize)]
+struct BaseId {
+    description: Text<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Text<T> {
+    text: T,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RunProperties<'a> {
+    oldest_data: Option<String>,
+    sources: Vec<SourceProperties<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceProperties<'a> {
+    as_of: Option<String>,
+    entries: usize,
+    kind: &'a str,
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    information_uri: Option<&'static str>,
+    name: &'static str,
+    rules: Vec<Descriptor<'a>>,
+    semantic_version: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor<'a> {
+    default_configuration: DefaultConfiguration,
+    full_description: Text<String>,
+    help: Help<'a>,
+    id: &'a str,
+    name: &'a str,
+    properties: DescriptorProperties,
+    short_description: Text<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DefaultConfiguration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Help<'a> {
+    markdown: &'a str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct DescriptorProperties {
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<String>,
+    tags: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [ResultLocation; 1],
+    message: Text<String>,
+    partial_fingerprints: Fingerprints,
+    properties: ResultProperties<'a>,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultLocation {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<usize>,
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "pyaudit/v1")]
+    pyaudit_v1: String,
+}
+
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    advisory: Option<String>,
+    class: &'static str,
+    direct: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ids: Option<&'a [String]>,
+    package: &'a str,
+    #[serde(rename = "security-severity", skip_serializing_if = "Option::is_none")]
+    security_severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vector: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
 }
 
 /// The project's web page from Cargo metadata; omitted rather than invented while there is none.
@@ -93,26 +256,32 @@ fn information_uri() -> Option<&'static str> {
         .find(|uri| !uri.is_empty())
 }
 
-fn descriptor(rule: &Rule, findings: &[(&LockReport, &Finding)]) -> Value {
-    let mut properties = json!({ "tags": tags(rule) });
+fn descriptor<'a>(rule: &'a Rule, findings: &[(&LockReport, &Finding)]) -> Descriptor<'a> {
     // The worst score among this rule's results: GitHub ranks every alert of the rule by it.
     let worst = findings
         .iter()
         .filter(|(_, finding)| finding.code == rule.code)
         .filter_map(|(_, finding)| security_severity(finding))
         .max_by(f64::total_cmp);
-    if let Some(score) = worst {
-        properties["security-severity"] = json!(format!("{score:.1}"));
+    Descriptor {
+        default_configuration: DefaultConfiguration {
+            level: level(rule.default_level),
+        },
+        full_description: Text {
+            text: first_section(rule.docs),
+        },
+        help: Help {
+            markdown: rule.docs,
+            text: plain_docs(rule.docs),
+        },
+        id: rule.code,
+        name: rule.name,
+        properties: DescriptorProperties {
+            security_severity: worst.map(|score| format!("{score:.1}")),
+            tags: tags(rule),
+        },
+        short_description: Text { text: rule.summary },
     }
-    json!({
-        "id": rule.code,
-        "name": rule.name,
-        "shortDescription": { "text": rule.summary },
-        "fullDescription": { "text": first_section(rule.docs) },
-        "help": { "text": plain_docs(rule.docs), "markdown": rule.docs },
-        "defaultConfiguration": { "level": level(rule.default_level) },
-        "properties": properties,
-    })
 }
 
 fn tags(rule: &Rule) -> Vec<&'static str> {
@@ -170,60 +339,53 @@ fn security_severity(finding: &Finding) -> Option<f64> {
     }))
 }
 
-fn result(report: &LockReport, finding: &Finding) -> Value {
+fn result<'a>(report: &LockReport, finding: &'a Finding) -> SarifResult<'a> {
     let package = &finding.package;
-    let rule_index = RULES.iter().position(|rule| rule.code == finding.code);
-    let (path, line) = match &package.location {
-        Some(location) => (location.path.display().to_string(), Some(location)),
+    let (path, region) = match &package.location {
+        Some(location) => (
+            location.path.display().to_string(),
+            Some(Region {
+                start_column: location.column.map(|column| column.max(1)),
+                start_line: location.line.max(1),
+            }),
+        ),
         None => (report.path.clone(), None),
     };
-    let mut physical = json!({ "artifactLocation": artifact_location(&path) });
-    if let Some(location) = line {
-        let mut region = json!({ "startLine": location.line.max(1) });
-        if let Some(column) = location.column {
-            region["startColumn"] = json!(column.max(1));
-        }
-        physical["region"] = region;
-    }
     let fingerprint = super::finding_fingerprint(&report.path, finding);
-
-    let mut properties = json!({
-        "package": package.name,
-        "class": package.class.as_str(),
-        "direct": package.direct,
-    });
-    if let Some(version) = &package.version {
-        properties["version"] = json!(version);
+    let vulnerability = match &finding.evidence {
+        Evidence::Vulnerability { vulnerability } => Some(vulnerability),
+        _ => None,
+    };
+    let severity = vulnerability.and_then(|vulnerability| vulnerability.severity.as_ref());
+    SarifResult {
+        level: level(finding.level),
+        locations: [ResultLocation {
+            physical_location: PhysicalLocation {
+                artifact_location: artifact_location(&path),
+                region,
+            },
+        }],
+        message: Text {
+            text: message(finding),
+        },
+        partial_fingerprints: Fingerprints {
+            pyaudit_v1: format!("{fingerprint:032x}"),
+        },
+        properties: ResultProperties {
+            advisory: vulnerability.map(|vulnerability| osv_url(&vulnerability.id)),
+            class: package.class.as_str(),
+            direct: package.direct,
+            evidence: finding.evidence.describe(),
+            ids: vulnerability.map(|vulnerability| vulnerability.ids.as_slice()),
+            package: &package.name,
+            security_severity: security_severity(finding).map(|score| format!("{score:.1}")),
+            severity: severity.map(|severity| severity.rating.as_str()),
+            vector: severity.map(|severity| severity.vector.as_str()),
+            version: package.version.as_deref(),
+        },
+        rule_id: finding.code,
+        rule_index: RULES.iter().position(|rule| rule.code == finding.code),
     }
-    if let Evidence::Vulnerability { vulnerability } = &finding.evidence {
-        properties["ids"] = json!(vulnerability.ids);
-        if let Some(severity) = &vulnerability.severity {
-            properties["severity"] = json!(severity.rating.as_str());
-            properties["vector"] = json!(severity.vector);
-        }
-    }
-    if let Some(score) = security_severity(finding) {
-        properties["security-severity"] = json!(format!("{score:.1}"));
-    }
-    if let Some(evidence) = finding.evidence.describe() {
-        properties["evidence"] = json!(evidence);
-    }
-
-    let mut result = json!({
-        "ruleId": finding.code,
-        "level": level(finding.level),
-        "message": { "text": message(finding) },
-        "locations": [{ "physicalLocation": physical }],
-        "partialFingerprints": { FINGERPRINT_KEY: format!("{fingerprint:032x}") },
-        "properties": properties,
-    });
-    if let Some(index) = rule_index {
-        result["ruleIndex"] = json!(index);
-    }
-    if let Evidence::Vulnerability { vulnerability } = &finding.evidence {
-        result["properties"]["advisory"] = json!(osv_url(&vulnerability.id));
-    }
-    result
 }
 
 /// One self-contained sentence set: what, which ids, how it got in, how to fix.
@@ -248,7 +410,7 @@ fn message(finding: &Finding) -> String {
 
 /// A lockfile path as a SARIF artifact location: relative paths stay relative to `%SRCROOT%`
 /// (GitHub maps that to the repository root), absolute ones become `file://` URIs.
-fn artifact_location(path: &str) -> Value {
+fn artifact_location(path: &str) -> ArtifactLocation {
     let forward = path.replace('\\', "/");
     let absolute = forward.starts_with('/')
         || forward
@@ -261,10 +423,16 @@ fn artifact_location(path: &str) -> Value {
         } else {
             "file:///"
         };
-        return json!({ "uri": format!("{prefix}{}", percent_encode_path(&forward)) });
+        return ArtifactLocation {
+            uri: format!("{prefix}{}", percent_encode_path(&forward)),
+            uri_base_id: None,
+        };
     }
     let relative = forward.trim_start_matches("./");
-    json!({ "uri": percent_encode_path(relative), "uriBaseId": "%SRCROOT%" })
+    ArtifactLocation {
+        uri: percent_encode_path(relative),
+        uri_base_id: Some("%SRCROOT%"),
+    }
 }
 
 /// Percent-encodes what may not appear in a URI path (RFC 3986 `pchar` plus `/`).
@@ -303,20 +471,26 @@ fn percent_encode_path(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    fn location(path: &str) -> serde_json::Value {
+        serde_json::to_value(artifact_location(path)).unwrap()
+    }
 
     #[test]
     fn locations_are_relative_uris_unless_absolute() {
         assert_eq!(
-            artifact_location("./requirements/dev file.txt"),
+            location("./requirements/dev file.txt"),
             json!({ "uri": "requirements/dev%20file.txt", "uriBaseId": "%SRCROOT%" })
         );
         assert_eq!(
-            artifact_location("/tmp/project/uv.lock"),
+            location("/tmp/project/uv.lock"),
             json!({ "uri": "file:///tmp/project/uv.lock" })
         );
         assert_eq!(
-            artifact_location("C:\\work\\uv.lock"),
+            location("C:\\work\\uv.lock"),
             json!({ "uri": "file:///C:/work/uv.lock" })
         );
     }
