@@ -2,7 +2,7 @@
 # Builds the `pyaudit-cli` wheel (pyproject.toml, maturin `bindings = "bin"`) and its sdist,
 # installs the wheel into a fresh virtual environment and runs the installed `pyaudit`:
 # `--version`, then a real audit with no network (tests/data/uv-project/uv.lock against
-# tests/data/advisories, which must find PYSEC-2024-60 and exit 1). Fails loudly on any surprise.
+# tests/data/pypa-advisory-db-2024-10-10.zip, which must find PYSEC-2024-60 and exit 1). Fails loudly on any surprise.
 #
 # Environment:
 #   CARGO_TARGET_DIR       shared with `cargo test` so nothing is compiled twice [default: target]
@@ -88,7 +88,10 @@ got="$(pyaudit --version)" || fail "pyaudit --version exited $?"
 [ "$got" = "pyaudit $version" ] || fail "pyaudit --version printed '$got', want 'pyaudit $version'"
 
 step "auditing tests/data/uv-project/uv.lock offline with the installed pyaudit"
-pyaudit db import tests/data/advisories >/dev/null || fail "pyaudit db import exited $?"
+# The PyPA snapshot in the repository (a complete copy), with the clock pinned to the day after it.
+export PYAUDIT_NOW=2024-10-11
+pyaudit db import tests/data/pypa-advisory-db-2024-10-10.zip >/dev/null \
+  || fail "pyaudit db import exited $?"
 status=0
 output="$(pyaudit lock --offline tests/data/uv-project/uv.lock 2>&1)" || status=$?
 if [ "$status" -ne 1 ] || ! grep -q 'PYSEC-2024-60' <<<"$output" || ! grep -q 'idna==3.6' <<<"$output"; then

@@ -151,6 +151,23 @@ pub struct SourceArgs {
     /// How long an OSV answer is reused before asking again, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub cache_ttl: u64,
+
+    /// A folder of OSV records that is a complete copy of an advisory source (a checkout of the
+    /// PyPA advisory database, an unpacked OSV export): fresh enough, it answers for every
+    /// package. May be given several times. Also `[advisories] complete` in the config.
+    #[arg(long = "complete-advisories", value_name = "DIR")]
+    pub complete_advisories: Vec<PathBuf>,
+
+    /// The oldest advisory data that may stand in for a live OSV answer — cached answers and
+    /// complete local copies, aged by their newest record — e.g. `7d`, `36h` [default: `[advisories]
+    /// max-age` (7d) with `--offline`, `fallback-max-age` (3d) when OSV fails]. Older data leaves
+    /// packages unchecked (PA001).
+    #[arg(long, value_name = "AGE", value_parser = parse_age_argument)]
+    pub max_age: Option<std::time::Duration>,
+}
+
+fn parse_age_argument(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_age(text)
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +402,15 @@ pub enum DbCommand {
         /// The directories or all.zip files; a record in several keeps its newest copy.
         #[arg(value_name = "PATH", required = true)]
         paths: Vec<PathBuf>,
+        /// The sources are complete copies of an advisory source (a checkout of the PyPA
+        /// advisory database): the database may then answer for packages it has no record of.
+        /// Without it, an OSV export archive (`.zip`) is complete and a directory is partial
+        /// (it only adds findings).
+        #[arg(long, conflicts_with = "partial")]
+        complete: bool,
+        /// No source is complete, not even an archive.
+        #[arg(long)]
+        partial: bool,
         #[command(flatten)]
         cache: CacheLocationArgs,
     },

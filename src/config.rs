@@ -60,6 +60,7 @@ pub struct Config {
     /// `[usage]`.
     pub usage: crate::usage::config::UsageConfig,
     pub fetch: FetchConfig,
+    pub advisories: AdvisoriesConfig,
     pub vulnerabilities: VulnerabilityPolicy,
     pub maintenance: MaintenancePolicy,
     pub licenses: LicensePolicy,
@@ -73,6 +74,61 @@ pub struct Config {
 pub struct FetchConfig {
     pub osv_url: Option<String>,
     pub pypi_url: Option<String>,
+}
+
+/// `[advisories]`: how old stand-in advisory data may be, and which folders are complete copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdvisoriesConfig {
+    /// `--offline`: the oldest data (cached OSV answers, a complete local copy) that may answer.
+    pub max_age: std::time::Duration,
+    /// Online, when OSV cannot answer: the oldest data that may stand in for it.
+    pub fallback_max_age: std::time::Duration,
+    /// Folders that are complete copies of an advisory source, relative to the config file.
+    pub complete: Vec<PathBuf>,
+}
+
+/// A week: a weekly `db sync` keeps an offline audit valid.
+pub const DEFAULT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+/// Three days: a nightly sync survives a weekend-long OSV outage, no more.
+pub const DEFAULT_FALLBACK_MAX_AGE: std::time::Duration =
+    std::time::Duration::from_secs(3 * 86_400);
+
+impl Default for AdvisoriesConfig {
+    fn default() -> Self {
+        Self {
+            max_age: DEFAULT_MAX_AGE,
+            fallback_max_age: DEFAULT_FALLBACK_MAX_AGE,
+            complete: Vec::new(),
+        }
+    }
+}
+
+/// Reads an age such as `7d`, `36h`, `90m`, `2w` or `600s`.
+pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|character: char| !character.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an age: expected a number and a unit, e.g. `7d`"))?;
+    let seconds = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: expected s, m, h, d or w (e.g. `7d`)"
+            ));
+        }
+    };
+    number
+        .checked_mul(seconds)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long an age"))
 }
 
 /// `[vulnerabilities]`: the CVSS rating from which a vulnerability denies; lower ones warn.
@@ -185,6 +241,9 @@ pub(crate) struct ConfigWire {
     /// Service URLs; `--osv-url` / `--pypi-url` and `PYAUDIT_OSV_URL` / `PYAUDIT_PYPI_URL` win.
     #[serde(default)]
     fetch: FetchWire,
+    /// How old stand-in advisory data may be; complete copies of advisory sources.
+    #[serde(default)]
+    advisories: AdvisoriesWire,
     /// Severity thresholds: vulnerabilities rated below them warn instead of denying.
     #[serde(default)]
     vulnerabilities: VulnerabilitiesWire,
@@ -237,6 +296,24 @@ struct FetchWire {
     /// `https://pypi.org`).
     #[schemars(with = "Option<String>", url)]
     pypi_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct AdvisoriesWire {
+    /// With `--offline`: cached OSV answers and complete local copies older than this do not
+    /// answer for a package (it is unchecked, PA001). An age: `7d`, `36h`, `2w` (default `7d`).
+    #[schemars(with = "Option<String>")]
+    max_age: Option<Spanned<String>>,
+    /// Online, when OSV cannot answer: the same limit for the data that stands in for it
+    /// (default `3d`).
+    #[schemars(with = "Option<String>")]
+    fallback_max_age: Option<Spanned<String>>,
+    /// Folders of OSV records that are complete copies of an advisory source (a checkout of the
+    /// PyPA advisory database, an unpacked OSV export), relative to this file. Fresh enough,
+    /// they answer for every package; `--advisories` folders only add findings.
+    #[serde(default)]
+    complete: Vec<String>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -546,6 +623,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     config.fetch = FetchConfig {
         osv_url: url(wire.fetch.osv_url)?,
         pypi_url: url(wire.fetch.pypi_url)?,
+    };
+    let age = |value: Option<Spanned<String>>, default| -> Result<_, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(value) => {
+                parse_age(value.get_ref()).map_err(|message| invalid(value.span().start, message))
+            }
+        }
+    };
+    let config_directory = path.parent().unwrap_or(Path::new("."));
+    config.advisories = AdvisoriesConfig {
+        max_age: age(wire.advisories.max_age, DEFAULT_MAX_AGE)?,
+        fallback_max_age: age(wire.advisories.fallback_max_age, DEFAULT_FALLBACK_MAX_AGE)?,
+        complete: wire
+            .advisories
+            .complete
+            .iter()
+            .map(|folder| config_directory.join(folder))
+            .collect(),
     };
 
     let rating = |value: Option<Spanned<String>>| -> Result<Option<Rating>, ConfigError> {

@@ -49,16 +49,26 @@ pub const UNCHECKED_PACKAGE: Rule = Rule {
     code: "PA001",
     name: "unchecked-package",
     default_level: Level::Deny,
-    summary: "no advisory source could answer for this package",
-    docs: "## What it does\nReports a pinned registry package for which no advisory source \
-           (OSV, the local database, `--advisories`) could give an answer: the service was \
-           unreachable, answered with an error, or sent a malformed record.\n\n\
+    summary: "no complete, fresh advisory source answered for this package",
+    docs: "## What it does\nReports a pinned registry package that no source able to answer for \
+           *every* package answered for, fresh enough: OSV was unreachable, answered with an \
+           error, sent a malformed record or a record other than the one asked for; the cached \
+           answer or the local database is older than `[advisories] max-age` (`--offline`, \
+           default 7 days) or `fallback-max-age` (OSV down, default 3 days), aged by its newest \
+           record, never by when it was imported; or the only local data is *partial* — an \
+           organisation's own records, `--advisories DIR`, a directory imported without \
+           `--complete` — which adds findings but cannot vouch that a package it does not \
+           mention is clean. What partial or stale data does know is still reported (PA101, \
+           PA102) beside this finding.\n\n\
            ## Why is this bad?\nAn unchecked package is not a clean package. pyaudit fails closed: \
-           it never reports \"no known vulnerabilities\" for a package it could not check.\n\n\
-           ## How to fix\nRetry when the service is reachable, or audit offline: \
-           `pyaudit db import PATH` (a directory of OSV records or OSV's PyPI all.zip) or \
-           `pyaudit db sync`, then `pyaudit lock --offline`. `--allow-unchecked` turns this into a \
-           warning.",
+           it never reports \"no known vulnerabilities\" for a package it could not check, and \
+           an audit with an unchecked package exits 2 (could not check), not 0.\n\n\
+           ## How to fix\nRetry when OSV is reachable, or keep a complete, fresh local copy and \
+           audit offline: `pyaudit db sync` (OSV's PyPI export, updated incrementally), \
+           `pyaudit db import osv-all.zip`, or `pyaudit db import --complete DIR` for a full \
+           checkout of an advisory database; then `pyaudit lock --offline`. `--max-age 30d` \
+           accepts older data when you decide it is good enough; `--allow-unchecked` turns this \
+           into a warning.",
 };
 
 pub const VULNERABILITY: Rule = Rule {

@@ -1,5 +1,6 @@
 //! The `pyaudit` binary: parse arguments, run one command, turn the outcome into an exit status.
-//! Exit codes: 0 clean, 1 findings, 2 pyaudit could not do its job, 3 (`review`) needs review.
+//! Exit codes: 0 clean, 1 findings, 2 the audit could not be completed (a package could not be
+//! checked, or an error), 3 (`review`) needs review.
 #![forbid(unsafe_code)]
 
 use std::io::Write;
@@ -43,6 +44,13 @@ fn main() -> ExitCode {
                 Outcome::Clean => ExitCode::SUCCESS,
                 Outcome::Findings => ExitCode::from(1),
                 Outcome::NeedsReview => ExitCode::from(3),
+                Outcome::Incomplete => {
+                    eprintln!(
+                        "error: the audit is incomplete: some packages could not be checked \
+                         (PA001/PA004 above); exit status 2"
+                    );
+                    ExitCode::from(2)
+                }
             }
         }
         Err(error) => {

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pyaudit::enrich::database::{self, SyncSummary};
+use pyaudit::enrich::database::{self, DeclaredCoverage, SyncSummary};
 use pyaudit::enrich::vulnerabilities::collect;
 use pyaudit::enrich::{
     EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
@@ -25,6 +25,7 @@ use support::server::{Fault, TestServer};
 
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
 const HOUR: Duration = Duration::from_secs(3600);
+const YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
@@ -40,7 +41,7 @@ fn pypa_cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     CACHE.get_or_init(|| {
         let cache = Cache::in_memory();
-        let summary = database::import(&cache, &[pypa()], NOW).unwrap();
+        let summary = database::import(&cache, &[pypa()], DeclaredCoverage::Complete, NOW).unwrap();
         assert_eq!(summary.records, 2661);
         assert_eq!(summary.packages, 664);
         cache
@@ -83,6 +84,11 @@ fn settings(url: &str, offline: bool, now: Timestamp) -> VulnerabilitySettings {
         offline,
         fetch: fetch_settings(url),
         extra_advisories: Vec::new(),
+        complete_advisories: Vec::new(),
+        // The PyPA snapshot is years older than `NOW`: these tests are about matching, so the
+        // age limits are out of the way here and tested on their own below.
+        max_age: YEARS,
+        fallback_max_age: YEARS,
         query_ttl: HOUR,
         progress: false,
         now,
@@ -201,7 +207,10 @@ fn offline_pypa_database_matches_the_advisory_pins() {
     assert_eq!(expected.len(), 373);
     assert_same(&found_pysec(&data), &expected, "advisory-pins offline");
     assert_eq!(data.sources[0].kind, "local-database");
-    assert_eq!(data.oldest_data, Some(NOW.unix_millis()));
+    // The data's age is its newest record's, not the import's (`NOW`).
+    assert_eq!(data.oldest_data, data.sources[0].as_of);
+    let as_of = pyaudit::config::date_from_unix_millis(data.oldest_data.unwrap());
+    assert!(as_of.starts_with("2024-"), "{as_of}");
 }
 
 /// Pins of a real fixture's expected lock file: `all` (else `prod_with_extras`) for uv/poetry
@@ -392,7 +401,7 @@ fn ids_of(status: &VulnerabilityStatus) -> Vec<String> {
             .iter()
             .map(|vulnerability| vulnerability.id.clone())
             .collect(),
-        VulnerabilityStatus::Unchecked { reason } => panic!("unchecked: {reason}"),
+        VulnerabilityStatus::Unchecked { reason, .. } => panic!("unchecked: {reason}"),
     }
 }
 
@@ -429,10 +438,10 @@ fn a_failing_chunk_leaves_exactly_its_packages_unchecked() {
     assert_eq!(ids_of(status(&data, "alpha", "1.0")), ["GHSA-alpha-0001"]);
     assert_eq!(ids_of(status(&data, "beta", "1.0")), ["GHSA-beta-0001"]);
     for name in ["gamma", "delta"] {
-        let VulnerabilityStatus::Unchecked { reason } = status(&data, name, "1.0") else {
+        let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, name, "1.0") else {
             panic!("{name} should be unchecked");
         };
-        assert!(reason.contains("OSV query"), "{reason}");
+        assert!(reason.contains("OSV could not answer"), "{reason}");
         assert!(reason.contains("/v1/querybatch"), "{reason}");
         assert!(reason.contains("500"), "{reason}");
     }
@@ -458,6 +467,7 @@ fn osv_unreachable_falls_back_to_the_local_database_with_a_warning() {
     database::import(
         &cache,
         &[directory.path().to_owned()],
+        DeclaredCoverage::Complete,
         NOW.saturating_sub(3 * 24 * HOUR),
     )
     .unwrap();
@@ -471,7 +481,8 @@ fn osv_unreachable_falls_back_to_the_local_database_with_a_warning() {
     assert!(warning.contains("OSV could not answer"), "{warning}");
     assert!(warning.contains("127.0.0.1:9/v1/querybatch"), "{warning}");
     assert!(warning.contains("local advisory database"), "{warning}");
-    assert!(warning.contains("3 days"), "{warning}");
+    // The age is the data's (its record was modified on 2024-01-01), not the import's.
+    assert!(warning.contains("advisory data 1110 days old"), "{warning}");
     assert!(warning.contains("for 2 package(s)"), "{warning}");
 }
 
@@ -501,7 +512,7 @@ fn a_malformed_record_leaves_its_packages_unchecked() {
     let targets = [key("good", "1.0"), key("bad", "1.0")];
     let data = collect(&targets, &cache, &settings(&server.url(), false, NOW)).unwrap();
     assert_eq!(ids_of(status(&data, "good", "1.0")), ["GHSA-good-0001"]);
-    let VulnerabilityStatus::Unchecked { reason } = status(&data, "bad", "1.0") else {
+    let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, "bad", "1.0") else {
         panic!("bad should be unchecked");
     };
     assert!(reason.contains("GHSA-bad-0001"), "{reason}");
@@ -547,10 +558,13 @@ fn offline_uses_stale_cached_answers_and_says_how_old() {
     assert_eq!(server.log().len(), requests);
     assert_eq!(data.requests, 0);
     assert_eq!(ids_of(status(&data, "demo", "1.0")), ["GHSA-demo-0001"]);
-    let VulnerabilityStatus::Unchecked { reason } = status(&data, "uncached", "1.0") else {
+    let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, "uncached", "1.0") else {
         panic!("uncached should be unchecked");
     };
-    assert!(reason.contains("not in the cache"), "{reason}");
+    assert!(
+        reason.contains("no OSV answer for it is cached"),
+        "{reason}"
+    );
     assert_eq!(data.oldest_data, Some(NOW.unix_millis()));
     assert!(
         data.warnings
@@ -558,6 +572,110 @@ fn offline_uses_stale_cached_answers_and_says_how_old() {
             .any(|warning| warning.contains("5 days old") && warning.contains("demo==1.0")),
         "{:?}",
         data.warnings
+    );
+}
+
+#[test]
+fn cached_answers_past_the_max_age_do_not_answer() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record(
+        "GHSA-demo-0001",
+        "demo",
+        "2024-01-01T00:00:00Z",
+        "2.0",
+    ));
+    let cache = Cache::in_memory();
+    let targets = [key("demo", "1.0"), key("clean", "1.0")];
+    collect(&targets, &cache, &settings(&server.url(), false, NOW)).unwrap();
+    let with_limits = |now: Timestamp, offline: bool, url: &str| {
+        let mut settings = settings(url, offline, now);
+        settings.max_age = 7 * 24 * HOUR;
+        settings.fallback_max_age = 3 * 24 * HOUR;
+        settings
+    };
+    // Offline, six days later: within the week.
+    let six_days = NOW.saturating_add(6 * 24 * HOUR);
+    let data = collect(
+        &targets,
+        &cache,
+        &with_limits(six_days, true, &server.url()),
+    )
+    .unwrap();
+    assert!(matches!(
+        status(&data, "clean", "1.0"),
+        VulnerabilityStatus::Checked { .. }
+    ));
+    // Eight days later: the answers are too old, and even the vulnerable package's known
+    // finding is kept while it is reported unchecked.
+    let eight_days = NOW.saturating_add(8 * 24 * HOUR);
+    let data = collect(
+        &targets,
+        &cache,
+        &with_limits(eight_days, true, &server.url()),
+    )
+    .unwrap();
+    for name in ["demo", "clean"] {
+        let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, name, "1.0") else {
+            panic!("{name} must be unchecked with eight-day-old answers");
+        };
+        assert!(reason.contains("8 days old"), "{reason}");
+        assert!(reason.contains("max-age of 7 days"), "{reason}");
+    }
+    // Online with OSV down, four days later: past the fallback limit of three days.
+    let four_days = NOW.saturating_add(4 * 24 * HOUR);
+    let data = collect(
+        &targets,
+        &cache,
+        &with_limits(four_days, false, "http://127.0.0.1:9"),
+    )
+    .unwrap();
+    let VulnerabilityStatus::Unchecked {
+        reason,
+        vulnerabilities,
+    } = status(&data, "demo", "1.0")
+    else {
+        panic!("demo must be unchecked");
+    };
+    assert!(reason.contains("fallback-max-age of 3 days"), "{reason}");
+    // What the old answer lists is still reported: too old to vouch, not too old to warn.
+    let ids: Vec<&str> = vulnerabilities.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, ["GHSA-demo-0001"]);
+}
+
+#[test]
+fn a_partial_database_adds_findings_but_never_vouches() {
+    let directory = tempfile::tempdir().unwrap();
+    small_database(directory.path());
+    let cache = Cache::in_memory();
+    database::import(
+        &cache,
+        &[directory.path().to_owned()],
+        DeclaredCoverage::ByKind,
+        NOW,
+    )
+    .unwrap();
+    let online = settings("http://127.0.0.1:9", false, NOW);
+    let data = collect(&[key("demo", "1.0"), key("other", "3.0")], &cache, &online).unwrap();
+    let VulnerabilityStatus::Unchecked {
+        reason,
+        vulnerabilities,
+    } = status(&data, "demo", "1.0")
+    else {
+        panic!("a partial database made demo checked");
+    };
+    assert!(reason.contains("is partial"), "{reason}");
+    // Its record still matches and is reported.
+    let ids: Vec<&str> = vulnerabilities.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, ["PYSEC-2024-1"]);
+    assert!(matches!(
+        status(&data, "other", "3.0"),
+        VulnerabilityStatus::Unchecked { .. }
+    ));
+    let source = &data.sources[0];
+    assert_eq!(
+        source.coverage,
+        Some(pyaudit::enrich::SourceCoverage::Partial)
     );
 }
 
@@ -720,7 +838,7 @@ fn measure_import_and_warm_collect() {
     {
         let cache = Cache::open(&options).unwrap().cache;
         let start = Instant::now();
-        let summary = database::import(&cache, &[pypa()], NOW).unwrap();
+        let summary = database::import(&cache, &[pypa()], DeclaredCoverage::Complete, NOW).unwrap();
         println!(
             "import of {} records / {} packages: {:?}",
             summary.records,

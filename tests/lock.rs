@@ -15,6 +15,8 @@ fn pyaudit(cache: &Path) -> Command {
     let mut command = Command::cargo_bin("pyaudit").unwrap();
     command
         .env("PYAUDIT_CACHE_DIR", cache)
+        // The day after the advisory snapshot these tests audit against: its data is fresh.
+        .env("PYAUDIT_NOW", "2024-10-11")
         .env_remove("PYAUDIT_OSV_URL")
         .env_remove("PYAUDIT_PYPI_URL")
         // Anything that tries to leave the machine hits a closed port.
@@ -189,11 +191,13 @@ fn online_results_equal_the_expected_advisories_for_the_synthetic_pins() {
 fn offline_audit_from_an_imported_database_equals_the_expected_advisories() {
     let cache = tempfile::tempdir().unwrap();
     pyaudit(cache.path())
-        .args(["db", "import"])
+        .args(["db", "import", "--complete"])
         .arg(shared("advisories/pypa"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("2661"));
+        .stdout(predicate::str::contains("2661"))
+        .stdout(predicate::str::contains("coverage: complete copy"))
+        .stdout(predicate::str::contains("advisory data as of 2024-10-10"));
     pyaudit(cache.path())
         .args(["db", "status"])
         .assert()
@@ -237,7 +241,9 @@ fn unreachable_osv_fails_closed_and_says_what_to_do() {
         .args(["lock", "--osv-url", "http://127.0.0.1:9"])
         .arg(demo_lock())
         .assert()
-        .code(1)
+        // "Could not check" has its own status, apart from findings (1).
+        .code(2)
+        .stderr(predicate::str::contains("the audit is incomplete"))
         .stdout(predicate::str::contains("PA001"))
         .stdout(predicate::str::contains("17 packages could not be checked"))
         .stdout(predicate::str::contains("pyaudit db import"))
@@ -363,12 +369,13 @@ fn readme_offline_example_works_with_repository_data_only() {
     let cache = tempfile::tempdir().unwrap();
     pyaudit(cache.path())
         .args(["db", "import"])
-        .arg(root().join("tests/data/advisories"))
+        .arg(root().join("tests/data/pypa-advisory-db-2024-10-10.zip"))
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "imported 1 record (0 withdrawn, 0 malicious) for 1 package",
-        ));
+            "imported 2661 records (10 withdrawn, 0 malicious) for 664 packages",
+        ))
+        .stdout(predicate::str::contains("coverage: complete copy"));
     pyaudit(cache.path())
         .args(["lock", "--offline"])
         .arg(demo_lock())
@@ -378,7 +385,11 @@ fn readme_offline_example_works_with_repository_data_only() {
             "deny PA101 [vulnerability] idna==3.6 (prod)",
         ))
         .stdout(predicate::str::contains("PYSEC-2024-60"))
-        .stdout(predicate::str::contains("local-database"))
+        .stdout(predicate::str::contains("local advisory database"))
+        .stdout(predicate::str::contains(
+            "(complete copy; advisory data as of 2024-10-10",
+        ))
+        .stdout(predicate::str::contains("PA001").not())
         .stdout(predicate::str::contains(
             "(1 deny, 17 warn) in 17 audited packages: 1 vulnerability, 17 unchecked-metadata",
         ))
@@ -436,21 +447,46 @@ fn importing_several_sources_keeps_them_all_and_a_replacement_is_announced() {
             ours.display()
         )))
         .stdout(predicate::str::contains("pyaudit db import PATH PATH"));
-    assert_eq!(audit(), ["PA102 0requests", "PA501 0requests"]);
+    // Partial sources add what they know and vouch for nothing.
+    assert_eq!(
+        audit(),
+        [
+            "PA001 0requests",
+            "PA001 idna",
+            "PA102 0requests",
+            "PA501 0requests"
+        ]
+    );
 
+    // A complete copy with the organisation's feed beside it: everything is checked.
+    let complete = root().join("tests/data/pypa-advisory-db-2024-10-10.zip");
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&complete)
+        .arg(&malicious)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "imported 2665 records (10 withdrawn, 4 malicious) for 668 packages",
+        ))
+        .stdout(predicate::str::contains("coverage: complete copy"));
+    assert_eq!(
+        audit(),
+        ["PA101 idna", "PA102 0requests", "PA501 0requests"]
+    );
+    // Replacing it with a partial one is said before it happens.
     pyaudit(cache.path())
         .args(["db", "import"])
         .arg(&ours)
         .arg(&malicious)
         .assert()
         .success()
+        .stderr(predicate::str::contains(
+            "replaces a complete database (2665 records",
+        ))
         .stdout(predicate::str::contains(
             "imported 5 records (0 withdrawn, 4 malicious) for 5 packages",
         ));
-    assert_eq!(
-        audit(),
-        ["PA101 idna", "PA102 0requests", "PA501 0requests"]
-    );
     pyaudit(cache.path())
         .args(["db", "status"])
         .assert()
@@ -471,7 +507,7 @@ fn project_with_config(config: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(project.join("pyaudit.toml"), config).unwrap();
     pyaudit(&directory.path().join("cache"))
         .args(["db", "import"])
-        .arg(root().join("tests/data/advisories"))
+        .arg(root().join("tests/data/pypa-advisory-db-2024-10-10.zip"))
         .assert()
         .success();
     (directory, project)
@@ -543,4 +579,135 @@ fn config_ignores_levels_and_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("pyaudit.toml:3:"));
+}
+
+/// The verdict is only as good as the data behind it: an empty import is refused, a partial or a
+/// stale database never makes a package clean (exit 2, "could not check"), and every format says
+/// how old the data is — the data's own date, not the import's.
+#[test]
+fn verdicts_rest_only_on_complete_fresh_data() {
+    let cache = tempfile::tempdir().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let requirements = directory.path().join("requirements.txt");
+    std::fs::write(&requirements, "django==3.2.0\n").unwrap();
+    let clean = directory.path().join("requirements-clean.txt");
+    std::fs::write(&clean, "six==1.16.0\n").unwrap();
+    let empty = directory.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let vulnerabilities_only = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
+    let osv_down = ["--osv-url", "http://127.0.0.1:9"];
+
+    // An empty source is refused and nothing changes.
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no advisory records"));
+    pyaudit(cache.path())
+        .args(["db", "status"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no local advisory database"));
+
+    // The quick start's one-record database: partial, so OSV being down leaves django unchecked.
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(root().join("tests/data/advisories"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("coverage: partial"));
+    pyaudit(cache.path())
+        .args(["lock"])
+        .args(osv_down)
+        .args(vulnerabilities_only)
+        .arg(&requirements)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("deny PA001"))
+        .stdout(predicate::str::contains("is partial"))
+        .stdout(predicate::str::contains("no findings").not());
+
+    // A complete copy, two years old: the stale verdict, with the data's date everywhere.
+    let complete = root().join("tests/data/pypa-advisory-db-2024-10-10.zip");
+    pyaudit(cache.path())
+        .args(["db", "import"])
+        .arg(&complete)
+        .assert()
+        .success();
+    pyaudit(cache.path())
+        .env("PYAUDIT_NOW", "2026-12-08")
+        .args(["db", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "advisory data as of 2024-10-10 (788 days old",
+        ));
+    for format in ["text", "json", "sarif", "cyclonedx", "markdown", "gitlab"] {
+        for offline in [true, false] {
+            let mut command = pyaudit(cache.path());
+            command
+                .env("PYAUDIT_NOW", "2026-12-08")
+                .args(["lock", "--format", format])
+                .args(vulnerabilities_only);
+            if offline {
+                command.arg("--offline");
+            } else {
+                command.args(osv_down);
+            }
+            let output = command.arg(&clean).output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(output.status.code(), Some(2), "{format}: {stdout}");
+            let unchecked = if format == "cyclonedx" {
+                "pyaudit:unchecked"
+            } else {
+                "PA001"
+            };
+            assert!(stdout.contains(unchecked), "{format}: {stdout}");
+            assert!(stdout.contains("2024-10-10"), "{format}: {stdout}");
+            if !["json", "sarif"].contains(&format) {
+                assert!(stdout.contains("788 days old"), "{format}: {stdout}");
+            }
+        }
+    }
+    // The stale data still reports what it knows: django 3.2.0's advisories are listed.
+    pyaudit(cache.path())
+        .env("PYAUDIT_NOW", "2026-12-08")
+        .args(["lock", "--offline"])
+        .args(vulnerabilities_only)
+        .arg(&requirements)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("deny PA101"))
+        .stdout(predicate::str::contains("deny PA001"))
+        .stdout(predicate::str::contains("max-age of 7 days"));
+    // `--max-age` is the user's word that old data is acceptable.
+    pyaudit(cache.path())
+        .env("PYAUDIT_NOW", "2026-12-08")
+        .args(["lock", "--offline", "--max-age", "800d"])
+        .args(vulnerabilities_only)
+        .arg(&requirements)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("PA001").not());
+
+    // The same copy the day after its snapshot: real findings, every package checked.
+    let (code, report) = json_output(
+        pyaudit(cache.path())
+            .env("PYAUDIT_NOW", "2024-10-11")
+            .args(["lock", "--format", "json"])
+            .args(osv_down)
+            .args(vulnerabilities_only)
+            .arg(&requirements),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["unchecked"], 0);
+    assert!(
+        pysec_ids(&report)
+            .values()
+            .next()
+            .is_some_and(|ids| ids.len() > 5),
+        "{report}"
+    );
+    assert_eq!(report["sources"][0]["coverage"], "complete");
 }

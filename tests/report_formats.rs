@@ -37,7 +37,7 @@ fn database() -> &'static Path {
                 .env("PYAUDIT_CACHE_DIR", directory.path())
                 .env("HTTPS_PROXY", "http://127.0.0.1:9")
                 .env("HTTP_PROXY", "http://127.0.0.1:9")
-                .args(["db", "import", "../shared/advisories/pypa"])
+                .args(["db", "import", "--complete", "../shared/advisories/pypa"])
                 .assert()
                 .success();
             directory
@@ -74,6 +74,10 @@ fn audit(paths: &[&str]) -> Audit {
         offline: true,
         fetch: FetchSettings::default(),
         extra_advisories: Vec::new(),
+        complete_advisories: Vec::new(),
+        // The PyPA snapshot is from 2024: these tests are about the formats, not data age.
+        max_age: Duration::from_secs(10 * 365 * 86_400),
+        fallback_max_age: Duration::from_secs(10 * 365 * 86_400),
         query_ttl: Duration::from_secs(86_400),
         progress: false,
         now: Timestamp::now(),
@@ -383,7 +387,8 @@ fn markdown_headline_table_row_and_details() {
     );
     assert!(text.trim_end().ends_with("</sub>"), "{text}");
     assert!(
-        text.contains("<sub>Advisory data: local-database "),
+        text.contains("<sub>Advisory data: local advisory database ")
+            && text.contains("(complete copy; advisory data as of 2024-10-10, "),
         "{text}"
     );
 }
@@ -445,8 +450,12 @@ fn markdown_escapes_text_from_advisories_and_lockfiles() {
 }
 
 fn gitlab_of(audit: &Audit) -> Vec<Value> {
-    let text = gitlab::render_lock(&audit.reports);
-    assert_eq!(text, gitlab::render_lock(&audit.reports), "deterministic");
+    let text = gitlab::render_lock(&audit.reports, &audit.data);
+    assert_eq!(
+        text,
+        gitlab::render_lock(&audit.reports, &audit.data),
+        "deterministic"
+    );
     let json: Value = serde_json::from_str(&text).unwrap();
     let issues = json.as_array().expect("a JSON array of issues").clone();
     // What GitLab requires of every Code Quality issue, and the values it accepts.
@@ -485,7 +494,7 @@ fn gitlab_of(audit: &Audit) -> Vec<Value> {
 fn gitlab_code_quality_locates_the_finding_at_its_lockfile_line() {
     let demo = audit(&[DEMO]);
     let issues = gitlab_of(&demo);
-    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues.len(), 2, "{issues:?}");
     let issue = &issues[0];
     assert_eq!(issue["check_name"], "PA101");
     assert_eq!(issue["location"]["path"], DEMO);
@@ -530,10 +539,21 @@ fn gitlab_code_quality_of_several_lockfiles_has_one_issue_per_finding() {
         .map(|report| report.findings.len())
         .sum();
     assert!(findings > 1, "the fixtures have findings");
-    assert_eq!(issues.len(), findings);
+    // One issue per finding, and one that names the advisory data and its age.
+    assert_eq!(issues.len(), findings + 1);
+    let data_issue = issues
+        .iter()
+        .find(|issue| issue["check_name"] == "pyaudit-data-sources")
+        .expect("the data sources are named");
+    assert_eq!(data_issue["severity"], "info");
+    let description = data_issue["description"].as_str().unwrap();
+    assert!(
+        description.contains("complete copy; advisory data as of 2024-"),
+        "{description}"
+    );
     assert!(issues.iter().any(|issue| issue["location"]["path"] == PINS));
     // A lockfile given twice still yields distinct fingerprints.
-    assert_eq!(gitlab_of(&audit(&[DEMO, DEMO])).len(), 2);
+    assert_eq!(gitlab_of(&audit(&[DEMO, DEMO])).len(), 3);
 }
 
 #[test]
@@ -542,5 +562,11 @@ fn gitlab_code_quality_of_a_clean_lock_is_an_empty_array() {
     for report in &mut audit.reports {
         report.findings.clear();
     }
-    assert_eq!(gitlab::render_lock(&audit.reports), "[]\n");
+    // Nothing but the note that names the data the clean verdict rests on.
+    let issues: Vec<Value> =
+        serde_json::from_str(&gitlab::render_lock(&audit.reports, &audit.data)).unwrap();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0]["check_name"], "pyaudit-data-sources");
+    let no_data = pyaudit::enrich::VulnerabilityData::default();
+    assert_eq!(gitlab::render_lock(&audit.reports, &no_data), "[]\n");
 }

@@ -835,7 +835,7 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
         .lines()
         .find(|line| line.starts_with("data: "))
         .unwrap_or_else(|| panic!("{text}"));
-    assert_eq!(footer.matches("cache ").count(), 1, "{footer}");
+    assert_eq!(footer.matches("cached answers in ").count(), 1, "{footer}");
 
     // Markdown: the same facts in a table.
     let output = review(&server, cache.path(), directory.path())
@@ -934,9 +934,28 @@ fn advisory_history_is_unknown_without_data_never_zero() {
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
+    // One project's records are a partial source: the history stays unknown.
     let (_, document) = run_json(
         review(&server, cache.path(), directory.path()).args(["requests==2.19.0", "--offline"]),
     );
+    let reason = package(&document, "requests")["advisories"]["reason"].clone();
+    assert!(reason.as_str().unwrap().contains("is partial"), "{reason}");
+    // Declared complete (as the whole database would be) and accepted at its age, it answers.
+    let status = Command::cargo_bin("pyaudit")
+        .unwrap()
+        .env("PYAUDIT_CACHE_DIR", cache.path())
+        .env("PYAUDIT_NOW", NOW)
+        .args(["db", "import", "--complete"])
+        .arg(shared("advisories/pypa/vulns/requests"))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let (_, document) = run_json(review(&server, cache.path(), directory.path()).args([
+        "requests==2.19.0",
+        "--offline",
+        "--max-age",
+        "5000d",
+    ]));
     let requests = package(&document, "requests");
     assert_eq!(requests["past_vulnerabilities"], 3, "{requests:#}");
     assert_eq!(

@@ -161,7 +161,8 @@ fn unchecked_packages_deny_online_and_warn_with_allow_unchecked() {
         usize::MAX,
     );
     let report = scenario.run("2026-06-01", NO_METADATA);
-    report.exit(1);
+    // Could not check: its own status, apart from findings (1).
+    report.exit(2);
     let unchecked = report.one("PA001", "somepkg");
     assert_eq!(unchecked["level"], "deny");
     assert_eq!(unchecked["evidence"]["kind"], "unchecked");
@@ -255,7 +256,7 @@ fn unavailable_metadata_denies_online_and_warns_offline_or_with_allow_unchecked(
     // `missingpkg` is not served at all: PyPI answers 404.
     let cache = scenario.fresh_cache();
     let report = scenario.run_in(&cache, "2026-06-01", &[]);
-    report.exit(1);
+    report.exit(2);
     let broken = report.one("PA004", "brokenpkg");
     assert_eq!(broken["level"], "deny");
     assert!(

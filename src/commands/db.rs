@@ -4,21 +4,48 @@
 use std::fmt::Write;
 
 use anyhow::{Context, Result};
-use pyaudit_cache::Timestamp;
 
 use super::cache::human_age;
 use super::{Outcome, open_cache};
 use crate::cli::DbCommand;
-use crate::enrich::database::{self, ImportSummary, SyncSummary};
+use crate::enrich::database::{self, DeclaredCoverage, ImportSummary, SyncSummary};
 use crate::fetch::{FetchSettings, Fetcher};
 
 pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
     let mut out = String::new();
-    let now = Timestamp::now();
+    // `PYAUDIT_NOW` pins it, so the data's age in `db status` matches the audits'.
+    let now = super::lock::now();
     match command {
-        DbCommand::Import { paths, cache } => {
+        DbCommand::Import {
+            paths,
+            cache,
+            complete,
+            partial,
+        } => {
             let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
-            let summary = database::import(&cache, paths, now)?;
+            let coverage = if *complete {
+                DeclaredCoverage::Complete
+            } else if *partial {
+                DeclaredCoverage::Partial
+            } else {
+                DeclaredCoverage::ByKind
+            };
+            let will_be_complete = paths.iter().any(|path| coverage.is_complete(path));
+            // Said before the import, whatever it then does: a partial copy in place of a
+            // complete one leaves every package it has no record of unchecked.
+            if !will_be_complete
+                && let Some(previous) = database::status(&cache, now)?
+                && previous.complete
+            {
+                eprintln!(
+                    "warning: this import replaces a complete database ({} records from {}) with \
+                     a partial one: packages it has no record of will be unchecked (PA001) when \
+                     OSV cannot answer; pass `--complete` if the source is a full copy, or \
+                     import both together: `pyaudit db import {} PATH…`",
+                    previous.records, previous.source, previous.source
+                );
+            }
+            let summary = database::import(&cache, paths, coverage, now)?;
             write_import(&mut out, &summary, quiet);
         }
         DbCommand::Sync { url, cache } => {
@@ -78,8 +105,24 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
                             errors => format!(", {errors} records could not be read"),
                         }
                     );
-                    if let Some(newest) = &status.newest_modified {
-                        let _ = writeln!(out, "newest record modified: {newest}");
+                    let _ = writeln!(out, "{}", coverage_line(status.complete));
+                    match (status.data_as_of, status.data_age(now)) {
+                        (Some(as_of), Some(age)) => {
+                            let _ = writeln!(
+                                out,
+                                "advisory data as of {} ({} old; newest record modified {})",
+                                crate::config::date_from_unix_millis(as_of),
+                                human_age(age),
+                                status.newest_modified.as_deref().unwrap_or_default()
+                            );
+                        }
+                        _ => {
+                            let _ = writeln!(
+                                out,
+                                "advisory data of unknown age: no record states when it was \
+                                 modified"
+                            );
+                        }
                     }
                 }
                 None => {
@@ -94,6 +137,15 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
         }
     }
     Ok((out, Outcome::Clean))
+}
+
+fn coverage_line(complete: bool) -> &'static str {
+    if complete {
+        "coverage: complete copy of an advisory source (answers for any package while fresh)"
+    } else {
+        "coverage: partial (adds findings; never vouches for a package on its own — `db sync`, \
+         an OSV all.zip, or `db import --complete DIR` make a complete one)"
+    }
 }
 
 fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
@@ -116,6 +168,18 @@ fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
         },
         summary.source
     );
+    let _ = writeln!(out, "{}", coverage_line(summary.complete));
+    if let Some(as_of) = summary
+        .newest_modified
+        .as_deref()
+        .and_then(crate::enrich::metadata::parse_upload_time)
+    {
+        let _ = writeln!(
+            out,
+            "advisory data as of {} (the newest record's `modified`)",
+            crate::config::date_from_unix_millis(as_of.unix_millis())
+        );
+    }
     if summary.overlapping > 0 {
         let _ = writeln!(
             out,

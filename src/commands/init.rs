@@ -22,6 +22,14 @@ pub const STARTER: &str = r#"# pyaudit configuration. `pyaudit explain` lists th
 # osv-url = "https://api.osv.dev"
 # pypi-url = "https://pypi.org"
 
+# How old advisory data may be when it stands in for a live OSV answer: cached answers and
+# complete local copies (`db sync`, `db import --complete`), aged by their newest record. Older
+# data leaves packages unchecked (PA001, exit 2). `--max-age` overrides both.
+[advisories]
+max-age = "7d"            # with --offline
+fallback-max-age = "3d"   # online, when OSV cannot answer
+# complete = ["vendor/advisory-database"]   # folders that are complete copies of a source
+
 # Vulnerabilities rated below `deny-from` warn instead of failing the run. Ratings: low, medium,
 # high, critical. A vulnerability without a rating always keeps its level.
 [vulnerabilities]

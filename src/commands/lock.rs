@@ -118,13 +118,9 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
             report::cyclonedx::render_lock(&graphs, &reports, &data, metadata.as_ref(), Some(now))
         }
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
-        LockFormat::Gitlab => report::gitlab::render_lock(&reports),
+        LockFormat::Gitlab => report::gitlab::render_lock(&reports, &data),
     };
-    let outcome = if reports.iter().any(|report| report.denied()) {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    };
+    let outcome = Outcome::of_reports(&reports);
     match &args.output {
         Some(path) => {
             std::fs::write(path, rendered)
@@ -257,6 +253,17 @@ pub(super) fn vulnerability_settings(
             ..FetchSettings::default()
         },
         extra_advisories: sources.advisories.clone(),
+        complete_advisories: sources
+            .complete_advisories
+            .iter()
+            .chain(&config.advisories.complete)
+            .cloned()
+            .collect(),
+        // `--max-age` is one limit for any stand-in data; the config keeps two.
+        max_age: sources.max_age.unwrap_or(config.advisories.max_age),
+        fallback_max_age: sources
+            .max_age
+            .unwrap_or(config.advisories.fallback_max_age),
         query_ttl: Duration::from_secs(sources.cache_ttl),
         progress: !quiet && std::io::stderr().is_terminal(),
         now: now(),

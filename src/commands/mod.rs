@@ -32,6 +32,31 @@ pub enum Outcome {
     Findings,
     /// `pyaudit review`: nothing to deny, but something a person must look at (exit 3).
     NeedsReview,
+    /// Nothing definite to report, but the audit could not be completed: a package in scope
+    /// could not be checked (exit 2, like an error: retrying or fixing the data source may help,
+    /// the lock may not).
+    Incomplete,
+}
+
+impl Outcome {
+    /// The outcome of lock audits: a definite finding wins over an incomplete audit, so a CI
+    /// that tolerates "could not check" (exit 2) never lets a known vulnerability through.
+    pub fn of_reports<'a>(
+        reports: impl IntoIterator<Item = &'a crate::policy::LockReport>,
+    ) -> Self {
+        let (mut denied, mut incomplete) = (false, false);
+        for report in reports {
+            denied |= report.denied_for_cause();
+            incomplete |= report.incomplete();
+        }
+        if denied {
+            Self::Findings
+        } else if incomplete {
+            Self::Incomplete
+        } else {
+            Self::Clean
+        }
+    }
 }
 
 /// Read every lockfile the user pointed at and build its graph. Warnings go to stderr.

@@ -416,10 +416,17 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
             None => reports.iter().any(RepoReport::denied),
         }
     } else {
-        reports.iter().any(RepoReport::denied)
+        reports
+            .iter()
+            .flat_map(|report| &report.lockfiles)
+            .any(crate::policy::LockReport::denied_for_cause)
     } || org_findings
         .iter()
         .any(|finding| finding.level == Level::Deny);
+    let incomplete = reports
+        .iter()
+        .flat_map(|report| &report.lockfiles)
+        .any(crate::policy::LockReport::incomplete);
     if args.since_last && diff.is_none() && !quiet {
         eprintln!("warning: no previous run of these roots: every finding counts as new");
     }
@@ -488,6 +495,8 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     }
     let outcome = if outcome_denied {
         Outcome::Findings
+    } else if incomplete {
+        Outcome::Incomplete
     } else {
         Outcome::Clean
     };

@@ -187,8 +187,11 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         ReviewFormat::Markdown => report::review::markdown::render(&review),
     };
     let outcome = match verdict.decision {
-        Decision::Approve => Outcome::Clean,
         Decision::Deny => Outcome::Findings,
+        // A package that could not be checked is not a reviewer's judgement call: the review
+        // itself is incomplete.
+        _ if lock_report.incomplete() => Outcome::Incomplete,
+        Decision::Approve => Outcome::Clean,
         Decision::NeedsReview => Outcome::NeedsReview,
     };
     match &args.output {

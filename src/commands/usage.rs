@@ -84,11 +84,7 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         ignored,
         warnings: usage.warnings.clone(),
     };
-    let outcome = if report.denied() {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    };
+    let outcome = Outcome::of_reports([&report]);
     let reports = [report];
     let data = VulnerabilityData::default();
     let rendered = match args.format {
@@ -96,7 +92,7 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         LockFormat::Json => report::json::render_lock(&reports, &data),
         LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
         LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
-        LockFormat::Gitlab => report::gitlab::render_lock(&reports),
+        LockFormat::Gitlab => report::gitlab::render_lock(&reports, &data),
         LockFormat::Cyclonedx => {
             bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`")
         }

@@ -34,6 +34,7 @@ use pyaudit_cache::{Cache, CacheError, Freshness, Namespace, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
+use super::metadata::parse_upload_time;
 use crate::fetch::http::RequestSpec;
 use crate::fetch::{FetchError, FetchSettings, Fetcher, run_blocking, trim_base};
 
@@ -85,6 +86,12 @@ pub enum LocalDatabaseError {
     },
     #[error("cannot start the network runtime")]
     Runtime(#[source] std::io::Error),
+    /// An import that would leave a database with nothing in it: refused, the old one is kept.
+    #[error(
+        "`{source_text}` holds no advisory records{detail}; nothing was imported and the current \
+         local database (if any) is unchanged"
+    )]
+    Empty { source_text: String, detail: String },
 }
 
 /// The stored description of the live generation.
@@ -100,6 +107,17 @@ struct Metadata {
     newest_modified: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sync: Option<SyncState>,
+    /// Whether the database is a complete copy of an advisory source (an OSV export, `db sync`,
+    /// or a directory imported with `--complete`). Databases written before this field existed
+    /// read as partial unless they were synced: a partial copy never answers for a package.
+    #[serde(default)]
+    complete: bool,
+}
+
+impl Metadata {
+    fn is_complete(&self) -> bool {
+        self.complete || self.sync.is_some()
+    }
 }
 
 /// What the last `db sync` left behind, for the next incremental one.
@@ -138,7 +156,12 @@ pub struct DatabaseStatus {
     pub load_errors: usize,
     /// The newest `modified` of any record: how recent the data itself is.
     pub newest_modified: Option<String>,
+    /// [`DatabaseStatus::newest_modified`] as unix milliseconds: the data's own date, which is
+    /// what its age is measured from (never the import time).
+    pub data_as_of: Option<i64>,
     pub sync: Option<SyncState>,
+    /// A complete copy of an advisory source: only then may it answer for a package on its own.
+    pub complete: bool,
 }
 
 fn serialize_seconds<S: serde::Serializer>(
@@ -158,8 +181,21 @@ impl DatabaseStatus {
             packages: metadata.packages,
             load_errors: metadata.load_errors,
             newest_modified: metadata.newest_modified.clone(),
+            data_as_of: metadata
+                .newest_modified
+                .as_deref()
+                .and_then(parse_upload_time)
+                .map(Timestamp::unix_millis),
             sync: metadata.sync.clone(),
+            complete: metadata.is_complete(),
         }
+    }
+
+    /// How old the data is at `now`: measured from the newest record, `None` when no record
+    /// states when it was modified (then the age is unknown, which is never fresh).
+    pub fn data_age(&self, now: Timestamp) -> Option<Duration> {
+        self.data_as_of
+            .map(|as_of| now.duration_since(Timestamp::from_unix_millis(as_of)))
     }
 }
 
@@ -173,6 +209,8 @@ pub struct ImportSummary {
     pub malicious: usize,
     pub packages: usize,
     pub newest_modified: Option<String>,
+    /// Whether the stored database is a complete copy of an advisory source.
+    pub complete: bool,
     /// Records that could not be read; the rest were imported.
     pub load_errors: Vec<LoadError>,
     /// Copies of a record id found in more than one of the imported sources (the newest
@@ -187,6 +225,7 @@ pub struct ImportSummary {
 pub struct ReplacedDatabase {
     pub source: String,
     pub records: usize,
+    pub complete: bool,
 }
 
 /// How a sync went.
@@ -272,30 +311,68 @@ fn put_json<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// How complete the sources of an import are, as the user declared them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeclaredCoverage {
+    /// An OSV export archive (`.zip`) is a complete copy of its ecosystem; a directory is not,
+    /// unless declared.
+    #[default]
+    ByKind,
+    /// Every source is a complete copy (`db import --complete`: a checkout of the PyPA advisory
+    /// database, an unpacked OSV export).
+    Complete,
+    /// No source is complete (`db import --partial`: an archive of an organisation's records).
+    Partial,
+}
+
+impl DeclaredCoverage {
+    /// Whether `path` counts as a complete copy of its source.
+    pub fn is_complete(self, path: &std::path::Path) -> bool {
+        match self {
+            Self::Complete => true,
+            Self::Partial => false,
+            Self::ByKind => path.is_file(),
+        }
+    }
+}
+
 /// Imports directory trees of OSV records (JSON/YAML) and OSV `all.zip` exports as one database,
 /// replacing the previous local database. A record id in several sources keeps its newest
-/// `modified` copy. Records that cannot be read are listed in the summary, not fatal.
+/// `modified` copy. Records that cannot be read are listed in the summary, not fatal. The
+/// database is complete when any of its sources is (the others then only add records). Sources
+/// with no records at all are refused and the previous database is left as it was.
 pub fn import(
     cache: &Cache,
     paths: &[PathBuf],
+    coverage: DeclaredCoverage,
     now: Timestamp,
 ) -> Result<ImportSummary, LocalDatabaseError> {
     let mut databases = Vec::with_capacity(paths.len());
     for path in paths {
-        databases.push(
-            Database::load(path).map_err(|source| LocalDatabaseError::Load {
-                path: path.clone(),
-                source,
-            })?,
-        );
+        let database = Database::load(path).map_err(|source| LocalDatabaseError::Load {
+            path: path.clone(),
+            source,
+        })?;
+        if database.advisories().is_empty() {
+            let errors = database.load_errors().len();
+            return Err(LocalDatabaseError::Empty {
+                source_text: path.display().to_string(),
+                detail: match database.load_errors().first() {
+                    Some(first) => format!(" ({errors} file(s) could not be read, e.g. {first})"),
+                    None => String::new(),
+                },
+            });
+        }
+        databases.push(database);
     }
+    let complete = paths.iter().any(|path| coverage.is_complete(path));
     let (database, overlapping) = Database::union(databases);
     let source = paths
         .iter()
         .map(|path| path.display().to_string())
         .collect::<Vec<_>>()
         .join(" + ");
-    let mut summary = store(cache, &database, source, now, None)?;
+    let mut summary = store(cache, &database, source, complete, now, None)?;
     summary.overlapping = overlapping;
     Ok(summary)
 }
@@ -305,9 +382,16 @@ fn store(
     cache: &Cache,
     database: &Database,
     source: String,
+    complete: bool,
     now: Timestamp,
     sync: Option<SyncState>,
 ) -> Result<ImportSummary, LocalDatabaseError> {
+    if database.advisories().is_empty() {
+        return Err(LocalDatabaseError::Empty {
+            source_text: source,
+            detail: String::new(),
+        });
+    }
     let previous = read_metadata(cache).ok().flatten();
     let generation = previous
         .as_ref()
@@ -336,6 +420,7 @@ fn store(
         load_errors: stats.load_errors,
         newest_modified: stats.newest_modified.clone(),
         sync,
+        complete,
     };
     // The switch: from here on readers use the new generation.
     put_json(cache, CURRENT_KEY, &metadata, now)?;
@@ -351,9 +436,11 @@ fn store(
         malicious: stats.malicious,
         packages: stats.packages,
         newest_modified: stats.newest_modified,
+        complete,
         load_errors: database.load_errors().to_vec(),
         overlapping: 0,
         replaced: previous.map(|previous| ReplacedDatabase {
+            complete: previous.is_complete(),
             source: previous.source,
             records: previous.records,
         }),
@@ -497,6 +584,7 @@ pub fn sync(
         cache,
         &database,
         format!("{base_url}/all.zip"),
+        true,
         now,
         Some(SyncState {
             url: base_url.clone(),
@@ -717,7 +805,13 @@ mod tests {
             "id: X\naffected: 3\n",
         );
         let now = Timestamp::from_unix_seconds(1_000);
-        let summary = import(&cache, &[directory.path().to_owned()], now).unwrap();
+        let summary = import(
+            &cache,
+            &[directory.path().to_owned()],
+            DeclaredCoverage::ByKind,
+            now,
+        )
+        .unwrap();
         assert_eq!((summary.records, summary.packages), (1, 1));
         assert_eq!(summary.load_errors.len(), 1);
         assert_eq!(summary.replaced, None);
@@ -738,12 +832,18 @@ mod tests {
         );
         let later = Timestamp::from_unix_seconds(2_000);
         assert_eq!(
-            import(&cache, &[second.path().to_owned()], later)
-                .unwrap()
-                .replaced,
+            import(
+                &cache,
+                &[second.path().to_owned()],
+                DeclaredCoverage::ByKind,
+                later
+            )
+            .unwrap()
+            .replaced,
             Some(ReplacedDatabase {
                 source: directory.path().display().to_string(),
-                records: 1
+                records: 1,
+                complete: false,
             })
         );
         let found = lookup(&cache, &["demo-pkg", "other"], later)
@@ -779,7 +879,13 @@ mod tests {
         // The first record again: an overlap, not a second copy.
         write(second.path(), "copy/PYSEC-2020-1.yaml", RECORD);
         let paths = [first.path().to_owned(), second.path().to_owned()];
-        let summary = import(&cache, &paths, Timestamp::from_unix_seconds(1)).unwrap();
+        let summary = import(
+            &cache,
+            &paths,
+            DeclaredCoverage::ByKind,
+            Timestamp::from_unix_seconds(1),
+        )
+        .unwrap();
         assert_eq!(
             (summary.records, summary.packages, summary.overlapping),
             (2, 2, 1)
@@ -802,6 +908,7 @@ mod tests {
         let error = import(
             &cache,
             &[second.path().to_owned(), missing.clone()],
+            DeclaredCoverage::ByKind,
             Timestamp::from_unix_seconds(3),
         )
         .unwrap_err();
@@ -816,6 +923,70 @@ mod tests {
                 .records,
             2
         );
+    }
+
+    #[test]
+    fn an_empty_source_is_refused_and_changes_nothing() {
+        let cache = Cache::in_memory();
+        let full = tempfile::tempdir().unwrap();
+        write(full.path(), "PYSEC-2020-1.yaml", RECORD);
+        import(
+            &cache,
+            &[full.path().to_owned()],
+            DeclaredCoverage::Complete,
+            Timestamp::from_unix_seconds(1),
+        )
+        .unwrap();
+        let empty = tempfile::tempdir().unwrap();
+        write(empty.path(), "notes/README.md", "not a record");
+        let error = import(
+            &cache,
+            &[empty.path().to_owned()],
+            DeclaredCoverage::Complete,
+            Timestamp::from_unix_seconds(2),
+        )
+        .unwrap_err();
+        assert!(matches!(error, LocalDatabaseError::Empty { .. }), "{error}");
+        assert!(error.to_string().contains("no advisory records"), "{error}");
+        // A source with records next to an empty one is refused too: the user named both.
+        assert!(
+            import(
+                &cache,
+                &[full.path().to_owned(), empty.path().to_owned()],
+                DeclaredCoverage::Complete,
+                Timestamp::from_unix_seconds(3),
+            )
+            .is_err()
+        );
+        let status = status(&cache, Timestamp::from_unix_seconds(4))
+            .unwrap()
+            .unwrap();
+        assert_eq!((status.records, status.complete), (1, true));
+        assert_eq!(status.source, full.path().display().to_string());
+    }
+
+    #[test]
+    fn the_data_age_is_the_newest_record_not_the_import() {
+        let cache = Cache::in_memory();
+        let directory = tempfile::tempdir().unwrap();
+        write(directory.path(), "PYSEC-2020-1.yaml", RECORD);
+        // Imported at 2030-01-01; the record was modified on 2021-01-01.
+        let imported = Timestamp::from_unix_seconds(1_893_456_000);
+        let summary = import(
+            &cache,
+            &[directory.path().to_owned()],
+            DeclaredCoverage::ByKind,
+            imported,
+        )
+        .unwrap();
+        assert!(!summary.complete, "a directory is partial unless declared");
+        let status = status(&cache, imported).unwrap().unwrap();
+        assert_eq!(status.data_as_of, Some(1_609_459_200_000));
+        assert_eq!(
+            status.data_age(imported),
+            Some(Duration::from_secs(1_893_456_000 - 1_609_459_200))
+        );
+        assert!(!status.complete);
     }
 
     #[test]

@@ -27,7 +27,9 @@ use pyaudit_advisories::{
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 use serde::Serialize;
 
+use super::SourceCoverage;
 use super::database;
+use super::verdict::{Basis, CopyEvidence, Coverage, FreshnessLimits, OsvEvidence, judge};
 use super::vulnerabilities::load_extra_sources;
 use super::warnings::{GroupedWarnings, describe_age};
 use super::{
@@ -163,96 +165,131 @@ pub fn collect(
         }
     }
 
-    // 3. Per project: OSV's answer (or a stale one), the local database, the extra folders.
+    // 3. Per project: OSV's answer (or a stale one), the local database, the extra folders —
+    // judged like the audit's (`verdict`): only a complete, fresh source makes a history known.
+    let limits = FreshnessLimits {
+        offline: settings.offline,
+        max_age: settings.max_age,
+        fallback_max_age: settings.fallback_max_age,
+    };
     let mut from_cache = 0;
     let mut oldest_cache: Option<Timestamp> = None;
     for (index, name) in names.iter().enumerate() {
-        let answer = match osv[index].take() {
-            Some(answer) => {
-                if answer.1 < now {
-                    from_cache += 1;
-                    oldest_cache = Some(oldest_cache.map_or(answer.1, |t| t.min(answer.1)));
-                }
-                Some(answer.0)
-            }
-            None => match stale[index].take() {
-                Some(cached) => {
-                    from_cache += 1;
-                    oldest_cache =
-                        Some(oldest_cache.map_or(cached.fetched_at, |t| t.min(cached.fetched_at)));
-                    let age = Some(now.duration_since(cached.fetched_at));
-                    let message = match failures.get(&index) {
-                        Some(cause) => format!(
-                            "OSV could not answer for the advisory history ({cause}); older \
-                             cached answers were used instead"
-                        ),
-                        None => format!(
-                            "cached advisory histories past their {} lifetime were used (offline)",
-                            describe_age(settings.query_ttl)
-                        ),
-                    };
-                    warnings.add(message, name, age);
-                    Some(cached.advisories)
-                }
-                None => None,
-            },
-        };
-        let local_records = local.as_ref().and_then(|local| {
-            if local.unreadable.contains_key(name) {
-                None
-            } else {
-                Some(local.advisories.get(name).cloned().unwrap_or_default())
-            }
-        });
-        let known = answer.is_some() || local_records.is_some();
-        let status = if known {
-            if answer.is_none()
-                && let Some(cause) = failures.get(&index)
-            {
-                warnings.add(
-                    format!(
-                        "OSV could not answer for the advisory history ({cause}); the local \
-                         advisory database was used alone"
-                    ),
-                    name,
-                    None,
-                );
-            }
-            let mut advisories = answer.unwrap_or_default();
-            advisories.extend(local_records.unwrap_or_default());
-            for extra in &extras {
-                advisories.extend(
-                    extra
-                        .advisories
-                        .iter()
-                        .filter(|advisory| {
-                            advisory
-                                .affected
-                                .iter()
-                                .any(|affected| affected.name == *name)
-                        })
-                        .cloned(),
-                );
-            }
-            // One copy per id, the newest `modified`.
-            let advisories = Database::from_advisories(advisories).advisories().to_vec();
-            ProjectAdvisories::Known { advisories }
-        } else {
-            ProjectAdvisories::Unknown {
-                reason: match (failures.get(&index), &local) {
-                    (Some(cause), _) => {
-                        format!("no local advisory database, and OSV did not answer: {cause}")
-                    }
-                    (None, Some(local)) => {
-                        local.unreadable.get(name).cloned().unwrap_or_else(|| {
-                            "the local advisory database has no entry".to_owned()
-                        })
-                    }
-                    (None, None) => "offline, with no cached OSV answer and no local advisory \
-                                     database (`pyaudit db import PATH` or `pyaudit db sync`)"
-                        .to_owned(),
+        let (evidence, answer, fetched_at) = match (osv[index].take(), stale[index].take()) {
+            (Some((advisories, fetched_at)), _) if fetched_at < now => (
+                OsvEvidence::Cached {
+                    age: now.duration_since(fetched_at),
                 },
+                Some(advisories),
+                Some(fetched_at),
+            ),
+            (Some((advisories, _)), _) => (OsvEvidence::Live, Some(advisories), None),
+            (None, Some(cached)) => {
+                let age = now.duration_since(cached.fetched_at);
+                let evidence = match failures.get(&index) {
+                    Some(cause) => OsvEvidence::Fallback {
+                        cause: cause.clone(),
+                        age,
+                    },
+                    None => OsvEvidence::Cached { age },
+                };
+                (evidence, Some(cached.advisories), Some(cached.fetched_at))
             }
+            (None, None) => (
+                OsvEvidence::Unusable {
+                    reason: match failures.get(&index) {
+                        Some(cause) => format!("OSV did not answer: {cause}"),
+                        None => "offline, with no cached OSV answer".to_owned(),
+                    },
+                },
+                None,
+                None,
+            ),
+        };
+        let copies: Vec<CopyEvidence> = local
+            .iter()
+            .map(|local| CopyEvidence {
+                label: format!("the local advisory database (`{}`)", local.status.source),
+                complete: local.status.complete,
+                age: local.status.data_age(now),
+                as_of: local
+                    .status
+                    .data_as_of
+                    .map(crate::config::date_from_unix_millis),
+                unreadable: local.unreadable.get(name).cloned(),
+            })
+            .collect();
+        let status = match judge(&evidence, &copies, &limits) {
+            Coverage::Checked(basis) => {
+                let osv_used = match basis {
+                    Basis::Osv => true,
+                    Basis::CachedOsv { age } | Basis::FallbackOsv { age } => {
+                        from_cache += 1;
+                        if let Some(fetched_at) = fetched_at {
+                            oldest_cache =
+                                Some(oldest_cache.map_or(fetched_at, |t| t.min(fetched_at)));
+                        }
+                        let stale_copy = matches!(basis, Basis::FallbackOsv { .. })
+                            || (settings.offline && age > settings.query_ttl);
+                        if stale_copy {
+                            let message = match failures.get(&index) {
+                                Some(cause) => format!(
+                                    "OSV could not answer for the advisory history ({cause}); \
+                                     older cached answers were used instead"
+                                ),
+                                None => format!(
+                                    "cached advisory histories past their {} lifetime were used \
+                                     (offline)",
+                                    describe_age(settings.query_ttl)
+                                ),
+                            };
+                            warnings.add(message, name, Some(age));
+                        }
+                        true
+                    }
+                    Basis::Copy { .. } => {
+                        if let Some(cause) = failures.get(&index) {
+                            warnings.add(
+                                format!(
+                                    "OSV could not answer for the advisory history ({cause}); \
+                                     the local advisory database was used alone"
+                                ),
+                                name,
+                                None,
+                            );
+                        }
+                        false
+                    }
+                };
+                let mut advisories = if osv_used {
+                    answer.unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                if let Some(local) = &local
+                    && !local.unreadable.contains_key(name)
+                {
+                    advisories.extend(local.advisories.get(name).cloned().unwrap_or_default());
+                }
+                for extra in &extras {
+                    advisories.extend(
+                        extra
+                            .advisories
+                            .iter()
+                            .filter(|advisory| {
+                                advisory
+                                    .affected
+                                    .iter()
+                                    .any(|affected| affected.name == *name)
+                            })
+                            .cloned(),
+                    );
+                }
+                // One copy per id, the newest `modified`.
+                let advisories = Database::from_advisories(advisories).advisories().to_vec();
+                ProjectAdvisories::Known { advisories }
+            }
+            Coverage::Unchecked { reason } => ProjectAdvisories::Unknown { reason },
         };
         history.projects.insert(name.clone(), status);
     }
@@ -265,6 +302,7 @@ pub fn collect(
                 location: trim_base(&settings.fetch.osv_url).to_owned(),
                 as_of: Some(now.unix_millis()),
                 entries: answered_now,
+                coverage: None,
             },
         );
     }
@@ -276,6 +314,7 @@ pub fn collect(
                 location: cache.directory().display().to_string(),
                 as_of: oldest_cache.map(Timestamp::unix_millis),
                 entries: from_cache,
+                coverage: None,
             },
         );
     }
@@ -285,8 +324,9 @@ pub fn collect(
             DataSource {
                 kind: "local-database".to_owned(),
                 location: local.status.source.clone(),
-                as_of: Some(local.status.imported_at),
+                as_of: local.status.data_as_of,
                 entries: local.advisories.values().map(Vec::len).sum(),
+                coverage: Some(SourceCoverage::from_complete(local.status.complete)),
             },
         );
     }

@@ -866,6 +866,7 @@ pub fn collect(
             location: trim_base(&settings.fetch.pypi_url).to_owned(),
             as_of: Some(now.unix_millis()),
             entries: fetched_now,
+            coverage: None,
         });
     }
     if from_cache > 0 {
@@ -874,6 +875,7 @@ pub fn collect(
             location: cache.directory().display().to_string(),
             as_of: oldest_cache.map(Timestamp::unix_millis),
             entries: from_cache,
+            coverage: None,
         });
         data.oldest_data = oldest_cache.map(Timestamp::unix_millis);
     }

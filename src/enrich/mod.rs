@@ -12,6 +12,7 @@ pub mod license;
 pub mod metadata;
 pub mod popular;
 pub mod releases;
+pub mod verdict;
 pub mod vulnerabilities;
 mod warnings;
 
@@ -61,7 +62,16 @@ pub struct VulnerabilitySettings {
     /// Where and how to reach OSV (and later PyPI).
     pub fetch: FetchSettings,
     /// Folders of an organisation's own OSV records (JSON or YAML), an extra source (`--advisories`).
+    /// Partial: they add findings but never make a package checked.
     pub extra_advisories: Vec<PathBuf>,
+    /// Folders that are complete copies of an advisory source (`--complete-advisories`, `[advisories]
+    /// complete`): a checkout of the PyPA advisory database, an unpacked OSV export. Fresh
+    /// enough, they answer for every package on their own.
+    pub complete_advisories: Vec<PathBuf>,
+    /// With `--offline`: the oldest cached answer or complete copy that may answer.
+    pub max_age: Duration,
+    /// When OSV fails: the oldest cached answer or complete copy that may stand in for it.
+    pub fallback_max_age: Duration,
     /// How long an OSV answer for one `name==version` is trusted before it is asked again.
     pub query_ttl: Duration,
     /// Show a progress bar on stderr (the caller decides: a terminal and not `--quiet`).
@@ -74,23 +84,52 @@ pub struct VulnerabilitySettings {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum VulnerabilityStatus {
-    /// Every source that should answer did; the list may be empty (no known vulnerabilities).
+    /// A source that can answer for every package did, fresh enough (see [`verdict`]); the list
+    /// may be empty (no known vulnerabilities).
     Checked { vulnerabilities: Vec<Vulnerability> },
-    /// No source could answer for this package: it must be reported as unchecked, not clean.
-    Unchecked { reason: String },
+    /// No source that can answer for every package did: it must be reported as unchecked, not
+    /// clean. `vulnerabilities` are what partial sources still found; they are reported too.
+    Unchecked {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        vulnerabilities: Vec<Vulnerability>,
+    },
 }
 
 /// Where the data of a run came from, for the report header and `--offline` staleness notes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DataSource {
-    /// `osv-api`, `local-database`, `advisories-dir`, `cache`.
+    /// `osv-api`, `local-database`, `advisories-dir`, `cache`, `pypi`.
     pub kind: String,
     /// URL or path.
     pub location: String,
-    /// When the data was fetched or imported, where known (unix milliseconds).
+    /// How recent the data is, where known (unix milliseconds): when an answer was fetched, or
+    /// the newest `modified` of a copy's records — never when a copy was imported.
     pub as_of: Option<i64>,
     /// Advisories or answers this source contributed.
     pub entries: usize,
+    /// For copies of advisory sources: `complete` (may answer for any package when fresh) or
+    /// `partial` (only adds findings). `None` for services and caches of their answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<SourceCoverage>,
+}
+
+/// Whether a copy of advisory data can answer for packages it does not mention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceCoverage {
+    Complete,
+    Partial,
+}
+
+impl SourceCoverage {
+    pub fn from_complete(complete: bool) -> Self {
+        if complete {
+            Self::Complete
+        } else {
+            Self::Partial
+        }
+    }
 }
 
 /// Adds `source` to `sources`, folded into an entry of the same kind and location when there is
@@ -119,6 +158,10 @@ pub struct VulnerabilityData {
     pub sources: Vec<DataSource>,
     /// The age of the oldest data used (cached answers served offline, the local database).
     pub oldest_data: Option<i64>,
+    /// The run's clock when the data was judged (unix milliseconds): reports measure every
+    /// source's age against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audited_at: Option<i64>,
     /// Things the user should know (stale data, a source that failed for some packages).
     pub warnings: Vec<String>,
     /// HTTP requests made.
@@ -186,6 +229,7 @@ mod tests {
             location: location.to_owned(),
             as_of,
             entries,
+            coverage: None,
         }
     }
 

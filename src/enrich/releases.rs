@@ -64,6 +64,7 @@ impl<'a> CachedRegistry<'a> {
                 location: trim_base(&self.settings.fetch.pypi_url).to_owned(),
                 as_of: Some(self.settings.now.unix_millis()),
                 entries: self.fetched,
+                coverage: None,
             });
         }
         if self.from_cache > 0 {
@@ -72,6 +73,7 @@ impl<'a> CachedRegistry<'a> {
                 location: self.cache.directory().display().to_string(),
                 as_of: None,
                 entries: self.from_cache,
+                coverage: None,
             });
         }
         sources

@@ -28,10 +28,11 @@ use pyaudit_advisories::{
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
 use super::Network;
-use super::database::{self, LocalAdvisories};
+use super::database;
+use super::verdict::{Basis, CopyEvidence, Coverage, FreshnessLimits, OsvEvidence, judge};
 use super::warnings::GroupedWarnings;
 use super::{
-    DataSource, EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings,
+    DataSource, EnrichError, PackageKey, SourceCoverage, VulnerabilityData, VulnerabilitySettings,
     VulnerabilityStatus,
 };
 use crate::fetch::osv::{self, OsvQuery, QueryAnswer, RecordAnswer, VulnerabilityRef};
@@ -65,9 +66,7 @@ enum OsvOutcome {
     },
     /// OSV could not answer; a stale cached answer may still be there to fall back on.
     Failed {
-        /// Names the package, the URL and the cause.
-        reason: String,
-        /// The cause alone, shared by every package of a failed chunk (for grouped warnings).
+        /// The cause, shared by every package of a failed chunk (for grouped warnings).
         cause: String,
         stale: Option<CachedAnswer>,
     },
@@ -79,6 +78,8 @@ enum OsvOutcome {
 pub(super) struct ExtraSource {
     pub(super) path: PathBuf,
     pub(super) records: usize,
+    /// The newest `modified` of all its records: how recent the folder's data is.
+    pub(super) as_of: Option<Timestamp>,
     pub(super) advisories: Vec<Advisory>,
     pub(super) load_errors: Vec<LoadError>,
 }
@@ -94,7 +95,10 @@ pub fn collect(
     settings: &VulnerabilitySettings,
 ) -> Result<VulnerabilityData, EnrichError> {
     let now = settings.now;
-    let mut data = VulnerabilityData::default();
+    let mut data = VulnerabilityData {
+        audited_at: Some(now.unix_millis()),
+        ..VulnerabilityData::default()
+    };
     let mut warnings = GroupedWarnings::new("package(s)", "answers");
     let progress = progress_bar(settings.progress);
 
@@ -110,6 +114,7 @@ pub fn collect(
         .collect();
     let local = database::lookup(cache, &names, now)?;
     let extras = load_extra_sources(&settings.extra_advisories, &names)?;
+    let completes = load_extra_sources(&settings.complete_advisories, &names)?;
 
     let keys: Vec<String> = targets
         .iter()
@@ -120,6 +125,7 @@ pub fn collect(
     if settings.offline
         && !targets.is_empty()
         && local.is_none()
+        && completes.is_empty()
         && cached.iter().all(Option::is_none)
     {
         return Err(EnrichError::NoOfflineData);
@@ -189,7 +195,6 @@ pub fn collect(
                     }
                 }
                 Err(error) => OsvOutcome::Failed {
-                    reason: format!("the OSV query failed: {}", error.cause),
                     cause: error.cause.to_string(),
                     stale: cached[index].clone(),
                 },
@@ -278,7 +283,7 @@ pub fn collect(
     if let Some(local) = &local {
         combined.extend(local.advisories.values().flatten().cloned());
     }
-    for extra in &extras {
+    for extra in extras.iter().chain(&completes) {
         combined.extend(extra.advisories.iter().cloned());
     }
     let database = Database::from_advisories(combined);
@@ -288,15 +293,19 @@ pub fn collect(
         groups: &groups,
     };
 
-    let local_note = local.as_ref().map(describe_local);
+    let limits = FreshnessLimits {
+        offline: settings.offline,
+        max_age: settings.max_age,
+        fallback_max_age: settings.fallback_max_age,
+    };
+    let local_label = local
+        .as_ref()
+        .map(|local| format!("the local advisory database (`{}`)", local.status.source));
     let mut oldest_cache: Option<Timestamp> = None;
     let mut answers_from_cache = 0;
+    let mut answered_by_copy = vec![0usize; 1 + completes.len()];
     for (index, target) in targets.iter().enumerate() {
         let name = &normalized[index];
-        let local_problem: Option<&str> = match &local {
-            None => Some("there is no local advisory database"),
-            Some(local) => local.unreadable.get(name).map(String::as_str),
-        };
         let missing_record = |references: &[VulnerabilityRef]| {
             references.iter().find_map(|reference| {
                 record_failures
@@ -304,93 +313,143 @@ pub fn collect(
                     .map(|reason| (reference.id.clone(), reason.clone()))
             })
         };
-        let status = match &outcomes[index] {
+        // What OSV contributed, and the ids its answer lists (added to the local matches).
+        let (evidence, references): (OsvEvidence, &[VulnerabilityRef]) = match &outcomes[index] {
             OsvOutcome::Answered {
                 references,
                 fetched_at,
                 from_cache,
             } => match missing_record(references) {
-                None => {
-                    if *from_cache {
+                None if *from_cache => (
+                    OsvEvidence::Cached {
+                        age: now.duration_since(*fetched_at),
+                    },
+                    references.as_slice(),
+                ),
+                None => (OsvEvidence::Live, references.as_slice()),
+                Some((id, reason)) => (
+                    OsvEvidence::Unusable {
+                        reason: format!(
+                            "OSV lists `{id}` for this package but its record could not be read: \
+                             {reason}"
+                        ),
+                    },
+                    &[],
+                ),
+            },
+            OsvOutcome::Failed { cause, stale, .. } => match stale
+                .as_ref()
+                .filter(|stale| missing_record(&stale.references).is_none())
+            {
+                Some(stale) => (
+                    OsvEvidence::Fallback {
+                        cause: cause.clone(),
+                        age: now.duration_since(stale.fetched_at),
+                    },
+                    stale.references.as_slice(),
+                ),
+                None => (
+                    OsvEvidence::Unusable {
+                        reason: format!("OSV could not answer ({cause})"),
+                    },
+                    &[],
+                ),
+            },
+            OsvOutcome::NotAsked => (
+                OsvEvidence::Unusable {
+                    reason: "offline, and no OSV answer for it is cached".to_owned(),
+                },
+                &[],
+            ),
+        };
+        let mut copies: Vec<CopyEvidence> = Vec::with_capacity(1 + completes.len());
+        if let (Some(local), Some(label)) = (&local, &local_label) {
+            copies.push(CopyEvidence {
+                label: label.clone(),
+                complete: local.status.complete,
+                age: local.status.data_age(now),
+                as_of: local
+                    .status
+                    .data_as_of
+                    .map(crate::config::date_from_unix_millis),
+                unreadable: local.unreadable.get(name).cloned(),
+            });
+        }
+        for complete in &completes {
+            copies.push(CopyEvidence {
+                label: format!("the advisory directory `{}`", complete.path.display()),
+                complete: true,
+                age: complete.as_of.map(|as_of| now.duration_since(as_of)),
+                as_of: complete
+                    .as_of
+                    .map(|as_of| crate::config::date_from_unix_millis(as_of.unix_millis())),
+                unreadable: None,
+            });
+        }
+        let found = matcher.find(name, &target.version, references);
+        let status = match judge(&evidence, &copies, &limits) {
+            Coverage::Checked(basis) => {
+                match basis {
+                    Basis::Osv => {}
+                    Basis::CachedOsv { age } => {
                         answers_from_cache += 1;
-                        oldest_cache =
-                            Some(oldest_cache.map_or(*fetched_at, |t| t.min(*fetched_at)));
-                        if settings.offline && *fetched_at < now {
-                            let age = now.duration_since(*fetched_at);
-                            if cached[index].as_ref().is_some_and(|answer| !answer.fresh) {
-                                warnings.add(
-                                    format!("cached OSV answers past their {} lifetime were used (offline)", describe_age(settings.query_ttl)),
-                                    target,
-                                    Some(age),
-                                );
-                            }
+                        let fetched_at = before(now, age);
+                        oldest_cache = Some(oldest_cache.map_or(fetched_at, |t| t.min(fetched_at)));
+                        if settings.offline
+                            && cached[index].as_ref().is_some_and(|answer| !answer.fresh)
+                        {
+                            warnings.add(
+                                format!(
+                                    "cached OSV answers past their {} lifetime were used (offline)",
+                                    describe_age(settings.query_ttl)
+                                ),
+                                target,
+                                Some(age),
+                            );
                         }
                     }
-                    checked(matcher.find(name, &target.version, references))
-                }
-                Some((id, _)) if settings.offline && local_problem.is_none() => {
-                    warnings.add(
-                        format!(
-                            "a cached OSV answer lists a record that is not cached (e.g. `{id}`); the local advisory database was used alone{}",
-                            local_note.clone().unwrap_or_default()
-                        ),
-                        target,
-                        None,
-                    );
-                    checked(matcher.find(name, &target.version, &[]))
-                }
-                Some((id, reason)) => VulnerabilityStatus::Unchecked {
-                    reason: format!(
-                        "OSV lists `{id}` for this package but its record could not be read: {reason}"
-                    ),
-                },
-            },
-            OsvOutcome::Failed {
-                reason,
-                cause,
-                stale,
-            } => {
-                let usable_stale = stale
-                    .as_ref()
-                    .filter(|stale| missing_record(&stale.references).is_none());
-                if let Some(stale) = usable_stale {
-                    answers_from_cache += 1;
-                    oldest_cache =
-                        Some(oldest_cache.map_or(stale.fetched_at, |t| t.min(stale.fetched_at)));
-                    warnings.add(
-                        format!(
-                            "OSV could not answer ({cause}); older cached answers were used instead"
-                        ),
-                        target,
-                        Some(now.duration_since(stale.fetched_at)),
-                    );
-                    checked(matcher.find(name, &target.version, &stale.references))
-                } else if local_problem.is_none() {
-                    warnings.add(
-                        format!(
-                            "OSV could not answer ({cause}); the local advisory database was used instead{}",
-                            local_note.clone().unwrap_or_default()
-                        ),
-                        target,
-                        None,
-                    );
-                    checked(matcher.find(name, &target.version, &[]))
-                } else {
-                    VulnerabilityStatus::Unchecked {
-                        reason: reason.clone(),
+                    Basis::FallbackOsv { age } => {
+                        answers_from_cache += 1;
+                        let fetched_at = before(now, age);
+                        oldest_cache = Some(oldest_cache.map_or(fetched_at, |t| t.min(fetched_at)));
+                        if let OsvOutcome::Failed { cause, .. } = &outcomes[index] {
+                            warnings.add(
+                                format!(
+                                    "OSV could not answer ({cause}); older cached answers were \
+                                     used instead"
+                                ),
+                                target,
+                                Some(age),
+                            );
+                        }
+                    }
+                    Basis::Copy { index: copy, .. } if settings.offline => {
+                        let position = if local.is_some() { copy } else { copy + 1 };
+                        answered_by_copy[position] += 1;
+                    }
+                    Basis::Copy { index: copy, age } => {
+                        let position = if local.is_some() { copy } else { copy + 1 };
+                        answered_by_copy[position] += 1;
+                        let why = match &evidence {
+                            OsvEvidence::Unusable { reason } => reason.clone(),
+                            _ => "OSV's answer could not be used".to_owned(),
+                        };
+                        warnings.add(
+                            format!(
+                                "{why}; {} answered instead (advisory data {} old)",
+                                copies[copy].label,
+                                describe_age(age)
+                            ),
+                            target,
+                            None,
+                        );
                     }
                 }
+                checked(found)
             }
-            OsvOutcome::NotAsked => match local_problem {
-                None => checked(matcher.find(name, &target.version, &[])),
-                Some(problem) if local.is_some() => VulnerabilityStatus::Unchecked {
-                    reason: problem.to_owned(),
-                },
-                Some(_) => VulnerabilityStatus::Unchecked {
-                    reason: "not in the cache and no local advisory database; run `pyaudit db \
-                             import PATH` or `pyaudit db sync`, or run without `--offline`"
-                        .to_owned(),
-                },
+            Coverage::Unchecked { reason } => VulnerabilityStatus::Unchecked {
+                reason,
+                vulnerabilities: found,
             },
         };
         data.packages.insert(target.clone(), status);
@@ -404,6 +463,7 @@ pub fn collect(
             location: trim_base(&settings.fetch.osv_url).to_owned(),
             as_of: Some(now.unix_millis()),
             entries: answered_now,
+            coverage: None,
         });
     }
     if answers_from_cache > 0 {
@@ -412,6 +472,7 @@ pub fn collect(
             location: cache.directory().display().to_string(),
             as_of: oldest_cache.map(Timestamp::unix_millis),
             entries: answers_from_cache,
+            coverage: None,
         });
         data.oldest_data = oldest_cache.map(Timestamp::unix_millis);
     }
@@ -419,18 +480,49 @@ pub fn collect(
         data.sources.push(DataSource {
             kind: "local-database".to_owned(),
             location: local.status.source.clone(),
-            as_of: Some(local.status.imported_at),
+            as_of: local.status.data_as_of,
             entries: local.advisories.values().map(Vec::len).sum(),
+            coverage: Some(SourceCoverage::from_complete(local.status.complete)),
         });
-        let imported_at = local.status.imported_at;
-        data.oldest_data = Some(data.oldest_data.map_or(imported_at, |t| t.min(imported_at)));
+        if let Some(as_of) = local.status.data_as_of {
+            data.oldest_data = Some(data.oldest_data.map_or(as_of, |t| t.min(as_of)));
+        }
+        if !local.status.complete && answered_by_copy[0] == 0 && answered_now == 0 {
+            data.warnings.push(format!(
+                "{} is partial: it adds findings but cannot vouch for a package on its own; \
+                 import a complete copy (`pyaudit db sync`, an OSV all.zip, or `pyaudit db import \
+                 --complete DIR` for a full checkout of an advisory database)",
+                local_label.clone().unwrap_or_default()
+            ));
+        }
+    }
+    for complete in &completes {
+        data.sources.push(DataSource {
+            kind: "advisories-dir".to_owned(),
+            location: complete.path.display().to_string(),
+            as_of: complete.as_of.map(Timestamp::unix_millis),
+            entries: complete.records,
+            coverage: Some(SourceCoverage::Complete),
+        });
+        if let Some(as_of) = complete.as_of {
+            let as_of = as_of.unix_millis();
+            data.oldest_data = Some(data.oldest_data.map_or(as_of, |t| t.min(as_of)));
+        }
+        if let Some(first) = complete.load_errors.first() {
+            data.warnings.push(format!(
+                "{} record(s) in `{}` could not be read, e.g. {first}",
+                complete.load_errors.len(),
+                complete.path.display()
+            ));
+        }
     }
     for extra in &extras {
         data.sources.push(DataSource {
             kind: "advisories-dir".to_owned(),
             location: extra.path.display().to_string(),
-            as_of: None,
+            as_of: extra.as_of.map(Timestamp::unix_millis),
             entries: extra.records,
+            coverage: Some(SourceCoverage::Partial),
         });
         if let Some(first) = extra.load_errors.first() {
             data.warnings.push(format!(
@@ -445,6 +537,12 @@ pub fn collect(
         .as_ref()
         .map_or(0, |network| network.fetcher.stats().requests);
     Ok(data)
+}
+
+/// The moment `age` before `now`.
+fn before(now: Timestamp, age: Duration) -> Timestamp {
+    let millis = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+    Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis))
 }
 
 fn checked(vulnerabilities: Vec<Vulnerability>) -> VulnerabilityStatus {
@@ -527,9 +625,15 @@ pub(super) fn load_extra_sources(
                 .iter()
                 .flat_map(|name| loaded.advisories_for(name).cloned())
                 .collect();
+            let as_of = loaded
+                .stats()
+                .newest_modified
+                .as_deref()
+                .and_then(super::metadata::parse_upload_time);
             Ok(ExtraSource {
                 path: path.clone(),
                 records: loaded.advisories().len(),
+                as_of,
                 advisories,
                 load_errors: loaded.load_errors().to_vec(),
             })
@@ -567,19 +671,6 @@ impl Matcher<'_> {
         }
         merge_matches(&matched, self.groups, name, version)
     }
-}
-
-fn describe_local(local: &LocalAdvisories) -> String {
-    let mut note = format!(
-        " (imported {} ago from `{}`",
-        describe_age(local.status.age),
-        local.status.source
-    );
-    if let Some(newest) = &local.status.newest_modified {
-        note.push_str(&format!(", newest record modified {newest}"));
-    }
-    note.push(')');
-    note
 }
 
 pub use super::warnings::describe_age;

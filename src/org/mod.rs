@@ -26,6 +26,8 @@ pub fn merge_config(org: &Config, repository: Config) -> Config {
         levels,
         ignores,
         fetch: org.fetch.clone(),
+        // One advisory data set serves every repository of the run: the organisation's limits.
+        advisories: org.advisories.clone(),
         vulnerabilities: if repository.vulnerabilities == defaults.vulnerabilities {
             org.vulnerabilities
         } else {

@@ -144,6 +144,22 @@ impl LockReport {
             .iter()
             .any(|finding| finding.level == Level::Deny)
     }
+
+    /// Whether some finding fails the run for a definite reason (a vulnerability, a policy
+    /// breach), as opposed to data that could not be had.
+    pub fn denied_for_cause(&self) -> bool {
+        self.findings.iter().any(|finding| {
+            finding.level == Level::Deny && !matches!(finding.evidence, Evidence::Unchecked { .. })
+        })
+    }
+
+    /// Whether the audit could not be completed: some package in scope could not be checked
+    /// (PA001, PA004, an include that was not read) and that is not allowed.
+    pub fn incomplete(&self) -> bool {
+        self.findings.iter().any(|finding| {
+            finding.level == Level::Deny && matches!(finding.evidence, Evidence::Unchecked { .. })
+        })
+    }
 }
 
 /// Evaluate every enabled rule for one lockfile.

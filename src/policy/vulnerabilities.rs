@@ -1,11 +1,15 @@
 //! PA001 unchecked-package, PA101 vulnerability, PA102 malicious-package: the advisory rules.
 
+use pyaudit_advisories::Vulnerability;
+
 use crate::config::VulnerabilityPolicy;
-use crate::enrich::{VulnerabilityData, VulnerabilityStatus};
+use crate::enrich::{PackageKey, VulnerabilityData, VulnerabilityStatus};
 use crate::findings::{
-    Evidence, Finding, Fix, Level, MALICIOUS_PACKAGE, Rule, UNCHECKED_PACKAGE, VULNERABILITY,
+    Evidence, Finding, Fix, Level, MALICIOUS_PACKAGE, PackageContext, Rule, UNCHECKED_PACKAGE,
+    VULNERABILITY,
 };
 use crate::graph::Graph;
+use crate::lockfile::PackageIndex;
 
 use super::fix::upgrade_fix;
 use super::{AuditPlan, PolicySettings, context};
@@ -44,84 +48,107 @@ pub(super) fn evaluate(
     }
     for (index, key) in &plan.targets {
         let package = context(graph, *index);
-        match data.packages.get(key) {
-            Some(VulnerabilityStatus::Checked { vulnerabilities }) => {
-                for vulnerability in vulnerabilities {
-                    let rule: &Rule = if vulnerability.malicious {
-                        &MALICIOUS_PACKAGE
-                    } else {
-                        &VULNERABILITY
-                    };
-                    let others: Vec<&str> = vulnerability
-                        .ids
-                        .iter()
-                        .filter(|id| **id != vulnerability.id)
-                        .map(String::as_str)
-                        .collect();
-                    let mut message = format!("{} {key}", vulnerability.id);
-                    if !others.is_empty() {
-                        message.push_str(&format!(" ({})", others.join(", ")));
-                    }
-                    if let Some(summary) = &vulnerability.summary {
-                        message.push_str(&format!(": {summary}"));
-                    }
-                    let fix = if vulnerability.malicious {
-                        Some(Fix {
-                            version: None,
-                            description: format!(
-                                "remove `{}` and rotate credentials it could reach",
-                                key.name
-                            ),
-                            command: None,
-                        })
-                    } else {
-                        Some(upgrade_fix(
-                            graph,
-                            *index,
-                            vulnerability.fix_hint.as_ref().map(ToString::to_string),
-                            "a version without this vulnerability",
-                            settings.fix_style,
-                        ))
-                    };
-                    findings.push(Finding {
-                        code: rule.code,
-                        rule: rule.name,
-                        level: rule.default_level,
-                        package: package.clone(),
-                        message,
-                        evidence: Evidence::Vulnerability {
-                            vulnerability: Box::new(vulnerability.clone()),
-                        },
-                        fix,
-                    });
-                }
-            }
-            unchecked => {
-                let reason = match unchecked {
-                    Some(VulnerabilityStatus::Unchecked { reason }) => reason.clone(),
-                    _ => "no advisory source answered for this package".to_string(),
-                };
-                findings.push(Finding {
-                    code: UNCHECKED_PACKAGE.code,
-                    rule: UNCHECKED_PACKAGE.name,
-                    level: if settings.allow_unchecked {
-                        Level::Warn
-                    } else {
-                        UNCHECKED_PACKAGE.default_level
-                    },
-                    package,
-                    message: format!("{key} could not be checked: {reason}"),
-                    evidence: Evidence::Unchecked { reason },
-                    fix: Some(Fix {
-                        version: None,
-                        description: "retry when the advisory service is reachable, or audit \
-                                      offline with `pyaudit db import PATH` then `--offline`"
-                            .to_string(),
-                        command: None,
-                    }),
-                });
-            }
+        let (found, unchecked): (&[Vulnerability], Option<&str>) = match data.packages.get(key) {
+            Some(VulnerabilityStatus::Checked { vulnerabilities }) => (vulnerabilities, None),
+            Some(VulnerabilityStatus::Unchecked {
+                reason,
+                vulnerabilities,
+            }) => (vulnerabilities, Some(reason)),
+            None => (&[], Some("no advisory source answered for this package")),
+        };
+        // What partial sources found is reported even when the package is unchecked: a known
+        // vulnerability is known, whatever else could not be checked.
+        for vulnerability in found {
+            findings.push(vulnerability_finding(
+                graph,
+                *index,
+                key,
+                &package,
+                vulnerability,
+                settings,
+            ));
+        }
+        if let Some(reason) = unchecked {
+            findings.push(Finding {
+                code: UNCHECKED_PACKAGE.code,
+                rule: UNCHECKED_PACKAGE.name,
+                level: if settings.allow_unchecked {
+                    Level::Warn
+                } else {
+                    UNCHECKED_PACKAGE.default_level
+                },
+                package,
+                message: format!("{key} could not be checked: {reason}"),
+                evidence: Evidence::Unchecked {
+                    reason: reason.to_owned(),
+                },
+                fix: Some(Fix {
+                    version: None,
+                    description: "retry when OSV is reachable, or keep a complete, fresh local \
+                                  database (`pyaudit db sync`, or `pyaudit db import --complete \
+                                  DIR`) and audit with `--offline`"
+                        .to_string(),
+                    command: None,
+                }),
+            });
         }
     }
     findings
+}
+
+fn vulnerability_finding(
+    graph: &Graph,
+    index: PackageIndex,
+    key: &PackageKey,
+    package: &PackageContext,
+    vulnerability: &Vulnerability,
+    settings: &PolicySettings,
+) -> Finding {
+    let rule: &Rule = if vulnerability.malicious {
+        &MALICIOUS_PACKAGE
+    } else {
+        &VULNERABILITY
+    };
+    let others: Vec<&str> = vulnerability
+        .ids
+        .iter()
+        .filter(|id| **id != vulnerability.id)
+        .map(String::as_str)
+        .collect();
+    let mut message = format!("{} {key}", vulnerability.id);
+    if !others.is_empty() {
+        message.push_str(&format!(" ({})", others.join(", ")));
+    }
+    if let Some(summary) = &vulnerability.summary {
+        message.push_str(&format!(": {summary}"));
+    }
+    let fix = if vulnerability.malicious {
+        Some(Fix {
+            version: None,
+            description: format!(
+                "remove `{}` and rotate credentials it could reach",
+                key.name
+            ),
+            command: None,
+        })
+    } else {
+        Some(upgrade_fix(
+            graph,
+            index,
+            vulnerability.fix_hint.as_ref().map(ToString::to_string),
+            "a version without this vulnerability",
+            settings.fix_style,
+        ))
+    };
+    Finding {
+        code: rule.code,
+        rule: rule.name,
+        level: rule.default_level,
+        package: package.clone(),
+        message,
+        evidence: Evidence::Vulnerability {
+            vulnerability: Box::new(vulnerability.clone()),
+        },
+        fix,
+    }
 }

@@ -282,10 +282,7 @@ fn external_references(source: &Source) -> Vec<Value> {
 fn metadata_properties(reports: &[LockReport], data: &VulnerabilityData) -> Vec<Value> {
     let mut properties = Vec::new();
     for source in &data.sources {
-        let mut value = format!("{} {}", source.kind, source.location);
-        if let Some(as_of) = source.as_of {
-            value.push_str(&format!(" (as of {})", rfc3339_from_unix_millis(as_of)));
-        }
+        let value = super::describe_source(source, data.audited_at);
         properties.push(property("pyaudit:advisory-source", &value));
     }
     if let Some(oldest) = data.oldest_data {

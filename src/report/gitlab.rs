@@ -10,26 +10,33 @@
 //! ([`finding_fingerprint`]: an alert survives a bump to another still-affected version), with
 //! the version hashed in only where a lock holds the same package twice (resolution forks).
 //!
-//! Only findings are issues: packages not audited and input warnings have no place in the format
-//! (the text or Markdown report of the same run shows them). Output is deterministic: findings come sorted from the policy.
+//! Findings are issues, plus one `info` issue naming the advisory data and its age. Packages not
+//! audited and input warnings have no place in the format (the text or Markdown report of the
+//! same run shows them). Output is deterministic: findings come sorted from the policy.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
 use super::{finding_fingerprint, osv_url, stable_hash};
+use crate::enrich::VulnerabilityData;
 use crate::findings::{Evidence, Finding, Level};
 use crate::policy::LockReport;
 use pyaudit_advisories::Rating;
 
 /// `pyaudit lock --format gitlab`.
-pub fn render_lock(reports: &[LockReport]) -> String {
+pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
     let mut fingerprints = BTreeSet::new();
-    let issues: Vec<Value> = reports
+    let mut issues: Vec<Value> = reports
         .iter()
         .flat_map(|report| report.findings.iter().map(move |finding| (report, finding)))
         .map(|(report, finding)| issue(report, finding, &mut fingerprints))
         .collect();
+    if let Some(first) = reports.first()
+        && !data.sources.is_empty()
+    {
+        issues.push(data_sources_issue(first, data));
+    }
     let mut text = serde_json::to_string_pretty(&issues).unwrap_or_else(|_| "[]".to_string());
     text.push('\n');
     text
@@ -70,6 +77,27 @@ fn issue(report: &LockReport, finding: &Finding, fingerprints: &mut BTreeSet<Str
         "severity": severity(finding),
         "fingerprint": fingerprint,
         "location": { "path": path, "lines": { "begin": line } },
+    })
+}
+
+/// The format has no place for run metadata, so the data behind the verdict is one `info` issue
+/// at the top of the first lockfile. Its fingerprint does not change with the dates, so the merge
+/// request widget does not show it as new on every run.
+fn data_sources_issue(report: &LockReport, data: &VulnerabilityData) -> Value {
+    let sources: Vec<String> = data
+        .sources
+        .iter()
+        .map(|source| super::describe_source(source, data.audited_at))
+        .collect();
+    json!({
+        "type": "issue",
+        "engine_name": "pyaudit",
+        "check_name": "pyaudit-data-sources",
+        "description": format!("pyaudit advisory data: {}", sources.join("; ")),
+        "categories": ["Security"],
+        "severity": "info",
+        "fingerprint": format!("{:032x}", stable_hash(&["data-sources", &report.path])),
+        "location": { "path": repository_path(&report.path), "lines": { "begin": 1 } },
     })
 }
 

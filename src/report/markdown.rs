@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::json::lock_summary;
-use super::{osv_url, rfc3339_from_unix_millis};
+use super::osv_url;
 use crate::enrich::VulnerabilityData;
 use crate::findings::{Evidence, Finding, Level};
 use crate::policy::LockReport;
@@ -327,13 +327,7 @@ fn sources_line(data: &VulnerabilityData) -> String {
     let sources: Vec<String> = data
         .sources
         .iter()
-        .map(|source| {
-            let mut text = format!("{} {}", escape(&source.kind), escape(&source.location));
-            if let Some(as_of) = source.as_of {
-                text.push_str(&format!(" (as of {})", rfc3339_from_unix_millis(as_of)));
-            }
-            text
-        })
+        .map(|source| escape(&super::describe_source(source, data.audited_at)))
         .collect();
     format!("<sub>Advisory data: {}.</sub>", sources.join("; "))
 }

@@ -4,6 +4,7 @@ pub mod json;
 pub mod text;
 pub mod tree;
 
+use crate::enrich::{DataSource, SourceCoverage};
 use crate::findings::{Evidence, Finding};
 use crate::graph::{Graph, PathStep};
 use crate::lockfile::{PackageIndex, Source};
@@ -152,6 +153,88 @@ pub fn rfc3339_from_unix_millis(millis: i64) -> String {
         seconds_of_day % 3_600 / 60,
         seconds_of_day % 60
     )
+}
+
+/// One data source as every report names it: what it is, where, whether it is a complete copy,
+/// and how old its data is — the data's own date (a copy's newest record), never when it was
+/// imported: `local advisory database /srv/osv (complete copy; advisory data as of 2024-10-10,
+/// 788 days old)`.
+pub fn describe_source(source: &DataSource, now_millis: Option<i64>) -> String {
+    let what = match source.kind.as_str() {
+        "osv-api" => "OSV API",
+        "local-database" => "local advisory database",
+        "advisories-dir" => "advisory records",
+        "cache" => "cached answers in",
+        "pypi-json-api" => "PyPI JSON API",
+        "pypi-simple-api" => "PyPI Simple API",
+        other => other,
+    };
+    let mut notes: Vec<String> = Vec::new();
+    match source.coverage {
+        Some(SourceCoverage::Complete) => notes.push("complete copy".to_owned()),
+        Some(SourceCoverage::Partial) => notes.push("partial: adds findings only".to_owned()),
+        None => {}
+    }
+    let dated = if source.coverage.is_some() {
+        "advisory data as of"
+    } else if source.kind == "cache" {
+        "fetched"
+    } else {
+        "answered"
+    };
+    match (source.as_of, source.kind.as_str()) {
+        // Answered by the service in this run: its date is the run's.
+        (Some(as_of), _) if dated == "answered" && now_millis == Some(as_of) => {
+            notes.push(format!(
+                "answered live on {}",
+                crate::config::date_from_unix_millis(as_of)
+            ))
+        }
+        (Some(as_of), _) => {
+            let mut text = format!("{dated} {}", crate::config::date_from_unix_millis(as_of));
+            if let Some(now) = now_millis {
+                text.push_str(&format!(", {} old", coarse_age(now, as_of)));
+            }
+            notes.push(text);
+        }
+        (None, _) if source.coverage.is_some() => {
+            notes.push("advisory data of unknown age".to_owned())
+        }
+        (None, _) => {}
+    }
+    if notes.is_empty() {
+        format!("{what} {}", source.location)
+    } else {
+        format!("{what} {} ({})", source.location, notes.join("; "))
+    }
+}
+
+/// What an org report says about its footing: every data source with its age, and the rule
+/// families `pyaudit org` does not run (so a passing org report is not read as a passing
+/// `pyaudit lock`).
+pub fn org_provenance(report: &crate::org::run::OrgReport) -> (Vec<String>, &'static str) {
+    let sources = report
+        .sources
+        .iter()
+        .map(|source| describe_source(source, Some(report.generated_at)))
+        .collect();
+    (sources, ORG_RULES_NOT_RUN)
+}
+
+/// `pyaudit org` audits lockfiles, not source trees.
+pub const ORG_RULES_NOT_RUN: &str = "the usage rules (PA601–PA606: unused, undeclared and \
+     dev-leaking imports) were not run: they need each project's sources; `pyaudit lock` in a \
+     project runs them";
+
+/// An age as people read it in a report: minutes, hours, then days.
+pub fn coarse_age(now_millis: i64, then_millis: i64) -> String {
+    let seconds = (now_millis - then_millis).max(0) / 1_000;
+    match seconds {
+        0..120 => "less than 2 minutes".to_owned(),
+        120..7_200 => format!("{} minutes", seconds / 60),
+        7_200..172_800 => format!("{} hours", seconds / 3_600),
+        _ => format!("{} days", seconds / 86_400),
+    }
 }
 
 /// The OSV page of a vulnerability id; OSV resolves aliases (CVE, GHSA, PYSEC) too.

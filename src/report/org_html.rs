@@ -96,6 +96,22 @@ pub fn render(report: &OrgReport) -> String {
         );
     }
     let _ = writeln!(out, "</div>");
+    let (sources, not_run) = super::org_provenance(report);
+    let _ = writeln!(
+        out,
+        "<p class=\"sources\">Advisory data:</p><ul class=\"sources\">"
+    );
+    if sources.is_empty() {
+        let _ = writeln!(out, "<li>none used</li>");
+    }
+    for source in &sources {
+        let _ = writeln!(out, "<li>{}</li>", escape(source));
+    }
+    let _ = writeln!(
+        out,
+        "</ul>\n<p class=\"not-run\"><b>Not run:</b> {}.</p>",
+        escape(not_run)
+    );
 
     // Since the last run.
     let _ = writeln!(out, "<h2 id=\"since-last\">Since the last run</h2>");

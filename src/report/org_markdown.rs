@@ -33,6 +33,16 @@ pub fn render(report: &OrgReport, since_last_only: bool) -> String {
         summary.deny,
         summary.warn
     );
+    let (sources, not_run) = super::org_provenance(report);
+    let _ = writeln!(
+        out,
+        "<sub>Advisory data: {}.</sub>\n\n**Not run:** {not_run}.\n",
+        if sources.is_empty() {
+            "none used".to_owned()
+        } else {
+            super::markdown::escape(&sources.join("; "))
+        }
+    );
     match &report.since_last {
         Some(diff) => {
             let _ = writeln!(

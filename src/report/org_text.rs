@@ -46,6 +46,18 @@ pub fn render(report: &OrgReport, colour: bool) -> String {
         paint.wrap("33", &summary.warn.to_string()),
     );
 
+    let (sources, not_run) = super::org_provenance(report);
+    let _ = writeln!(
+        out,
+        "data: {}",
+        if sources.is_empty() {
+            "no advisory data used".to_owned()
+        } else {
+            sources.join("; ")
+        }
+    );
+    let _ = writeln!(out, "{}: {not_run}", paint.wrap("33", "not run"));
+
     // Night over night.
     let _ = writeln!(out);
     match &report.since_last {

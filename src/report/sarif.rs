@@ -49,6 +49,8 @@ pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
                     .iter()
                     .map(|source| SourceProperties {
                         as_of: source.as_of.map(super::rfc3339_from_unix_millis),
+                        coverage: source.coverage,
+                        description: super::describe_source(source, data.audited_at),
                         entries: source.entries,
                         kind: &source.kind,
                         location: &source.location,
@@ -128,6 +130,9 @@ struct RunProperties<'a> {
 #[serde(rename_all = "camelCase")]
 struct SourceProperties<'a> {
     as_of: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<crate::enrich::SourceCoverage>,
+    description: String,
     entries: usize,
     kind: &'a str,
     location: &'a str,

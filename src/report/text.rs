@@ -198,15 +198,7 @@ pub fn render_lock(
         let sources: Vec<String> = data
             .sources
             .iter()
-            .map(|source| match source.as_of {
-                Some(as_of) => format!(
-                    "{} {} (as of {} ago)",
-                    source.kind,
-                    source.location,
-                    age(now_millis, as_of)
-                ),
-                None => format!("{} {}", source.kind, source.location),
-            })
+            .map(|source| super::describe_source(source, Some(now_millis)))
             .collect();
         let _ = writeln!(out, "data: {}", sources.join("; "));
     }

@@ -68,6 +68,12 @@ pub fn render(review: &Review<'_>) -> String {
     );
     let _ = writeln!(
         out,
+        "<sub>Advisory data: {}. Vulnerability counts are as of {}.</sub>\n",
+        super::super::markdown::escape(&super::sources_line(review)),
+        super::advisory_as_of(review).unwrap_or_else(|| "an unknown date".to_owned())
+    );
+    let _ = writeln!(
+        out,
         "| package | vulnerabilities: this version / past / malicious records | last release | \
          first release | releases in 12 months | median gap | status | license |\n\
          |---|---|---|---|---|---|---|---|"

@@ -335,6 +335,28 @@ pub fn license_words(fact: &PackageFacts) -> Option<String> {
 }
 
 /// `YYYY-MM-DD` of unix milliseconds.
+/// The date the advisory data behind "no known vulnerabilities" dates from: the oldest data the
+/// run used, else the run itself (live answers).
+pub fn advisory_as_of(review: &Review<'_>) -> Option<String> {
+    review.data.oldest_data.or(review.data.audited_at).map(date)
+}
+
+/// Every data source of the review with its age, as one line.
+pub fn sources_line(review: &Review<'_>) -> String {
+    let mut sources: Vec<String> = review
+        .data
+        .sources
+        .iter()
+        .map(|source| super::describe_source(source, Some(review.now_millis)))
+        .collect();
+    sources.dedup();
+    if sources.is_empty() {
+        "no advisory data used".to_owned()
+    } else {
+        sources.join("; ")
+    }
+}
+
 pub fn date(millis: i64) -> String {
     crate::report::rfc3339_from_unix_millis(millis)
         .get(..10)

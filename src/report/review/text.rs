@@ -68,6 +68,7 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
 
     let facts = package_facts(review);
     let _ = writeln!(out);
+    let _ = writeln!(out, "data: {}", super::sources_line(review));
     let _ = writeln!(out, "{}", bold(&format!("packages ({})", facts.len())));
     for fact in &facts {
         let mut details = Vec::new();
@@ -78,7 +79,10 @@ pub fn render(review: &Review<'_>, colour: bool) -> String {
             details.push("YANKED".to_owned());
         }
         match fact.vulnerabilities {
-            Some(0) => details.push("no known vulnerabilities".to_owned()),
+            Some(0) => details.push(match super::advisory_as_of(review) {
+                Some(as_of) => format!("no known vulnerabilities (advisory data as of {as_of})"),
+                None => "no known vulnerabilities".to_owned(),
+            }),
             Some(1) => details.push("1 known vulnerability".to_owned()),
             Some(count) => details.push(format!("{count} known vulnerabilities")),
             None if !fact.already_locked => details.push("vulnerabilities not checked".to_owned()),
