@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use pyaudit_cache::Timestamp;
 
 use super::cache::human_age;
-use super::{Outcome, open_cache};
+use super::{Outcome, open_cache_strict};
 use crate::cli::DbCommand;
 use crate::enrich::database::{self, ImportSummary, SyncSummary};
 use crate::fetch::{FetchSettings, Fetcher};
@@ -17,12 +17,12 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
     let now = Timestamp::now();
     match command {
         DbCommand::Import { paths, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let summary = database::import(&cache, paths, now)?;
             write_import(&mut out, &summary, quiet);
         }
         DbCommand::Sync { url, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let settings = database::sync_fetch_settings(FetchSettings::default());
             let fetcher = Fetcher::new(settings).context("cannot start the network client")?;
             let summary = database::sync(&cache, &fetcher, url, now)
@@ -51,7 +51,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             }
         }
         DbCommand::Popular { path, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let count = crate::enrich::popular::import(&cache, path, now).with_context(|| {
                 format!("cannot import popular names from `{}`", path.display())
             })?;
@@ -63,7 +63,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             );
         }
         DbCommand::Status { cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             match database::status(&cache, now)? {
                 Some(status) => {
                     let _ = writeln!(out, "source: {}", status.source);
