@@ -981,9 +981,7 @@ fn remove_on_disk_refuses_what_is_not_a_cache() {
     let db = directory.path().join("db");
     fs::create_dir(&db).expect("db directory");
     fs::write(db.join("notes.txt"), b"a user's file").expect("write");
-    let error = Cache::remove_on_disk(&OpenOptions::new(directory.path()))
-        .err()
-        .expect("refused");
+    let error = Cache::remove_on_disk(&OpenOptions::new(directory.path())).expect_err("refused");
     assert!(matches!(error, CacheError::NotACache { .. }), "{error}");
     assert!(db.join("notes.txt").exists());
 
@@ -1004,7 +1002,7 @@ fn remove_on_disk_waits_for_a_holder_then_fails() {
         .put(&PROJECTS, "held", b"{}", &Freshness::new(HOUR), NOW)
         .expect("put");
     let options = OpenOptions::new(directory.path()).lock_wait(Duration::from_millis(200));
-    let error = Cache::remove_on_disk(&options).err().expect("held");
+    let error = Cache::remove_on_disk(&options).expect_err("held");
     assert!(matches!(error, CacheError::Locked { .. }), "{error}");
     assert!(directory.path().join("db").exists());
     drop(holder);
