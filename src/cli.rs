@@ -455,7 +455,8 @@ pub enum CacheCommand {
         #[command(flatten)]
         cache: CacheLocationArgs,
     },
-    /// Remove cached entries (all, or one namespace such as `osv-query`).
+    /// Remove the cache: all its files (removed without opening it, so a damaged cache goes
+    /// too), or only one namespace's entries such as `osv-query`.
     Clean {
         /// Only this namespace.
         #[arg(long, value_name = "NAME")]

@@ -35,7 +35,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use location::{CACHE_DIR_ENV, default_cache_dir, resolve_cache_dir};
@@ -44,8 +45,10 @@ use envelope::Envelope;
 use open::{DB_DIRECTORY, META_TREE, NAMESPACE_PREFIX, SCHEMA_KEY_PREFIX};
 use store::Store;
 
-/// How long [`Cache::open`] waits for another process to release the cache by default.
-pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(2);
+/// How long [`Cache::open`] waits for another process to release the cache by default: long
+/// enough for a typical audit of a few hundred packages to finish, short enough to never look
+/// like a hang.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(20);
 
 /// Errors of the cache; each names the path it concerns.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +70,25 @@ pub enum CacheError {
         #[source]
         source: io::Error,
     },
+    #[error(
+        "another pyaudit is using the cache at `{}` and did not release it within {:.1}s",
+        path.display(),
+        waited.as_secs_f64()
+    )]
+    Locked { path: PathBuf, waited: Duration },
+    #[error(
+        "the cache at `{}` is damaged ({reason}); moved it aside to `{}` and started a fresh, \
+         empty cache, so what was being written is lost",
+        path.display(),
+        moved_to.display()
+    )]
+    Damaged {
+        path: PathBuf,
+        moved_to: PathBuf,
+        reason: String,
+    },
+    #[error("refusing to remove `{}`: {reason}", path.display())]
+    NotACache { path: PathBuf, reason: &'static str },
     #[error("could not move the corrupted cache `{}` aside", path.display())]
     SetAside {
         path: PathBuf,
@@ -276,8 +298,6 @@ pub enum Mode {
 pub enum InMemoryReason {
     /// The caller asked for it ([`Cache::in_memory`]), e.g. `--no-cache` or tests.
     Requested,
-    /// Another process held the cache's lock for longer than the wait bound.
-    Locked,
     /// A read-only open found no cache directory yet.
     Missing,
     /// A read-only open found a cache it cannot read, and left it alone.
@@ -290,7 +310,6 @@ impl fmt::Display for InMemoryReason {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str(match self {
             Self::Requested => "requested",
-            Self::Locked => "another process holds the cache lock",
             Self::Missing => "no cache exists yet",
             Self::Unreadable => "the cache cannot be read",
             Self::Unavailable => "the cache could not be opened",
@@ -307,6 +326,30 @@ pub struct OpenOptions {
     pub lock_wait: Duration,
     /// Change nothing on disk: no creation, no schema or layout clean-up, no setting aside.
     pub read_only: bool,
+    /// Where messages for the user go while the cache is in use: that the open is waiting for
+    /// another process, that damage found during a read made the cache start afresh. `None`
+    /// drops them; warnings known at open are also in [`Opened::warnings`].
+    pub notices: Option<Notices>,
+}
+
+/// A receiver of one-line messages for the user (lowercase, no `warning:` prefix).
+#[derive(Clone)]
+pub struct Notices(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl Notices {
+    pub fn new(receiver: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(receiver))
+    }
+
+    pub(crate) fn send(&self, message: &str) {
+        (self.0)(message);
+    }
+}
+
+impl fmt::Debug for Notices {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Notices(..)")
+    }
 }
 
 impl OpenOptions {
@@ -315,7 +358,13 @@ impl OpenOptions {
             directory: directory.into(),
             lock_wait: DEFAULT_LOCK_WAIT,
             read_only: false,
+            notices: None,
         }
+    }
+
+    pub fn notices(mut self, notices: Notices) -> Self {
+        self.notices = Some(notices);
+        self
     }
 
     pub fn lock_wait(mut self, lock_wait: Duration) -> Self {
@@ -367,6 +416,16 @@ pub struct CacheStats {
     pub set_aside: Vec<PathBuf>,
 }
 
+/// What [`Cache::remove_on_disk`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Removed {
+    /// The `db` directory (or file) and the copies set aside, in that order; empty when there
+    /// was no cache.
+    pub paths: Vec<PathBuf>,
+    /// Bytes of the files removed.
+    pub bytes: u64,
+}
+
 /// What `clean` removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CleanReport {
@@ -376,41 +435,141 @@ pub struct CleanReport {
 
 /// The cache. `Send + Sync`: share it between fetcher tasks with an `Arc`.
 pub struct Cache {
-    store: Store,
+    /// The backend and what this open knows about it; replaced whole when damage found during a
+    /// read or write makes the cache start afresh (see [`Cache::resets`]).
+    live: RwLock<Live>,
     directory: PathBuf,
     mode: Mode,
-    /// Schema versions already reconciled with the `meta` tree during this open.
+    /// How many times damage made this cache start afresh since it was opened.
+    resets: AtomicU64,
+    notices: Option<Notices>,
+}
+
+/// One backend and the schema versions already reconciled with its `meta` tree.
+struct Live {
+    store: Store,
     schemas: Mutex<HashMap<&'static str, u32>>,
+}
+
+impl Live {
+    fn new(store: Store) -> Self {
+        Self {
+            store,
+            schemas: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// On first use in a writable cache, reconciles the namespace's schema version with the one
+    /// recorded in `meta`: a different recorded version means the tree holds entries of the old
+    /// schema, which are dropped.
+    fn prepare(&self, namespace: &Namespace, read_only: bool) -> io::Result<()> {
+        if read_only {
+            return Ok(());
+        }
+        // NOTE: the lock is held across the check and the drop so two tasks starting on the same
+        // namespace cannot drop entries the other has just written.
+        let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
+        if schemas.get(namespace.name) == Some(&namespace.schema_version) {
+            return Ok(());
+        }
+        let schema_key = format!("{SCHEMA_KEY_PREFIX}{}", namespace.name);
+        let recorded = self
+            .store
+            .get(META_TREE, schema_key.as_bytes())?
+            .and_then(|bytes| decode_u32(bytes.as_ref()));
+        if recorded != Some(namespace.schema_version) {
+            if recorded.is_some() {
+                self.store.drop_tree(&namespace.tree_name())?;
+            }
+            self.store.insert(
+                META_TREE,
+                schema_key.as_bytes(),
+                namespace.schema_version.to_le_bytes().to_vec(),
+            )?;
+        }
+        schemas.insert(namespace.name, namespace.schema_version);
+        Ok(())
+    }
+
+    fn recorded_schema(&self, name: &str) -> io::Result<Option<u32>> {
+        let schema_key = format!("{SCHEMA_KEY_PREFIX}{name}");
+        Ok(self
+            .store
+            .get(META_TREE, schema_key.as_bytes())?
+            .and_then(|bytes| decode_u32(bytes.as_ref())))
+    }
+
+    /// The namespaces present, as `(name, tree name)`.
+    fn namespace_trees(&self) -> Vec<(String, String)> {
+        self.store
+            .tree_names()
+            .into_iter()
+            .filter_map(|tree| {
+                let name = tree.strip_prefix(NAMESPACE_PREFIX)?.to_owned();
+                Some((name, tree))
+            })
+            .collect()
+    }
+}
+
+/// What a call answers when damage made the cache start afresh under it.
+enum AfterReset<T> {
+    /// A read: the fresh cache is empty, so this is the true answer now.
+    Answer(T),
+    /// A write: what was written before is gone with the damaged files, so the call fails
+    /// rather than let the caller believe it stored something.
+    Fail,
+}
+
+/// Whether an error from the store means its files are damaged (as opposed to a full disk or a
+/// permission): sled reports a failed checksum as `InvalidData`, a cut file as `UnexpectedEof`,
+/// and a missing blob file (or a `db` directory removed under it) as `NotFound`.
+fn is_damage(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof | io::ErrorKind::NotFound
+    )
 }
 
 impl Cache {
     /// Opens the cache in `options.directory`, creating it when needed. Waits at most
-    /// `options.lock_wait` for another process, then falls back to memory with a warning; sets a
-    /// corrupted cache aside and starts afresh with a warning. Errors only when the directory
-    /// cannot be created or opened at all (permissions, a full disk).
+    /// `options.lock_wait` for another process, then fails with [`CacheError::Locked`]; sets a
+    /// corrupted cache aside and starts afresh with a warning. Errors when the directory cannot be
+    /// created or opened at all (permissions, a full disk) or stays locked.
     pub fn open(options: &OpenOptions) -> Result<Opened, CacheError> {
         open::open(options)
     }
 
-    /// Like [`Cache::open`], but an error becomes an in-memory cache and a warning: for commands
-    /// that can always do their job without a cache, only slower.
-    pub fn open_or_memory(options: &OpenOptions) -> Opened {
+    /// Like [`Cache::open`], but an error other than [`CacheError::Locked`] becomes an in-memory
+    /// cache and a warning: for commands that can always do their job without a cache, only
+    /// slower. A held cache stays an error: the holder may have just written what the caller
+    /// needs (a local advisory database), and an empty cache would pretend it is not there.
+    pub fn open_or_memory(options: &OpenOptions) -> Result<Opened, CacheError> {
         match open::open(options) {
-            Ok(opened) => opened,
+            Ok(opened) => Ok(opened),
+            Err(error @ CacheError::Locked { .. }) => Err(error),
             Err(error) => {
-                let mut message = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    message.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
                 let warning = format!(
-                    "{message}; this run uses an empty in-memory cache, so results are fetched \
-                     fresh and not saved"
+                    "{}; this run uses an empty in-memory cache, so results are fetched fresh \
+                     and not saved",
+                    error_chain(&error)
                 );
-                open::in_memory(options, InMemoryReason::Unavailable, vec![warning])
+                Ok(open::in_memory(
+                    options,
+                    InMemoryReason::Unavailable,
+                    vec![warning],
+                ))
             }
         }
+    }
+
+    /// Removes the on-disk cache in `options.directory` without opening it, so it works on a
+    /// cache too damaged to open: the `db` subdirectory and every copy set aside after damage.
+    /// Refuses a `db` that does not look like a pyaudit cache (so a mistyped `--cache-dir` never
+    /// deletes a user's directory) and a cache another process holds (waiting at most
+    /// `options.lock_wait`). The cache directory itself is kept.
+    pub fn remove_on_disk(options: &OpenOptions) -> Result<Removed, CacheError> {
+        open::remove(options)
     }
 
     /// An empty cache in memory, for `--no-cache` and tests.
@@ -421,15 +580,17 @@ impl Cache {
             Mode::InMemory {
                 reason: InMemoryReason::Requested,
             },
+            None,
         )
     }
 
-    fn new(store: Store, directory: PathBuf, mode: Mode) -> Self {
+    fn new(store: Store, directory: PathBuf, mode: Mode, notices: Option<Notices>) -> Self {
         Self {
-            store,
+            live: RwLock::new(Live::new(store)),
             directory,
             mode,
-            schemas: Mutex::new(HashMap::new()),
+            resets: AtomicU64::new(0),
+            notices,
         }
     }
 
@@ -440,6 +601,14 @@ impl Cache {
     /// The cache directory this cache belongs to (empty for [`Cache::in_memory`]).
     pub fn directory(&self) -> &Path {
         &self.directory
+    }
+
+    /// How many times damage found during a read or write made this cache set its files aside
+    /// and start afresh, empty. A caller that reads several related entries (a database's
+    /// header, then its records) compares this before and after: a change means the answers mix
+    /// the old cache with the new, empty one.
+    pub fn resets(&self) -> u64 {
+        self.resets.load(Ordering::SeqCst)
     }
 
     fn store_error(&self, source: io::Error) -> CacheError {
@@ -458,53 +627,93 @@ impl Cache {
         }
     }
 
-    /// Validates the namespace and, on first use in a writable cache, reconciles its schema version
-    /// with the one recorded in `meta`: a different recorded version means the tree holds entries
-    /// of the old schema, which are dropped.
-    fn prepare(&self, namespace: &Namespace) -> Result<(), CacheError> {
-        validate_namespace_name(namespace.name)?;
-        if self.mode == Mode::ReadOnly {
-            return Ok(());
-        }
-        // NOTE: the lock is held across the check and the drop so two tasks starting on the same
-        // namespace cannot drop entries the other has just written.
-        let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
-        if schemas.get(namespace.name) == Some(&namespace.schema_version) {
-            return Ok(());
-        }
-        let schema_key = format!("{SCHEMA_KEY_PREFIX}{}", namespace.name);
-        let recorded = self
-            .store
-            .get(META_TREE, schema_key.as_bytes())
-            .map_err(|error| self.store_error(error))?
-            .and_then(|bytes| decode_u32(bytes.as_ref()));
-        if recorded != Some(namespace.schema_version) {
-            if recorded.is_some() {
-                self.store
-                    .drop_tree(&namespace.tree_name())
-                    .map_err(|error| self.store_error(error))?;
+    /// Runs `operation` on the live backend. When the backend reports damage (or sled panics
+    /// on its files) in a writable on-disk cache, the damaged files are set aside, a fresh cache
+    /// replaces them, and the call answers as `after_reset` says.
+    fn run<T>(
+        &self,
+        operation: impl FnOnce(&Live) -> io::Result<T>,
+        after_reset: AfterReset<T>,
+    ) -> Result<T, CacheError> {
+        let (seen, result) = {
+            let live = self.live.read().unwrap_or_else(PoisonError::into_inner);
+            let seen = self.resets();
+            let result = open::quietly(|| operation(&live)).unwrap_or_else(|()| {
+                Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the store failed while reading its files",
+                ))
+            });
+            (seen, result)
+        };
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) if is_damage(&error) && self.mode == Mode::ReadWrite => {
+                let moved_to = self.start_afresh(seen, &error)?;
+                match after_reset {
+                    AfterReset::Answer(value) => Ok(value),
+                    AfterReset::Fail => Err(CacheError::Damaged {
+                        path: self.directory.join(DB_DIRECTORY),
+                        moved_to,
+                        reason: error.to_string(),
+                    }),
+                }
             }
-            self.store
-                .insert(
-                    META_TREE,
-                    schema_key.as_bytes(),
-                    namespace.schema_version.to_le_bytes().to_vec(),
-                )
-                .map_err(|error| self.store_error(error))?;
+            Err(error) => Err(self.store_error(error)),
         }
-        schemas.insert(namespace.name, namespace.schema_version);
-        Ok(())
+    }
+
+    /// Sets the damaged database aside and opens a fresh one in its place, unless another call
+    /// already did since `seen`. Returns where the damaged files went.
+    fn start_afresh(&self, seen: u64, damage: &io::Error) -> Result<PathBuf, CacheError> {
+        let mut live = self.live.write().unwrap_or_else(PoisonError::into_inner);
+        let db_path = self.directory.join(DB_DIRECTORY);
+        if self.resets() != seen {
+            return Ok(open::set_aside_directories(&self.directory)
+                .pop()
+                .unwrap_or_default());
+        }
+        // NOTE: the damaged handle is dropped before the rename so its background flush cannot
+        // write into the fresh files; sled may fail on its way out, which must not end the run.
+        let damaged = std::mem::replace(&mut live.store, Store::Memory(Default::default()));
+        let _ = open::quietly(move || drop(damaged));
+        let moved_to = open::set_aside(&db_path)?;
+        let fresh = open::open_fresh(&db_path)?;
+        *live = Live::new(Store::Sled(fresh));
+        self.resets.fetch_add(1, Ordering::SeqCst);
+        drop(live);
+        let damage = match damage.kind() {
+            io::ErrorKind::NotFound => format!("one of its files is missing: {damage}"),
+            _ => damage.to_string(),
+        };
+        self.notice(&format!(
+            "the cache at `{}` is damaged ({damage}); moved it aside to `{}` and started a \
+             fresh, empty cache",
+            db_path.display(),
+            moved_to.display()
+        ));
+        Ok(moved_to)
+    }
+
+    fn notice(&self, message: &str) {
+        if let Some(notices) = &self.notices {
+            notices.send(message);
+        }
     }
 
     /// The entry at `key`, fresh or stale; `None` when absent, unreadable or of another schema
     /// version.
     pub fn get(&self, namespace: &Namespace, key: &str) -> Result<Option<Entry>, CacheError> {
-        self.prepare(namespace)?;
-        let value = self
-            .store
-            .get(&namespace.tree_name(), key.as_bytes())
-            .map_err(|error| self.store_error(error))?;
-        Ok(value.and_then(|bytes| decode_entry(namespace, bytes.as_ref())))
+        validate_namespace_name(namespace.name)?;
+        let read_only = self.mode == Mode::ReadOnly;
+        self.run(
+            |live| {
+                live.prepare(namespace, read_only)?;
+                let value = live.store.get(&namespace.tree_name(), key.as_bytes())?;
+                Ok(value.and_then(|bytes| decode_entry(namespace, bytes.as_ref())))
+            },
+            AfterReset::Answer(None),
+        )
     }
 
     /// The entries at `keys`, in the order of `keys`.
@@ -513,16 +722,20 @@ impl Cache {
         namespace: &Namespace,
         keys: &[K],
     ) -> Result<Vec<Option<Entry>>, CacheError> {
-        self.prepare(namespace)?;
+        validate_namespace_name(namespace.name)?;
+        let read_only = self.mode == Mode::ReadOnly;
         let byte_keys: Vec<&[u8]> = keys.iter().map(|key| key.as_ref().as_bytes()).collect();
-        let values = self
-            .store
-            .get_many(&namespace.tree_name(), &byte_keys)
-            .map_err(|error| self.store_error(error))?;
-        Ok(values
-            .into_iter()
-            .map(|value| value.and_then(|bytes| decode_entry(namespace, bytes.as_ref())))
-            .collect())
+        self.run(
+            |live| {
+                live.prepare(namespace, read_only)?;
+                let values = live.store.get_many(&namespace.tree_name(), &byte_keys)?;
+                Ok(values
+                    .into_iter()
+                    .map(|value| value.and_then(|bytes| decode_entry(namespace, bytes.as_ref())))
+                    .collect())
+            },
+            AfterReset::Answer(vec![None; keys.len()]),
+        )
     }
 
     /// Stores `payload` at `key`, fetched at `now`, fresh until `now + freshness.ttl`.
@@ -535,7 +748,7 @@ impl Cache {
         now: Timestamp,
     ) -> Result<(), CacheError> {
         self.ensure_writable()?;
-        self.prepare(namespace)?;
+        validate_namespace_name(namespace.name)?;
         let envelope = Envelope {
             schema_version: namespace.schema_version,
             fetched_at: now,
@@ -543,10 +756,16 @@ impl Cache {
             etag: freshness.etag.as_deref(),
             last_modified: freshness.last_modified.as_deref(),
             payload,
-        };
-        self.store
-            .insert(&namespace.tree_name(), key.as_bytes(), envelope.encode())
-            .map_err(|error| self.store_error(error))
+        }
+        .encode();
+        self.run(
+            |live| {
+                live.prepare(namespace, false)?;
+                live.store
+                    .insert(&namespace.tree_name(), key.as_bytes(), envelope)
+            },
+            AfterReset::Fail,
+        )
     }
 
     /// Records a "304 Not Modified" answer: the payload stays, `fetched_at` becomes `now`, the
@@ -560,102 +779,71 @@ impl Cache {
         now: Timestamp,
     ) -> Result<bool, CacheError> {
         self.ensure_writable()?;
-        self.prepare(namespace)?;
-        self.store
-            .update(&namespace.tree_name(), key.as_bytes(), |old| {
-                let old = Envelope::decode(old).ok()?;
-                if old.schema_version != namespace.schema_version {
-                    return None;
-                }
-                let renewed = Envelope {
-                    fetched_at: now,
-                    expires_at: now.saturating_add(freshness.ttl),
-                    etag: freshness.etag.as_deref().or(old.etag),
-                    last_modified: freshness.last_modified.as_deref().or(old.last_modified),
-                    ..old
-                };
-                Some(renewed.encode())
-            })
-            .map_err(|error| self.store_error(error))
+        validate_namespace_name(namespace.name)?;
+        self.run(
+            |live| {
+                live.prepare(namespace, false)?;
+                live.store
+                    .update(&namespace.tree_name(), key.as_bytes(), |old| {
+                        let old = Envelope::decode(old).ok()?;
+                        if old.schema_version != namespace.schema_version {
+                            return None;
+                        }
+                        let renewed = Envelope {
+                            fetched_at: now,
+                            expires_at: now.saturating_add(freshness.ttl),
+                            etag: freshness.etag.as_deref().or(old.etag),
+                            last_modified: freshness.last_modified.as_deref().or(old.last_modified),
+                            ..old
+                        };
+                        Some(renewed.encode())
+                    })
+            },
+            AfterReset::Fail,
+        )
     }
 
     /// Removes the entry at `key`; returns whether there was one.
     pub fn remove(&self, namespace: &Namespace, key: &str) -> Result<bool, CacheError> {
         self.ensure_writable()?;
-        self.prepare(namespace)?;
-        self.store
-            .remove(&namespace.tree_name(), key.as_bytes())
-            .map_err(|error| self.store_error(error))
+        validate_namespace_name(namespace.name)?;
+        self.run(
+            |live| {
+                live.prepare(namespace, false)?;
+                live.store.remove(&namespace.tree_name(), key.as_bytes())
+            },
+            AfterReset::Fail,
+        )
     }
 
-    /// Writes everything to disk now. sled also flushes every 500 ms and when the cache is dropped.
+    /// Writes everything to disk now, and fails when that did not happen. sled also flushes
+    /// every 500 ms and when the cache is dropped, but those errors are lost: a caller that
+    /// reports something as stored flushes first.
     pub fn flush(&self) -> Result<(), CacheError> {
-        self.store.flush().map_err(|error| self.store_error(error))
-    }
-
-    /// The namespaces present, as `(name, tree name)`.
-    fn namespace_trees(&self) -> Vec<(String, String)> {
-        self.store
-            .tree_names()
-            .into_iter()
-            .filter_map(|tree| {
-                let name = tree.strip_prefix(NAMESPACE_PREFIX)?.to_owned();
-                Some((name, tree))
-            })
-            .collect()
-    }
-
-    fn recorded_schema(&self, name: &str) -> Result<Option<u32>, CacheError> {
-        let schema_key = format!("{SCHEMA_KEY_PREFIX}{name}");
-        Ok(self
-            .store
-            .get(META_TREE, schema_key.as_bytes())
-            .map_err(|error| self.store_error(error))?
-            .and_then(|bytes| decode_u32(bytes.as_ref())))
+        self.run(|live| live.store.flush(), AfterReset::Fail)
     }
 
     /// Figures for every namespace at `now`. Reads every entry's header: meant for the `cache
     /// stats` command, not for the audit path.
     pub fn stats(&self, now: Timestamp) -> Result<CacheStats, CacheError> {
-        let mut namespaces = BTreeMap::new();
-        for (name, tree) in self.namespace_trees() {
-            let schema_version = self.recorded_schema(&name)?;
-            let mut stats = NamespaceStats {
-                schema_version,
-                ..NamespaceStats::default()
-            };
-            self.store
-                .scan(&tree, |key, value| {
-                    stats.bytes += (key.len() + value.len()) as u64;
-                    let envelope = match Envelope::decode(value) {
-                        Ok(envelope)
-                            if schema_version
-                                .is_none_or(|version| version == envelope.schema_version) =>
-                        {
-                            envelope
-                        }
-                        _ => {
-                            stats.outdated += 1;
-                            return;
-                        }
+        let namespaces = self.run(
+            |live| {
+                let mut namespaces = BTreeMap::new();
+                for (name, tree) in live.namespace_trees() {
+                    let schema_version = live.recorded_schema(&name)?;
+                    let mut stats = NamespaceStats {
+                        schema_version,
+                        ..NamespaceStats::default()
                     };
-                    stats.entries += 1;
-                    if now < envelope.expires_at {
-                        stats.fresh += 1;
-                    } else {
-                        stats.stale += 1;
-                    }
-                    let fetched_at = Some(envelope.fetched_at);
-                    if stats.oldest_fetched_at.is_none() || fetched_at < stats.oldest_fetched_at {
-                        stats.oldest_fetched_at = fetched_at;
-                    }
-                    if fetched_at > stats.newest_fetched_at {
-                        stats.newest_fetched_at = fetched_at;
-                    }
-                })
-                .map_err(|error| self.store_error(error))?;
-            namespaces.insert(name, stats);
-        }
+                    live.store.scan(&tree, |key, value| {
+                        count_entry(&mut stats, schema_version, key, value, now);
+                    })?;
+                    namespaces.insert(name, stats);
+                }
+                Ok(namespaces)
+            },
+            AfterReset::Answer(BTreeMap::new()),
+        )?;
         let on_disk = matches!(self.mode, Mode::ReadWrite | Mode::ReadOnly);
         Ok(CacheStats {
             path: self.directory.clone(),
@@ -675,39 +863,40 @@ impl Cache {
     }
 
     /// Removes one namespace (by name, as the command line gives it) or, with `None`, every
-    /// namespace and the directories set aside after corruption.
+    /// namespace and the directories set aside after corruption. To remove a cache that may be
+    /// too damaged to open, use [`Cache::remove_on_disk`] instead.
     pub fn clean(&self, namespace: Option<&str>) -> Result<CleanReport, CacheError> {
         self.ensure_writable()?;
-        let targets: Vec<String> = match namespace {
-            Some(name) => {
-                validate_namespace_name(name)?;
-                vec![name.to_owned()]
-            }
-            None => self
-                .namespace_trees()
-                .into_iter()
-                .map(|(name, _)| name)
-                .collect(),
-        };
-        let mut report = CleanReport::default();
-        let mut schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
-        for name in targets {
-            report.entries_removed += self
-                .store
-                .drop_tree(&format!("{NAMESPACE_PREFIX}{name}"))
-                .map_err(|error| self.store_error(error))?;
-            self.store
-                .remove(META_TREE, format!("{SCHEMA_KEY_PREFIX}{name}").as_bytes())
-                .map_err(|error| self.store_error(error))?;
-            schemas.retain(|known, _| *known != name);
+        if let Some(name) = namespace {
+            validate_namespace_name(name)?;
         }
-        drop(schemas);
+        let mut report = self.run(
+            |live| {
+                let targets: Vec<String> = match namespace {
+                    Some(name) => vec![name.to_owned()],
+                    None => live
+                        .namespace_trees()
+                        .into_iter()
+                        .map(|(name, _)| name)
+                        .collect(),
+                };
+                let mut report = CleanReport::default();
+                let mut schemas = live.schemas.lock().unwrap_or_else(PoisonError::into_inner);
+                for name in targets {
+                    report.entries_removed +=
+                        live.store.drop_tree(&format!("{NAMESPACE_PREFIX}{name}"))?;
+                    live.store
+                        .remove(META_TREE, format!("{SCHEMA_KEY_PREFIX}{name}").as_bytes())?;
+                    schemas.retain(|known, _| *known != name);
+                }
+                Ok(report)
+            },
+            // A damaged cache set aside and started afresh holds nothing: the clean is done.
+            AfterReset::Answer(CleanReport::default()),
+        )?;
         if namespace.is_none() && self.mode == Mode::ReadWrite {
             for path in open::set_aside_directories(&self.directory) {
-                std::fs::remove_dir_all(&path).map_err(|source| CacheError::Remove {
-                    path: path.clone(),
-                    source,
-                })?;
+                open::remove_path(&path)?;
                 report.directories_removed.push(path);
             }
         }
@@ -720,23 +909,72 @@ impl Cache {
     /// to keep those.
     pub fn prune_expired(&self, cutoff: Timestamp) -> Result<usize, CacheError> {
         self.ensure_writable()?;
-        let mut removed = 0;
-        for (name, tree) in self.namespace_trees() {
-            let schema_version = self.recorded_schema(&name)?;
-            removed += self
-                .store
-                .remove_where(&tree, |value| match Envelope::decode(value) {
-                    Ok(envelope) => {
-                        envelope.expires_at <= cutoff
-                            || schema_version
-                                .is_some_and(|version| version != envelope.schema_version)
-                    }
-                    Err(_) => true,
-                })
-                .map_err(|error| self.store_error(error))?;
-        }
-        Ok(removed)
+        self.run(
+            |live| {
+                let mut removed = 0;
+                for (name, tree) in live.namespace_trees() {
+                    let schema_version = live.recorded_schema(&name)?;
+                    removed +=
+                        live.store
+                            .remove_where(&tree, |value| match Envelope::decode(value) {
+                                Ok(envelope) => {
+                                    envelope.expires_at <= cutoff
+                                        || schema_version.is_some_and(|version| {
+                                            version != envelope.schema_version
+                                        })
+                                }
+                                Err(_) => true,
+                            })?;
+                }
+                Ok(removed)
+            },
+            AfterReset::Answer(0),
+        )
     }
+}
+
+/// Adds one stored value to a namespace's figures.
+fn count_entry(
+    stats: &mut NamespaceStats,
+    schema_version: Option<u32>,
+    key: &[u8],
+    value: &[u8],
+    now: Timestamp,
+) {
+    stats.bytes += (key.len() + value.len()) as u64;
+    let envelope = match Envelope::decode(value) {
+        Ok(envelope) if schema_version.is_none_or(|version| version == envelope.schema_version) => {
+            envelope
+        }
+        _ => {
+            stats.outdated += 1;
+            return;
+        }
+    };
+    stats.entries += 1;
+    if now < envelope.expires_at {
+        stats.fresh += 1;
+    } else {
+        stats.stale += 1;
+    }
+    let fetched_at = Some(envelope.fetched_at);
+    if stats.oldest_fetched_at.is_none() || fetched_at < stats.oldest_fetched_at {
+        stats.oldest_fetched_at = fetched_at;
+    }
+    if fetched_at > stats.newest_fetched_at {
+        stats.newest_fetched_at = fetched_at;
+    }
+}
+
+/// An error and its causes on one line, `: `-separated.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 fn decode_entry(namespace: &Namespace, bytes: &[u8]) -> Option<Entry> {
@@ -749,7 +987,7 @@ fn decode_u32(bytes: &[u8]) -> Option<u32> {
 }
 
 /// Total bytes of the files under `path`; unreadable parts count as zero.
-fn directory_size(path: &Path) -> u64 {
+pub(crate) fn directory_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

@@ -5,10 +5,11 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pyaudit_cache::{
-    Cache, CacheError, Freshness, InMemoryReason, Mode, Namespace, OpenOptions, Timestamp,
+    Cache, CacheError, Freshness, InMemoryReason, Mode, Namespace, Notices, OpenOptions, Timestamp,
 };
 
 const VULNERABILITIES: Namespace = Namespace::new("osv-vulns", 1);
@@ -403,7 +404,7 @@ fn read_only_changes_nothing_on_disk() {
 }
 
 #[test]
-fn a_second_open_in_the_same_process_falls_back_to_memory_within_the_bound() {
+fn a_second_open_in_the_same_process_waits_then_fails_within_the_bound() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let holder = open_read_write(directory.path());
     holder
@@ -411,45 +412,46 @@ fn a_second_open_in_the_same_process_falls_back_to_memory_within_the_bound() {
         .expect("put");
 
     let bound = Duration::from_millis(300);
+    let notices = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&notices);
+    let options = OpenOptions::new(directory.path())
+        .lock_wait(bound)
+        .notices(Notices::new(move |message| {
+            sink.lock().expect("notices").push(message.to_owned());
+        }));
     let start = Instant::now();
-    let opened = Cache::open(&OpenOptions::new(directory.path()).lock_wait(bound)).expect("open");
+    let error = Cache::open(&options)
+        .err()
+        .expect("a held cache is an error");
     let elapsed = start.elapsed();
-    assert_eq!(
-        opened.mode,
-        Mode::InMemory {
-            reason: InMemoryReason::Locked
-        }
-    );
+    assert!(matches!(error, CacheError::Locked { .. }), "{error}");
     assert!(elapsed >= bound, "waited {elapsed:?}");
     assert!(
         elapsed < bound + Duration::from_secs(1),
         "waited {elapsed:?}"
     );
-    assert_eq!(opened.warnings.len(), 1);
-    let warning = &opened.warnings[0];
+    let message = error.to_string();
     assert!(
-        warning.contains("another pyaudit is using the cache"),
-        "{warning}"
+        message.contains("another pyaudit is using the cache"),
+        "{message}"
     );
     assert!(
-        warning.contains(&directory.path().display().to_string()),
-        "{warning}"
+        message.contains(&directory.path().display().to_string()),
+        "{message}"
     );
-    assert!(warning.contains("fetched fresh"), "{warning}");
-
-    // The fallback works as a cache, empty, and leaves the holder's data alone.
-    let fallback = opened.cache;
-    assert_eq!(fallback.get(&PROJECTS, "held").expect("get"), None);
-    fallback
-        .put(&PROJECTS, "memory", b"{}", &Freshness::new(HOUR), NOW)
-        .expect("put");
-    drop(fallback);
+    let notices = notices.lock().expect("notices").clone();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("waiting up to"), "{notices:?}");
+    // Not even the lenient open pretends the held cache is empty.
+    assert!(matches!(
+        Cache::open_or_memory(&options),
+        Err(CacheError::Locked { .. })
+    ));
     drop(holder);
 
     // Once the holder is gone the cache opens normally with its data.
     let cache = open_read_write(directory.path());
     assert!(cache.get(&PROJECTS, "held").expect("get").is_some());
-    assert_eq!(cache.get(&PROJECTS, "memory").expect("get"), None);
 }
 
 /// Environment switch that turns `child_process_holding_the_lock` into the lock holder.
@@ -473,7 +475,7 @@ fn child_process_holding_the_lock() {
 }
 
 #[test]
-fn another_process_holding_the_lock_gives_a_warning_and_memory() {
+fn another_process_holding_the_lock_is_an_error_within_the_bound() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args(["child_process_holding_the_lock", "--exact", "--nocapture"])
@@ -495,20 +497,16 @@ fn another_process_holding_the_lock_gives_a_warning_and_memory() {
     // Release the child whatever happened, before asserting.
     drop(child.stdin.take());
     let status = child.wait().expect("child exit");
-    let opened = opened.expect("open");
     assert!(status.success());
-    assert_eq!(
-        opened.mode,
-        Mode::InMemory {
-            reason: InMemoryReason::Locked
-        }
+    assert!(
+        matches!(opened, Err(CacheError::Locked { .. })),
+        "{:?}",
+        opened.map(|opened| opened.mode)
     );
     assert!(
         elapsed < bound + Duration::from_secs(1),
         "waited {elapsed:?}"
     );
-    assert!(opened.warnings[0].contains("another pyaudit is using the cache"));
-    drop(opened);
 
     let cache = open_read_write(directory.path());
     assert!(cache.get(&PROJECTS, "child").expect("get").is_some());
@@ -726,7 +724,7 @@ fn an_unusable_directory_is_an_error_or_memory_on_request() {
     assert!(matches!(error, CacheError::CreateDirectory { .. }));
     assert!(error.to_string().contains("a-file"));
 
-    let opened = Cache::open_or_memory(&OpenOptions::new(&inside_a_file));
+    let opened = Cache::open_or_memory(&OpenOptions::new(&inside_a_file)).expect("memory");
     assert_eq!(
         opened.mode,
         Mode::InMemory {
@@ -814,4 +812,209 @@ fn damaged_data_file_never_crashes_and_leaves_a_working_cache() {
             .expect("put");
         assert!(cache.get(&PROJECTS, "after").expect("get").is_some());
     }
+}
+
+/// A cache holding one value big enough for sled to keep it in a file of its own under `blobs/`,
+/// closed and reopened so sled has written a snapshot; returns the blob files.
+fn cache_with_a_blob(directory: &Path) -> Vec<std::path::PathBuf> {
+    {
+        let cache = open_read_write(directory);
+        cache
+            .put(
+                &PROJECTS,
+                "big",
+                &vec![b'b'; 1_500_000],
+                &Freshness::new(HOUR),
+                NOW,
+            )
+            .expect("put");
+        cache
+            .put(&PROJECTS, "small", b"{}", &Freshness::new(HOUR), NOW)
+            .expect("put");
+        cache.flush().expect("flush");
+    }
+    drop(open_read_write(directory));
+    let blobs: Vec<_> = fs::read_dir(directory.join("db").join("blobs"))
+        .expect("blobs directory")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    assert!(!blobs.is_empty(), "sled kept the big value inline");
+    blobs
+}
+
+/// Every way of damaging sled's files ends in a working cache, with the damaged files set aside
+/// and a warning naming where, whether the damage is found when opening or when reading.
+#[test]
+fn damaged_blobs_are_set_aside_when_opening_or_reading() {
+    for damage in ["scribble", "truncate", "remove"] {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        for blob in cache_with_a_blob(directory.path()) {
+            match damage {
+                "scribble" => {
+                    let mut bytes = fs::read(&blob).expect("read");
+                    bytes[100..140].fill(0x42);
+                    fs::write(&blob, bytes).expect("write");
+                }
+                "truncate" => fs::write(&blob, b"short").expect("write"),
+                _ => fs::remove_file(&blob).expect("remove"),
+            }
+        }
+        let notices = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = Arc::clone(&notices);
+        let opened = Cache::open(&OpenOptions::new(directory.path()).notices(Notices::new(
+            move |message| sink.lock().expect("notices").push(message.to_owned()),
+        )))
+        .unwrap_or_else(|error| panic!("{damage}: {error}"));
+        let cache = opened.cache;
+        let big = cache.get(&PROJECTS, "big");
+        let mut said: Vec<String> = opened.warnings.clone();
+        said.extend(notices.lock().expect("notices").iter().cloned());
+        eprintln!("{damage}: {said:?}, reset {} times", cache.resets());
+        match big {
+            // sled read the blob whole: nothing was damaged as far as it can tell.
+            Ok(Some(entry)) => assert_eq!(entry.payload, vec![b'b'; 1_500_000], "{damage}"),
+            Ok(None) => {
+                assert_eq!(said.len(), 1, "{damage}: {said:?}");
+                assert!(said[0].contains("moved it aside to"), "{damage}: {said:?}");
+                let aside = open_set_aside(directory.path());
+                assert!(said[0].contains(&aside.display().to_string()), "{said:?}");
+                // Afterwards the cache is empty and works; nothing old is mixed in.
+                assert_eq!(cache.get(&PROJECTS, "small").expect("get"), None);
+                cache
+                    .put(&PROJECTS, "after", b"{}", &Freshness::new(HOUR), NOW)
+                    .expect("put");
+                cache.flush().expect("flush");
+                drop(cache);
+                let cache = open_read_write(directory.path());
+                assert!(cache.get(&PROJECTS, "after").expect("get").is_some());
+            }
+            Err(error) => panic!("{damage}: a damaged cache is an error: {error}"),
+        }
+    }
+}
+
+/// Scribbles over the blob of a cache that is already open: the damage is found by the read,
+/// not by the open, which is what the read path must handle.
+#[test]
+fn damage_found_by_a_read_resets_the_cache_and_reads_as_absent() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let blobs = cache_with_a_blob(directory.path());
+    let notices = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&notices);
+    let opened = Cache::open(&OpenOptions::new(directory.path()).notices(Notices::new(
+        move |message| sink.lock().expect("notices").push(message.to_owned()),
+    )))
+    .expect("open");
+    assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
+    let cache = opened.cache;
+    for blob in blobs {
+        let mut bytes = fs::read(&blob).expect("read");
+        bytes[100..140].fill(0x42);
+        fs::write(&blob, bytes).expect("write");
+    }
+    assert_eq!(cache.resets(), 0);
+    let entries = cache
+        .get_many(&PROJECTS, &["small", "big"])
+        .expect("a damaged read is not an error");
+    assert_eq!(
+        entries,
+        vec![None, None],
+        "the old cache must not leak through"
+    );
+    assert_eq!(cache.resets(), 1);
+    let notices = notices.lock().expect("notices").clone();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(notices[0].contains("is damaged"), "{notices:?}");
+    let aside = open_set_aside(directory.path());
+    assert!(
+        notices[0].contains(&aside.display().to_string()),
+        "{notices:?}"
+    );
+    cache
+        .put(&PROJECTS, "after", b"{}", &Freshness::new(HOUR), NOW)
+        .expect("put");
+    cache.flush().expect("flush");
+    drop(cache);
+    let cache = open_read_write(directory.path());
+    assert!(cache.get(&PROJECTS, "after").expect("get").is_some());
+}
+
+/// The one `db.corrupt-*` path next to `db`.
+fn open_set_aside(directory: &Path) -> std::path::PathBuf {
+    let aside: Vec<_> = fs::read_dir(directory)
+        .expect("cache directory")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("db.corrupt-"))
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    aside[0].clone()
+}
+
+#[test]
+fn remove_on_disk_removes_a_damaged_cache_without_opening_it() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    for blob in cache_with_a_blob(directory.path()) {
+        fs::write(&blob, b"short").expect("write");
+    }
+    fs::write(directory.path().join("db").join("db"), vec![0x5A; 10_000]).expect("scribble");
+    fs::create_dir(directory.path().join("db.corrupt-1")).expect("set-aside copy");
+    fs::write(directory.path().join("unrelated"), b"keep").expect("write");
+
+    let removed = Cache::remove_on_disk(&OpenOptions::new(directory.path())).expect("remove");
+    assert_eq!(removed.paths.len(), 2, "{removed:?}");
+    assert!(removed.bytes >= 10_000, "{removed:?}");
+    assert!(!directory.path().join("db").exists());
+    assert!(!directory.path().join("db.corrupt-1").exists());
+    // Only the cache's own files go; the directory and anything else in it stay.
+    assert!(directory.path().join("unrelated").exists());
+    // Nothing left: a second removal is a no-op.
+    let again = Cache::remove_on_disk(&OpenOptions::new(directory.path())).expect("remove");
+    assert!(again.paths.is_empty());
+}
+
+#[test]
+fn remove_on_disk_refuses_what_is_not_a_cache() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let db = directory.path().join("db");
+    fs::create_dir(&db).expect("db directory");
+    fs::write(db.join("notes.txt"), b"a user's file").expect("write");
+    let error = Cache::remove_on_disk(&OpenOptions::new(directory.path())).expect_err("refused");
+    assert!(matches!(error, CacheError::NotACache { .. }), "{error}");
+    assert!(db.join("notes.txt").exists());
+
+    fs::remove_dir_all(&db).expect("remove");
+    fs::write(&db, b"a user's file named db").expect("write");
+    assert!(matches!(
+        Cache::remove_on_disk(&OpenOptions::new(directory.path())),
+        Err(CacheError::NotACache { .. })
+    ));
+    assert!(db.exists());
+}
+
+#[test]
+fn remove_on_disk_waits_for_a_holder_then_fails() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let holder = open_read_write(directory.path());
+    holder
+        .put(&PROJECTS, "held", b"{}", &Freshness::new(HOUR), NOW)
+        .expect("put");
+    let options = OpenOptions::new(directory.path()).lock_wait(Duration::from_millis(200));
+    let error = Cache::remove_on_disk(&options).expect_err("held");
+    assert!(matches!(error, CacheError::Locked { .. }), "{error}");
+    assert!(directory.path().join("db").exists());
+    drop(holder);
+    let removed = Cache::remove_on_disk(&options).expect("remove");
+    assert_eq!(removed.paths, vec![directory.path().join("db")]);
+}
+
+#[test]
+fn a_new_cache_is_marked() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    drop(open_read_write(directory.path()));
+    let marker =
+        fs::read_to_string(directory.path().join("db").join("CACHEDIR.TAG")).expect("marker");
+    assert!(marker.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
 }

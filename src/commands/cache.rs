@@ -5,7 +5,7 @@ use std::fmt::Write;
 use anyhow::Result;
 use pyaudit_cache::Timestamp;
 
-use super::{Outcome, open_cache};
+use super::{Outcome, cache_open_error, cache_options, open_cache_strict};
 use crate::cli::CacheCommand;
 
 pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
@@ -16,7 +16,7 @@ pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
             let _ = writeln!(out, "{}", directory.display());
         }
         CacheCommand::Stats { cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let now = Timestamp::now();
             let stats = cache.stats(now)?;
             let _ = writeln!(out, "cache: {}", stats.path.display());
@@ -42,18 +42,37 @@ pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
                 let _ = writeln!(out, "set aside after corruption: {}", aside.display());
             }
         }
-        CacheCommand::Clean { namespace, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
-            let report = cache.clean(namespace.as_deref())?;
-            let _ = writeln!(
-                out,
-                "removed {} entries{}",
-                report.entries_removed,
-                match report.directories_removed.len() {
-                    0 => String::new(),
-                    count => format!(" and {count} set-aside directories"),
-                }
-            );
+        CacheCommand::Clean {
+            namespace: Some(namespace),
+            cache,
+        } => {
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
+            let report = cache.clean(Some(namespace))?;
+            cache.flush()?;
+            let _ = writeln!(out, "removed {} entries", report.entries_removed);
+        }
+        CacheCommand::Clean {
+            namespace: None,
+            cache,
+        } => {
+            // NOTE: a plain removal of the files, never an open: a damaged database may make
+            // sled fail or spin, and cleaning is what a user does about a damaged cache.
+            let options = cache_options(cache.cache_dir.as_deref(), quiet)?;
+            let removed =
+                pyaudit_cache::Cache::remove_on_disk(&options).map_err(cache_open_error)?;
+            if removed.paths.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "no cache in {}: nothing to remove",
+                    options.directory.display()
+                );
+            }
+            for path in &removed.paths {
+                let _ = writeln!(out, "removed {}", path.display());
+            }
+            if !removed.paths.is_empty() {
+                let _ = writeln!(out, "freed {}", human_bytes(removed.bytes));
+            }
         }
     }
     Ok((out, Outcome::Clean))

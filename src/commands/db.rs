@@ -6,7 +6,7 @@ use std::fmt::Write;
 use anyhow::{Context, Result};
 
 use super::cache::human_age;
-use super::{Outcome, open_cache};
+use super::{Outcome, open_cache_strict};
 use crate::cli::DbCommand;
 use crate::enrich::database::{self, DeclaredCoverage, ImportSummary, SyncSummary};
 use crate::fetch::{FetchSettings, Fetcher};
@@ -22,7 +22,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             complete,
             partial,
         } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let coverage = if *complete {
                 DeclaredCoverage::Complete
             } else if *partial {
@@ -49,7 +49,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             write_import(&mut out, &summary, quiet);
         }
         DbCommand::Sync { url, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let settings = database::sync_fetch_settings(FetchSettings::default());
             let fetcher = Fetcher::new(settings).context("cannot start the network client")?;
             let summary = database::sync(&cache, &fetcher, url, now)
@@ -78,7 +78,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             }
         }
         DbCommand::Popular { path, cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             let count = crate::enrich::popular::import(&cache, path, now).with_context(|| {
                 format!("cannot import popular names from `{}`", path.display())
             })?;
@@ -90,7 +90,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
             );
         }
         DbCommand::Status { cache } => {
-            let cache = open_cache(cache.cache_dir.as_deref(), quiet)?;
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             match database::status(&cache, now)? {
                 Some(status) => {
                     let _ = writeln!(out, "source: {}", status.source);

@@ -104,19 +104,88 @@ fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -
     Ok(Graph::build(lockfile))
 }
 
-/// Open the cache at `--cache-dir` / `PYAUDIT_CACHE_DIR` / the platform directory. A cache that
-/// cannot be opened (held by another pyaudit, unreadable) degrades to memory with a warning; only a
-/// missing cache location is an error.
+/// The environment variable that bounds how long a command waits for a cache another pyaudit
+/// holds (`20s`, `500ms`, `2m`, or plain seconds).
+pub const CACHE_WAIT_ENV: &str = "PYAUDIT_CACHE_WAIT";
+
+/// Open the cache at `--cache-dir` / `PYAUDIT_CACHE_DIR` / the platform directory, for a command
+/// that can do its job without one (an audit: only slower). A cache that cannot be opened
+/// (unreadable, a path inside a file) degrades to memory with a warning. A cache another pyaudit
+/// holds past the wait bound is an error: the holder may have just stored what this run needs
+/// (the local advisory database), and an empty stand-in would say it is not there.
 pub fn open_cache(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache::Cache> {
+    let options = cache_options(cache_dir, quiet)?;
+    let opened = pyaudit_cache::Cache::open_or_memory(&options).map_err(cache_open_error)?;
+    Ok(finish_open(opened, quiet))
+}
+
+/// Open the cache for a command whose job is the cache's contents (`db import`, `db status`,
+/// `cache stats`): any failure to open it is an error, never an empty in-memory stand-in that
+/// would report success for what was not written, or no database where there is one.
+pub fn open_cache_strict(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache::Cache> {
+    let options = cache_options(cache_dir, quiet)?;
+    let opened = pyaudit_cache::Cache::open(&options).map_err(cache_open_error)?;
+    Ok(finish_open(opened, quiet))
+}
+
+/// The open options every command uses: the resolved directory, the wait bound, and notices
+/// (waiting for a held cache, damage found mid-run) printed as warnings unless `--quiet`.
+pub fn cache_options(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache::OpenOptions> {
     // clap already read PYAUDIT_CACHE_DIR into `cache_dir`; the environment is not read twice.
     let directory = pyaudit_cache::resolve_cache_dir(cache_dir, None)?;
-    let opened = pyaudit_cache::Cache::open_or_memory(&pyaudit_cache::OpenOptions::new(directory));
+    let mut options = pyaudit_cache::OpenOptions::new(directory);
+    if let Some(value) = std::env::var_os(CACHE_WAIT_ENV) {
+        let value = value.to_string_lossy();
+        let wait = parse_wait(&value).with_context(|| {
+            format!(
+                "invalid {CACHE_WAIT_ENV} `{value}`: expected e.g. `20s`, `500ms`, `2m` or `30`"
+            )
+        })?;
+        options = options.lock_wait(wait);
+    }
+    if !quiet {
+        options = options.notices(pyaudit_cache::Notices::new(|message| {
+            eprintln!("warning: {message}");
+        }));
+    }
+    Ok(options)
+}
+
+fn finish_open(opened: pyaudit_cache::Opened, quiet: bool) -> pyaudit_cache::Cache {
     if !quiet {
         for warning in &opened.warnings {
             eprintln!("warning: {warning}");
         }
     }
-    Ok(opened.cache)
+    opened.cache
+}
+
+pub(crate) fn cache_open_error(error: pyaudit_cache::CacheError) -> anyhow::Error {
+    match error {
+        pyaudit_cache::CacheError::Locked { .. } => anyhow::Error::new(error).context(format!(
+            "cannot use the cache while another pyaudit holds it: run again when that one has \
+             finished, wait longer with {CACHE_WAIT_ENV}, or pass another `--cache-dir`"
+        )),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// `20s`, `500ms`, `2m` or a plain number of seconds; at most an hour, so a typo cannot turn a
+/// bounded wait into a hang.
+fn parse_wait(value: &str) -> Option<std::time::Duration> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|character: char| !character.is_ascii_digit()) {
+        Some(split) => value.split_at(split),
+        None => (value, "s"),
+    };
+    let number: u64 = number.parse().ok()?;
+    let millis = match unit.trim() {
+        "ms" => number,
+        "s" => number.checked_mul(1_000)?,
+        "m" => number.checked_mul(60_000)?,
+        _ => return None,
+    };
+    (millis <= 3_600_000).then(|| std::time::Duration::from_millis(millis))
 }
 
 /// `--groups` as a selection (names normalized); `GroupSelection::All` when none are given.
@@ -190,4 +259,32 @@ pub fn policy_settings(
     policy.allow_unchecked = allow_unchecked;
     policy.offline = offline;
     Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::parse_wait;
+
+    #[test]
+    fn cache_wait_values() {
+        assert_eq!(parse_wait("20s"), Some(Duration::from_secs(20)));
+        assert_eq!(parse_wait("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_wait("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_wait("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_wait("0"), Some(Duration::ZERO));
+        for bad in [
+            "",
+            "s",
+            "1h",
+            "-1s",
+            "1.5s",
+            "2 hours",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_wait(bad), None, "{bad}");
+        }
+        assert_eq!(parse_wait("61m"), None, "more than an hour");
+    }
 }

@@ -468,6 +468,7 @@ pub fn lookup<S: AsRef<str>>(
     names: &[S],
     now: Timestamp,
 ) -> Result<Option<LocalAdvisories>, LocalDatabaseError> {
+    let resets = cache.resets();
     let Some(metadata) = read_metadata(cache)? else {
         return Ok(None);
     };
@@ -481,6 +482,11 @@ pub fn lookup<S: AsRef<str>>(
         .map(|name| package_key(metadata.generation, name))
         .collect();
     let entries = cache.get_many(&DATABASE_NAMESPACE, &keys)?;
+    if cache.resets() != resets {
+        // The cache was damaged and started afresh between the header and the records: the
+        // database is gone (the cache said so), and absent records must not read as clean.
+        return Ok(None);
+    }
     let mut advisories = BTreeMap::new();
     let mut unreadable = BTreeMap::new();
     for (name, entry) in names.into_iter().zip(entries) {

@@ -37,7 +37,8 @@ impl GroupedWarnings {
 
     pub(crate) fn cache_write(&mut self, result: Result<(), pyaudit_cache::CacheError>) {
         if let Err(error) = result {
-            self.cache_write_message(error.to_string());
+            // With its causes: "could not read or write the cache" alone does not say why.
+            self.cache_write_message(pyaudit_cache::error_chain(&error));
         }
     }
 
@@ -99,6 +100,29 @@ pub fn describe_age(age: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_cache_write_is_reported_once_with_its_cause() {
+        let mut warnings = GroupedWarnings::new("package(s)", "answers");
+        warnings.cache_write(Ok(()));
+        assert!(warnings.render().is_empty());
+
+        let mut warnings = GroupedWarnings::new("package(s)", "answers");
+        for _ in 0..3 {
+            warnings.cache_write(Err(pyaudit_cache::CacheError::Store {
+                path: "/cache/db".into(),
+                source: std::io::Error::other("No space left on device"),
+            }));
+        }
+        let lines = warnings.render();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("could not be saved to the cache"),
+            "{lines:?}"
+        );
+        assert!(lines[0].contains("/cache/db"), "{lines:?}");
+        assert!(lines[0].contains("No space left on device"), "{lines:?}");
+    }
 
     #[test]
     fn ages_are_coarse() {
