@@ -151,6 +151,40 @@ pub struct SourceArgs {
     /// How long an OSV answer is reused before asking again, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub cache_ttl: u64,
+
+    /// Seconds one attempt of one request may take [default: `[fetch] timeout` in the config,
+    /// else 10].
+    #[arg(long, env = "PYAUDIT_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_seconds)]
+    pub timeout: Option<f64>,
+
+    /// Seconds the whole run may spend on the network; what is not answered by then is reported
+    /// as unchecked (PA001). 0: no deadline [default: `[fetch] deadline` in the config, else 60].
+    #[arg(long, env = "PYAUDIT_DEADLINE", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub deadline: Option<f64>,
+
+    /// Follow redirects to another host, port or scheme (refused by default).
+    #[arg(long)]
+    pub allow_cross_host_redirects: bool,
+}
+
+/// A number of seconds, 0 to 86400.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(number) if number.is_finite() && (0.0..=86_400.0).contains(&number) => Ok(number),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
+/// A number of seconds above 0, up to 86400.
+fn parse_positive_seconds(text: &str) -> Result<f64, String> {
+    match parse_seconds(text) {
+        Ok(number) if number > 0.0 => Ok(number),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds above 0, up to 86400"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -55,6 +55,17 @@ pub fn load_graphs(args: &LockfileArgs, quiet: bool) -> Result<Vec<Graph>> {
         .collect()
 }
 
+/// Text quoted from lockfiles, advisories, servers or the command line, made fit for stderr:
+/// URLs lose their credentials and control characters become visible escapes.
+pub fn for_stderr(text: &str) -> String {
+    crate::sanitize::terminal_safe(&crate::redact::redact_text(text)).into_owned()
+}
+
+/// `warning: …` on stderr, through [`for_stderr`]: warnings quote data pyaudit does not control.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("warning: {}", for_stderr(&message.to_string()));
+}
+
 /// Read a lockfile, with `--requirements-class` applied to its requirements files.
 pub fn read_lockfile(
     path: &Path,
@@ -73,7 +84,7 @@ fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -
     let lockfile = read_lockfile(path, requirements_class)?;
     if !quiet {
         for warning in &lockfile.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     Ok(Graph::build(lockfile))
@@ -88,7 +99,7 @@ pub fn open_cache(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache
     let opened = pyaudit_cache::Cache::open_or_memory(&pyaudit_cache::OpenOptions::new(directory));
     if !quiet {
         for warning in &opened.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     Ok(opened.cache)

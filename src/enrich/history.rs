@@ -127,7 +127,8 @@ pub fn collect(
         let answers = network
             .runtime
             .block_on(osv::query_packages(&network.fetcher, &wanted));
-        let base = trim_base(&settings.fetch.osv_url).to_owned();
+        // Names where a record came from (shown and cached): no credentials.
+        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
         for (&index, answer) in to_query.iter().zip(answers) {
             let parsed = answer
                 .map_err(|error| error.cause.to_string())
@@ -262,7 +263,8 @@ pub fn collect(
             &mut history.sources,
             DataSource {
                 kind: "osv-api".to_owned(),
-                location: trim_base(&settings.fetch.osv_url).to_owned(),
+                location: crate::redact::redact_text(trim_base(&settings.fetch.osv_url))
+                    .into_owned(),
                 as_of: Some(now.unix_millis()),
                 entries: answered_now,
             },
@@ -284,7 +286,7 @@ pub fn collect(
             &mut history.sources,
             DataSource {
                 kind: "local-database".to_owned(),
-                location: local.status.source.clone(),
+                location: crate::redact::redact_text(&local.status.source).into_owned(),
                 as_of: Some(local.status.imported_at),
                 entries: local.advisories.values().map(Vec::len).sum(),
             },

@@ -234,7 +234,7 @@ pub fn collect(
         let fetched: BTreeMap<String, RecordAnswer> = network
             .runtime
             .block_on(osv::fetch_records(&network.fetcher, to_fetch));
-        let base = trim_base(&settings.fetch.osv_url).to_owned();
+        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
         for (id, answer) in fetched {
             let url = format!("{base}/v1/vulns/{id}");
             let parsed = answer
@@ -401,7 +401,7 @@ pub fn collect(
     if answered_now > 0 {
         data.sources.push(DataSource {
             kind: "osv-api".to_owned(),
-            location: trim_base(&settings.fetch.osv_url).to_owned(),
+            location: crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned(),
             as_of: Some(now.unix_millis()),
             entries: answered_now,
         });
@@ -418,7 +418,7 @@ pub fn collect(
     if let Some(local) = &local {
         data.sources.push(DataSource {
             kind: "local-database".to_owned(),
-            location: local.status.source.clone(),
+            location: crate::redact::redact_text(&local.status.source).into_owned(),
             as_of: Some(local.status.imported_at),
             entries: local.advisories.values().map(Vec::len).sum(),
         });
