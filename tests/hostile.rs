@@ -679,6 +679,37 @@ fn same_host_redirects_are_followed_and_a_host_alias_is_not() {
     assert!(refusals[0].1.contains("localhost"), "{}", refusals[0].1);
 }
 
+#[test]
+fn a_redirect_loop_ends_after_ten_hops_without_retries() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    server.inject(
+        "/v1/querybatch",
+        Fault::Redirect {
+            status: 307,
+            location: "/v1/querybatch?again".to_owned(),
+        },
+        usize::MAX,
+    );
+    let work = tempfile::tempdir().unwrap();
+    let lockfile = idna_lock(work.path());
+    let lock = run(pyaudit(&work.path().join("cache"))
+        .arg("lock")
+        .arg(&lockfile)
+        .args(["--osv-url", &server.url(), "--format", "json"])
+        .args(VULNERABILITIES_ONLY));
+    assert_eq!(lock.code, 1, "{}", lock.text());
+    let refusals = unchecked(&lock.json());
+    assert_eq!(refusals.len(), 1, "{}", lock.text());
+    assert!(
+        refusals[0].1.contains("more than 10 redirects"),
+        "{}",
+        refusals[0].1
+    );
+    // The first request and ten redirects, once: a refusal is not retried.
+    assert_eq!(server.requests("/v1/querybatch"), 11);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Deadlines
 

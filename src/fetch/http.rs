@@ -552,6 +552,29 @@ mod tests {
     }
 
     #[test]
+    fn redirects_stay_on_the_first_origin_but_may_upgrade_to_https() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        let first = url("http://Mirror.example/v1/querybatch");
+        assert!(same_origin(&first, &url("http://mirror.example/elsewhere")));
+        assert!(same_origin(
+            &first,
+            &url("https://mirror.example/v1/querybatch")
+        ));
+        assert!(!same_origin(&first, &url("http://mirror.example:8080/v1")));
+        assert!(!same_origin(&first, &url("http://other.example/v1")));
+        let secure = url("https://mirror.example/v1");
+        assert!(
+            !same_origin(&secure, &url("http://mirror.example/v1")),
+            "no downgrade"
+        );
+        assert!(same_origin(&secure, &url("https://mirror.example:443/v2")));
+        assert_eq!(
+            origin(&url("https://user:secret@mirror.example/x?token=t")),
+            "https://mirror.example:443"
+        );
+    }
+
+    #[test]
     fn backoff_doubles_within_jitter_and_is_capped() {
         let base = Duration::from_millis(100);
         let max = Duration::from_secs(1);
