@@ -164,10 +164,44 @@ pub struct SourceArgs {
     /// packages unchecked (PA001).
     #[arg(long, value_name = "AGE", value_parser = parse_age_argument)]
     pub max_age: Option<std::time::Duration>,
+
+    /// Seconds one attempt of one request may take [default: `[fetch] timeout` in the config,
+    /// else 10].
+    #[arg(long, env = "PYAUDIT_TIMEOUT", value_name = "SECONDS", value_parser = parse_positive_seconds)]
+    pub timeout: Option<f64>,
+
+    /// Seconds the whole run may spend on the network; what is not answered by then is reported
+    /// as unchecked (PA001). 0: no deadline [default: `[fetch] deadline` in the config, else 60].
+    #[arg(long, env = "PYAUDIT_DEADLINE", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub deadline: Option<f64>,
+
+    /// Follow redirects to another host, port or scheme (refused by default).
+    #[arg(long)]
+    pub allow_cross_host_redirects: bool,
 }
 
 fn parse_age_argument(text: &str) -> Result<std::time::Duration, String> {
     crate::config::parse_age(text)
+}
+
+/// A number of seconds, 0 to 86400.
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(number) if number.is_finite() && (0.0..=86_400.0).contains(&number) => Ok(number),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 86400"
+        )),
+    }
+}
+
+/// A number of seconds above 0, up to 86400.
+fn parse_positive_seconds(text: &str) -> Result<f64, String> {
+    match parse_seconds(text) {
+        Ok(number) if number > 0.0 => Ok(number),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds above 0, up to 86400"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]

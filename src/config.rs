@@ -69,11 +69,18 @@ pub struct Config {
     pub bans: Vec<Ban>,
 }
 
-/// `[fetch]`: service URLs; the command line and environment win over them.
+/// `[fetch]`: service URLs and network limits; the command line and environment win over them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchConfig {
     pub osv_url: Option<String>,
     pub pypi_url: Option<String>,
+    /// Per-attempt timeout.
+    pub timeout: Option<std::time::Duration>,
+    /// The run's network deadline; `Some(None)` is `deadline = 0`, no deadline.
+    pub deadline: Option<Option<std::time::Duration>>,
+    /// Longest `Retry-After` honoured.
+    pub max_retry_after: Option<std::time::Duration>,
+    pub allow_cross_host_redirects: Option<bool>,
 }
 
 /// `[advisories]`: how old stand-in advisory data may be, and which folders are complete copies.
@@ -296,6 +303,18 @@ struct FetchWire {
     /// `https://pypi.org`).
     #[schemars(with = "Option<String>", url)]
     pypi_url: Option<Spanned<String>>,
+    /// Seconds one attempt of one request may take, connect to last byte (default 10).
+    #[schemars(with = "Option<f64>", range(min = 0.001))]
+    timeout: Option<Spanned<f64>>,
+    /// Seconds the whole run may spend on the network (default 60; 0: no deadline). What is not
+    /// answered by then is reported as unchecked (PA001).
+    #[schemars(with = "Option<f64>", range(min = 0.0))]
+    deadline: Option<Spanned<f64>>,
+    /// The longest `Retry-After` honoured, in seconds (default 10).
+    #[schemars(with = "Option<f64>", range(min = 0.0))]
+    max_retry_after: Option<Spanned<f64>>,
+    /// Follow redirects to another host, port or scheme (default false: refused).
+    allow_cross_host_redirects: Option<bool>,
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -620,9 +639,37 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             other => Ok(other.map(Spanned::into_inner)),
         }
     };
+    let seconds = |value: Option<Spanned<f64>>,
+                   allow_zero: bool|
+     -> Result<Option<std::time::Duration>, ConfigError> {
+        value
+            .map(|value| {
+                let number = *value.get_ref();
+                let valid = number.is_finite()
+                    && number <= 86_400.0
+                    && (number > 0.0 || (allow_zero && number == 0.0));
+                if valid {
+                    Ok(std::time::Duration::from_secs_f64(number))
+                } else {
+                    Err(invalid(
+                        value.span().start,
+                        format!(
+                            "`{number}` is not a number of seconds between {} and 86400",
+                            if allow_zero { "0" } else { "0 (excluded)" }
+                        ),
+                    ))
+                }
+            })
+            .transpose()
+    };
     config.fetch = FetchConfig {
         osv_url: url(wire.fetch.osv_url)?,
         pypi_url: url(wire.fetch.pypi_url)?,
+        timeout: seconds(wire.fetch.timeout, false)?,
+        deadline: seconds(wire.fetch.deadline, true)?
+            .map(|deadline| (!deadline.is_zero()).then_some(deadline)),
+        max_retry_after: seconds(wire.fetch.max_retry_after, true)?,
+        allow_cross_host_redirects: wire.fetch.allow_cross_host_redirects,
     };
     let age = |value: Option<Spanned<String>>, default| -> Result<_, ConfigError> {
         match value {
@@ -764,17 +811,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// An index URL as compared by PA404: no trailing `/`, scheme and host lower-cased.
+/// An index URL as compared by PA404: no trailing `/`, scheme and host lower-cased, and no
+/// userinfo (lock URLs have their credentials masked when read; the index is the same index
+/// whoever logs in to it).
 pub fn normalize_index_url(url: &str) -> String {
     let trimmed = url.trim().trim_end_matches('/');
     match trimmed.find("://") {
         Some(scheme_end) => {
-            let host_end = trimmed[scheme_end + 3..]
+            let authority_start = scheme_end + 3;
+            let host_end = trimmed[authority_start..]
                 .find('/')
-                .map_or(trimmed.len(), |offset| scheme_end + 3 + offset);
+                .map_or(trimmed.len(), |offset| authority_start + offset);
+            let host_start = trimmed[authority_start..host_end]
+                .rfind('@')
+                .map_or(authority_start, |at| authority_start + at + 1);
             format!(
-                "{}{}",
-                trimmed[..host_end].to_ascii_lowercase(),
+                "{}{}{}",
+                trimmed[..authority_start].to_ascii_lowercase(),
+                trimmed[host_start..host_end].to_ascii_lowercase(),
                 &trimmed[host_end..]
             )
         }

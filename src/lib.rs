@@ -14,6 +14,8 @@ pub mod graph;
 pub mod lockfile;
 pub mod org;
 pub mod policy;
+pub mod redact;
 pub mod report;
 pub mod review;
+pub mod sanitize;
 pub mod usage;

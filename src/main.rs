@@ -54,9 +54,11 @@ fn main() -> ExitCode {
             }
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            // Errors quote lockfiles, configs and servers: no credential and no raw control
+            // character reaches the terminal or the CI log.
+            eprintln!("error: {}", commands::for_stderr(&error.to_string()));
             for cause in error.chain().skip(1) {
-                eprintln!("  cause: {cause}");
+                eprintln!("  cause: {}", commands::for_stderr(&cause.to_string()));
             }
             ExitCode::from(2)
         }

@@ -829,6 +829,52 @@ fn sync_downloads_the_archive_then_applies_changes_incrementally() {
     ));
 }
 
+#[test]
+fn sync_stores_its_url_without_credentials_and_still_syncs_incrementally() {
+    let served = serve();
+    let server = &served.server;
+    // The loopback server ignores the credentials; a real mirror would check them.
+    let base = format!(
+        "{}/export/PyPI",
+        server
+            .url()
+            .replace("http://", "http://mirror:SECRET-USER@")
+    );
+    server.set_body(
+        "/export/PyPI/all.zip",
+        200,
+        "application/zip",
+        zip_of(&[record(
+            "PYSEC-2024-1",
+            "demo",
+            "2024-01-01T00:00:00Z",
+            "1.5",
+        )]),
+    );
+    server.set_body(
+        "/export/PyPI/modified_id.csv",
+        200,
+        "text/csv",
+        "2024-01-01T00:00:00Z,PYSEC-2024-1\n",
+    );
+    let cache = Cache::in_memory();
+    let fetcher =
+        Fetcher::new(database::sync_fetch_settings(fetch_settings(&server.url()))).unwrap();
+    let summary = database::sync(&cache, &fetcher, &base, NOW).unwrap();
+    assert!(matches!(summary, SyncSummary::Full { .. }), "{summary:?}");
+    let stored = database::status(&cache, NOW).unwrap().unwrap();
+    let shown = format!("{} {:?}", stored.source, stored.sync);
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("http://***@127.0.0.1:"), "{shown}");
+    // The same folder, credentials and all, is recognised: the next sync is incremental.
+    let summary = database::sync(&cache, &fetcher, &base, NOW.saturating_add(HOUR)).unwrap();
+    assert!(
+        matches!(summary, SyncSummary::Incremental { .. }),
+        "{summary:?}"
+    );
+    assert_eq!(server.requests("/export/PyPI/all.zip"), 1);
+}
+
 /// Measurements (run in release): `cargo test --release --test enrich -- --ignored --nocapture`.
 #[test]
 #[ignore = "measurement; run in release with --nocapture"]

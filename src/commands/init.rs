@@ -17,10 +17,16 @@ pub const STARTER: &str = r#"# pyaudit configuration. `pyaudit explain` lists th
 # PA207 = "allow"          # outdated-version: far behind the newest release
 # recent-release = "deny"  # enforce the supply-chain cooldown strictly
 
-# Service URLs (the command line and PYAUDIT_OSV_URL / PYAUDIT_PYPI_URL win over these).
+# Service URLs and network limits (the command line and PYAUDIT_OSV_URL / PYAUDIT_PYPI_URL,
+# --timeout / PYAUDIT_TIMEOUT, --deadline / PYAUDIT_DEADLINE win over these). Whatever is not
+# answered in time is reported as unchecked (PA001), never as clean.
 [fetch]
 # osv-url = "https://api.osv.dev"
 # pypi-url = "https://pypi.org"
+# timeout = 10                          # seconds for one attempt of one request
+# deadline = 60                         # seconds of network time for the whole run (0: none)
+# max-retry-after = 10                  # the longest Retry-After honoured, in seconds
+# allow-cross-host-redirects = false    # follow a service's redirect to another host
 
 # How old advisory data may be when it stands in for a live OSV answer: cached answers and
 # complete local copies (`db sync`, `db import --complete`), aged by their newest record. Older

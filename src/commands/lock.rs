@@ -69,7 +69,7 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     merge_sources(&mut data, metadata.as_ref());
     if !quiet {
         for warning in &data.warnings {
-            eprintln!("warning: {warning}");
+            super::warn(warning);
         }
     }
 
@@ -184,7 +184,7 @@ fn usage_findings(
     }
     if !quiet {
         for warning in &usage.warnings {
-            eprintln!("warning: {warning}");
+            super::warn(warning);
         }
     }
     Ok(Some(found))
@@ -230,27 +230,43 @@ fn load_config(args: &LockArgs) -> Result<Config> {
     Ok(config::discover(args.config.as_deref(), &start)?)
 }
 
-/// Service URLs: the command line or environment, else the config's `[fetch]`, else the public
-/// services.
+/// Service URLs and network limits: the command line or environment, else the config's
+/// `[fetch]`, else the public services and the defaults of [`FetchSettings`]. The deadline
+/// counts from now, for every stage of the run together.
 pub(super) fn vulnerability_settings(
     sources: &SourceArgs,
     config: &Config,
     quiet: bool,
 ) -> VulnerabilitySettings {
+    let defaults = FetchSettings::default();
+    let fetch = &config.fetch;
     VulnerabilitySettings {
         offline: sources.offline,
         fetch: FetchSettings {
             osv_url: sources
                 .osv_url
                 .clone()
-                .or_else(|| config.fetch.osv_url.clone())
+                .or_else(|| fetch.osv_url.clone())
                 .unwrap_or_else(|| DEFAULT_OSV_URL.to_string()),
             pypi_url: sources
                 .pypi_url
                 .clone()
-                .or_else(|| config.fetch.pypi_url.clone())
+                .or_else(|| fetch.pypi_url.clone())
                 .unwrap_or_else(|| DEFAULT_PYPI_URL.to_string()),
-            ..FetchSettings::default()
+            timeout: sources
+                .timeout
+                .map(Duration::from_secs_f64)
+                .or(fetch.timeout)
+                .unwrap_or(defaults.timeout),
+            deadline: match sources.deadline {
+                Some(seconds) => (seconds > 0.0).then(|| Duration::from_secs_f64(seconds)),
+                None => fetch.deadline.unwrap_or(defaults.deadline),
+            },
+            deadline_from: Some(std::time::Instant::now()),
+            max_retry_after: fetch.max_retry_after.unwrap_or(defaults.max_retry_after),
+            allow_cross_host_redirects: sources.allow_cross_host_redirects
+                || fetch.allow_cross_host_redirects.unwrap_or(false),
+            ..defaults
         },
         extra_advisories: sources.advisories.clone(),
         complete_advisories: sources
@@ -277,9 +293,9 @@ pub(super) fn now() -> Timestamp {
         Ok(text) => match config::days_from_date(&text) {
             Some(days) => Timestamp::from_unix_millis(days * 86_400_000),
             None => {
-                eprintln!(
-                    "warning: PYAUDIT_NOW=`{text}` is not a YYYY-MM-DD date; using the clock"
-                );
+                super::warn(format!(
+                    "PYAUDIT_NOW=`{text}` is not a YYYY-MM-DD date; using the clock"
+                ));
                 Timestamp::now()
             }
         },

@@ -80,6 +80,17 @@ pub fn load_graphs(args: &LockfileArgs, quiet: bool) -> Result<Vec<Graph>> {
         .collect()
 }
 
+/// Text quoted from lockfiles, advisories, servers or the command line, made fit for stderr:
+/// URLs lose their credentials and control characters become visible escapes.
+pub fn for_stderr(text: &str) -> String {
+    crate::sanitize::terminal_safe(&crate::redact::redact_text(text)).into_owned()
+}
+
+/// `warning: …` on stderr, through [`for_stderr`]: warnings quote data pyaudit does not control.
+pub fn warn(message: impl std::fmt::Display) {
+    eprintln!("warning: {}", for_stderr(&message.to_string()));
+}
+
 /// Read a lockfile, with `--requirements-class` applied to its requirements files.
 pub fn read_lockfile(
     path: &Path,
@@ -98,7 +109,7 @@ fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -
     let lockfile = read_lockfile(path, requirements_class)?;
     if !quiet {
         for warning in &lockfile.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     Ok(Graph::build(lockfile))
@@ -154,7 +165,7 @@ pub fn cache_options(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_ca
 fn finish_open(opened: pyaudit_cache::Opened, quiet: bool) -> pyaudit_cache::Cache {
     if !quiet {
         for warning in &opened.warnings {
-            eprintln!("warning: {warning}");
+            warn(warning);
         }
     }
     opened.cache

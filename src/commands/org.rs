@@ -239,7 +239,7 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     );
     if !quiet {
         for warning in &data.warnings {
-            eprintln!("warning: {warning}");
+            super::warn(warning);
         }
     }
 
@@ -407,7 +407,9 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
         && let Err(error) = history::save(&cache, &identity, previous_runs, current, now())
         && !quiet
     {
-        eprintln!("warning: cannot record this run for `--since-last`: {error}");
+        super::warn(format!(
+            "cannot record this run for `--since-last`: {error}"
+        ));
     }
 
     let outcome_denied = if args.since_last {
@@ -433,10 +435,10 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     for report in &reports {
         for error in &report.errors {
             if !quiet {
-                eprintln!(
-                    "warning: {}: `{}`: {}",
+                super::warn(format!(
+                    "{}: `{}`: {}",
                     report.name, error.path, error.message
-                );
+                ));
             }
         }
     }
@@ -729,7 +731,7 @@ impl Progress {
     fn done(&self, bar: ProgressBar, message: String) {
         if self.terminal && !self.quiet {
             bar.finish_and_clear();
-            eprintln!("{message}");
+            eprintln!("{}", super::for_stderr(&message));
         } else {
             self.log(message);
         }
@@ -737,7 +739,7 @@ impl Progress {
 
     fn log(&self, message: String) {
         if !self.quiet {
-            eprintln!("pyaudit org: {message}");
+            eprintln!("pyaudit org: {}", super::for_stderr(&message));
         }
     }
 }

@@ -152,7 +152,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     data.requests += registry.requests();
     if !quiet {
         for warning in &data.warnings {
-            eprintln!("warning: {warning}");
+            super::warn(warning);
         }
     }
 

@@ -34,9 +34,19 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
     let graphs = project_graphs(root, quiet)?;
     let config = config::discover(args.config.as_deref(), root)?;
     let cache = open_cache(args.cache_dir.as_deref(), quiet)?;
+    let defaults = FetchSettings::default();
+    // The network limits of `[fetch]` apply here as in `lock`.
     let fetch = FetchSettings {
         pypi_url: args.pypi_url.clone(),
-        ..FetchSettings::default()
+        timeout: config.fetch.timeout.unwrap_or(defaults.timeout),
+        deadline: config.fetch.deadline.unwrap_or(defaults.deadline),
+        deadline_from: Some(std::time::Instant::now()),
+        max_retry_after: config
+            .fetch
+            .max_retry_after
+            .unwrap_or(defaults.max_retry_after),
+        allow_cross_host_redirects: config.fetch.allow_cross_host_redirects.unwrap_or(false),
+        ..defaults
     };
     let (findings, usage) = analyse_project(
         root,

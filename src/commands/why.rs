@@ -32,7 +32,14 @@ pub fn run(args: &WhyArgs, quiet: bool) -> Result<(String, Outcome)> {
             .iter()
             .map(|graph| format!("`{}`", graph.lockfile.path.display()))
             .collect();
-        eprintln!("`{}` is not in {}", args.package, searched.join(", "));
+        eprintln!(
+            "{}",
+            super::for_stderr(&format!(
+                "`{}` is not in {}",
+                args.package,
+                searched.join(", ")
+            ))
+        );
         return Ok((String::new(), Outcome::Findings));
     }
     let output = match args.format {

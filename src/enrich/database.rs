@@ -536,12 +536,14 @@ pub fn sync(
     now: Timestamp,
 ) -> Result<SyncSummary, LocalDatabaseError> {
     let base_url = trim_base(base_url).to_owned();
+    // What the cache stores and `db status` shows: the folder without its credentials.
+    let stored_url = crate::redact::redact_url(&base_url).into_owned();
     let previous = read_metadata(cache)?;
     let previous_sync = previous.as_ref().and_then(|metadata| {
         metadata
             .sync
             .as_ref()
-            .filter(|state| state.url == base_url && state.cutoff.is_some())
+            .filter(|state| state.url == stored_url && state.cutoff.is_some())
             .map(|state| (metadata.clone(), state.clone()))
     });
     let incremental_skipped = match previous_sync {
@@ -557,7 +559,7 @@ pub fn sync(
             .map_err(LocalDatabaseError::Runtime)?
             {
                 Ok(changes) => {
-                    return apply_changes(cache, metadata, &base_url, changes, now);
+                    return apply_changes(cache, metadata, &stored_url, changes, now);
                 }
                 Err(reason) => Some(reason),
             }
@@ -589,11 +591,11 @@ pub fn sync(
     let import = store(
         cache,
         &database,
-        format!("{base_url}/all.zip"),
+        format!("{stored_url}/all.zip"),
         true,
         now,
         Some(SyncState {
-            url: base_url.clone(),
+            url: stored_url.clone(),
             synced_at: now.unix_millis(),
             cutoff,
         }),
@@ -694,7 +696,7 @@ fn changed_ids(listing: &str, cutoff: &str) -> Vec<(String, String)> {
 fn apply_changes(
     cache: &Cache,
     mut metadata: Metadata,
-    base_url: &str,
+    stored_url: &str,
     changes: Changes,
     now: Timestamp,
 ) -> Result<SyncSummary, LocalDatabaseError> {
@@ -772,14 +774,14 @@ fn apply_changes(
         metadata.newest_modified = Some(newest.clone());
     }
     metadata.sync = Some(SyncState {
-        url: base_url.to_owned(),
+        url: stored_url.to_owned(),
         synced_at: now.unix_millis(),
         cutoff: changes.newest.clone(),
     });
     put_json(cache, CURRENT_KEY, &metadata, now)?;
     cache.flush()?;
     Ok(SyncSummary::Incremental {
-        url: base_url.to_owned(),
+        url: stored_url.to_owned(),
         updated_records: changes.records.len(),
         updated_packages: touched.len(),
         cutoff: changes.newest,

@@ -129,7 +129,8 @@ pub fn collect(
         let answers = network
             .runtime
             .block_on(osv::query_packages(&network.fetcher, &wanted));
-        let base = trim_base(&settings.fetch.osv_url).to_owned();
+        // Names where a record came from (shown and cached): no credentials.
+        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
         for (&index, answer) in to_query.iter().zip(answers) {
             let parsed = answer
                 .map_err(|error| error.cause.to_string())
@@ -209,7 +210,10 @@ pub fn collect(
         let copies: Vec<CopyEvidence> = local
             .iter()
             .map(|local| CopyEvidence {
-                label: format!("the local advisory database (`{}`)", local.status.source),
+                label: format!(
+                    "the local advisory database (`{}`)",
+                    crate::redact::redact_text(&local.status.source)
+                ),
                 complete: local.status.complete,
                 age: local.status.data_age(now),
                 as_of: local
@@ -299,7 +303,8 @@ pub fn collect(
             &mut history.sources,
             DataSource {
                 kind: "osv-api".to_owned(),
-                location: trim_base(&settings.fetch.osv_url).to_owned(),
+                location: crate::redact::redact_text(trim_base(&settings.fetch.osv_url))
+                    .into_owned(),
                 as_of: Some(now.unix_millis()),
                 entries: answered_now,
                 coverage: None,
@@ -323,7 +328,7 @@ pub fn collect(
             &mut history.sources,
             DataSource {
                 kind: "local-database".to_owned(),
-                location: local.status.source.clone(),
+                location: crate::redact::redact_text(&local.status.source).into_owned(),
                 as_of: local.status.data_as_of,
                 entries: local.advisories.values().map(Vec::len).sum(),
                 coverage: Some(SourceCoverage::from_complete(local.status.complete)),

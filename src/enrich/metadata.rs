@@ -863,7 +863,7 @@ pub fn collect(
     if fetched_now > 0 {
         data.sources.push(DataSource {
             kind: "pypi-json-api".to_owned(),
-            location: trim_base(&settings.fetch.pypi_url).to_owned(),
+            location: crate::redact::redact_text(trim_base(&settings.fetch.pypi_url)).into_owned(),
             as_of: Some(now.unix_millis()),
             entries: fetched_now,
             coverage: None,

@@ -61,7 +61,8 @@ impl<'a> CachedRegistry<'a> {
         if self.fetched > 0 {
             sources.push(DataSource {
                 kind: "pypi-json-api".to_owned(),
-                location: trim_base(&self.settings.fetch.pypi_url).to_owned(),
+                location: crate::redact::redact_text(trim_base(&self.settings.fetch.pypi_url))
+                    .into_owned(),
                 as_of: Some(self.settings.now.unix_millis()),
                 entries: self.fetched,
                 coverage: None,
@@ -179,7 +180,9 @@ impl Registry for CachedRegistry<'_> {
                     .map(|_| Err(reason.clone()))
                     .collect::<Vec<_>>(),
             };
-            let base = trim_base(&self.settings.fetch.pypi_url).to_owned();
+            // Names where an answer came from (shown and cached): no credentials.
+            let base =
+                crate::redact::redact_text(trim_base(&self.settings.fetch.pypi_url)).into_owned();
             for (&index, answer) in missing.iter().zip(fetched) {
                 let name = &names[index];
                 let result = match answer {

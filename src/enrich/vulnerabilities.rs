@@ -239,7 +239,7 @@ pub fn collect(
         let fetched: BTreeMap<String, RecordAnswer> = network
             .runtime
             .block_on(osv::fetch_records(&network.fetcher, to_fetch));
-        let base = trim_base(&settings.fetch.osv_url).to_owned();
+        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
         for (id, answer) in fetched {
             let url = format!("{base}/v1/vulns/{id}");
             let parsed = answer
@@ -298,9 +298,12 @@ pub fn collect(
         max_age: settings.max_age,
         fallback_max_age: settings.fallback_max_age,
     };
-    let local_label = local
-        .as_ref()
-        .map(|local| format!("the local advisory database (`{}`)", local.status.source));
+    let local_label = local.as_ref().map(|local| {
+        format!(
+            "the local advisory database (`{}`)",
+            crate::redact::redact_text(&local.status.source)
+        )
+    });
     let mut oldest_cache: Option<Timestamp> = None;
     let mut answers_from_cache = 0;
     let mut answered_by_copy = vec![0usize; 1 + completes.len()];
@@ -460,7 +463,7 @@ pub fn collect(
     if answered_now > 0 {
         data.sources.push(DataSource {
             kind: "osv-api".to_owned(),
-            location: trim_base(&settings.fetch.osv_url).to_owned(),
+            location: crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned(),
             as_of: Some(now.unix_millis()),
             entries: answered_now,
             coverage: None,
@@ -479,7 +482,7 @@ pub fn collect(
     if let Some(local) = &local {
         data.sources.push(DataSource {
             kind: "local-database".to_owned(),
-            location: local.status.source.clone(),
+            location: crate::redact::redact_text(&local.status.source).into_owned(),
             as_of: local.status.data_as_of,
             entries: local.advisories.values().map(Vec::len).sum(),
             coverage: Some(SourceCoverage::from_complete(local.status.complete)),

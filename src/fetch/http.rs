@@ -11,38 +11,63 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, RETRY_AFTER};
 use tokio::sync::Semaphore;
 
-use super::FetchSettings;
+use super::{FetchSettings, MAX_REDIRECTS};
+use crate::redact::{redact_text, redact_url};
 
 /// Why one request failed, after any retries. Every variant names the URL.
+///
+/// The URL is shown with its credentials masked (`crate::redact`), whoever built the error:
+/// `--osv-url https://user:secret@mirror` must authenticate, never appear in a report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    #[error("request to {url} failed after {attempts} attempt(s): {message}")]
+    #[error(
+        "request to {} failed after {attempts} attempt(s): {}",
+        redact_url(.url),
+        redact_text(.message)
+    )]
     Transport {
         url: String,
         attempts: u32,
         message: String,
     },
-    #[error("request to {url} timed out after {attempts} attempt(s) of {timeout_ms} ms")]
+    #[error(
+        "request to {} timed out after {attempts} attempt(s) of {timeout_ms} ms",
+        redact_url(.url)
+    )]
     Timeout {
         url: String,
         attempts: u32,
         timeout_ms: u128,
     },
-    #[error("{url} answered HTTP {status} after {attempts} attempt(s)")]
+    #[error("{} answered HTTP {status} after {attempts} attempt(s)", redact_url(.url))]
     Status {
         url: String,
         status: u16,
         attempts: u32,
     },
-    #[error("{url} answered with a body larger than the limit of {limit} bytes")]
+    #[error(
+        "{} answered with a body larger than the limit of {limit} bytes",
+        redact_url(.url)
+    )]
     BodyTooLarge { url: String, limit: u64 },
-    #[error("{url} answered with a malformed body: {message}")]
+    #[error(
+        "{} answered with a malformed body: {}",
+        redact_url(.url),
+        redact_text(.message)
+    )]
     Malformed { url: String, message: String },
-    #[error("the run's deadline passed before {url} could be fetched")]
+    #[error(
+        "the run's deadline passed before {} could be fetched",
+        redact_url(.url)
+    )]
     DeadlineExceeded { url: String },
-    #[error("cannot request {url}: {message}")]
+    #[error(
+        "cannot request {}: {}",
+        redact_url(.url),
+        redact_text(.message)
+    )]
     InvalidRequest { url: String, message: String },
-    #[error("cannot build the HTTP client: {message}")]
+    #[error("cannot build the HTTP client: {}", redact_text(.message))]
     Client { message: String },
 }
 
@@ -182,7 +207,11 @@ impl Fetcher {
         if all_plain_http {
             builder = builder.tls_certs_only([]);
         }
+        let allow_cross_host = settings.allow_cross_host_redirects;
         let client = builder
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                redirect_decision(attempt, allow_cross_host)
+            }))
             .user_agent(settings.user_agent.clone())
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             // NOTE: keep as many idle connections as requests may be in flight, so a burst of
@@ -193,7 +222,8 @@ impl Fetcher {
             .map_err(|error| FetchError::Client {
                 message: error_chain(&error),
             })?;
-        let deadline = settings.deadline.map(|limit| Instant::now() + limit);
+        let start = settings.deadline_from.unwrap_or_else(Instant::now);
+        let deadline = settings.deadline.map(|limit| start + limit);
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
@@ -303,7 +333,14 @@ impl Fetcher {
         let limit = self.inner.settings.max_body_bytes;
         let url = &spec.url;
         let transport = |error: reqwest::Error| {
-            if error.is_builder() {
+            // A refused redirect is the server's answer; asking again gets the same one.
+            if error.is_redirect() {
+                AttemptFailure::Final(FetchError::Transport {
+                    url: url.clone(),
+                    attempts,
+                    message: error_chain(&error),
+                })
+            } else if error.is_builder() {
                 AttemptFailure::Final(FetchError::InvalidRequest {
                     url: url.clone(),
                     message: error_chain(&error),
@@ -382,6 +419,70 @@ impl Fetcher {
     }
 }
 
+/// Why a redirect was not followed.
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefused {
+    #[error(
+        "redirected from {from} to {to}, another host; set `[fetch] allow-cross-host-redirects` \
+         or pass --allow-cross-host-redirects to follow it"
+    )]
+    CrossHost { from: String, to: String },
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany,
+}
+
+/// `scheme://host:port` of a URL: never its userinfo, path or query, so a message naming it
+/// cannot leak a credential.
+fn origin(url: &reqwest::Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// Whether `next` is on the same origin as `first`, allowing the one safe change: `http` to
+/// `https` on the same host (with the scheme's default ports).
+fn same_origin(first: &reqwest::Url, next: &reqwest::Url) -> bool {
+    let same_host = first
+        .host_str()
+        .zip(next.host_str())
+        .is_some_and(|(left, right)| left.eq_ignore_ascii_case(right));
+    if !same_host {
+        return false;
+    }
+    let same_scheme_and_port = first.scheme() == next.scheme()
+        && first.port_or_known_default() == next.port_or_known_default();
+    let upgrade = first.scheme() == "http"
+        && next.scheme() == "https"
+        && first.port().is_none()
+        && next.port().is_none();
+    same_scheme_and_port || upgrade
+}
+
+/// The redirect policy: at most [`MAX_REDIRECTS`], and only within the first URL's origin
+/// unless cross-host redirects are allowed.
+fn redirect_decision(
+    attempt: reqwest::redirect::Attempt<'_>,
+    allow_cross_host: bool,
+) -> reqwest::redirect::Action {
+    if attempt.previous().len() > MAX_REDIRECTS {
+        return attempt.error(RedirectRefused::TooMany);
+    }
+    let Some(first) = attempt.previous().first() else {
+        return attempt.follow();
+    };
+    if allow_cross_host || same_origin(first, attempt.url()) {
+        return attempt.follow();
+    }
+    let refused = RedirectRefused::CrossHost {
+        from: origin(first),
+        to: origin(attempt.url()),
+    };
+    attempt.error(refused)
+}
+
 /// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); a date in the past means
 /// "now"; anything unparsable is ignored (the regular backoff applies).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
@@ -448,6 +549,29 @@ mod tests {
         let https = Fetcher::new(FetchSettings::default()).unwrap();
         assert_eq!(https.stats(), FetchStats::default());
         Fetcher::new(FetchSettings::for_base_url("http://127.0.0.1:1")).unwrap();
+    }
+
+    #[test]
+    fn redirects_stay_on_the_first_origin_but_may_upgrade_to_https() {
+        let url = |text: &str| reqwest::Url::parse(text).unwrap();
+        let first = url("http://Mirror.example/v1/querybatch");
+        assert!(same_origin(&first, &url("http://mirror.example/elsewhere")));
+        assert!(same_origin(
+            &first,
+            &url("https://mirror.example/v1/querybatch")
+        ));
+        assert!(!same_origin(&first, &url("http://mirror.example:8080/v1")));
+        assert!(!same_origin(&first, &url("http://other.example/v1")));
+        let secure = url("https://mirror.example/v1");
+        assert!(
+            !same_origin(&secure, &url("http://mirror.example/v1")),
+            "no downgrade"
+        );
+        assert!(same_origin(&secure, &url("https://mirror.example:443/v2")));
+        assert_eq!(
+            origin(&url("https://user:secret@mirror.example/x?token=t")),
+            "https://mirror.example:443"
+        );
     }
 
     #[test]

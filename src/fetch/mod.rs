@@ -15,7 +15,7 @@ pub mod osv;
 pub mod pypi;
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use http::{FetchError, FetchStats, Fetcher};
 
@@ -23,6 +23,19 @@ pub use http::{FetchError, FetchStats, Fetcher};
 pub const DEFAULT_OSV_URL: &str = "https://api.osv.dev";
 /// The default PyPI JSON API base URL (`/pypi/<name>/json` is appended).
 pub const DEFAULT_PYPI_URL: &str = "https://pypi.org";
+
+/// One attempt of one request, connect to last byte. OSV answers a 1,000-package querybatch and
+/// PyPI a JSON page in well under 2 s; 10 s leaves room for a slow runner or a proxy while a
+/// stalled server costs at most 4 attempts × 10 s before the run's deadline ends it anyway.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole run's network time. A CI job that waits a minute on a dead service has waited
+/// long enough: what is not answered by then is reported as unchecked (PA001), never clean.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+/// The longest `Retry-After` honoured: a server asking for an hour gets 10 s, and a retry that
+/// could only start after the deadline is not attempted at all.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Redirects followed for one request (same host only, unless allowed).
+pub const MAX_REDIRECTS: usize = 10;
 
 /// How the fetch layer talks to the network. Built by the command layer from flags, environment
 /// variables and the `[fetch]` config section.
@@ -36,9 +49,17 @@ pub struct FetchSettings {
     pub simple_url: Option<String>,
     /// Time allowed for one attempt of one request, from connect to the last body byte.
     pub timeout: Duration,
-    /// Time allowed for the whole run, counted from [`Fetcher::new`]; what is not done by then
-    /// is answered with [`FetchError::DeadlineExceeded`].
+    /// Time allowed for the whole run, counted from `deadline_from` (else from
+    /// [`Fetcher::new`]); what is not done by then is answered with
+    /// [`FetchError::DeadlineExceeded`], which the audit reports as unchecked (PA001).
     pub deadline: Option<Duration>,
+    /// When the run began: the commands set it once, so every stage's fetcher (advisories,
+    /// metadata, wheels) shares one deadline instead of each getting a fresh one.
+    pub deadline_from: Option<Instant>,
+    /// Follow redirects to another host (or scheme, or port). Off by default: a service that
+    /// sends its clients elsewhere is refused, with both hosts named, rather than followed
+    /// without a word.
+    pub allow_cross_host_redirects: bool,
     /// Extra attempts after the first one for a retryable failure (connect error, timeout,
     /// broken body, 429, 5xx).
     pub retries: u32,
@@ -64,15 +85,17 @@ impl Default for FetchSettings {
             osv_url: DEFAULT_OSV_URL.to_owned(),
             pypi_url: DEFAULT_PYPI_URL.to_owned(),
             simple_url: None,
-            timeout: Duration::from_secs(30),
-            deadline: Some(Duration::from_secs(300)),
+            timeout: DEFAULT_TIMEOUT,
+            deadline: Some(DEFAULT_DEADLINE),
+            deadline_from: None,
+            allow_cross_host_redirects: false,
             retries: 3,
             concurrency: 32,
             max_body_bytes: 32 * 1024 * 1024,
             user_agent: default_user_agent(),
             backoff_base: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             osv_batch_size: osv::MAX_BATCH_SIZE,
         }
     }

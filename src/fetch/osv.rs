@@ -457,20 +457,34 @@ async fn fetch_record(fetcher: &Fetcher, id: &str) -> RecordAnswer {
     let record: serde_json::Value = serde_json::from_slice(&response.body)
         .map_err(|error| source_error(response.malformed(error)))?;
     // A record without an id is not an OSV record (an error page, a proxy's JSON).
-    if record
-        .get("id")
-        .and_then(serde_json::Value::as_str)
-        .is_none()
-    {
+    let Some(answered) = record.get("id").and_then(serde_json::Value::as_str) else {
         return Err(source_error(
             response.malformed("the JSON is not an OSV record (no `id`)"),
         ));
+    };
+    // An answer about another advisory says nothing about the one asked for: accepting it would
+    // drop the asked advisory and report its packages clean (fail open).
+    if answered != id {
+        return Err(source_error(response.malformed(format!(
+            "asked for `{id}`, answered the record of `{}`",
+            shown_id(answered)
+        ))));
     }
     Ok(OsvRecord {
         id: id.to_owned(),
         body: response.body,
         record,
     })
+}
+
+/// A server-chosen id as quoted in a message: one line, visible escapes, at most 100 characters.
+fn shown_id(id: &str) -> String {
+    const LIMIT: usize = 100;
+    let line = crate::sanitize::single_line(id);
+    match line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.into_owned(),
+    }
 }
 
 /// The whole OSV step: query every package, then fetch each distinct id that `needs_record`

@@ -47,12 +47,17 @@ pub fn read_lockfile(path: &Path) -> Result<Lockfile, LockfileError> {
 
 /// Parse lockfile text that was read from `path` (sibling files such as `pyproject.toml` or
 /// requirements includes are still looked up relative to `path`).
+///
+/// Credentials in the URLs the file names (indexes, direct URLs, git sources) are redacted here,
+/// once for every reader, before anything can show or store them.
 pub fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
-    match detect_kind(path, text)? {
+    let mut lockfile = match detect_kind(path, text)? {
         LockfileKind::UvLock => uv_lock::parse(path, text),
         LockfileKind::PoetryLock => poetry_lock::parse(path, text),
         LockfileKind::Requirements => requirements::parse(path, text),
-    }
+    }?;
+    lockfile.redact_credentials();
+    Ok(lockfile)
 }
 
 /// Decide the format: a well-known file name wins; otherwise look at the content.

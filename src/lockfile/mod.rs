@@ -42,6 +42,47 @@ pub struct Lockfile {
 }
 
 impl Lockfile {
+    /// Masks userinfo and credential-like query parameters in every URL the lock recorded:
+    /// package sources, requirements options (`--index-url https://user:token@…`) and the
+    /// warnings that quote them. pyaudit never fetches from these URLs, so nothing needs the
+    /// credentials after reading.
+    pub fn redact_credentials(&mut self) {
+        use crate::redact::{redact_text, redact_url};
+        let redact = |text: &mut String| {
+            if let std::borrow::Cow::Owned(redacted) = redact_url(text) {
+                *text = redacted;
+            }
+        };
+        for package in &mut self.packages {
+            match &mut package.source {
+                Source::Registry { url: Some(url) } | Source::Url { url } => redact(url),
+                Source::Git { url, .. } => redact(url),
+                Source::Registry { url: None }
+                | Source::Path { .. }
+                | Source::Directory { .. }
+                | Source::Editable { .. }
+                | Source::Virtual { .. } => {}
+            }
+            if let Some(specifier) = &mut package.specifier
+                && let std::borrow::Cow::Owned(redacted) = redact_text(specifier)
+            {
+                *specifier = redacted;
+            }
+        }
+        for option in &mut self.options {
+            if let Some(value) = &mut option.value
+                && let std::borrow::Cow::Owned(redacted) = redact_text(value)
+            {
+                *value = redacted;
+            }
+        }
+        for warning in &mut self.warnings {
+            if let std::borrow::Cow::Owned(redacted) = redact_text(&warning.message) {
+                warning.message = redacted;
+            }
+        }
+    }
+
     /// Override the dev/prod guess made from requirements file names: `dev = true` moves every
     /// root edge into a dependency group, `dev = false` moves group edges into the main ones.
     /// Other formats say themselves what is dev, so they are left alone.

@@ -14,6 +14,10 @@ use crate::policy::LockReport;
 
 /// `pyaudit lock --format markdown`.
 pub fn render_lock(reports: &[LockReport], data: &VulnerabilityData) -> String {
+    crate::sanitize::terminal_safe(&render_lock_raw(reports, data)).into_owned()
+}
+
+fn render_lock_raw(reports: &[LockReport], data: &VulnerabilityData) -> String {
     let summary = lock_summary(reports);
     let several = reports.len() > 1;
     let mut out = String::new();
@@ -281,15 +285,10 @@ pub fn row(report: &LockReport, finding: &Finding, with_lockfile: bool) -> Strin
     format!("| {} |", cells.join(" | "))
 }
 
-/// A link to the id's OSV page; ids are escaped, the URL keeps only URL-safe characters.
+/// A link to the id's OSV page: the id is escaped as link text, and `osv_url` percent-encodes
+/// what could end the link target.
 fn link(id: &str) -> String {
-    let safe: String = id
-        .chars()
-        .filter(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '-' | '_' | '.')
-        })
-        .collect();
-    format!("[{}]({})", escape(id), osv_url(&safe))
+    format!("[{}]({})", escape(id), osv_url(id))
 }
 
 /// A code span that survives a table cell: backticks cannot be escaped inside one, so they are

@@ -238,8 +238,19 @@ pub fn coarse_age(now_millis: i64, then_millis: i64) -> String {
 }
 
 /// The OSV page of a vulnerability id; OSV resolves aliases (CVE, GHSA, PYSEC) too.
+///
+/// The id comes from an advisory, so every byte outside `[A-Za-z0-9._:-]` is percent-encoded:
+/// a `)`, a space or a `<` in an id cannot end a Markdown link or an HTML attribute early.
 pub fn osv_url(id: &str) -> String {
-    format!("https://osv.dev/vulnerability/{id}")
+    let mut url = String::from("https://osv.dev/vulnerability/");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b"._:-".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    url
 }
 
 #[cfg(test)]

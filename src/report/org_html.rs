@@ -56,6 +56,10 @@ fn level_class(level: &str) -> &'static str {
 }
 
 pub fn render(report: &OrgReport) -> String {
+    crate::sanitize::terminal_safe(&render_raw(report)).into_owned()
+}
+
+fn render_raw(report: &OrgReport) -> String {
     let summary = &report.analysis.summary;
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(

@@ -12,6 +12,10 @@ use crate::org::run::OrgReport;
 const TOP: usize = 10;
 
 pub fn render(report: &OrgReport, since_last_only: bool) -> String {
+    crate::sanitize::terminal_safe(&render_raw(report, since_last_only)).into_owned()
+}
+
+fn render_raw(report: &OrgReport, since_last_only: bool) -> String {
     let summary = &report.analysis.summary;
     let mut out = String::new();
     let verdict = if summary.repositories_failing > 0 {

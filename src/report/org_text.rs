@@ -15,6 +15,10 @@ use crate::org::run::{CensusState, OrgReport};
 const TOP: usize = 10;
 
 pub fn render(report: &OrgReport, colour: bool) -> String {
+    crate::sanitize::coloured_output_safe(&render_raw(report, colour), colour).into_owned()
+}
+
+fn render_raw(report: &OrgReport, colour: bool) -> String {
     let paint = Paint(colour);
     let analysis = &report.analysis;
     let summary = &analysis.summary;

@@ -12,6 +12,10 @@ use super::{package_label, step_label};
 const UNCHECKED_NAMES_SHOWN: usize = 20;
 
 pub fn render_why(results: &WhyResults<'_>, limit: usize) -> String {
+    crate::sanitize::terminal_safe(&render_why_raw(results, limit)).into_owned()
+}
+
+fn render_why_raw(results: &WhyResults<'_>, limit: usize) -> String {
     let mut out = String::new();
     for (graph, matches) in results {
         for (id, paths) in matches {
@@ -100,6 +104,16 @@ impl Paint {
 /// evidence, the path that brought the package in and the fix; then what was not audited and
 /// where the data came from; a one-line summary last.
 pub fn render_lock(
+    reports: &[crate::policy::LockReport],
+    data: &crate::enrich::VulnerabilityData,
+    now_millis: i64,
+    colour: bool,
+) -> String {
+    let out = render_lock_raw(reports, data, now_millis, colour);
+    crate::sanitize::coloured_output_safe(&out, colour).into_owned()
+}
+
+fn render_lock_raw(
     reports: &[crate::policy::LockReport],
     data: &crate::enrich::VulnerabilityData,
     now_millis: i64,

@@ -11,6 +11,10 @@ use crate::lockfile::{Dependency, PackageIndex, PackageRole};
 use super::package_label;
 
 pub fn render(graph: &Graph) -> String {
+    crate::sanitize::terminal_safe(&render_raw(graph)).into_owned()
+}
+
+fn render_raw(graph: &Graph) -> String {
     let mut out = String::new();
     let counts = graph.class_counts();
     let count = |class| counts.get(&class).copied().unwrap_or(0);

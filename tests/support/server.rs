@@ -68,6 +68,8 @@ pub enum Fault {
     /// Answer 200 with `size` bytes of JSON; without `declare_length` the body is sent without a
     /// `Content-Length` and ends when the connection closes, so only streaming can catch it.
     Oversized { size: usize, declare_length: bool },
+    /// Answer `status` (301, 302, 307, 308) with `Location: location`.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Debug, Clone)]
@@ -379,6 +381,11 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) -> std::i
                 }
                 write_answer(stream, &answer).await?;
             }
+            Some(Fault::Redirect { status, location }) => {
+                let mut answer = Answer::json(status, &json!({}));
+                answer.headers.push(("Location".to_owned(), location));
+                write_answer(stream, &answer).await?;
+            }
             Some(Fault::MalformedJson) => {
                 let mut answer = route(&state, &request);
                 answer.status = 200;
@@ -484,7 +491,11 @@ async fn read_request(
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
+        302 => "Found",
         304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         404 => "Not Found",
         429 => "Too Many Requests",

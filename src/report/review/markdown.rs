@@ -9,6 +9,10 @@ use crate::review::Decision;
 use crate::review::cadence::{Cadence, describe_days};
 
 pub fn render(review: &Review<'_>) -> String {
+    crate::sanitize::terminal_safe(&render_raw(review)).into_owned()
+}
+
+fn render_raw(review: &Review<'_>) -> String {
     let mut out = String::new();
     let (icon, word) = match review.verdict.decision {
         Decision::Approve => ("✅", "approve"),

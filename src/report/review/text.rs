@@ -12,6 +12,10 @@ use crate::review::cadence::{Cadence, describe_days};
 use crate::review::resolve::RequirementsFrom;
 
 pub fn render(review: &Review<'_>, colour: bool) -> String {
+    crate::sanitize::coloured_output_safe(&render_raw(review, colour), colour).into_owned()
+}
+
+fn render_raw(review: &Review<'_>, colour: bool) -> String {
     let bold = |text: &str| {
         if colour {
             format!("\x1b[1m{text}\x1b[0m")
