@@ -157,7 +157,7 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
         names.extend(stored.names);
     }
     for file in files {
-        let text = std::fs::read_to_string(file).map_err(|error| {
+        let text = crate::input::read_to_string(file, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
             EnrichError::Input(format!(
                 "cannot read the popular-names file `{}` (from `[typosquat] popular`): {error}",
                 file.display()
@@ -173,7 +173,7 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
 
 /// Read a popular-names file and store it in the cache; returns how many names it held.
 pub fn import(cache: &Cache, path: &Path, now: Timestamp) -> Result<usize, EnrichError> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
+    let text = crate::input::read_to_string(path, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
         EnrichError::Input(format!("cannot read `{}`: {error}", path.display()))
     })?;
     let names =

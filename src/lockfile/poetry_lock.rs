@@ -90,6 +90,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
         roots: vec![root_index],
         warnings: builder.warnings,
         options: Vec::new(),
+        unread: Vec::new(),
     })
 }
 

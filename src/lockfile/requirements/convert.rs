@@ -272,6 +272,7 @@ pub(super) fn to_lockfile(file: RequirementsFile) -> Lockfile {
         packages,
         warnings,
         options: file.options().cloned().collect(),
+        unread: file.unread.clone(),
     }
 }
 
