@@ -48,6 +48,9 @@ pub struct PopularNames {
     joined: FxHashMap<String, u32>,
     /// Where the names came from, for the report.
     pub origins: Vec<String>,
+    /// The length of the longest name: a name more than one character longer has no deletion
+    /// in common with any popular name, so [`PopularNames::near`] answers at once.
+    longest: usize,
 }
 
 impl PopularNames {
@@ -57,6 +60,8 @@ impl PopularNames {
             .into_iter()
             .map(|name| normalize_package_name(name.as_ref().trim()))
             .filter(|name| !name.is_empty())
+            // A list may hold anything; a name no reader would accept cannot be squatted.
+            .filter(|name| name.len() <= crate::input::MAXIMUM_NAME_LENGTH)
             .collect();
         let names: Vec<String> = unique.into_iter().collect();
         let mut deletions: Vec<(u64, u32)> = Vec::with_capacity(names.len() * 12);
@@ -68,11 +73,13 @@ impl PopularNames {
         }
         deletions.sort_unstable();
         deletions.dedup();
+        let longest = names.iter().map(String::len).max().unwrap_or(0);
         Self {
             names,
             deletions,
             joined,
             origins,
+            longest,
         }
     }
 
@@ -94,6 +101,11 @@ impl PopularNames {
     /// edit distance ≤ 2 (each side may lose one character). May include a name further away
     /// (a hash collision); callers measure the distance.
     pub fn near(&self, normalized: &str) -> Vec<&str> {
+        // Every deletion of a name longer than this is longer than every popular name: hashing
+        // them all would cost the square of the name's length for nothing.
+        if normalized.len() > self.longest + 1 {
+            return Vec::new();
+        }
         let mut found: Vec<u32> = Vec::new();
         for_each_deletion(normalized, |hash| {
             let start = self.deletions.partition_point(|&(key, _)| key < hash);

@@ -184,7 +184,7 @@ pub enum PackageRole {
 }
 
 /// One edge: "this package needs that one".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Dependency {
     /// The package the edge points to.
     pub package: PackageIndex,
@@ -244,6 +244,24 @@ pub struct RecordedOption {
     pub name: String,
     pub value: Option<String>,
     pub location: Location,
+}
+
+/// Drop repeated edges from every list of every package, keeping the first of each in place.
+/// Readers push edges freely and call this once: checking each push against the list was
+/// quadratic (a requirements file of 100,000 lines took 8 s, all of it in that check).
+pub(crate) fn dedup_edges(packages: &mut [LockedPackage]) {
+    fn dedup(list: &mut Vec<Dependency>) {
+        if list.len() < 2 {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        list.retain(|dependency| seen.insert(dependency.clone()));
+    }
+    for package in packages {
+        dedup(&mut package.dependencies);
+        package.optional_dependencies.values_mut().for_each(dedup);
+        package.dependency_groups.values_mut().for_each(dedup);
+    }
 }
 
 /// A file position.
@@ -436,10 +454,26 @@ pub(crate) fn refuse_panicking_name<T: pep508_rs::Pep508Url>(
     }
 }
 
-/// Parse a PEP 503 name, or describe what is wrong with it.
+/// Parse a PEP 503 name, or describe what is wrong with it. Names longer than
+/// [`crate::input::MAXIMUM_NAME_LENGTH`] are refused (and not echoed whole).
 pub fn package_name(name: &str) -> Result<PackageName, String> {
+    check_name_length(name)?;
     PackageName::new(name.to_string())
         .map_err(|error| format!("invalid package name `{name}`: {error}"))
+}
+
+/// A name longer than [`crate::input::MAXIMUM_NAME_LENGTH`] is an error that shows its start only.
+pub fn check_name_length(name: &str) -> Result<(), String> {
+    let maximum = crate::input::MAXIMUM_NAME_LENGTH;
+    let length = name.chars().count();
+    if length <= maximum {
+        return Ok(());
+    }
+    let start: String = name.chars().take(20).collect();
+    Err(format!(
+        "package name `{start}…` is {length} characters long; pyaudit reads names of at most \
+         {maximum} characters"
+    ))
 }
 
 /// Parse a PEP 440 version, or describe what is wrong with it.

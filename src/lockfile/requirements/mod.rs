@@ -490,6 +490,11 @@ impl Reader<'_> {
             entry::classify(requirement_text, directory)
         }
         .map_err(|error| syntax(error.message, requirement_offset + error.offset))?;
+        if let Some(name) = &classified.name_as_written
+            && let Err(message) = super::check_name_length(name)
+        {
+            return Err(syntax(message, requirement_offset));
+        }
         for warning in &classified.warnings {
             self.warn(start.clone(), warning.clone());
         }
