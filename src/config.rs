@@ -428,9 +428,11 @@ fn config_in(directory: &Path) -> Result<Option<Config>, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    crate::input::read_to_string(path, crate::input::CONFIG_BYTES).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::input::read_to_string(path, crate::input::CONFIG_BYTES).map_err(|source| {
+        ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 

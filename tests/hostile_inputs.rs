@@ -147,7 +147,11 @@ fn symbolic_links_out_of_the_project_are_refused() {
         project.path().join("base.txt"),
     )
     .unwrap();
-    write(project.path(), "requirements.txt", "-c base.txt\nsix==1.16.0\n");
+    write(
+        project.path(),
+        "requirements.txt",
+        "-c base.txt\nsix==1.16.0\n",
+    );
     let result = graph(project.path(), &["requirements.txt"]);
     assert_eq!(result.code, 2, "{}", result.stderr);
     assert!(
@@ -167,7 +171,11 @@ fn symbolic_links_out_of_the_project_are_refused() {
     .unwrap();
     let result = graph(project.path(), &["."]);
     assert_eq!(result.code, 2, "{}", result.stderr);
-    assert!(result.stderr.contains("refused to read"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("refused to read"),
+        "{}",
+        result.stderr
+    );
     assert_no_secret(&result);
 }
 
@@ -189,7 +197,11 @@ fn special_files_are_refused_at_once_even_when_outside_includes_are_allowed() {
         ("/dev/zero", "a character device"),
         ("/dev/urandom", "a character device"),
     ] {
-        write(project.path(), "requirements.txt", &format!("-r {include}\n"));
+        write(
+            project.path(),
+            "requirements.txt",
+            &format!("-r {include}\n"),
+        );
         let started = Instant::now();
         let result = graph(
             project.path(),
@@ -207,12 +219,13 @@ fn special_files_are_refused_at_once_even_when_outside_includes_are_allowed() {
         );
     }
     // The lockfile itself: a link to /dev/zero, and a FIFO.
-    std::os::unix::fs::symlink("/dev/zero", project.path().join("requirements-zero.txt"))
-        .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", project.path().join("requirements-zero.txt")).unwrap();
     let result = graph(project.path(), &["requirements-zero.txt"]);
     assert_eq!(result.code, 2);
     assert!(
-        result.stderr.contains("is not a regular file (a character device)"),
+        result
+            .stderr
+            .contains("is not a regular file (a character device)"),
         "{}",
         result.stderr
     );
@@ -319,7 +332,11 @@ fn the_config_can_allow_outside_includes_for_lock() {
     let (_runtime, server) = osv_server();
     let workspace = tempfile::tempdir().unwrap();
     write(workspace.path(), "shared/base.txt", "six==1.16.0\n");
-    write(workspace.path(), "app/requirements.txt", "-r ../shared/base.txt\n");
+    write(
+        workspace.path(),
+        "app/requirements.txt",
+        "-r ../shared/base.txt\n",
+    );
     let cache = tempfile::tempdir().unwrap();
     let lock = || {
         run(pyaudit(cache.path())

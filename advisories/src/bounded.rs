@@ -63,7 +63,7 @@ fn too_large(path: &Path, limit: u64) -> io::Error {
 
 /// `256 MiB`, or bytes below one MiB (only tests use such limits).
 pub fn describe_limit(limit: u64) -> String {
-    if limit >= MIB && limit % MIB == 0 {
+    if limit >= MIB && limit.is_multiple_of(MIB) {
         format!("{} MiB", limit / MIB)
     } else {
         format!("{limit} bytes")
@@ -104,7 +104,9 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 /// Reads at most `limit` bytes of `reader`; more is an error naming `path`.
 pub fn read_limited(reader: impl Read, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_large(path, limit));
     }
@@ -157,7 +159,9 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let error = read(directory.path(), MIB).unwrap_err();
         assert!(
-            error.to_string().ends_with("is not a regular file (a directory)"),
+            error
+                .to_string()
+                .ends_with("is not a regular file (a directory)"),
             "{error}"
         );
     }

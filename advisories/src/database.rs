@@ -601,14 +601,20 @@ mod tests {
             .collect();
         messages.sort();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].ends_with("is not a regular file (a FIFO)"), "{messages:?}");
+        assert!(
+            messages[0].ends_with("is not a regular file (a FIFO)"),
+            "{messages:?}"
+        );
         assert!(
             messages[1].ends_with("is not a regular file (a character device)"),
             "{messages:?}"
         );
         // An archive path that is a FIFO is refused before it is opened.
         let fifo = directory.path().join("all.zip");
-        std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         let error = Database::load(&fifo).unwrap_err();
         assert!(
             std::error::Error::source(&error)

@@ -119,6 +119,8 @@ pub fn generated_poetry_lock(packages: usize) -> String {
         }
         text.push('\n');
     }
-    text.push_str("[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.8\"\ncontent-hash = \"0\"\n");
+    text.push_str(
+        "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.8\"\ncontent-hash = \"0\"\n",
+    );
     text
 }

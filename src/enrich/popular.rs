@@ -169,12 +169,14 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
         names.extend(stored.names);
     }
     for file in files {
-        let text = crate::input::read_to_string(file, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
-            EnrichError::Input(format!(
-                "cannot read the popular-names file `{}` (from `[typosquat] popular`): {error}",
-                file.display()
-            ))
-        })?;
+        let text = crate::input::read_to_string(file, crate::input::POPULAR_NAMES_BYTES).map_err(
+            |error| {
+                EnrichError::Input(format!(
+                    "cannot read the popular-names file `{}` (from `[typosquat] popular`): {error}",
+                    file.display()
+                ))
+            },
+        )?;
         let parsed = parse(&text)
             .map_err(|error| EnrichError::Input(format!("{}: {error}", file.display())))?;
         origins.push(format!("{} ({} names)", file.display(), parsed.len()));
@@ -185,9 +187,10 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
 
 /// Read a popular-names file and store it in the cache; returns how many names it held.
 pub fn import(cache: &Cache, path: &Path, now: Timestamp) -> Result<usize, EnrichError> {
-    let text = crate::input::read_to_string(path, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
-        EnrichError::Input(format!("cannot read `{}`: {error}", path.display()))
-    })?;
+    let text =
+        crate::input::read_to_string(path, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
+            EnrichError::Input(format!("cannot read `{}`: {error}", path.display()))
+        })?;
     let names =
         parse(&text).map_err(|error| EnrichError::Input(format!("{}: {error}", path.display())))?;
     if names.is_empty() {

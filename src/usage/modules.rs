@@ -263,8 +263,7 @@ pub fn read_venv(venv: &Path) -> Result<BTreeMap<String, DistributionModules>, s
                         .filter(|file| !file.is_empty()),
                 ),
                 Err(_) => {
-                    let top_level =
-                        crate::input::read_to_string(
+                    let top_level = crate::input::read_to_string(
                         &path.join("top_level.txt"),
                         crate::input::METADATA_BYTES,
                     )

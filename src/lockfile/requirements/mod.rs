@@ -239,12 +239,13 @@ pub fn parse_text(
             unread: Vec::new(),
         },
         stack: Vec::new(),
-        root: options.project_root.clone().unwrap_or_else(|| {
-            match path.parent() {
+        root: options
+            .project_root
+            .clone()
+            .unwrap_or_else(|| match path.parent() {
                 Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
                 _ => PathBuf::from("."),
-            }
-        }),
+            }),
     };
     reader.read(path, text, false, None)?;
     Ok(reader.result)
@@ -612,13 +613,14 @@ impl Reader<'_> {
                 chain: chain.join(" -> "),
             });
         }
-        let bytes = crate::input::read(&included, crate::input::LOCKFILE_BYTES).map_err(|source| {
-            LockfileError::MissingInclude {
-                location: start.clone(),
-                included: included.clone(),
-                source,
-            }
-        })?;
+        let bytes =
+            crate::input::read(&included, crate::input::LOCKFILE_BYTES).map_err(|source| {
+                LockfileError::MissingInclude {
+                    location: start.clone(),
+                    included: included.clone(),
+                    source,
+                }
+            })?;
         let text = decode_utf8(&included, &bytes)?;
         self.read(
             &included,
