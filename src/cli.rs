@@ -516,6 +516,12 @@ pub struct LockfileArgs {
 
     #[command(flatten)]
     pub class: RequirementsClassArgs,
+
+    /// Follow requirements includes (`-r`, `-c`) and read lockfiles that resolve outside the
+    /// project root (the directory given, or the lockfile's directory), for monorepos that share
+    /// requirements files. Devices, FIFOs, directories and `/proc`, `/sys`, `/dev` stay refused.
+    #[arg(long)]
+    pub allow_outside_includes: bool,
 }
 
 /// How the packages of requirements files are classed; shared by every command that reads them.
@@ -634,6 +640,11 @@ pub struct OrgArgs {
 
     #[command(flatten)]
     pub class: RequirementsClassArgs,
+
+    /// Follow requirements includes (`-r`, `-c`) and read lockfiles that resolve outside their
+    /// repository. Devices, FIFOs, directories and `/proc`, `/sys`, `/dev` stay refused.
+    #[arg(long)]
+    pub allow_outside_includes: bool,
 
     /// Do not fetch PyPI metadata for the license and maintenance censuses: metadata is then
     /// fetched only where a rule needs it, and the reports say the censuses were skipped.

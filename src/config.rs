@@ -67,6 +67,14 @@ pub struct Config {
     pub sources: SourcePolicy,
     pub typosquat: TyposquatPolicy,
     pub bans: Vec<Ban>,
+    pub input: InputPolicy,
+}
+
+/// `[input]`: what the readers may read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputPolicy {
+    /// Follow requirements includes that resolve outside the project root.
+    pub allow_outside_includes: bool,
 }
 
 /// `[fetch]`: service URLs and network limits; the command line and environment win over them.
@@ -270,6 +278,19 @@ pub(crate) struct ConfigWire {
     #[serde(default)]
     #[schemars(with = "Vec<BanWire>")]
     bans: Vec<Spanned<BanWire>>,
+    /// What the lockfile readers may read.
+    #[serde(default)]
+    input: InputWire,
+}
+
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct InputWire {
+    /// Follow requirements includes (`-r`, `-c`) and read lockfiles that resolve outside the
+    /// project root (monorepos sharing requirements files). Devices, FIFOs, directories and
+    /// `/proc`, `/sys`, `/dev` stay refused. Read by `lock`, and by `org` from its `--config` only.
+    #[serde(default)]
+    allow_outside_includes: bool,
 }
 
 /// A rule level.
@@ -503,9 +524,11 @@ fn config_in(directory: &Path) -> Result<Option<Config>, ConfigError> {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
+    crate::input::read_to_string(path, crate::input::CONFIG_BYTES).map_err(|source| {
+        ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -773,6 +796,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             .iter()
             .map(|name| normalize_extra(name))
             .collect(),
+    };
+
+    config.input = InputPolicy {
+        allow_outside_includes: wire.input.allow_outside_includes,
     };
 
     for entry in wire.bans {

@@ -11,6 +11,7 @@ pub mod enrich;
 pub mod fetch;
 pub mod findings;
 pub mod graph;
+pub mod input;
 pub mod lockfile;
 pub mod org;
 pub mod policy;

@@ -165,3 +165,104 @@ fn every_file_parses_unmutated() {
         }
     }
 }
+
+/// Escape sequences, NULs, bidi overrides, quotes and line breaks in every string field of every
+/// format: the readers answer `Ok` or a located error, never panic.
+#[test]
+fn hostile_strings_in_every_field_never_panic() {
+    const HOSTILE: &[&str] = &[
+        "\u{0}",
+        "\u{1b}[31mred\u{1b}[0m",
+        "\u{1b}]0;title\u{7}",
+        "\u{202e}evil",
+        "\r",
+        "\\",
+        "\"",
+        "'",
+        "${CI_TOKEN}",
+        "\u{feff}",
+    ];
+    // Each `@N@` marks a field; one at a time is made hostile, the others are benign.
+    let templates: [(&str, &str, &str); 3] = [
+        (
+            "requirements.txt",
+            "--index-url https://@1@.example/simple\n@2@==1.0 --hash=sha256:@3@ ; python_version >= \"@4@\"  # via @5@\nname[@6@] @ https://example.com/@7@.whl\n-e git+https://example.com/@8@#egg=@9@\n",
+            "x",
+        ),
+        (
+            "uv.lock",
+            "version = 1\nrevision = 3\nrequires-python = \">=@1@\"\n\n[[package]]\nname = \"@2@\"\nversion = \"1.@3@\"\nsource = { registry = \"https://@4@/simple\" }\ndependencies = [{ name = \"@5@\", marker = \"@6@\" }]\nsdist = { url = \"https://x/@7@.tar.gz\", hash = \"sha256:@8@\" }\n\n[[package]]\nname = \"x\"\nversion = \"1\"\nsource = { git = \"https://@9@\" }\n",
+            "x",
+        ),
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"@1@\"\nversion = \"@2@\"\ndescription = \"@3@\"\noptional = false\npython-versions = \"@4@\"\nfiles = [{file = \"@5@.whl\", hash = \"sha256:@6@\"}]\n\n[package.dependencies]\n@7@ = \"@8@\"\n\n[package.source]\ntype = \"git\"\nurl = \"@9@\"\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"*\"\ncontent-hash = \"0\"\n",
+            "1",
+        ),
+    ];
+    let directory = tempfile::tempdir().unwrap();
+    for (file_name, template, benign) in templates {
+        let path = directory.path().join(file_name);
+        for field in 1..=9 {
+            for hostile in HOSTILE {
+                let mut text = template.to_string();
+                for other in 1..=9 {
+                    let marker = format!("@{other}@");
+                    let value = if other == field {
+                        format!("{benign}{hostile}{benign}")
+                    } else {
+                        benign.to_string()
+                    };
+                    text = text.replace(&marker, &value);
+                }
+                let outcome = std::panic::catch_unwind(|| check(&path, text.as_bytes()));
+                match outcome {
+                    Ok(result) => result.unwrap_or_else(|error| {
+                        panic!("{file_name} field {field} {hostile:?}: {error}")
+                    }),
+                    Err(_) => panic!("{file_name} field {field} {hostile:?} panicked:\n{text}"),
+                }
+            }
+        }
+    }
+}
+
+/// A requirements file of 10⁶ lines (comments, blank lines, continuations and 10⁴ pins) is read
+/// in bounded time, and doubling the pins roughly doubles the time: the reader is linear.
+#[test]
+fn a_million_line_requirements_file_is_read_in_bounded_time() {
+    let path = Path::new("requirements.txt");
+    let mut text = String::with_capacity(20_000_000);
+    for index in 0..1_000_000 {
+        match index % 100 {
+            0 => text.push_str(&format!("package-{index}==1.0 \\\n")),
+            1 => text.push_str("    --hash=sha256:00\n"),
+            2 => text.push_str("    # via -r requirements.in\n"),
+            3..=50 => text.push_str("# a comment\n"),
+            _ => text.push('\n'),
+        }
+    }
+    let started = std::time::Instant::now();
+    let lockfile = parse_lockfile(path, &text).unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(lockfile.packages.len(), 10_001);
+    // Debug builds on a loaded CI machine: generous, but far below what a quadratic step takes.
+    assert!(elapsed.as_secs() < 30, "{elapsed:?}");
+
+    let timed = |entries: usize| {
+        let text: String = (0..entries)
+            .map(|index| format!("package-{index}==1.0\n"))
+            .collect();
+        let started = std::time::Instant::now();
+        let lockfile = parse_lockfile(path, &text).unwrap();
+        assert_eq!(lockfile.packages.len(), entries + 1);
+        started.elapsed().as_secs_f64()
+    };
+    let small = (0..3).map(|_| timed(5_000)).fold(f64::INFINITY, f64::min);
+    let large = (0..3).map(|_| timed(20_000)).fold(f64::INFINITY, f64::min);
+    // Linear: 4×; quadratic: 16×.
+    assert!(
+        large < small * 10.0,
+        "5,000 entries {small:.3} s, 20,000 entries {large:.3} s"
+    );
+}

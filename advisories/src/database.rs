@@ -7,13 +7,14 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
 use serde::{Deserialize, Serialize};
 
+use crate::bounded;
 use crate::matching;
 use crate::merge::{self, AliasGroups, Vulnerability};
 use crate::record::{Advisory, RecordError, RecordFormat, normalize_package_name, parse_record};
@@ -105,8 +106,14 @@ pub struct Database {
     load_errors: Vec<LoadError>,
 }
 
-/// The largest archive member read; OSV records are kilobytes, so anything near this is not one.
-const MAXIMUM_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest record file or archive member read; OSV records are kilobytes (the largest PyPI
+/// ones tens of kilobytes), so anything near this is not one.
+const MAXIMUM_ENTRY_BYTES: u64 = 64 * bounded::MIB;
+
+/// The most an archive may expand to in total. OSV's whole `all.zip` (every ecosystem) expands
+/// to a few GiB of JSON; the PyPI export to a few hundred MiB. Above this it is an archive bomb,
+/// not an advisory export.
+const MAXIMUM_ARCHIVE_BYTES: u64 = 8 * 1024 * bounded::MIB;
 
 impl Database {
     /// Loads a directory tree or an `all.zip` archive, whichever `path` is.
@@ -142,7 +149,7 @@ impl Database {
         files.sort();
         let results = parallel_map(&files, |(path, format)| {
             let origin = path.display().to_string();
-            let bytes = fs::read(path).map_err(|error| LoadError {
+            let bytes = bounded::read(path, MAXIMUM_ENTRY_BYTES).map_err(|error| LoadError {
                 origin: origin.clone(),
                 id: None,
                 message: error.to_string(),
@@ -160,13 +167,14 @@ impl Database {
             path: path.to_owned(),
             source,
         };
-        let file = File::open(path).map_err(|source| DatabaseError::Io {
+        let file = bounded::open_regular(path).map_err(|source| DatabaseError::Io {
             path: path.to_owned(),
             source,
         })?;
         let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
         let mut members = Vec::new();
         let mut load_errors = Vec::new();
+        let mut total: u64 = 0;
         // Reading stays sequential (one archive, one cursor); parsing below is parallel.
         for index in 0..archive.len() {
             // An unreadable member is a load error of that member; the rest of the archive loads.
@@ -196,6 +204,20 @@ impl Database {
                 continue;
             };
             let origin = format!("{}!{name}", path.display());
+            // The declared size is refused before inflating anything; the bounded read below
+            // holds even when the declaration lies.
+            if entry.size() > MAXIMUM_ENTRY_BYTES {
+                load_errors.push(LoadError {
+                    origin,
+                    id: None,
+                    message: format!(
+                        "declares {} bytes, larger than {}",
+                        entry.size(),
+                        bounded::describe_limit(MAXIMUM_ENTRY_BYTES)
+                    ),
+                });
+                continue;
+            }
             let mut bytes = Vec::new();
             match entry
                 .by_ref()
@@ -205,9 +227,27 @@ impl Database {
                 Ok(_) if bytes.len() as u64 > MAXIMUM_ENTRY_BYTES => load_errors.push(LoadError {
                     origin,
                     id: None,
-                    message: format!("larger than {MAXIMUM_ENTRY_BYTES} bytes"),
+                    message: format!(
+                        "larger than {}",
+                        bounded::describe_limit(MAXIMUM_ENTRY_BYTES)
+                    ),
                 }),
-                Ok(_) => members.push((origin, format, bytes)),
+                Ok(_) => {
+                    total += bytes.len() as u64;
+                    if total > MAXIMUM_ARCHIVE_BYTES {
+                        return Err(DatabaseError::Io {
+                            path: path.to_owned(),
+                            source: io::Error::new(
+                                io::ErrorKind::FileTooLarge,
+                                format!(
+                                    "the archive expands to more than {}",
+                                    bounded::describe_limit(MAXIMUM_ARCHIVE_BYTES)
+                                ),
+                            ),
+                        });
+                    }
+                    members.push((origin, format, bytes))
+                }
                 Err(error) => load_errors.push(LoadError {
                     origin,
                     id: None,
@@ -538,6 +578,52 @@ mod tests {
         "affected":[{"package":{"ecosystem":"PyPI","name":"demo-pkg"},
         "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"1.0"},{"fixed":"1.4"}]}]}],
         "database_specific":{"severity":"CRITICAL"}}"#;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn special_files_in_a_tree_are_load_errors_not_reads() {
+        let directory = tempfile::tempdir().unwrap();
+        write(directory.path(), "ghsa/GHSA-aaaa-bbbb-cccc.json", RECORD_B);
+        std::os::unix::fs::symlink("/dev/zero", directory.path().join("zero.json")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(directory.path().join("pipe.yaml"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = std::time::Instant::now();
+        let database = Database::load(directory.path()).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(database.stats().records, 1);
+        let mut messages: Vec<String> = database
+            .load_errors()
+            .iter()
+            .map(|error| error.message.clone())
+            .collect();
+        messages.sort();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(
+            messages[0].ends_with("is not a regular file (a FIFO)"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].ends_with("is not a regular file (a character device)"),
+            "{messages:?}"
+        );
+        // An archive path that is a FIFO is refused before it is opened.
+        let fifo = directory.path().join("all.zip");
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        let error = Database::load(&fifo).unwrap_err();
+        assert!(
+            std::error::Error::source(&error)
+                .unwrap()
+                .to_string()
+                .contains("a FIFO"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn loads_a_tree_collects_bad_records_and_merges() {

@@ -8,6 +8,7 @@
 //! files or records, and may store a [`Database`] through its serde form.
 #![forbid(unsafe_code)]
 
+pub mod bounded;
 pub mod database;
 pub mod matching;
 pub mod merge;

@@ -80,3 +80,47 @@ pub fn median_of(iterations: usize, mut run: impl FnMut() -> Duration) -> Durati
     samples.sort();
     samples[samples.len() / 2]
 }
+
+/// A pip-compile style requirements file: a pin with a hash and a `# via` comment per entry.
+pub fn generated_requirements(entries: usize) -> String {
+    let mut text = String::with_capacity(entries * 120);
+    for index in 0..entries {
+        let hash = format!("{:064x}", index as u128 * 0x9e37_79b9_7f4a_7c15);
+        text.push_str(&format!(
+            "package-{index}==1.{index}.0 \\\n    --hash=sha256:{hash}\n"
+        ));
+        if index > 0 {
+            text.push_str(&format!("    # via package-{}\n", index / 2));
+        } else {
+            text.push_str("    # via -r requirements.in\n");
+        }
+    }
+    text
+}
+
+/// A poetry.lock (lock-version 2.0) with a file hash and up to two dependencies per package.
+pub fn generated_poetry_lock(packages: usize) -> String {
+    let mut text = String::with_capacity(packages * 400);
+    for index in 0..packages {
+        let hash = format!("{:064x}", index as u128 * 0x9e37_79b9_7f4a_7c15);
+        text.push_str(&format!(
+            "[[package]]\nname = \"package-{index}\"\nversion = \"1.{index}.0\"\ndescription = \"\"\noptional = false\npython-versions = \">=3.8\"\ngroups = [\"main\"]\nfiles = [\n    {{file = \"package_{index}-1.{index}.0-py3-none-any.whl\", hash = \"sha256:{hash}\"}},\n]\n"
+        ));
+        let targets: Vec<usize> = [1, 31]
+            .iter()
+            .map(|step| index + step)
+            .filter(|&target| target < packages)
+            .collect();
+        if !targets.is_empty() {
+            text.push_str("\n[package.dependencies]\n");
+            for target in targets {
+                text.push_str(&format!("package-{target} = \"*\"\n"));
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str(
+        "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.8\"\ncontent-hash = \"0\"\n",
+    );
+    text
+}

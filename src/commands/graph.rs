@@ -7,7 +7,7 @@ use crate::cli::{GraphArgs, GraphFormat};
 use crate::report;
 
 pub fn run(args: &GraphArgs, quiet: bool) -> Result<(String, Outcome)> {
-    let graphs = load_graphs(&args.lockfile, quiet)?;
+    let graphs = load_graphs(&args.lockfile, false, quiet)?;
     let output = match args.format {
         GraphFormat::Json => report::json::render_graphs(&graphs),
         GraphFormat::Tree => graphs

@@ -65,6 +65,13 @@ require-hashes = false                            # PA406: deny packages the loc
 # popular = ["popular-packages.txt"]   # more popular names (one per line, or top-pypi-packages JSON)
 # allow = ["our-internal-package"]     # names never reported as typosquats
 
+# What the lockfile readers may read. Requirements includes (`-r`, `-c`) and lockfiles must stay
+# inside the project root (the directory pyaudit is pointed at, or the lockfile's directory);
+# devices, FIFOs and /proc, /sys, /dev are always refused. A pull request can edit this file:
+# prefer `--allow-outside-includes` in CI.
+[input]
+# allow-outside-includes = true   # monorepos that share requirements files (read by `lock`)
+
 # The import scan behind the usage rules (PA601-PA606), run when the lockfile's directory holds
 # the project's sources (or with `--project DIR`). Paths use gitignore syntax.
 [usage]

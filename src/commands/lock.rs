@@ -19,7 +19,9 @@ use crate::policy::{self, Enrichment, PolicySettings};
 use crate::report;
 
 pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
-    let graphs = load_graphs(&args.lockfile, quiet)?;
+    // The config is read first: it may allow includes outside the project.
+    let config = load_config(args)?;
+    let graphs = load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?;
     let known: Vec<String> = graphs
         .iter()
         .flat_map(|graph| graph.group_names())
@@ -37,7 +39,6 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     targets.sort();
     targets.dedup();
 
-    let config = load_config(args)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
     let settings = vulnerability_settings(&args.sources, &config, quiet);
     let policy_settings = super::policy_settings(

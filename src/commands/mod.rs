@@ -60,7 +60,14 @@ impl Outcome {
 }
 
 /// Read every lockfile the user pointed at and build its graph. Warnings go to stderr.
-pub fn load_graphs(args: &LockfileArgs, quiet: bool) -> Result<Vec<Graph>> {
+/// `allow_outside` is the config's `[input] allow-outside-includes` (the flag also allows).
+pub fn load_graphs(args: &LockfileArgs, allow_outside: bool, quiet: bool) -> Result<Vec<Graph>> {
+    let options = lockfile::ReadOptions {
+        // The directory pointed at bounds every file read; a single lockfile is bounded by its
+        // own directory.
+        project_root: args.path.is_dir().then(|| args.path.clone()),
+        allow_outside: allow_outside || args.allow_outside_includes,
+    };
     let paths = if args.path.is_dir() {
         let found = lockfile::discover(&args.path)
             .with_context(|| format!("cannot look for lockfiles in `{}`", args.path.display()))?;
@@ -76,7 +83,7 @@ pub fn load_graphs(args: &LockfileArgs, quiet: bool) -> Result<Vec<Graph>> {
     };
     paths
         .iter()
-        .map(|path| load_graph(path, args.class.requirements_class, quiet))
+        .map(|path| load_graph(path, args.class.requirements_class, &options, quiet))
         .collect()
 }
 
@@ -95,8 +102,9 @@ pub fn warn(message: impl std::fmt::Display) {
 pub fn read_lockfile(
     path: &Path,
     requirements_class: RequirementsClass,
+    options: &lockfile::ReadOptions,
 ) -> Result<Lockfile, lockfile::LockfileError> {
-    let mut lockfile: Lockfile = lockfile::read_lockfile(path)?;
+    let mut lockfile: Lockfile = lockfile::read_lockfile_with(path, options)?;
     match requirements_class {
         RequirementsClass::Auto => {}
         RequirementsClass::Prod => lockfile.set_requirements_class(false),
@@ -105,8 +113,13 @@ pub fn read_lockfile(
     Ok(lockfile)
 }
 
-fn load_graph(path: &Path, requirements_class: RequirementsClass, quiet: bool) -> Result<Graph> {
-    let lockfile = read_lockfile(path, requirements_class)?;
+fn load_graph(
+    path: &Path,
+    requirements_class: RequirementsClass,
+    options: &lockfile::ReadOptions,
+    quiet: bool,
+) -> Result<Graph> {
+    let lockfile = read_lockfile(path, requirements_class, options)?;
     if !quiet {
         for warning in &lockfile.warnings {
             warn(warning);

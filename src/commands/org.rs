@@ -92,12 +92,16 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
         .max(1);
     let bar = progress.bar(jobs.len(), "parsing lockfiles");
     let selection = group_selection(&args.scope.groups);
+    // Only the organisation's own config may allow outside includes: a repository's config is
+    // written by the same pull requests whose lockfiles are read.
+    let allow_outside = args.allow_outside_includes || org_config.input.allow_outside_includes;
     let parsed: Vec<Result<Parsed, String>> =
         parallel_map(jobs.iter().collect(), threads, &bar, |job: &Job| {
             parse(
                 job,
                 &repositories[job.repository],
                 args.class.requirements_class,
+                allow_outside,
                 args.scope.only_prod,
                 &selection,
             )
@@ -552,11 +556,16 @@ fn parse(
     job: &Job,
     repository: &Repository,
     requirements_class: RequirementsClass,
+    allow_outside: bool,
     only_prod: bool,
     groups: &GroupSelection,
 ) -> Result<Parsed, String> {
-    let lockfile =
-        super::read_lockfile(&job.path, requirements_class).map_err(|error| error_chain(&error))?;
+    let options = crate::lockfile::ReadOptions {
+        project_root: Some(repository.root.clone()),
+        allow_outside,
+    };
+    let lockfile = super::read_lockfile(&job.path, requirements_class, &options)
+        .map_err(|error| error_chain(&error))?;
     let graph = Graph::build(lockfile);
     let plan = policy::plan(&graph, only_prod, groups);
     let groups = graph.group_names();

@@ -139,11 +139,12 @@ pub(super) fn project_graphs(root: &Path, quiet: bool) -> Result<Vec<Graph>> {
     let arguments = crate::cli::LockfileArgs {
         path: root.to_path_buf(),
         class: RequirementsClassArgs::default(),
+        allow_outside_includes: false,
     };
     if paths.is_empty() {
         return Ok(Vec::new());
     }
-    super::load_graphs(&arguments, quiet)
+    super::load_graphs(&arguments, false, quiet)
 }
 
 /// Scan `root`, map, and evaluate PA601–PA606: the findings (levels not yet applied) and the

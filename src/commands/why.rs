@@ -10,7 +10,7 @@ use crate::report;
 
 pub fn run(args: &WhyArgs, quiet: bool) -> Result<(String, Outcome)> {
     let (name, version) = parse_query(&args.package)?;
-    let graphs = load_graphs(&args.lockfile, quiet)?;
+    let graphs = load_graphs(&args.lockfile, false, quiet)?;
     let mut results = Vec::new();
     for graph in &graphs {
         let matches: Vec<_> = graph

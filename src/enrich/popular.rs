@@ -48,6 +48,9 @@ pub struct PopularNames {
     joined: FxHashMap<String, u32>,
     /// Where the names came from, for the report.
     pub origins: Vec<String>,
+    /// The length of the longest name: a name more than one character longer has no deletion
+    /// in common with any popular name, so [`PopularNames::near`] answers at once.
+    longest: usize,
 }
 
 impl PopularNames {
@@ -57,6 +60,8 @@ impl PopularNames {
             .into_iter()
             .map(|name| normalize_package_name(name.as_ref().trim()))
             .filter(|name| !name.is_empty())
+            // A list may hold anything; a name no reader would accept cannot be squatted.
+            .filter(|name| name.len() <= crate::input::MAXIMUM_NAME_LENGTH)
             .collect();
         let names: Vec<String> = unique.into_iter().collect();
         let mut deletions: Vec<(u64, u32)> = Vec::with_capacity(names.len() * 12);
@@ -68,11 +73,13 @@ impl PopularNames {
         }
         deletions.sort_unstable();
         deletions.dedup();
+        let longest = names.iter().map(String::len).max().unwrap_or(0);
         Self {
             names,
             deletions,
             joined,
             origins,
+            longest,
         }
     }
 
@@ -94,6 +101,11 @@ impl PopularNames {
     /// edit distance ≤ 2 (each side may lose one character). May include a name further away
     /// (a hash collision); callers measure the distance.
     pub fn near(&self, normalized: &str) -> Vec<&str> {
+        // Every deletion of a name longer than this is longer than every popular name: hashing
+        // them all would cost the square of the name's length for nothing.
+        if normalized.len() > self.longest + 1 {
+            return Vec::new();
+        }
         let mut found: Vec<u32> = Vec::new();
         for_each_deletion(normalized, |hash| {
             let start = self.deletions.partition_point(|&(key, _)| key < hash);
@@ -157,12 +169,14 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
         names.extend(stored.names);
     }
     for file in files {
-        let text = std::fs::read_to_string(file).map_err(|error| {
-            EnrichError::Input(format!(
-                "cannot read the popular-names file `{}` (from `[typosquat] popular`): {error}",
-                file.display()
-            ))
-        })?;
+        let text = crate::input::read_to_string(file, crate::input::POPULAR_NAMES_BYTES).map_err(
+            |error| {
+                EnrichError::Input(format!(
+                    "cannot read the popular-names file `{}` (from `[typosquat] popular`): {error}",
+                    file.display()
+                ))
+            },
+        )?;
         let parsed = parse(&text)
             .map_err(|error| EnrichError::Input(format!("{}: {error}", file.display())))?;
         origins.push(format!("{} ({} names)", file.display(), parsed.len()));
@@ -173,9 +187,10 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
 
 /// Read a popular-names file and store it in the cache; returns how many names it held.
 pub fn import(cache: &Cache, path: &Path, now: Timestamp) -> Result<usize, EnrichError> {
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        EnrichError::Input(format!("cannot read `{}`: {error}", path.display()))
-    })?;
+    let text =
+        crate::input::read_to_string(path, crate::input::POPULAR_NAMES_BYTES).map_err(|error| {
+            EnrichError::Input(format!("cannot read `{}`: {error}", path.display()))
+        })?;
     let names =
         parse(&text).map_err(|error| EnrichError::Input(format!("{}: {error}", path.display())))?;
     if names.is_empty() {

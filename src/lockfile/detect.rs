@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{Lockfile, LockfileError, decode_utf8, poetry_lock, requirements, uv_lock};
+use super::{
+    Lockfile, LockfileError, ReadOptions, decode_utf8, poetry_lock, refuse_outside, requirements,
+    uv_lock,
+};
 
 /// The lockfile formats pyaudit reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,11 +41,36 @@ impl fmt::Display for LockfileKind {
     }
 }
 
-/// Read and parse one lockfile of any known format.
+/// Read and parse one lockfile of any known format, confined to its own directory.
 pub fn read_lockfile(path: &Path) -> Result<Lockfile, LockfileError> {
-    let bytes = std::fs::read(path).map_err(|source| LockfileError::io(path, source))?;
+    read_lockfile_with(path, &ReadOptions::default())
+}
+
+/// Read and parse one lockfile of any known format. The lockfile and every requirements file it
+/// includes must resolve inside the project root unless `options` allows otherwise.
+pub fn read_lockfile_with(path: &Path, options: &ReadOptions) -> Result<Lockfile, LockfileError> {
+    let root = options.root_for(path);
+    if let Some(reason) = refuse_outside(path, &root, options.allow_outside) {
+        return Err(LockfileError::Refused {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    let bytes = crate::input::read(path, crate::input::LOCKFILE_BYTES)
+        .map_err(|source| LockfileError::io(path, source))?;
     let text = decode_utf8(path, &bytes)?;
-    parse_lockfile(path, text)
+    match detect_kind(path, text)? {
+        LockfileKind::UvLock => uv_lock::parse(path, text),
+        LockfileKind::PoetryLock => poetry_lock::parse(path, text),
+        LockfileKind::Requirements => {
+            let parse_options = requirements::ParseOptions {
+                project_root: Some(root),
+                allow_outside_includes: options.allow_outside,
+                ..requirements::ParseOptions::default()
+            };
+            requirements::parse_with_options(path, text, &parse_options)
+        }
+    }
 }
 
 /// Parse lockfile text that was read from `path` (sibling files such as `pyproject.toml` or

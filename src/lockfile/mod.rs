@@ -18,7 +18,65 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use serde::Serialize;
 
-pub use detect::{LockfileKind, detect_kind, discover, read_lockfile};
+pub use detect::{LockfileKind, detect_kind, discover, read_lockfile, read_lockfile_with};
+
+/// Where a lockfile and the files it pulls in may be.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The directory every file read must resolve inside (after `..` and symbolic links): the
+    /// directory the command was pointed at. `None`: the directory of the lockfile itself.
+    pub project_root: Option<PathBuf>,
+    /// Let requirements includes and lockfiles resolve outside `project_root` (monorepos that
+    /// share requirements files). Special files and kernel pseudo-filesystems stay refused.
+    pub allow_outside: bool,
+}
+
+impl ReadOptions {
+    /// The root for a lockfile at `path`: the configured one, else the lockfile's directory.
+    pub fn root_for(&self, path: &Path) -> PathBuf {
+        match &self.project_root {
+            Some(root) => root.clone(),
+            None => match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+        }
+    }
+}
+
+/// Why a file named by a lockfile (or the lockfile itself) may not be read, or `None`.
+/// `path` is what the file was named as; `root` the project root. Never reads the file.
+pub fn refuse_outside(path: &Path, root: &Path, allow_outside: bool) -> Option<String> {
+    // A missing or unreadable file is reported by the read that follows, with the OS's reason.
+    if let Err(error) = crate::input::regular_file_metadata(path)
+        && error.kind() == std::io::ErrorKind::InvalidInput
+    {
+        return Some(error.to_string());
+    }
+    let canonical = std::fs::canonicalize(path).ok()?;
+    // `/proc/self/environ` and friends are regular files that hold the process's secrets.
+    for pseudo in ["/proc", "/sys", "/dev"] {
+        if canonical.starts_with(pseudo) {
+            return Some(format!(
+                "`{}` is on the kernel pseudo-filesystem `{pseudo}`",
+                canonical.display()
+            ));
+        }
+    }
+    if allow_outside {
+        return None;
+    }
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    if canonical.starts_with(&root) {
+        return None;
+    }
+    Some(format!(
+        "it resolves to `{}`, outside the project root `{}` (pass --allow-outside-includes, or \
+         set `[input] allow-outside-includes = true`, to read files outside it)",
+        canonical.display(),
+        root.display()
+    ))
+}
 
 /// Index of a package in [`Lockfile::packages`].
 pub type PackageIndex = usize;
@@ -39,6 +97,20 @@ pub struct Lockfile {
     pub warnings: Vec<Diagnostic>,
     /// Options recorded from requirements files (`--index-url`, `--pre`, …), in file order.
     pub options: Vec<RecordedOption>,
+    /// What the lockfile pulls in that pyaudit did not read (a remote `-r https://…`): whatever
+    /// it pins is neither audited nor listed, so the audit of this lockfile is incomplete.
+    pub unread: Vec<UnreadInput>,
+}
+
+/// An input a lockfile names that was not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadInput {
+    /// The line that names it.
+    pub location: Location,
+    /// The include's argument as written (`https://example.com/requirements.txt`).
+    pub target: String,
+    /// Why it was not read.
+    pub reason: String,
 }
 
 impl Lockfile {
@@ -153,7 +225,7 @@ pub enum PackageRole {
 }
 
 /// One edge: "this package needs that one".
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Dependency {
     /// The package the edge points to.
     pub package: PackageIndex,
@@ -213,6 +285,24 @@ pub struct RecordedOption {
     pub name: String,
     pub value: Option<String>,
     pub location: Location,
+}
+
+/// Drop repeated edges from every list of every package, keeping the first of each in place.
+/// Readers push edges freely and call this once: checking each push against the list was
+/// quadratic (a requirements file of 100,000 lines took 8 s, all of it in that check).
+pub(crate) fn dedup_edges(packages: &mut [LockedPackage]) {
+    fn dedup(list: &mut Vec<Dependency>) {
+        if list.len() < 2 {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(list.len());
+        list.retain(|dependency| seen.insert(dependency.clone()));
+    }
+    for package in packages {
+        dedup(&mut package.dependencies);
+        package.optional_dependencies.values_mut().for_each(dedup);
+        package.dependency_groups.values_mut().for_each(dedup);
+    }
 }
 
 /// A file position.
@@ -301,6 +391,18 @@ pub enum LockfileError {
         included: PathBuf,
         chain: String,
     },
+    /// An include (`-r`, `-c`) pyaudit will not follow: it leaves the project, or it names
+    /// something that is not a regular file. The message never holds the target's content.
+    #[error("{location}: refused include `{argument}`: {reason}")]
+    RefusedInclude {
+        location: Location,
+        argument: String,
+        reason: String,
+    },
+    /// A lockfile that resolves outside the directory pyaudit was pointed at, or is not a regular
+    /// file.
+    #[error("refused to read `{}`: {reason}", path.display())]
+    Refused { path: PathBuf, reason: String },
     /// An include (`-r`, `-c`) naming a file that cannot be read.
     #[error("{location}: cannot read included file `{}`", included.display())]
     MissingInclude {
@@ -393,10 +495,26 @@ pub(crate) fn refuse_panicking_name<T: pep508_rs::Pep508Url>(
     }
 }
 
-/// Parse a PEP 503 name, or describe what is wrong with it.
+/// Parse a PEP 503 name, or describe what is wrong with it. Names longer than
+/// [`crate::input::MAXIMUM_NAME_LENGTH`] are refused (and not echoed whole).
 pub fn package_name(name: &str) -> Result<PackageName, String> {
+    check_name_length(name)?;
     PackageName::new(name.to_string())
         .map_err(|error| format!("invalid package name `{name}`: {error}"))
+}
+
+/// A name longer than [`crate::input::MAXIMUM_NAME_LENGTH`] is an error that shows its start only.
+pub fn check_name_length(name: &str) -> Result<(), String> {
+    let maximum = crate::input::MAXIMUM_NAME_LENGTH;
+    let length = name.chars().count();
+    if length <= maximum {
+        return Ok(());
+    }
+    let start: String = name.chars().take(20).collect();
+    Err(format!(
+        "package name `{start}…` is {length} characters long; pyaudit reads names of at most \
+         {maximum} characters"
+    ))
 }
 
 /// Parse a PEP 440 version, or describe what is wrong with it.

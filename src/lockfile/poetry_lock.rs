@@ -82,6 +82,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
     };
     let root_index = builder.packages.len();
     builder.packages.push(root);
+    crate::lockfile::dedup_edges(&mut builder.packages);
 
     Ok(Lockfile {
         path: path.to_path_buf(),
@@ -90,6 +91,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
         roots: vec![root_index],
         warnings: builder.warnings,
         options: Vec::new(),
+        unread: Vec::new(),
     })
 }
 
@@ -962,10 +964,9 @@ fn count_hashes(files: &[WireFile]) -> usize {
     files.iter().filter(|file| has_hash(file)).count()
 }
 
+/// Repeats are removed once at the end ([`crate::lockfile::dedup_edges`]), keeping the first.
 fn push_unique(list: &mut Vec<Dependency>, dependency: Dependency) {
-    if !list.contains(&dependency) {
-        list.push(dependency);
-    }
+    list.push(dependency);
 }
 
 #[cfg(test)]

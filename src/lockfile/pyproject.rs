@@ -132,7 +132,8 @@ impl fmt::Display for DeclaredDependency {
 
 /// Read `pyproject.toml` from disk.
 pub fn read(path: &Path) -> Result<Pyproject, LockfileError> {
-    let bytes = std::fs::read(path).map_err(|source| LockfileError::io(path, source))?;
+    let bytes = crate::input::read(path, crate::input::LOCKFILE_BYTES)
+        .map_err(|source| LockfileError::io(path, source))?;
     let text = decode_utf8(path, &bytes)?;
     parse(path, text)
 }

@@ -178,9 +178,11 @@ pub fn discover(roots: &[PathBuf]) -> Result<Vec<Repository>, DiscoverError> {
 /// Read an explicit list: one lockfile or project directory per line, relative to the list's
 /// directory; blank lines and `#` comments are skipped.
 pub fn from_list(list: &Path) -> Result<Vec<Repository>, DiscoverError> {
-    let text = std::fs::read_to_string(list).map_err(|source| DiscoverError::List {
-        path: list.to_path_buf(),
-        source,
+    let text = crate::input::read_to_string(list, crate::input::LIST_BYTES).map_err(|source| {
+        DiscoverError::List {
+            path: list.to_path_buf(),
+            source,
+        }
     })?;
     let base = list.parent().unwrap_or(Path::new("."));
     let mut repositories: BTreeMap<PathBuf, Repository> = BTreeMap::new();

@@ -54,6 +54,8 @@ pub fn merge_config(org: &Config, repository: Config) -> Config {
             repository.typosquat
         },
         bans,
+        // A repository's config cannot widen what is read; the organisation's decides.
+        input: org.input,
         usage: if repository.usage == defaults.usage {
             org.usage.clone()
         } else {

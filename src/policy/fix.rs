@@ -205,6 +205,7 @@ mod tests {
             roots: vec![0],
             warnings: Vec::new(),
             options: Vec::new(),
+            unread: Vec::new(),
         })
     }
 

@@ -217,6 +217,23 @@ mod tests {
     }
 
     #[test]
+    fn very_long_names_are_handled_at_once() {
+        let popular = popular();
+        let name = "a".repeat(100_000);
+        let started = std::time::Instant::now();
+        assert_eq!(closest(&name, &popular), None);
+        let long_request = format!("requests{}", "s".repeat(100_000));
+        assert_eq!(closest(&long_request, &popular), None);
+        assert!(popular.near(&name).is_empty());
+        // Before the bound a name of 80,000 characters took seconds (every deletion hashed).
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
     fn distance_counts_swaps_as_one() {
         assert_eq!(edit_distance("abcd", "abdc"), 1);
         assert_eq!(edit_distance("kitten", "sitting"), 3);

@@ -33,6 +33,54 @@ pub(super) fn apply_threshold(finding: &mut Finding, policy: &VulnerabilityPolic
     }
 }
 
+/// PA001 for every input the lockfile names but pyaudit did not read (a remote `-r https://…`):
+/// what it pins is neither audited nor listed, so the lockfile's audit is incomplete and must
+/// not pass as clean. The finding is on the lockfile's root, located at the include's line.
+fn unread_inputs(graph: &Graph, settings: &PolicySettings) -> Vec<Finding> {
+    let lockfile = &graph.lockfile;
+    let root_name = lockfile
+        .roots
+        .first()
+        .map(|&root| graph.package(root).name.to_string())
+        .unwrap_or_else(|| lockfile.path.display().to_string());
+    lockfile
+        .unread
+        .iter()
+        .map(|unread| {
+            let reason = format!(
+                "`{}` (included at {}) was not read ({}): whatever it pins is not audited",
+                unread.target, unread.location, unread.reason
+            );
+            Finding {
+                code: UNCHECKED_PACKAGE.code,
+                rule: UNCHECKED_PACKAGE.name,
+                level: if settings.allow_unchecked {
+                    Level::Warn
+                } else {
+                    UNCHECKED_PACKAGE.default_level
+                },
+                package: crate::findings::PackageContext {
+                    name: root_name.clone(),
+                    version: None,
+                    class: crate::graph::Class::Prod,
+                    direct: true,
+                    path: std::sync::Arc::from(Vec::new()),
+                    location: Some(unread.location.clone()),
+                },
+                message: format!("{}: {reason}", unread.location),
+                evidence: Evidence::Unchecked { reason },
+                fix: Some(Fix {
+                    version: None,
+                    description: "download the included file into the project and include it \
+                                  by a relative path, so that pyaudit can read it"
+                        .to_string(),
+                    command: None,
+                }),
+            }
+        })
+        .collect()
+}
+
 pub(super) fn evaluate(
     graph: &Graph,
     plan: &AuditPlan,
@@ -45,6 +93,9 @@ pub(super) fn evaluate(
     let unchecked_on = settings.enabled(&UNCHECKED_PACKAGE);
     if !vulnerabilities_on && !unchecked_on {
         return findings;
+    }
+    if unchecked_on {
+        findings.extend(unread_inputs(graph, settings));
     }
     for (index, key) in &plan.targets {
         let package = context(graph, *index);

@@ -826,6 +826,7 @@ pub fn resolve(
             roots: vec![0],
             warnings: Vec::new(),
             options: Vec::new(),
+            unread: Vec::new(),
         },
         nodes,
         unresolved,

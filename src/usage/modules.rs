@@ -252,7 +252,10 @@ pub fn read_venv(venv: &Path) -> Result<BTreeMap<String, DistributionModules>, s
             // `Name-1.0.dist-info`: the name is before the last dash-separated version.
             let name = stem.rsplit_once('-').map_or(stem, |(name, _)| name);
             let name = crate::lockfile::normalize_extra(name);
-            let (modules, stubs_for) = match std::fs::read_to_string(path.join("RECORD")) {
+            let (modules, stubs_for) = match crate::input::read_to_string(
+                &path.join("RECORD"),
+                crate::input::METADATA_BYTES,
+            ) {
                 Ok(record) => modules_from_paths(
                     record
                         .lines()
@@ -260,8 +263,11 @@ pub fn read_venv(venv: &Path) -> Result<BTreeMap<String, DistributionModules>, s
                         .filter(|file| !file.is_empty()),
                 ),
                 Err(_) => {
-                    let top_level =
-                        std::fs::read_to_string(path.join("top_level.txt")).unwrap_or_default();
+                    let top_level = crate::input::read_to_string(
+                        &path.join("top_level.txt"),
+                        crate::input::METADATA_BYTES,
+                    )
+                    .unwrap_or_default();
                     (
                         top_level
                             .lines()

@@ -293,7 +293,7 @@ fn record_local(
 }
 
 fn scan_file(path: &Path, relative: PathBuf, test: bool, notebook: bool) -> Found {
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::input::read(path, crate::input::PYTHON_SOURCE_BYTES) {
         Ok(bytes) => bytes,
         Err(error) => {
             return Found::Error(ScanError {

@@ -69,10 +69,9 @@ fn satisfies(entry: &RequirementEntry, version: &Version) -> bool {
     }
 }
 
+/// Repeats are removed once at the end ([`crate::lockfile::dedup_edges`]), keeping the first.
 fn push_unique(list: &mut Vec<Dependency>, dependency: Dependency) {
-    if !list.contains(&dependency) {
-        list.push(dependency);
-    }
+    list.push(dependency);
 }
 
 pub(super) fn to_lockfile(file: RequirementsFile) -> Lockfile {
@@ -261,6 +260,7 @@ pub(super) fn to_lockfile(file: RequirementsFile) -> Lockfile {
         }
     }
 
+    crate::lockfile::dedup_edges(&mut packages);
     Lockfile {
         path: file.path.clone(),
         kind: LockfileKind::Requirements,
@@ -272,6 +272,7 @@ pub(super) fn to_lockfile(file: RequirementsFile) -> Lockfile {
         packages,
         warnings,
         options: file.options().cloned().collect(),
+        unread: file.unread.clone(),
     }
 }
 

@@ -241,7 +241,11 @@ fn guess_name(url: &str, base_directory: &Path) -> Option<PackageName> {
 
 /// The `[project] name` (or `[tool.poetry] name`) of a local source tree, if it says one.
 fn project_name(directory: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(directory.join("pyproject.toml")).ok()?;
+    let text = crate::input::read_to_string(
+        &directory.join("pyproject.toml"),
+        crate::input::LOCKFILE_BYTES,
+    )
+    .ok()?;
     let table: toml::Table = toml::from_str(&text).ok()?;
     let from_project = table
         .get("project")

@@ -21,7 +21,9 @@ use pep508_rs::PackageName;
 pub use lines::ViaParent;
 pub use options::OptionKind;
 
-use super::{Diagnostic, Location, Lockfile, LockfileError, RecordedOption, Source, decode_utf8};
+use super::{
+    Diagnostic, Location, Lockfile, LockfileError, RecordedOption, Source, UnreadInput, decode_utf8,
+};
 use lines::LogicalLine;
 
 /// How to read a requirements file.
@@ -32,6 +34,12 @@ pub struct ParseOptions {
     pub dev: Option<bool>,
     /// Variables for `${VAR}` expansion; `None` reads the process environment.
     pub environment: Option<BTreeMap<String, String>>,
+    /// The directory includes must resolve inside (after `..` and symbolic links); `None`: the
+    /// directory of the top-level file.
+    pub project_root: Option<PathBuf>,
+    /// Follow includes that resolve outside `project_root` or are absolute paths. Includes of
+    /// anything but a regular file, and of kernel pseudo-filesystems, stay refused.
+    pub allow_outside_includes: bool,
 }
 
 impl ParseOptions {
@@ -58,6 +66,8 @@ pub struct RequirementsFile {
     /// Every file read; index 0 is the top file. A file included twice is listed twice.
     pub files: Vec<SourceFile>,
     pub warnings: Vec<Diagnostic>,
+    /// Includes that were not followed (remote URLs): what they pin is not audited.
+    pub unread: Vec<UnreadInput>,
 }
 
 impl RequirementsFile {
@@ -207,7 +217,8 @@ pub fn is_dev_file_name(path: &Path) -> bool {
 
 /// Read a requirements file from disk and return every line's result.
 pub fn parse_file(path: &Path, options: &ParseOptions) -> Result<RequirementsFile, LockfileError> {
-    let bytes = std::fs::read(path).map_err(|source| LockfileError::io(path, source))?;
+    let bytes = crate::input::read(path, crate::input::LOCKFILE_BYTES)
+        .map_err(|source| LockfileError::io(path, source))?;
     let text = decode_utf8(path, &bytes)?;
     parse_text(path, text, options)
 }
@@ -225,8 +236,16 @@ pub fn parse_text(
             items: Vec::new(),
             files: Vec::new(),
             warnings: Vec::new(),
+            unread: Vec::new(),
         },
         stack: Vec::new(),
+        root: options
+            .project_root
+            .clone()
+            .unwrap_or_else(|| match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            }),
     };
     reader.read(path, text, false, None)?;
     Ok(reader.result)
@@ -250,7 +269,7 @@ pub fn parse_with_options(
 /// Files a requirements file includes with `-r`/`-c`, resolved relative to it (one level, best
 /// effort: used by directory discovery, so it never fails).
 pub fn included_files(path: &Path) -> Vec<PathBuf> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = crate::input::read(path, crate::input::LOCKFILE_BYTES) else {
         return Vec::new();
     };
     let Ok(text) = decode_utf8(path, &bytes) else {
@@ -307,6 +326,17 @@ fn resolve_include(directory: &Path, target: &str) -> Option<PathBuf> {
     Some(directory.join(target))
 }
 
+/// Whether an include's argument names an absolute path (`/etc/x`, `file:///etc/x`, `C:\\x`).
+fn include_is_absolute(target: &str) -> bool {
+    let lower = target.to_ascii_lowercase();
+    let path = match lower.strip_prefix("file:") {
+        // `file:///abs`, `file://host/abs` and `file:/abs` are absolute; `file:rel` is not.
+        Some(rest) => return rest.starts_with('/'),
+        None => target,
+    };
+    Path::new(path).is_absolute() || path.starts_with('/') || path.starts_with('\\')
+}
+
 /// Limits a pathological include diamond; pip itself has no limit.
 const MAXIMUM_FILES: usize = 2_000;
 
@@ -315,6 +345,8 @@ struct Reader<'a> {
     result: RequirementsFile,
     /// Canonical paths of the files being read (for cycle detection) and how they were named.
     stack: Vec<(PathBuf, PathBuf)>,
+    /// The project root includes must stay inside.
+    root: PathBuf,
 }
 
 impl Reader<'_> {
@@ -459,6 +491,11 @@ impl Reader<'_> {
             entry::classify(requirement_text, directory)
         }
         .map_err(|error| syntax(error.message, requirement_offset + error.offset))?;
+        if let Some(name) = &classified.name_as_written
+            && let Err(message) = super::check_name_length(name)
+        {
+            return Err(syntax(message, requirement_offset));
+        }
         for warning in &classified.warnings {
             self.warn(start.clone(), warning.clone());
         }
@@ -531,11 +568,35 @@ impl Reader<'_> {
             self.warn(
                 start.clone(),
                 format!(
-                    "remote include `{target}` is not followed (pyaudit reads local files only)"
+                    "remote include `{target}` is not followed (pyaudit reads local files only); \
+                     what it pins is not audited"
                 ),
             );
+            self.result.unread.push(UnreadInput {
+                location: start.clone(),
+                target: target.clone(),
+                reason: "remote include: pyaudit reads local files only".to_string(),
+            });
             return Ok(());
         };
+        let refuse = |reason: String| LockfileError::RefusedInclude {
+            location: start.clone(),
+            argument: target.clone(),
+            reason,
+        };
+        if !self.options.allow_outside_includes && include_is_absolute(&target) {
+            return Err(refuse(
+                "an absolute path; includes must stay inside the project root (pass \
+                 --allow-outside-includes, or set `[input] allow-outside-includes = true`, to \
+                 follow it)"
+                    .to_string(),
+            ));
+        }
+        if let Some(reason) =
+            super::refuse_outside(&included, &self.root, self.options.allow_outside_includes)
+        {
+            return Err(refuse(reason));
+        }
         let canonical = std::fs::canonicalize(&included).ok();
         if let Some(canonical) = &canonical
             && self.stack.iter().any(|(open, _)| open == canonical)
@@ -552,11 +613,14 @@ impl Reader<'_> {
                 chain: chain.join(" -> "),
             });
         }
-        let bytes = std::fs::read(&included).map_err(|source| LockfileError::MissingInclude {
-            location: start.clone(),
-            included: included.clone(),
-            source,
-        })?;
+        let bytes =
+            crate::input::read(&included, crate::input::LOCKFILE_BYTES).map_err(|source| {
+                LockfileError::MissingInclude {
+                    location: start.clone(),
+                    included: included.clone(),
+                    source,
+                }
+            })?;
         let text = decode_utf8(&included, &bytes)?;
         self.read(
             &included,

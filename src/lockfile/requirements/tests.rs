@@ -8,6 +8,7 @@ fn options() -> ParseOptions {
             "TOKEN".to_string(),
             "s3cret".to_string(),
         )])),
+        ..ParseOptions::default()
     }
 }
 
@@ -546,6 +547,7 @@ fn dev_files_put_direct_entries_in_a_group_and_includes_keep_their_class() {
         &ParseOptions {
             dev: Some(true),
             environment: None,
+            ..ParseOptions::default()
         },
     )
     .unwrap();
@@ -561,6 +563,7 @@ fn dev_files_put_direct_entries_in_a_group_and_includes_keep_their_class() {
         &ParseOptions {
             dev: Some(false),
             environment: None,
+            ..ParseOptions::default()
         },
     )
     .unwrap();

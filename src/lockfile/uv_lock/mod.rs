@@ -425,6 +425,7 @@ impl<'a> Reader<'a> {
             roots,
             warnings,
             options: Vec::new(),
+            unread: Vec::new(),
         })
     }
 
