@@ -59,7 +59,7 @@ pub fn read_lockfile_with(path: &Path, options: &ReadOptions) -> Result<Lockfile
     let bytes = crate::input::read(path, crate::input::LOCKFILE_BYTES)
         .map_err(|source| LockfileError::io(path, source))?;
     let text = decode_utf8(path, &bytes)?;
-    match detect_kind(path, text)? {
+    let mut lockfile = match detect_kind(path, text)? {
         LockfileKind::UvLock => uv_lock::parse(path, text),
         LockfileKind::PoetryLock => poetry_lock::parse(path, text),
         LockfileKind::Requirements => {
@@ -70,7 +70,10 @@ pub fn read_lockfile_with(path: &Path, options: &ReadOptions) -> Result<Lockfile
             };
             requirements::parse_with_options(path, text, &parse_options)
         }
-    }
+    }?;
+    // Every reader's output passes here: no credential in a URL goes further.
+    lockfile.redact_credentials();
+    Ok(lockfile)
 }
 
 /// Parse lockfile text that was read from `path` (sibling files such as `pyproject.toml` or
