@@ -35,11 +35,15 @@ pub enum Command {
     /// Every pinned registry package in scope is checked against OSV (cached), the local advisory
     /// database (`pyaudit db import`) and `--advisories` folders, and — when a rule needs it —
     /// against PyPI's metadata (yanked releases, project status, release history, license). A
-    /// package no source could answer for is reported as unchecked (PA001, PA004) and fails the
-    /// run: pyaudit never calls a package clean that it could not check. `pyaudit explain` lists
-    /// the rules.
+    /// package that no complete, fresh source answered for is reported as unchecked (PA001,
+    /// PA004): a partial local copy only adds findings, and stand-in data older than
+    /// `[advisories] max-age` (7d offline) or `fallback-max-age` (3d when OSV fails) does not
+    /// count. pyaudit never calls a package clean that it could not check. `pyaudit explain`
+    /// lists the rules.
     ///
-    /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
+    /// Exit status: 0 every package checked and no deny-level finding; 1 deny-level findings;
+    /// 2 the audit could not be completed (a package unchecked, and that is not allowed) or
+    /// pyaudit failed. A definite finding wins over an incomplete audit (1, not 2).
     Lock(Box<LockArgs>),
     /// Audit every repository under one or more roots (or listed in a file) in one run.
     ///
@@ -50,9 +54,10 @@ pub enum Command {
     /// Each run's summary is kept in the cache; reports show what is new, fixed and changed since
     /// the previous run.
     ///
-    /// Exit status: 0 no deny-level findings, 1 deny-level findings in some repository (with
-    /// `--since-last`: new ones only), 2 pyaudit failed (with `--strict`: also when a lockfile
-    /// could not be read).
+    /// Exit status: 0 no deny-level findings, 1 definite deny-level findings in some repository
+    /// (with `--since-last`: new ones only), 2 some repository's audit could not be completed (a
+    /// package unchecked) or pyaudit failed (with `--strict`: also when a lockfile could not be
+    /// read). `org` does not run the usage rules (PA601–PA606); its reports say so.
     Org(Box<OrgArgs>),
     /// Review a package before adding it: what it would bring in, and whether to let it in.
     ///
@@ -66,7 +71,8 @@ pub enum Command {
     /// sys_platform `linux`, platform_system `Linux`, os_name `posix`, platform_machine `x86_64`;
     /// macos = `darwin`, `Darwin`, `posix`, `arm64`; windows = `win32`, `Windows`, `nt`, `AMD64`.
     ///
-    /// Exit status: 0 approve, 1 deny, 3 needs review, 2 pyaudit failed.
+    /// Exit status: 0 approve, 1 deny, 2 a package could not be checked (or pyaudit failed), 3
+    /// needs review.
     Review(Box<ReviewArgs>),
     /// Find unused, missing, transitive and dev-leaking dependencies from the project's imports.
     ///
@@ -75,7 +81,8 @@ pub enum Command {
     /// requests and cached; `--venv`; `[usage.modules]`; else a stated guess) and runs the usage
     /// rules PA601–PA606 against `pyproject.toml` and the lockfile in DIR. Installs nothing.
     ///
-    /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 pyaudit failed.
+    /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 the audit could not be
+    /// completed or pyaudit failed.
     Usage(Box<UsageArgs>),
     /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
     Init {

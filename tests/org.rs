@@ -290,6 +290,13 @@ fn audits_every_repository_once_ranks_advisories_and_reports_unreadable_locks() 
         summary_text.contains("3 of 5 repositories fail"),
         "{summary_text}"
     );
+    // Both name the advisory data and say which rule family `org` does not run.
+    for text in [&page, &summary_text] {
+        assert!(text.contains("Advisory data:"), "{text}");
+        assert!(text.contains("OSV API"), "{text}");
+        assert!(text.contains("Not run:"), "{text}");
+        assert!(text.contains("PA601"), "{text}");
+    }
 
     // --strict: an unreadable lockfile fails the run after the reports are written.
     let output = org(&cache, &server, &root, &["--strict", "--no-history"])
