@@ -931,3 +931,82 @@ fn measure_import_and_warm_collect() {
         assert_eq!(data.requests, 0);
     }
 }
+
+/// A record whose range cannot be evaluated in full never lets local data call its package clean:
+/// an `introduced` of "∞", several keys in one event, GIT-only ranges without `versions`.
+#[test]
+fn records_that_cannot_be_evaluated_leave_their_packages_unchecked() {
+    let directory = tempfile::tempdir().unwrap();
+    let write = |relative: &str, value: Value| {
+        std::fs::write(
+            directory.path().join(relative),
+            serde_json::to_vec(&value).unwrap(),
+        )
+        .unwrap();
+    };
+    let broken = |id: &str, package: &str, ranges: Value| {
+        json!({
+            "id": id,
+            "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": package}, "ranges": ranges}]
+        })
+    };
+    write(
+        "PYSEC-2026-1.json",
+        broken(
+            "PYSEC-2026-1",
+            "infinite",
+            json!([{"type": "ECOSYSTEM", "events": [{"introduced": "∞"}, {"fixed": "2.0"}]}]),
+        ),
+    );
+    write(
+        "PYSEC-2026-2.json",
+        broken(
+            "PYSEC-2026-2",
+            "crowded",
+            json!([{"type": "ECOSYSTEM", "events": [{"introduced": "1.0", "fixed": "1.5"}]}]),
+        ),
+    );
+    write(
+        "PYSEC-2026-3.json",
+        broken(
+            "PYSEC-2026-3",
+            "gitonly",
+            json!([{"type": "GIT", "repo": "https://example.invalid/r", "events": [{"introduced": "0"}, {"fixed": "abc"}]}]),
+        ),
+    );
+    write(
+        "PYSEC-2026-4.json",
+        record("PYSEC-2026-4", "sound", "2026-01-01T00:00:00Z", "1.5"),
+    );
+    let cache = Cache::in_memory();
+    database::import(
+        &cache,
+        &[directory.path().to_owned()],
+        DeclaredCoverage::Complete,
+        NOW,
+    )
+    .unwrap();
+    let offline = settings("http://127.0.0.1:9", true, NOW);
+    let targets = [
+        key("infinite", "1.0"),
+        key("crowded", "3.0"),
+        key("gitonly", "1.0"),
+        key("sound", "2.0"),
+    ];
+    let data = collect(&targets, &cache, &offline).unwrap();
+    for (name, id) in [
+        ("infinite", "PYSEC-2026-1"),
+        ("crowded", "PYSEC-2026-2"),
+        ("gitonly", "PYSEC-2026-3"),
+    ] {
+        let version = if name == "crowded" { "3.0" } else { "1.0" };
+        let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, name, version) else {
+            panic!("{name}: a record that cannot be evaluated made it clean");
+        };
+        assert!(reason.contains(id), "{reason}");
+        assert!(reason.contains("cannot be evaluated"), "{reason}");
+    }
+    // A sound record's package is judged as usual: 2.0 is past the fix.
+    assert!(ids_of(status(&data, "sound", "2.0")).is_empty());
+}

@@ -142,6 +142,7 @@ mod tests {
             ranges,
             versions: versions.iter().map(|text| version(text)).collect(),
             severity: Vec::new(),
+            unevaluable: None,
         }
     }
 

@@ -303,6 +303,7 @@ mod tests {
                     ],
                 )],
                 versions: Vec::new(),
+                unevaluable: None,
                 severity: Vec::new(),
             }],
             references: Vec::new(),

@@ -90,6 +90,12 @@ pub struct AffectedPackage {
     /// `affected[].severity`, which the schema allows instead of the top-level one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub severity: Vec<SeverityVector>,
+    /// Why part of what this entry says could not be evaluated (a range event that is not a
+    /// version, several keys in one event, a range type no one can order, a range without an
+    /// `introduced`, only `GIT` ranges and no `versions`): a version it does not match may still
+    /// be affected, so a verdict that rests on this record alone must not call it clean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unevaluable: Option<String>,
 }
 
 /// An `ECOSYSTEM` or `SEMVER` range; its events are kept sorted by version.
@@ -385,18 +391,30 @@ impl AffectedPackage {
             return None;
         };
         let mut ranges = Vec::new();
+        let mut unevaluable: Option<String> = None;
+        let mut git_ranges = 0;
+        let mut spoil = |reason: &str| {
+            if unevaluable.is_none() {
+                unevaluable = Some(reason.to_owned());
+            }
+        };
         for (range_position, range) in wire.ranges.unwrap_or_default().into_iter().enumerate() {
             let context = format!("affected[{position}].ranges[{range_position}]");
             let kind = match range.kind.as_deref().map(str::trim) {
                 Some("ECOSYSTEM") => RangeKind::Ecosystem,
                 Some("SEMVER") => RangeKind::Semver,
                 // Commit hashes cannot be ordered without the repository.
-                Some("GIT") => continue,
+                Some("GIT") => {
+                    git_ranges += 1;
+                    continue;
+                }
                 other => {
-                    warnings.push(format!(
+                    let message = format!(
                         "{context}: range type `{}` cannot be evaluated, skipped",
                         other.unwrap_or("")
-                    ));
+                    );
+                    spoil(&message);
+                    warnings.push(message);
                     continue;
                 }
             };
@@ -405,18 +423,24 @@ impl AffectedPackage {
             {
                 let present = event.into_pairs();
                 if present.len() > 1 {
-                    warnings.push(format!(
+                    let message = format!(
                         "{context}.events[{event_position}]: {} keys in one event (the schema allows one); each is used",
                         present.len()
-                    ));
+                    );
+                    spoil(&message);
+                    warnings.push(message);
                 }
                 for (kind, text) in present {
                     match RangeEvent::parse(kind, &text) {
                         Ok(parsed) => events.push(parsed),
-                        Err(reason) => warnings.push(format!(
-                            "{context}.events[{event_position}]: skipped {} version `{text}`: {reason}",
-                            kind.field_name()
-                        )),
+                        Err(reason) => {
+                            let message = format!(
+                                "{context}.events[{event_position}]: skipped {} version `{text}`: {reason}",
+                                kind.field_name()
+                            );
+                            spoil(&message);
+                            warnings.push(message);
+                        }
                     }
                 }
             }
@@ -425,7 +449,9 @@ impl AffectedPackage {
                 .any(|event| event.kind == EventKind::Introduced)
             {
                 // The evaluation would never turn such a range on; say so rather than hide it.
-                warnings.push(format!("{context}: no usable `introduced` event"));
+                let message = format!("{context}: no usable `introduced` event");
+                spoil(&message);
+                warnings.push(message);
             }
             ranges.push(AffectedRange::new(kind, events));
         }
@@ -446,11 +472,18 @@ impl AffectedPackage {
                 skipped.join(", ")
             ));
         }
+        if git_ranges > 0 && ranges.is_empty() && versions.is_empty() {
+            spoil(&format!(
+                "affected[{position}]: only GIT ranges, which cannot be ordered without the \
+                 repository, and no `versions` list"
+            ));
+        }
         Some(Self {
             name: normalize_package_name(&name),
             ranges,
             versions,
             severity: severity_vectors(wire.severity),
+            unevaluable,
         })
     }
 }

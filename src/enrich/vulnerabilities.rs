@@ -390,7 +390,20 @@ pub fn collect(
             });
         }
         let found = matcher.find(name, &target.version, references);
-        let status = match judge(&evidence, &copies, &limits) {
+        let mut coverage = judge(&evidence, &copies, &limits);
+        // Local data vouches only for what it can evaluate: a record naming the package whose
+        // ranges cannot be read leaves it open whether this version is affected.
+        if let Coverage::Checked(Basis::Copy { .. }) = coverage
+            && let Some((id, problem)) = matcher.unevaluable(name, &target.version)
+        {
+            coverage = Coverage::Unchecked {
+                reason: format!(
+                    "the advisory record `{id}` names this package but cannot be evaluated in \
+                     full ({problem}), so the local data cannot say this version is unaffected"
+                ),
+            };
+        }
+        let status = match coverage {
             Coverage::Checked(basis) => {
                 match basis {
                     Basis::Osv => {}
@@ -673,6 +686,23 @@ impl Matcher<'_> {
             }
         }
         merge_matches(&matched, self.groups, name, version)
+    }
+
+    /// A record naming `name` that does not match `version` but could not be evaluated in full
+    /// (see `AffectedPackage::unevaluable`): its id and why. Local data cannot vouch for the
+    /// package while such a record is in it.
+    fn unevaluable(&self, name: &str, version: &Version) -> Option<(String, String)> {
+        self.database.advisories_for(name).find_map(|advisory| {
+            if advisory.is_withdrawn() || matching::advisory_affects(advisory, name, version) {
+                return None;
+            }
+            advisory
+                .affected
+                .iter()
+                .filter(|affected| affected.name == name)
+                .find_map(|affected| affected.unevaluable.clone())
+                .map(|reason| (advisory.id.clone(), reason))
+        })
     }
 }
 
