@@ -331,13 +331,13 @@ impl Registry for CachedRegistry<'_> {
                     self.fetched += 1;
                     let digest = sha256_hex(&body);
                     match &request.file.sha256 {
-                        Some(declared) if *declared != digest => Err(MetadataError::refused(
-                            format!(
+                        Some(declared) if *declared != digest => {
+                            Err(MetadataError::refused(format!(
                                 "the core metadata file {} has SHA-256 {digest}, but the index \
                                  declares {declared}: refused",
                                 request.file.url
-                            ),
-                        )),
+                            )))
+                        }
                         _ => match std::str::from_utf8(&body) {
                             Ok(text) => {
                                 let metadata = core_metadata::parse(text);
@@ -455,9 +455,7 @@ impl Registry for CachedRegistry<'_> {
             let result = match answer {
                 Ok(Some(body)) => match pypi::parse_project_json(&body) {
                     // The answer must be about the release asked for, not another one.
-                    Ok(document)
-                        if same_version(&document.info.version, version) =>
-                    {
+                    Ok(document) if same_version(&document.info.version, version) => {
                         self.fetched += 1;
                         let release = ReleaseJson {
                             requires_dist: document.info.requires_dist,

@@ -273,7 +273,10 @@ mod tests {
             ("rfc3987", "rfc3986"),
             ("cattrs", "attrs"),
         ] {
-            assert!(seed.contains(name) && seed.contains(other), "{name} / {other}");
+            assert!(
+                seed.contains(name) && seed.contains(other),
+                "{name} / {other}"
+            );
             assert_eq!(closest(name, &seed), None, "{name}");
             assert_eq!(closest(other, &seed), None, "{other}");
         }

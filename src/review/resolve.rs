@@ -292,8 +292,10 @@ pub trait Registry {
     /// One answer per name, in order: the project's releases, or why there are none.
     fn projects(&mut self, names: &[String]) -> Vec<Result<ProjectReleases, String>>;
     /// One answer per request, in order.
-    fn metadata(&mut self, requests: &[MetadataRequest])
-    -> Vec<Result<CoreMetadata, MetadataError>>;
+    fn metadata(
+        &mut self,
+        requests: &[MetadataRequest],
+    ) -> Vec<Result<CoreMetadata, MetadataError>>;
     /// One answer per `(name, version)`, in order: the per-release JSON API's `info`, the
     /// fallback when a release's core metadata file is missing or could not be fetched.
     fn releases(&mut self, releases: &[(String, String)]) -> Vec<Result<ReleaseJson, String>>;
@@ -542,10 +544,12 @@ pub fn choose<'a>(
             (allow_pre || !version.any_prerelease())
                 && (exact || !release.yanked)
                 && python_ok(release)
-                && !(cooled && cooldown.is_some_and(|cooldown| cooldown.holds_back(release.uploaded)))
+                && !(cooled
+                    && cooldown.is_some_and(|cooldown| cooldown.holds_back(release.uploaded)))
         })
     };
-    let pick = |cooled: bool| eligible(prereleases_named, cooled).or_else(|| eligible(true, cooled));
+    let pick =
+        |cooled: bool| eligible(prereleases_named, cooled).or_else(|| eligible(true, cooled));
     if let Some((version, release)) = pick(false) {
         // The newest qualifying release, unless it is inside the cooldown and an older one
         // qualifies too.
@@ -1178,7 +1182,10 @@ mod tests {
         assert_eq!(pick(Some("<1.2")), ("1.1".to_owned(), None));
         // Without a cooldown the newest is taken.
         let chosen = choose(&demo, None, &python, None).unwrap();
-        assert_eq!((chosen.version.to_string(), chosen.held_back), ("1.2".to_owned(), None));
+        assert_eq!(
+            (chosen.version.to_string(), chosen.held_back),
+            ("1.2".to_owned(), None)
+        );
     }
 
     #[test]
