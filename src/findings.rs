@@ -437,8 +437,9 @@ pub const TYPOSQUAT: Rule = Rule {
     docs: "## What it does\nReports a package that is not itself popular and whose name is within \
            edit distance 1–2 of a popular project, has two characters swapped, differs only by \
            `-`/`_`/`.`, or adds or drops a `py`/`python` prefix or suffix. The popular list is \
-           data: a built-in seed, `pyaudit db popular import FILE` (hugovk's top-pypi-packages \
-           JSON or one name per line), or `[typosquat] popular` in the config.\n\n## Why is \
+           data: a built-in seed, `pyaudit db popular FILE` (hugovk's top-pypi-packages JSON or \
+           one name per line), or `[typosquat] popular` in the config. A name that is itself in \
+           the popular list is never reported (`arrow` is not a squat of `pyarrow`).\n\n## Why is \
            this bad?\nTyposquatting is the most common way malicious packages reach PyPI users.\n\n\
            ## How to fix\nCheck that the package is the one you meant; fix the name, or ignore \
            it with a reason once reviewed.",

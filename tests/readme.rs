@@ -155,3 +155,47 @@ fn pre_commit_examples_match_the_hook_and_the_release() {
 fn readme_keeps_the_test_command() {
     assert!(readme().contains("\ncargo test --locked --workspace\n"));
 }
+
+/// Every inline `` `pyaudit …` `` command in the README and in the rules' docs (which
+/// `pyaudit explain` prints) is accepted by pyaudit's own argument parser: a renamed or
+/// imagined subcommand (`db popular import`) fails here. Placeholders in capitals (`FILE`,
+/// `NAME`) stand for values; spans with `…` or `<…>` are sketches, not commands.
+#[test]
+fn inline_commands_in_docs_parse() {
+    use clap::Parser;
+    use pyaudit::cli::Cli;
+    let mut texts = vec![("README.md".to_owned(), readme())];
+    for rule in RULES {
+        texts.push((format!("{} docs", rule.code), rule.docs.to_owned()));
+    }
+    let mut checked = 0;
+    let mut rejected = Vec::new();
+    for (origin, text) in &texts {
+        for span in text.split('`').skip(1).step_by(2) {
+            let Some(arguments) = span.strip_prefix("pyaudit ") else {
+                continue;
+            };
+            if span.contains('…') || span.contains('<') || span.contains('|') {
+                continue;
+            }
+            let words: Vec<&str> = std::iter::once("pyaudit")
+                .chain(arguments.split_whitespace())
+                .collect();
+            checked += 1;
+            if let Err(error) = Cli::try_parse_from(&words) {
+                // A bare command name (`pyaudit review`) names the command, not a command line.
+                use clap::error::ErrorKind;
+                if !matches!(
+                    error.kind(),
+                    ErrorKind::DisplayHelp
+                        | ErrorKind::DisplayVersion
+                        | ErrorKind::MissingRequiredArgument
+                ) {
+                    rejected.push(format!("{origin}: `{span}`: {}", error.kind()));
+                }
+            }
+        }
+    }
+    assert!(checked > 10, "only {checked} commands found");
+    assert!(rejected.is_empty(), "{}", rejected.join("\n"));
+}

@@ -1078,3 +1078,413 @@ fn licenses_come_from_the_reviewed_release_metadata() {
         "{text}"
     );
 }
+
+/// One synthetic release with its upload time and whether its METADATA file is served.
+struct Dated<'a> {
+    version: &'a str,
+    uploaded: &'a str,
+    requires: &'a [&'a str],
+    /// `false`: the index lists a METADATA file but it answers 404.
+    metadata_served: bool,
+}
+
+fn dated<'a>(version: &'a str, uploaded: &'a str, requires: &'a [&'a str]) -> Dated<'a> {
+    Dated {
+        version,
+        uploaded,
+        requires,
+        metadata_served: true,
+    }
+}
+
+/// A synthetic project with given upload times; the project JSON's `info` describes the last
+/// release (its `requires_dist` and `classifiers`), and each release's own JSON is served at
+/// `/pypi/<name>/<version>/json`.
+fn serve_dated(server: &TestServer, name: &str, releases: &[Dated<'_>], classifiers: &[&str]) {
+    let mut files = serde_json::Map::new();
+    for release in releases {
+        let wheel = format!("{name}-{}-py3-none-any.whl", release.version);
+        let url = format!("{}/files/{wheel}", server.url());
+        files.insert(
+            release.version.to_owned(),
+            json!([{
+                "filename": wheel,
+                "packagetype": "bdist_wheel",
+                "upload_time_iso_8601": release.uploaded,
+                "yanked": false,
+                "url": url,
+                "core-metadata": true,
+            }]),
+        );
+        if release.metadata_served {
+            let mut metadata = format!(
+                "Metadata-Version: 2.4\nName: {name}\nVersion: {}\nLicense-Expression: MIT\n",
+                release.version
+            );
+            for requirement in release.requires {
+                metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+            }
+            server.set_body(
+                &format!("/files/{wheel}.metadata"),
+                200,
+                "text/plain",
+                metadata,
+            );
+        } else {
+            server.set_body(&format!("/files/{wheel}.metadata"), 404, "text/plain", "");
+        }
+        let info = json!({"name": name, "version": release.version, "license_expression": "MIT",
+                          "classifiers": classifiers, "requires_dist": release.requires});
+        server.set_body(
+            &format!("/pypi/{name}/{}/json", release.version),
+            200,
+            "application/json",
+            json!({"info": info, "urls": []}).to_string(),
+        );
+    }
+    let newest = releases.last().unwrap();
+    let document = json!({
+        "info": {"name": name, "version": newest.version, "license_expression": "MIT",
+                 "classifiers": classifiers, "requires_dist": newest.requires},
+        "releases": files,
+    });
+    server.set_body(
+        &format!("/pypi/{name}/json"),
+        200,
+        "application/json",
+        document.to_string(),
+    );
+    server.set_body(
+        &format!("/simple/{name}/"),
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        json!({"meta": {"api-version": "1.1"}, "name": name, "files": []}).to_string(),
+    );
+}
+
+fn run_text(command: &mut Command) -> (i32, String) {
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap(), stdout)
+}
+
+/// `review werkzeug` said "requirements UNKNOWN" when the `.metadata` file answered 404: the JSON
+/// API stands in — the project JSON for the newest release, the release's own JSON for an older
+/// one — and the output says which source gave the requirements.
+#[test]
+fn a_missing_metadata_file_falls_back_to_the_json_api() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    // The newest release's METADATA is missing: the project JSON's `info.requires_dist`.
+    serve_dated(
+        &server,
+        "fbwerk",
+        &[Dated {
+            metadata_served: false,
+            ..dated("3.1", "2025-06-01T00:00:00Z", &["fbsafe>=2"])
+        }],
+        &[],
+    );
+    // An older release is chosen (`<2`) and its METADATA is missing: its own JSON.
+    serve_dated(
+        &server,
+        "fbsafe",
+        &[
+            Dated {
+                metadata_served: false,
+                ..dated("2.1", "2025-01-01T00:00:00Z", &["fbleaf"])
+            },
+            dated("3.0", "2025-05-01T00:00:00Z", &[]),
+        ],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "fbleaf",
+        &[dated("1.0", "2025-01-01T00:00:00Z", &[])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "fbold",
+        &[dated("1.0", "2025-01-01T00:00:00Z", &["fbsafe<3"])],
+        &[],
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("fbwerk"));
+    assert_eq!(document["verdict"], "approve", "{document:#}");
+    assert_eq!(code, 0);
+    let werk = package(&document, "fbwerk");
+    assert_eq!(
+        werk["requirements_from"]["kind"], "project-json",
+        "{werk:#}"
+    );
+    assert!(
+        werk["requirements_from"]["metadata_failed"]
+            .as_str()
+            .unwrap()
+            .contains("404"),
+        "{werk:#}"
+    );
+    assert_eq!(
+        closure(&document),
+        pairs(&[("fbwerk", "3.1"), ("fbsafe", "3.0")])
+    );
+    let (code, text) = run_text(review(&server, cache.path(), directory.path()).arg("fbwerk"));
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("fbwerk==3.1: ")
+            && text.contains("requirements from PyPI's project JSON (its METADATA file failed"),
+        "{text}"
+    );
+    assert!(!text.contains("UNKNOWN"), "{text}");
+
+    // An older release: `/pypi/fbsafe/2.1/json`, and its requirement (fbleaf) is followed.
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("fbold"));
+    assert_eq!(document["verdict"], "approve", "{document:#}");
+    assert_eq!(code, 0);
+    assert_eq!(
+        closure(&document),
+        pairs(&[("fbold", "1.0"), ("fbsafe", "2.1"), ("fbleaf", "1.0")])
+    );
+    let safe = package(&document, "fbsafe");
+    assert_eq!(
+        safe["requirements_from"]["kind"], "release-json",
+        "{safe:#}"
+    );
+    assert!(
+        safe["requirements_from"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/pypi/fbsafe/2.1/json"),
+        "{safe:#}"
+    );
+    assert_eq!(server.requests("/pypi/fbsafe/2.1/json"), 1);
+    let (_, text) = run_text(review(&server, cache.path(), directory.path()).arg("fbold"));
+    assert!(
+        text.contains("fbsafe==2.1: ") && text.contains("requirements from PyPI's JSON for 2.1"),
+        "{text}"
+    );
+    // The release JSON is cached: asked once.
+    assert_eq!(server.requests("/pypi/fbsafe/2.1/json"), 1);
+
+    // Neither source: UNKNOWN, and the review needs a human.
+    server.set_body("/pypi/fbsafe/2.1/json", 404, "text/plain", "");
+    let cache = tempfile::tempdir().unwrap();
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("fbold"));
+    assert_eq!(document["verdict"], "needs-review", "{document:#}");
+    assert_eq!(code, 3);
+    assert_eq!(
+        package(&document, "fbsafe")["requirements_from"]["kind"],
+        "unknown"
+    );
+}
+
+/// `review flaks`: PyPI has no such project; the popular names it may be a slip of are named.
+#[test]
+fn a_name_pypi_does_not_have_gets_a_suggestion() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (code, text) = run_text(review(&server, cache.path(), directory.path()).arg("flaks"));
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("did you mean `flask`?"), "{text}");
+    let (_, document) = run_json(review(&server, cache.path(), directory.path()).arg("flaks"));
+    assert!(
+        document["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|reason| reason.as_str().unwrap().contains("did you mean `flask`?")),
+        "{document:#}"
+    );
+    // Nothing close: no suggestion.
+    let (_, text) = run_text(review(&server, cache.path(), directory.path()).arg("zqxjkvw"));
+    assert!(!text.contains("did you mean"), "{text}");
+}
+
+/// `review httpx` needed review because idna's newest release was 3 days old: the resolution
+/// takes the newest release outside the cooldown, as `uv --exclude-newer` does, and says so.
+/// Only when no older release satisfies the requirement does PA208 stay.
+#[test]
+fn the_cooldown_resolves_to_the_newest_release_outside_it() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_dated(
+        &server,
+        "cdapp",
+        &[dated("1.0", "2025-03-01T00:00:00Z", &["cdidna>=3"])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "cdpinned",
+        &[dated("1.0", "2025-03-01T00:00:00Z", &["cdidna>=3.11"])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "cdidna",
+        &[
+            dated("3.10", "2026-09-17T00:00:00Z", &[]),
+            // Three days before the pinned now (2026-11-25).
+            dated("3.11", "2026-11-22T00:00:00Z", &[]),
+        ],
+        &[],
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("cdapp"));
+    assert_eq!(document["verdict"], "approve", "{document:#}");
+    assert_eq!(code, 0);
+    assert_eq!(
+        closure(&document),
+        pairs(&[("cdapp", "1.0"), ("cdidna", "3.10")])
+    );
+    let idna = package(&document, "cdidna");
+    assert_eq!(idna["held_back"]["newest"], "3.11", "{idna:#}");
+    assert_eq!(idna["held_back"]["cooldown_days"], 7);
+    let (_, text) = run_text(review(&server, cache.path(), directory.path()).arg("cdapp"));
+    assert!(
+        text.contains("cooldown: newest 3.11 (uploaded 2026-11-22) is inside the 7-day cooldown")
+            && text.contains("uv --exclude-newer"),
+        "{text}"
+    );
+    let (_, markdown) = run_text(
+        review(&server, cache.path(), directory.path()).args(["cdapp", "--format", "markdown"]),
+    );
+    assert!(markdown.contains("**Cooldown**"), "{markdown}");
+    assert!(markdown.contains("newest 3.11"), "{markdown}");
+
+    // Only the fresh release satisfies `>=3.11`: it is taken and PA208 asks for a review.
+    let (code, document) =
+        run_json(review(&server, cache.path(), directory.path()).arg("cdpinned"));
+    assert_eq!(document["verdict"], "needs-review", "{document:#}");
+    assert_eq!(code, 3);
+    assert_eq!(package(&document, "cdidna")["version"], "3.11");
+    assert!(package(&document, "cdidna").get("held_back").is_none());
+    assert!(
+        document["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|reason| reason.as_str().unwrap().starts_with("PA208 cdidna==3.11")),
+        "{document:#}"
+    );
+
+    // With the cooldown rule allowed, the newest release is taken.
+    let (code, document) = run_json(
+        review(&server, cache.path(), directory.path()).args(["cdapp", "--allow", "PA208"]),
+    );
+    assert_eq!(code, 0, "{document:#}");
+    assert_eq!(package(&document, "cdidna")["version"], "3.11");
+}
+
+/// `review flask` needed review because blinker and itsdangerous had no upload for 730 days.
+/// Age alone does not stop a review; the signals of abandonment do (here the `Inactive`
+/// classifier, PA206), and `--warn PA205` brings the age rule back.
+#[test]
+fn finished_projects_pass_and_abandoned_ones_do_not() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_dated(
+        &server,
+        "fsflask",
+        &[dated(
+            "3.1",
+            "2025-05-01T00:00:00Z",
+            &["fsblinker>=1.9", "fsdanger>=2.2"],
+        )],
+        &[],
+    );
+    // Finished and stable: the newest uploads are more than two years before now.
+    serve_dated(
+        &server,
+        "fsblinker",
+        &[dated("1.9", "2024-11-08T00:00:00Z", &[])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "fsdanger",
+        &[dated("2.2", "2024-04-16T00:00:00Z", &[])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "fsquit",
+        &[dated("1.0", "2025-01-01T00:00:00Z", &["fsdead"])],
+        &[],
+    );
+    serve_dated(
+        &server,
+        "fsdead",
+        &[dated("0.9", "2023-01-01T00:00:00Z", &[])],
+        &["Development Status :: 7 - Inactive"],
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("fsflask"));
+    assert_eq!(document["verdict"], "approve", "{document:#}");
+    assert_eq!(code, 0);
+    // The age is still shown.
+    assert!(package(&document, "fsdanger")["last_upload"].is_i64());
+
+    let (code, document) = run_json(
+        review(&server, cache.path(), directory.path()).args(["fsflask", "--warn", "PA205"]),
+    );
+    assert_eq!(document["verdict"], "needs-review", "{document:#}");
+    assert_eq!(code, 3);
+
+    let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg("fsquit"));
+    assert_eq!(document["verdict"], "needs-review", "{document:#}");
+    assert_eq!(code, 3);
+    assert!(
+        document["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|reason| reason.as_str().unwrap().starts_with("PA206 fsdead")),
+        "{document:#}"
+    );
+}
+
+/// The defaults against a sample of the most-downloaded projects (recorded PyPI answers, the
+/// PyPA advisory database): typical stable projects pass. pyyaml's newest release (6.0.4) is
+/// five days old at the pinned now: the review takes 6.0.3 and says so.
+#[test]
+fn most_downloaded_projects_pass_the_defaults() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    server.use_advisory_matching();
+    let sample = [
+        "attrs", "certifi", "click", "idna", "jinja2", "pyyaml", "requests", "rich", "six",
+        "urllib3",
+    ];
+    for name in sample {
+        serve_recorded(&server, name, &[]);
+    }
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for name in sample {
+        let (code, document) = run_json(review(&server, cache.path(), directory.path()).arg(name));
+        assert_eq!(document["verdict"], "approve", "{name}: {document:#}");
+        assert_eq!(code, 0, "{name}");
+        if name == "pyyaml" {
+            let pyyaml = package(&document, "pyyaml");
+            assert_eq!(pyyaml["version"], "6.0.3", "{pyyaml:#}");
+            assert_eq!(pyyaml["held_back"]["newest"], "6.0.4", "{pyyaml:#}");
+        }
+    }
+}

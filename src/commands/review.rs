@@ -14,15 +14,15 @@ use crate::config;
 use crate::enrich::history::{self, AdvisoryHistory};
 use crate::enrich::metadata::{self, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
-use crate::enrich::releases::CachedRegistry;
+use crate::enrich::releases::{CachedRegistry, NOT_ON_PYPI};
 use crate::enrich::{self, PackageKey, VulnerabilityData};
-use crate::findings::TYPOSQUAT;
+use crate::findings::{Level, RECENT_RELEASE, TYPOSQUAT, UNMAINTAINED_PROJECT};
 use crate::graph::{Graph, GroupSelection};
 use crate::lockfile::{self, PackageIndex};
 use crate::policy::{self, Enrichment};
 use crate::report;
 use crate::report::review::Review;
-use crate::review::resolve::{self, Limits, Platform, TargetEnvironment};
+use crate::review::resolve::{self, Cooldown, Limits, Platform, Resolution, TargetEnvironment};
 use crate::review::{self as review_model, Decision};
 
 pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
@@ -66,6 +66,15 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     // (PA406), a rule about the project's lock, has no lock to read hashes from.
     policy_settings.fix_style = policy::FixStyle::Review;
     policy_settings.sources.require_hashes = false;
+    // Age without releases is not abandonment: a finished, stable project (blinker,
+    // itsdangerous) would otherwise stop every review that needs it. The review shows each
+    // package's release dates; what stops it are the signals that mean abandonment (PEP 792
+    // archived / deprecated / quarantined status, the `Inactive` classifier, advisories). A
+    // level set in the config or on the command line still applies.
+    policy_settings
+        .levels
+        .entry(UNMAINTAINED_PROJECT.code)
+        .or_insert(Level::Allow);
     let metadata_settings = MetadataSettings {
         offline: args.sources.offline,
         fetch: settings.fetch.clone(),
@@ -76,11 +85,20 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
 
     // 1. The closure.
     let mut registry = CachedRegistry::new(&cache, metadata_settings.clone());
+    // The cooldown (PA208) is applied while resolving, as `uv --exclude-newer` does: a release
+    // inside it is passed over for the newest older one that satisfies the same requirement.
+    let cooldown = (policy_settings.enabled(&RECENT_RELEASE)
+        && policy_settings.maintenance.cooldown_days > 0)
+        .then_some(Cooldown {
+            now_millis: settings.now.unix_millis(),
+            days: policy_settings.maintenance.cooldown_days,
+        });
     let limits = Limits {
         max_depth: args.max_depth,
+        cooldown,
         ..Limits::default()
     };
-    let resolution = resolve::resolve(&args.package, &environment, limits, &mut registry)
+    let mut resolution = resolve::resolve(&args.package, &environment, limits, &mut registry)
         .map_err(|error| anyhow!(error))?;
     let graph = Graph::build(resolution.lockfile.clone());
 
@@ -125,8 +143,14 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     if let Some(metadata) = &mut metadata {
         review_model::release_licenses(&resolution, metadata);
     }
-    let popular = if policy_settings.enabled(&TYPOSQUAT) {
+    let popular = if policy_settings.enabled(&TYPOSQUAT) || resolution.reviewed().is_none() {
         popular::load(&cache, &config.typosquat.popular)?
+    } else {
+        PopularNames::default()
+    };
+    suggest_names(&mut resolution, &popular);
+    let popular = if policy_settings.enabled(&TYPOSQUAT) {
+        popular
     } else {
         PopularNames::default()
     };
@@ -201,5 +225,31 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
             Ok((String::new(), outcome))
         }
         None => Ok((rendered, outcome)),
+    }
+}
+
+/// When PyPI has no project by the requested name, name the popular projects it may be a slip
+/// of ("did you mean `flask`?") in the reason the review gives.
+fn suggest_names(resolution: &mut Resolution, popular: &PopularNames) {
+    if resolution.reviewed().is_some() {
+        return;
+    }
+    let Ok(requirement) = resolve::parse_request(&resolution.request) else {
+        return;
+    };
+    let name = requirement.name.to_string();
+    let suggestions = crate::policy::typosquat::suggestions(&name, popular, 3);
+    if suggestions.is_empty() {
+        return;
+    }
+    let words = suggestions
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    for entry in &mut resolution.unresolved {
+        if entry.required_by == resolve::ROOT_NAME && entry.reason.contains(NOT_ON_PYPI) {
+            entry.reason.push_str(&format!("; did you mean {words}?"));
+        }
     }
 }

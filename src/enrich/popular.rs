@@ -153,6 +153,13 @@ fn for_each_deletion(name: &str, mut visit: impl FnMut(u64)) {
     }
 }
 
+/// The built-in seed alone.
+pub fn seed() -> PopularNames {
+    let names = parse_text(SEED);
+    let origins = vec![format!("built-in seed ({} names)", names.len())];
+    PopularNames::new(names, origins)
+}
+
 /// The seed, the cached import and the configured files, merged.
 pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames, EnrichError> {
     let mut names: Vec<String> = parse_text(SEED);

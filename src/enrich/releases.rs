@@ -11,6 +11,10 @@
 //!   [`CoreMetadata`]. A release's files never change (PyPI forbids re-uploads), so the entry
 //!   lives for [`CORE_METADATA_TTL`].
 //!
+//! - `pypi-release-json` v1, key = `name==version`: a [`ReleaseJson`] (`info.requires_dist` and
+//!   `requires_python` of `/pypi/<name>/<version>/json`), the fallback when a release's core
+//!   metadata file is missing or cannot be fetched; immutable, kept as long as core metadata.
+//!
 //! A metadata file whose SHA-256 differs from the one the index declares is refused (never
 //! cached): the requirements it lists are not trusted.
 
@@ -23,10 +27,19 @@ use super::{DataSource, EnrichError, Network};
 use crate::fetch::pypi::{self, FileRequest, ProjectRequest, PypiAnswer, Validators};
 use crate::fetch::trim_base;
 use crate::review::core_metadata::{self, CoreMetadata};
-use crate::review::resolve::{MetadataRequest, ProjectReleases, Registry};
+use crate::review::resolve::{
+    MetadataError, MetadataRequest, ProjectReleases, Registry, ReleaseJson,
+};
 
 pub const RELEASES_NAMESPACE: Namespace = Namespace::new("pypi-releases", 1);
 pub const CORE_METADATA_NAMESPACE: Namespace = Namespace::new("pypi-core-metadata", 2);
+/// `info` of `/pypi/<name>/<version>/json`, key = `name==version`: immutable like the core
+/// metadata (PyPI reads it from the uploaded files), kept for [`CORE_METADATA_TTL`].
+pub const RELEASE_JSON_NAMESPACE: Namespace = Namespace::new("pypi-release-json", 1);
+/// In the reason given for a project the index answered `404` for (what a review's "did you
+/// mean" looks for).
+pub const NOT_ON_PYPI: &str = "404 not found";
+
 /// Core metadata of a published release is immutable; a month bounds the cache's growth.
 pub const CORE_METADATA_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
@@ -227,8 +240,8 @@ impl Registry for CachedRegistry<'_> {
                         )),
                     },
                     Ok(PypiAnswer::NotFound) => Err(format!(
-                        "PyPI has no project `{name}` (404): removed, renamed, or never published \
-                         there"
+                        "PyPI has no project `{name}` ({NOT_ON_PYPI}): removed, renamed, or never \
+                         published there"
                     )),
                     Err(reason) => match &cached[index] {
                         Some((value, _, _, fetched_at)) => {
@@ -251,7 +264,10 @@ impl Registry for CachedRegistry<'_> {
             .collect()
     }
 
-    fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>> {
+    fn metadata(
+        &mut self,
+        requests: &[MetadataRequest],
+    ) -> Vec<Result<CoreMetadata, MetadataError>> {
         let keys: Vec<String> = requests
             .iter()
             .map(|request| format!("{}=={}", request.name, request.version))
@@ -265,7 +281,7 @@ impl Registry for CachedRegistry<'_> {
             }
         };
         // Immutable data: any cached copy is good, fresh or not.
-        let mut answers: Vec<Option<Result<CoreMetadata, String>>> = entries
+        let mut answers: Vec<Option<Result<CoreMetadata, MetadataError>>> = entries
             .into_iter()
             .map(|entry| {
                 entry
@@ -282,10 +298,10 @@ impl Registry for CachedRegistry<'_> {
         }
         if self.settings.offline {
             for &index in &missing {
-                answers[index] = Some(Err(format!(
+                answers[index] = Some(Err(MetadataError::unavailable(format!(
                     "core metadata of {} not in the cache (offline run)",
                     keys[index]
-                )));
+                ))));
             }
             return answers.into_iter().flatten().collect();
         }
@@ -315,11 +331,13 @@ impl Registry for CachedRegistry<'_> {
                     self.fetched += 1;
                     let digest = sha256_hex(&body);
                     match &request.file.sha256 {
-                        Some(declared) if *declared != digest => Err(format!(
-                            "the core metadata file {} has SHA-256 {digest}, but the index \
-                             declares {declared}: refused",
-                            request.file.url
-                        )),
+                        Some(declared) if *declared != digest => {
+                            Err(MetadataError::refused(format!(
+                                "the core metadata file {} has SHA-256 {digest}, but the index \
+                                 declares {declared}: refused",
+                                request.file.url
+                            )))
+                        }
                         _ => match std::str::from_utf8(&body) {
                             Ok(text) => {
                                 let metadata = core_metadata::parse(text);
@@ -333,17 +351,137 @@ impl Registry for CachedRegistry<'_> {
                                 }
                                 Ok(metadata)
                             }
-                            Err(_) => Err(format!(
+                            Err(_) => Err(MetadataError::unavailable(format!(
                                 "the core metadata file {} is not UTF-8",
                                 request.file.url
-                            )),
+                            ))),
                         },
                     }
                 }
-                Ok(None) => Err(format!(
+                Ok(None) => Err(MetadataError::unavailable(format!(
                     "the core metadata file {} is not there (404)",
                     request.file.url
-                )),
+                ))),
+                Err(reason) => Err(MetadataError::unavailable(reason)),
+            };
+            answers[index] = Some(result);
+        }
+        answers
+            .into_iter()
+            .map(|answer| {
+                answer.unwrap_or_else(|| Err(MetadataError::unavailable("not looked up")))
+            })
+            .collect()
+    }
+
+    fn releases(&mut self, releases: &[(String, String)]) -> Vec<Result<ReleaseJson, String>> {
+        let keys: Vec<String> = releases
+            .iter()
+            .map(|(name, version)| format!("{name}=={version}"))
+            .collect();
+        let entries = match self.cache.get_many(&RELEASE_JSON_NAMESPACE, &keys) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
+                keys.iter().map(|_| None).collect()
+            }
+        };
+        // Immutable data: any cached copy is good, fresh or not.
+        let mut answers: Vec<Option<Result<ReleaseJson, String>>> = entries
+            .into_iter()
+            .map(|entry| {
+                entry
+                    .and_then(|entry| serde_json::from_slice(&entry.payload).ok())
+                    .map(Ok)
+            })
+            .collect();
+        self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
+        let base =
+            crate::redact::redact_text(trim_base(&self.settings.fetch.pypi_url)).into_owned();
+        let mut missing = Vec::new();
+        for (index, (name, version)) in releases.iter().enumerate() {
+            if answers[index].is_some() {
+                continue;
+            }
+            if self.settings.offline {
+                answers[index] = Some(Err(format!(
+                    "{} not in the cache (offline run)",
+                    keys[index]
+                )));
+            } else if !crate::fetch::is_path_safe(name) || !crate::fetch::is_path_safe(version) {
+                // Only names and versions that cannot change the URL's path are put in it.
+                answers[index] = Some(Err(format!(
+                    "`{}` has characters outside [A-Za-z0-9._-]: not put in a URL",
+                    keys[index]
+                )));
+            } else {
+                missing.push(index);
+            }
+        }
+        if missing.is_empty() {
+            return answers
+                .into_iter()
+                .map(|answer| answer.unwrap_or_else(|| Err("not looked up".to_owned())))
+                .collect();
+        }
+        let files: Vec<FileRequest> = missing
+            .iter()
+            .map(|&index| FileRequest {
+                subject: keys[index].clone(),
+                url: format!(
+                    "{}/pypi/{}/{}/json",
+                    trim_base(&self.settings.fetch.pypi_url),
+                    releases[index].0,
+                    releases[index].1
+                ),
+            })
+            .collect();
+        let fetched: Vec<Result<Option<Vec<u8>>, String>> = match self.network() {
+            Ok(network) => {
+                let fetcher = network.fetcher.clone();
+                network
+                    .runtime
+                    .block_on(async move { pypi::fetch_files(&fetcher, &files).await })
+                    .into_iter()
+                    .map(|answer| answer.map_err(|error| format!("{error}: {}", error.cause)))
+                    .collect()
+            }
+            Err(reason) => missing.iter().map(|_| Err(reason.clone())).collect(),
+        };
+        for (&index, answer) in missing.iter().zip(fetched) {
+            let (name, version) = &releases[index];
+            let url = format!("{base}/pypi/{name}/{version}/json");
+            let result = match answer {
+                Ok(Some(body)) => match pypi::parse_project_json(&body) {
+                    // The answer must be about the release asked for, not another one.
+                    Ok(document) if same_version(&document.info.version, version) => {
+                        self.fetched += 1;
+                        let release = ReleaseJson {
+                            requires_dist: document.info.requires_dist,
+                            requires_python: document
+                                .info
+                                .requires_python
+                                .filter(|text| !text.trim().is_empty()),
+                            url: url.clone(),
+                        };
+                        if let Ok(payload) = serde_json::to_vec(&release) {
+                            self.put(
+                                &RELEASE_JSON_NAMESPACE,
+                                &keys[index],
+                                &payload,
+                                &Freshness::new(CORE_METADATA_TTL),
+                            );
+                        }
+                        Ok(release)
+                    }
+                    Ok(document) => Err(format!(
+                        "{url} describes version {}, not {version}",
+                        document.info.version
+                    )),
+                    Err(error) => Err(format!("{url} is not PyPI's release JSON: {error}")),
+                },
+                Ok(None) => Err(format!("{url} is not there (404)")),
                 Err(reason) => Err(reason),
             };
             answers[index] = Some(result);
@@ -352,6 +490,18 @@ impl Registry for CachedRegistry<'_> {
             .into_iter()
             .map(|answer| answer.unwrap_or_else(|| Err("not looked up".to_owned())))
             .collect()
+    }
+}
+
+/// The same PEP 440 version (`1.0` and `1.0.0`), or the same text when either does not parse.
+fn same_version(left: &str, right: &str) -> bool {
+    use std::str::FromStr;
+    match (
+        pep440_rs::Version::from_str(left.trim()),
+        pep440_rs::Version::from_str(right.trim()),
+    ) {
+        (Ok(left), Ok(right)) => left == right,
+        _ => left.trim() == right.trim(),
     }
 }
 

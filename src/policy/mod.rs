@@ -8,7 +8,7 @@ mod licenses;
 mod maintenance;
 mod plan;
 mod sources;
-mod typosquat;
+pub mod typosquat;
 pub mod usage;
 mod vulnerabilities;
 

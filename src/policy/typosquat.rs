@@ -127,6 +127,31 @@ pub fn closest(name: &str, popular: &PopularNames) -> Option<(String, String)> {
         })
 }
 
+/// Popular names `name` may have been meant as, nearest first (at most `limit`): for a name the
+/// index does not have ("did you mean `flask`?"). Edit distance 1 (2 for long names), and the
+/// slips [`closest`] knows (separators, `py`/`python` prefixes and suffixes).
+pub fn suggestions(name: &str, popular: &PopularNames, limit: usize) -> Vec<String> {
+    let mut ranked: Vec<(usize, String)> = Vec::new();
+    if let Some((similar, _)) = closest(name, popular) {
+        ranked.push((0, similar));
+    }
+    let most = if name.len() >= TWO_EDITS_FROM { 2 } else { 1 };
+    for candidate in popular.near(name) {
+        let distance = edit_distance(name, candidate);
+        if distance <= most && candidate != name {
+            ranked.push((distance, candidate.to_owned()));
+        }
+    }
+    ranked.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    ranked
+        .into_iter()
+        .filter(|(_, candidate)| seen.insert(candidate.clone()))
+        .map(|(_, candidate)| candidate)
+        .take(limit)
+        .collect()
+}
+
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
 pub fn edit_distance(left: &str, right: &str) -> usize {
     let a: Vec<char> = left.chars().collect();
@@ -231,6 +256,45 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    /// `arrow` was reported as a squat of `pyarrow` (a `py` prefix dropped): both are among
+    /// the most downloaded projects. A popular name is never a squat of another popular name.
+    #[test]
+    fn established_projects_in_the_seed_are_not_squats_of_each_other() {
+        let seed = crate::enrich::popular::seed();
+        for (name, other) in [
+            ("arrow", "pyarrow"),
+            ("dask", "dash"),
+            ("mock", "moto"),
+            ("parse", "parso"),
+            ("pika", "pypika"),
+            ("levenshtein", "python-levenshtein"),
+            ("rfc3987", "rfc3986"),
+            ("cattrs", "attrs"),
+        ] {
+            assert!(
+                seed.contains(name) && seed.contains(other),
+                "{name} / {other}"
+            );
+            assert_eq!(closest(name, &seed), None, "{name}");
+            assert_eq!(closest(other, &seed), None, "{other}");
+        }
+        // Real slips of the same names are still reported.
+        assert_eq!(closest("arow", &seed).unwrap().0, "arrow");
+        assert_eq!(closest("pyarow", &seed).unwrap().0, "pyarrow");
+        assert_eq!(closest("python-arrow", &seed).unwrap().0, "arrow");
+        assert_eq!(closest("reqeusts", &seed).unwrap().0, "requests");
+    }
+
+    #[test]
+    fn suggestions_are_nearest_first() {
+        let popular = PopularNames::new(["flask", "flake8", "requests", "pyyaml"], Vec::new());
+        assert_eq!(suggestions("flaks", &popular, 3), ["flask"]);
+        assert_eq!(suggestions("requets", &popular, 3), ["requests"]);
+        assert_eq!(suggestions("yaml", &popular, 3), ["pyyaml"]);
+        assert!(suggestions("zzzzzz", &popular, 3).is_empty());
+        assert!(suggestions("flask", &popular, 3).is_empty());
     }
 
     #[test]

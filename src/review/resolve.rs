@@ -250,12 +250,55 @@ pub struct MetadataRequest {
     pub file: MetadataFile,
 }
 
+/// Why a release's core metadata file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataError {
+    pub reason: String,
+    /// The file was read but refused (its SHA-256 differs from the one the index declares):
+    /// its requirements are not trusted, and no other source stands in for them.
+    pub refused: bool,
+}
+
+impl MetadataError {
+    /// Missing or unreachable: the JSON API may stand in for it.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            refused: false,
+        }
+    }
+
+    pub fn refused(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            refused: true,
+        }
+    }
+}
+
+/// One release's `info` from `GET /pypi/<name>/<version>/json`: its own `Requires-Dist` as PyPI
+/// extracted them at upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseJson {
+    /// `null` when the release declares none (or PyPI does not know).
+    pub requires_dist: Option<Vec<String>>,
+    pub requires_python: Option<String>,
+    /// Where it was read (credentials removed).
+    pub url: String,
+}
+
 /// Where releases and requirements come from. Each call is one batch (fetched in parallel).
 pub trait Registry {
     /// One answer per name, in order: the project's releases, or why there are none.
     fn projects(&mut self, names: &[String]) -> Vec<Result<ProjectReleases, String>>;
     /// One answer per request, in order.
-    fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>>;
+    fn metadata(
+        &mut self,
+        requests: &[MetadataRequest],
+    ) -> Vec<Result<CoreMetadata, MetadataError>>;
+    /// One answer per `(name, version)`, in order: the per-release JSON API's `info`, the
+    /// fallback when a release's core metadata file is missing or could not be fetched.
+    fn releases(&mut self, releases: &[(String, String)]) -> Vec<Result<ReleaseJson, String>>;
 }
 
 /// How far the resolution goes.
@@ -264,6 +307,11 @@ pub struct Limits {
     /// Levels below the reviewed package that are followed.
     pub max_depth: usize,
     pub max_packages: usize,
+    /// The supply-chain cooldown, when it applies: a release uploaded inside it is passed over
+    /// for the newest older release that satisfies the same requirement (as
+    /// `uv --exclude-newer` does). Taken anyway when no older release satisfies it (the
+    /// policy's PA208 then reports it).
+    pub cooldown: Option<Cooldown>,
 }
 
 impl Default for Limits {
@@ -271,8 +319,41 @@ impl Default for Limits {
         Self {
             max_depth: 30,
             max_packages: 2_000,
+            cooldown: None,
         }
     }
+}
+
+/// Releases uploaded after `now_millis - days` are inside the cooldown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cooldown {
+    pub now_millis: i64,
+    pub days: u64,
+}
+
+impl Cooldown {
+    /// The upload time from which a release is inside the cooldown (exclusive).
+    fn cutoff(self) -> i64 {
+        let days = i64::try_from(self.days).unwrap_or(i64::MAX / 86_400_000);
+        self.now_millis
+            .saturating_sub(days.saturating_mul(86_400_000))
+    }
+
+    /// Uploaded inside the cooldown (a time after now counts as inside; an unknown time does
+    /// not: nothing says the release is new).
+    fn holds_back(self, uploaded: Option<i64>) -> bool {
+        uploaded.is_some_and(|time| time > self.cutoff())
+    }
+}
+
+/// A newer release that satisfied the requirement but was passed over: inside the cooldown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldBack {
+    /// The release that would have been taken without the cooldown.
+    pub newest: String,
+    /// Its upload time (unix milliseconds).
+    pub uploaded: i64,
+    pub cooldown_days: u64,
 }
 
 /// Where a package's requirements were read.
@@ -283,8 +364,20 @@ pub enum RequirementsFrom {
     Request,
     /// The release's own core metadata file (PEP 658).
     CoreMetadata { url: String },
-    /// `info.requires_dist` of the JSON API: the newest release has no metadata file.
-    ProjectJson,
+    /// `info.requires_dist` of the project JSON (`/pypi/<name>/json`), which describes the
+    /// newest release: the chosen one, whose core metadata file is missing or failed.
+    ProjectJson {
+        /// Why the core metadata file was not used (absent: the index lists none).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        metadata_failed: Option<String>,
+    },
+    /// `info.requires_dist` of the release's own JSON (`/pypi/<name>/<version>/json`): the
+    /// chosen release is not the newest and its core metadata file is missing or failed.
+    ReleaseJson {
+        url: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        metadata_failed: Option<String>,
+    },
     /// Nothing: its dependencies are not known.
     Unknown { reason: String },
 }
@@ -312,6 +405,9 @@ pub struct NodeInfo {
     /// Requirements left out because their markers are false for the target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// The newer release passed over because it is inside the cooldown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
 }
 
 /// The license fields of one release's own core metadata file.
@@ -393,14 +489,24 @@ fn is_exact_pin(specifiers: &VersionSpecifiers) -> bool {
             .all(|specifier| matches!(specifier.operator(), Operator::Equal | Operator::ExactEqual))
 }
 
+/// The release a requirement takes, and the newer one the cooldown passed over.
+#[derive(Debug)]
+pub struct Chosen<'a> {
+    pub release: &'a ReleaseCandidate,
+    pub version: Version,
+    pub held_back: Option<HeldBack>,
+}
+
 /// The release a requirement takes: the newest that satisfies the specifier and whose
 /// `Requires-Python` admits the target, not yanked (unless pinned exactly), not a pre-release
-/// (unless the specifier names one, or nothing else satisfies it — as pip does).
+/// (unless the specifier names one, or nothing else satisfies it — as pip does). With a
+/// `cooldown`, releases uploaded inside it are passed over when an older release qualifies.
 pub fn choose<'a>(
     project: &'a ProjectReleases,
     specifiers: Option<&VersionSpecifiers>,
     python: &Version,
-) -> Result<(&'a ReleaseCandidate, Version), String> {
+    cooldown: Option<Cooldown>,
+) -> Result<Chosen<'a>, String> {
     let exact = specifiers.is_some_and(is_exact_pin);
     let mut matching: Vec<(Version, &ReleaseCandidate)> = project
         .releases
@@ -433,15 +539,46 @@ pub fn choose<'a>(
             .iter()
             .any(|specifier| specifier.version().any_prerelease())
     });
-    let eligible = |allow_pre: bool| {
+    let eligible = |allow_pre: bool, cooled: bool| {
         matching.iter().find(|(version, release)| {
             (allow_pre || !version.any_prerelease())
                 && (exact || !release.yanked)
                 && python_ok(release)
+                && !(cooled
+                    && cooldown.is_some_and(|cooldown| cooldown.holds_back(release.uploaded)))
         })
     };
-    if let Some((version, release)) = eligible(prereleases_named).or_else(|| eligible(true)) {
-        return Ok((*release, version.clone()));
+    let pick =
+        |cooled: bool| eligible(prereleases_named, cooled).or_else(|| eligible(true, cooled));
+    if let Some((version, release)) = pick(false) {
+        // The newest qualifying release, unless it is inside the cooldown and an older one
+        // qualifies too.
+        let held_back = cooldown
+            .filter(|cooldown| cooldown.holds_back(release.uploaded))
+            .and_then(|cooldown| {
+                let (older, older_release) = pick(true)?;
+                Some((
+                    older,
+                    older_release,
+                    HeldBack {
+                        newest: version.to_string(),
+                        uploaded: release.uploaded?,
+                        cooldown_days: cooldown.days,
+                    },
+                ))
+            });
+        return Ok(match held_back {
+            Some((older, older_release, held_back)) => Chosen {
+                release: older_release,
+                version: older.clone(),
+                held_back: Some(held_back),
+            },
+            None => Chosen {
+                release,
+                version: version.clone(),
+                held_back: None,
+            },
+        });
     }
     let newest = &matching[0];
     if matching.iter().all(|(_, release)| release.yanked) {
@@ -502,6 +639,7 @@ pub fn resolve(
         license: None,
         release_license: None,
         skipped: Vec::new(),
+        held_back: None,
     }];
     let mut states: Vec<NodeState> = vec![NodeState::default()];
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -591,14 +729,22 @@ pub fn resolve(
                         continue;
                     }
                 };
-                let (release, version) =
-                    match choose(project, specifiers, &environment.python_full_version) {
-                        Ok(chosen) => chosen,
-                        Err(reason) => {
-                            fail(reason);
-                            continue;
-                        }
-                    };
+                let Chosen {
+                    release,
+                    version,
+                    held_back,
+                } = match choose(
+                    project,
+                    specifiers,
+                    &environment.python_full_version,
+                    limits.cooldown,
+                ) {
+                    Ok(chosen) => chosen,
+                    Err(reason) => {
+                        fail(reason);
+                        continue;
+                    }
+                };
                 let index = packages.len();
                 packages.push(LockedPackage {
                     name: item.requirement.name.clone(),
@@ -624,6 +770,7 @@ pub fn resolve(
                     license: None,
                     release_license: None,
                     skipped: Vec::new(),
+                    held_back,
                 });
                 states.push(NodeState::default());
                 by_name.insert(name.clone(), index);
@@ -667,9 +814,14 @@ pub fn resolve(
             }
         }
 
-        // 3. The new packages' requirements: their core metadata files, in one batch.
+        // 3. The new packages' requirements: their core metadata files, in one batch; for a
+        // release without one (or whose file is missing or failed), the JSON API's
+        // `info.requires_dist` — the project JSON's for the newest release, the release's own
+        // JSON for an older one — in a second batch.
         let mut requests = Vec::new();
         let mut requested_for = Vec::new();
+        // (node, why the metadata file was not used; `None`: the index lists none).
+        let mut fallbacks: Vec<(usize, Option<String>)> = Vec::new();
         for &index in &new_nodes {
             let package = &packages[index];
             let name = package.name.to_string();
@@ -694,33 +846,7 @@ pub fn resolve(
                     });
                     requested_for.push(index);
                 }
-                None => {
-                    let newest = Version::from_str(&project.info_version).ok();
-                    let requirements_from = match (&project.info_requires_dist, newest) {
-                        (requires, Some(newest)) if Some(&newest) == package.version.as_ref() => {
-                            states[index].requirements = Some(parse_requirements(
-                                requires.as_deref().unwrap_or_default(),
-                                &format!("{name}=={version}"),
-                                &mut unresolved,
-                            ));
-                            RequirementsFrom::ProjectJson
-                        }
-                        _ => {
-                            let reason = format!(
-                                "no core metadata file for {name}=={version} and PyPI's JSON \
-                                 describes only the newest release ({})",
-                                project.info_version
-                            );
-                            unresolved.push(Unresolved {
-                                requirement: format!("dependencies of {name}=={version}"),
-                                required_by: format!("{name}=={version}"),
-                                reason: reason.clone(),
-                            });
-                            RequirementsFrom::Unknown { reason }
-                        }
-                    };
-                    nodes[index].requirements_from = requirements_from;
-                }
+                None => fallbacks.push((index, None)),
             }
         }
         if !requests.is_empty() {
@@ -756,13 +882,85 @@ pub fn resolve(
                             url: request.file.url.clone(),
                         };
                     }
-                    Err(reason) => {
+                    // A refused file (its digest differs from the index's) is not replaced by
+                    // another source: what it lists is not trusted, and neither is the release.
+                    Err(error) if error.refused => {
                         unresolved.push(Unresolved {
                             requirement: format!(
                                 "dependencies of {}=={}",
                                 request.name, request.version
                             ),
                             required_by: format!("{}=={}", request.name, request.version),
+                            reason: error.reason.clone(),
+                        });
+                        nodes[index].requirements_from = RequirementsFrom::Unknown {
+                            reason: error.reason,
+                        };
+                    }
+                    Err(error) => fallbacks.push((index, Some(error.reason))),
+                }
+            }
+        }
+        let mut release_requests: Vec<(String, String)> = Vec::new();
+        let mut release_for: Vec<(usize, Option<String>)> = Vec::new();
+        for (index, metadata_failed) in fallbacks {
+            let package = &packages[index];
+            let name = package.name.to_string();
+            let version = package
+                .version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let Some(Ok(project)) = projects.get(&name) else {
+                continue;
+            };
+            let newest = Version::from_str(&project.info_version).ok();
+            if newest.is_some() && newest.as_ref() == package.version.as_ref() {
+                states[index].requirements = Some(parse_requirements(
+                    project.info_requires_dist.as_deref().unwrap_or_default(),
+                    &format!("{name}=={version}"),
+                    &mut unresolved,
+                ));
+                nodes[index].requirements_from = RequirementsFrom::ProjectJson { metadata_failed };
+            } else {
+                release_requests.push((name, version));
+                release_for.push((index, metadata_failed));
+            }
+        }
+        if !release_requests.is_empty() {
+            let answers = registry.releases(&release_requests);
+            for (((index, metadata_failed), (name, version)), answer) in
+                release_for.into_iter().zip(&release_requests).zip(answers)
+            {
+                match answer {
+                    Ok(release) => {
+                        states[index].requirements = Some(parse_requirements(
+                            release.requires_dist.as_deref().unwrap_or_default(),
+                            &format!("{name}=={version}"),
+                            &mut unresolved,
+                        ));
+                        if let Some(requires_python) = release.requires_python.clone() {
+                            nodes[index].requires_python = Some(requires_python);
+                        }
+                        nodes[index].requirements_from = RequirementsFrom::ReleaseJson {
+                            url: release.url,
+                            metadata_failed,
+                        };
+                    }
+                    Err(json_failed) => {
+                        let reason = match metadata_failed {
+                            Some(metadata_failed) => format!(
+                                "{metadata_failed}; and PyPI's JSON for {name}=={version}: \
+                                 {json_failed}"
+                            ),
+                            None => format!(
+                                "no core metadata file for {name}=={version}, and PyPI's JSON \
+                                 for it: {json_failed}"
+                            ),
+                        };
+                        unresolved.push(Unresolved {
+                            requirement: format!("dependencies of {name}=={version}"),
+                            required_by: format!("{name}=={version}"),
                             reason: reason.clone(),
                         });
                         nodes[index].requirements_from = RequirementsFrom::Unknown { reason };
@@ -903,8 +1101,9 @@ mod tests {
             project,
             specifiers.as_ref(),
             &Version::from_str(python).unwrap(),
+            None,
         )
-        .map(|(_, version)| version.to_string())
+        .map(|chosen| chosen.version.to_string())
     }
 
     #[test]
@@ -944,6 +1143,48 @@ mod tests {
             pick(&demo, Some(">=4"), "3.12.0")
                 .unwrap_err()
                 .contains("no release")
+        );
+    }
+
+    #[test]
+    fn the_cooldown_takes_the_newest_release_outside_it() {
+        const DAY: i64 = 86_400_000;
+        let now = 1_000 * DAY;
+        let uploaded = |version: &str, days_ago: i64| ReleaseCandidate {
+            uploaded: Some(now - days_ago * DAY),
+            ..candidate(version, false, None)
+        };
+        let demo = project(vec![
+            uploaded("1.0", 400),
+            uploaded("1.1", 30),
+            uploaded("1.2", 3),
+        ]);
+        let cooldown = Some(Cooldown {
+            now_millis: now,
+            days: 7,
+        });
+        let python = Version::from_str("3.12.0").unwrap();
+        let pick = |specifiers: Option<&str>| {
+            let specifiers = specifiers.map(|text| VersionSpecifiers::from_str(text).unwrap());
+            let chosen = choose(&demo, specifiers.as_ref(), &python, cooldown).unwrap();
+            (chosen.version.to_string(), chosen.held_back)
+        };
+        // 1.2 is 3 days old: 1.1 is taken, and 1.2 named as held back.
+        let (version, held_back) = pick(None);
+        assert_eq!(version, "1.1");
+        let held_back = held_back.unwrap();
+        assert_eq!(held_back.newest, "1.2");
+        assert_eq!(held_back.cooldown_days, 7);
+        assert_eq!(held_back.uploaded, now - 3 * DAY);
+        // Only 1.2 satisfies: it is taken (the policy's PA208 reports it), nothing held back.
+        assert_eq!(pick(Some(">=1.2")), ("1.2".to_owned(), None));
+        // The newest release is outside the cooldown: nothing changes.
+        assert_eq!(pick(Some("<1.2")), ("1.1".to_owned(), None));
+        // Without a cooldown the newest is taken.
+        let chosen = choose(&demo, None, &python, None).unwrap();
+        assert_eq!(
+            (chosen.version.to_string(), chosen.held_back),
+            ("1.2".to_owned(), None)
         );
     }
 
@@ -1011,7 +1252,10 @@ mod tests {
                 .collect()
         }
 
-        fn metadata(&mut self, requests: &[MetadataRequest]) -> Vec<Result<CoreMetadata, String>> {
+        fn metadata(
+            &mut self,
+            requests: &[MetadataRequest],
+        ) -> Vec<Result<CoreMetadata, MetadataError>> {
             requests
                 .iter()
                 .map(|request| {
@@ -1019,12 +1263,19 @@ mod tests {
                     let (_, requires) = releases
                         .iter()
                         .find(|(version, _)| *version == request.version)
-                        .ok_or("no such release")?;
+                        .ok_or_else(|| MetadataError::unavailable("no such release"))?;
                     Ok(CoreMetadata {
                         requires_dist: requires.iter().map(|text| text.to_string()).collect(),
                         ..CoreMetadata::default()
                     })
                 })
+                .collect()
+        }
+
+        fn releases(&mut self, releases: &[(String, String)]) -> Vec<Result<ReleaseJson, String>> {
+            releases
+                .iter()
+                .map(|_| Err("no per-release JSON in memory".to_owned()))
                 .collect()
         }
     }
@@ -1051,6 +1302,7 @@ mod tests {
             Limits {
                 max_depth: 3,
                 max_packages: 100,
+                cooldown: None,
             },
             &mut registry,
         )

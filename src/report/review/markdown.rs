@@ -136,6 +136,21 @@ fn render_raw(review: &Review<'_>) -> String {
             escape(&license),
         );
     }
+    let held_back: Vec<String> = facts
+        .iter()
+        .filter_map(|fact| {
+            let held_back = fact.held_back.as_ref()?;
+            Some(format!(
+                "- {}=={}: {}\n",
+                escape(&fact.name),
+                escape(&fact.version),
+                escape(&super::held_back_line(held_back))
+            ))
+        })
+        .collect();
+    if !held_back.is_empty() {
+        let _ = write!(out, "\n**Cooldown**\n\n{}", held_back.concat());
+    }
     let _ = writeln!(
         out,
         "\n_Past: the project's advisories that do not affect this version (fixed before it). \

@@ -20,7 +20,7 @@ use crate::lockfile::{Dependency, PackageIndex};
 use crate::policy::LockReport;
 use crate::review::Verdict;
 use crate::review::cadence::Cadence;
-use crate::review::resolve::{RequirementsFrom, Resolution, TargetEnvironment};
+use crate::review::resolve::{HeldBack, RequirementsFrom, Resolution, TargetEnvironment};
 
 /// Everything a review report shows; plain data the command produced.
 pub struct Review<'a> {
@@ -131,8 +131,12 @@ pub struct PackageFacts {
     pub depth: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extras: Vec<String>,
-    /// Where its requirements were read: `core-metadata`, `project-json`, `unknown`.
+    /// Where its requirements were read: `core-metadata`, `project-json`, `release-json`,
+    /// `unknown`.
     pub requirements_from: RequirementsFrom,
+    /// The newer release passed over because it is inside the cooldown (`uv --exclude-newer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<HeldBack>,
     pub yanked: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_python: Option<String>,
@@ -231,6 +235,7 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
                 depth: node.depth,
                 extras: node.extras.iter().cloned().collect(),
                 requirements_from: node.requirements_from.clone(),
+                held_back: node.held_back.clone(),
                 yanked: node.yanked,
                 requires_python: node.requires_python.clone(),
                 license: node.license.clone(),
@@ -362,4 +367,24 @@ pub fn date(millis: i64) -> String {
         .get(..10)
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Why the JSON API gave a release's requirements: `no METADATA file listed`, or the failure.
+pub fn metadata_failed_words(metadata_failed: Option<&str>) -> String {
+    match metadata_failed {
+        Some(reason) => format!("its METADATA file failed: {reason}"),
+        None => "no METADATA file listed".to_owned(),
+    }
+}
+
+/// `newest 3.11 (uploaded 2026-11-22) is inside the 7-day cooldown: took the newest older
+/// release that satisfies the requirement, as `uv --exclude-newer` would`.
+pub fn held_back_line(held_back: &HeldBack) -> String {
+    format!(
+        "newest {} (uploaded {}) is inside the {}-day cooldown: took the newest older release \
+         that satisfies the requirement, as `uv --exclude-newer` would",
+        held_back.newest,
+        date(held_back.uploaded),
+        held_back.cooldown_days
+    )
 }

@@ -108,9 +108,17 @@ fn render_raw(review: &Review<'_>, colour: bool) -> String {
         }
         details.push(match &fact.requirements_from {
             RequirementsFrom::CoreMetadata { .. } => "requirements from its METADATA".to_owned(),
-            RequirementsFrom::ProjectJson => {
-                "requirements from PyPI's JSON (no METADATA file)".to_owned()
-            }
+            RequirementsFrom::ProjectJson { metadata_failed } => format!(
+                "requirements from PyPI's project JSON ({})",
+                super::metadata_failed_words(metadata_failed.as_deref())
+            ),
+            RequirementsFrom::ReleaseJson {
+                metadata_failed, ..
+            } => format!(
+                "requirements from PyPI's JSON for {} ({})",
+                fact.version,
+                super::metadata_failed_words(metadata_failed.as_deref())
+            ),
             RequirementsFrom::Unknown { .. } => "requirements UNKNOWN".to_owned(),
             RequirementsFrom::Request => String::new(),
         });
@@ -121,6 +129,9 @@ fn render_raw(review: &Review<'_>, colour: bool) -> String {
             fact.version,
             details.join("; ")
         );
+        if let Some(held_back) = &fact.held_back {
+            let _ = writeln!(out, "      cooldown: {}", super::held_back_line(held_back));
+        }
         if !fact.already_locked {
             let _ = writeln!(out, "      advisories: {}", history_line(fact));
         }
