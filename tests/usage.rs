@@ -80,6 +80,19 @@ fn wheel(files: &[String]) -> Vec<u8> {
 
 /// A loopback PyPI with a project JSON and a wheel per locked package.
 fn pypi() -> (tokio::runtime::Runtime, TestServer) {
+    pypi_with_links(Links::Absolute)
+}
+
+/// How the project JSON names its files.
+#[derive(Clone, Copy, PartialEq)]
+enum Links {
+    /// `http://127.0.0.1:PORT/files/x.whl`, as pypi.org does.
+    Absolute,
+    /// `../../files/x.whl`, relative to `/pypi/<name>/json`, as mirrors do.
+    Relative,
+}
+
+fn pypi_with_links(links: Links) -> (tokio::runtime::Runtime, TestServer) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,11 +126,15 @@ fn pypi() -> (tokio::runtime::Runtime, TestServer) {
             "application/zip",
             wheel(&files),
         );
+        let prefix = match links {
+            Links::Absolute => format!("{}/files", server.url()),
+            Links::Relative => "../../files".to_owned(),
+        };
         releases.entry(name.clone()).or_default().insert(
             version.clone(),
             json!([
-                {"filename": format!("{name}-{version}.tar.gz"), "packagetype": "sdist", "url": format!("{}/files/{name}.tar.gz", server.url())},
-                {"filename": file_name, "packagetype": "bdist_wheel", "url": format!("{}/files/{file_name}", server.url())},
+                {"filename": format!("{name}-{version}.tar.gz"), "packagetype": "sdist", "url": format!("{prefix}/{name}.tar.gz")},
+                {"filename": file_name, "packagetype": "bdist_wheel", "url": format!("{prefix}/{file_name}")},
             ]),
         );
     }
@@ -229,6 +246,40 @@ fn usage_rules_over_wheels_read_by_range_requests() {
     assert!(
         later.is_empty(),
         "the second run must come from the cache: {later:?}"
+    );
+}
+
+/// Mirrors send file links relative to the JSON answer (PEP 503 / 691 allow it): they are read
+/// like absolute ones, never "relative URL without a base".
+#[test]
+fn relative_file_links_resolve_against_the_answer() {
+    let (_runtime, server) = pypi_with_links(Links::Relative);
+    let cache = tempfile::tempdir().unwrap();
+    let output = pyaudit(cache.path())
+        .arg("usage")
+        .arg(project())
+        .args(["--format", "json", "--pypi-url", &server.url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("relative URL"), "{stderr}");
+    assert!(!stderr.contains("guessed from"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("relative URL"), "{stdout}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(findings(&report), expected_findings(), "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
+    // The wheels were read where the relative links point.
+    assert!(server.requests("/files/") >= 16);
+    let unused = &report["lockfiles"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["code"] == "PA601")
+        .unwrap()["evidence"];
+    assert!(
+        unused["mapping"].as_str().unwrap().contains("click-8"),
+        "{unused}"
     );
 }
 

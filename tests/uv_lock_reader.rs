@@ -345,7 +345,10 @@ fn revision_5_locks_are_read_without_a_warning_and_equal_uv_export() {
         let directory = revision_5_fixture(variant);
         let path = directory.join("uv.lock");
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("\nrevision = 5\n"), "{variant}: not a revision-5 lock");
+        assert!(
+            text.contains("\nrevision = 5\n"),
+            "{variant}: not a revision-5 lock"
+        );
         let lockfile = uv_lock::parse(&path, &text)
             .unwrap_or_else(|error| panic!("{variant} does not parse: {error}"));
         let warnings: Vec<&str> = lockfile
@@ -382,7 +385,10 @@ fn revision_5_metadata_free_lock_keeps_empty_extras_and_every_group() {
     let directory = revision_5_fixture("metadata-free");
     let path = directory.join("uv.lock");
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(!text.contains("[package.metadata]"), "not a metadata-free lock");
+    assert!(
+        !text.contains("[package.metadata]"),
+        "not a metadata-free lock"
+    );
     let lockfile = uv_lock::parse(&path, &text).unwrap();
     let app = lockfile
         .packages
