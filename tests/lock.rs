@@ -711,3 +711,66 @@ fn verdicts_rest_only_on_complete_fresh_data() {
     );
     assert_eq!(report["sources"][0]["coverage"], "complete");
 }
+
+/// uv 0.13 writes `revision = 5` (tests/data/uv-rev5/NOTICE.md): no warning about it anywhere,
+/// not on stderr and not in the Markdown PR comment; a revision newer than any pyaudit knows is
+/// still named, on stderr unless `-q` and in the report either way.
+#[test]
+fn revision_5_lock_audits_without_a_revision_warning_and_quiet_silences_stderr() {
+    let cache = tempfile::tempdir().unwrap();
+    pyaudit(cache.path())
+        .args(["-q", "db", "import"])
+        .arg(root().join("tests/data/pypa-advisory-db-2024-10-10.zip"))
+        .assert()
+        .success();
+    let lock = root().join("tests/data/uv-rev5/default/uv.lock");
+    let output = pyaudit(cache.path())
+        .args(["lock", "--offline", "--format", "markdown"])
+        .arg(&lock)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("pyaudit lock passed"), "{stdout}");
+    assert!(!stdout.contains("revision"), "{stdout}");
+    assert!(!stderr.contains("revision"), "{stderr}");
+
+    let project = tempfile::tempdir().unwrap();
+    let newer = project.path().join("uv.lock");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    std::fs::write(&newer, text.replace("\nrevision = 5\n", "\nrevision = 6\n")).unwrap();
+    // Markdown escapes the parentheses of the rest of the message.
+    let warning = "lock revision 6 is newer than the newest pyaudit knows";
+    for quiet in [false, true] {
+        let mut command = pyaudit(cache.path());
+        if quiet {
+            command.arg("-q");
+        }
+        let output = command
+            .args(["lock", "--offline", "--format", "markdown"])
+            .arg(&newer)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "quiet={quiet}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stdout.contains(warning), "quiet={quiet}: {stdout}");
+        if quiet {
+            assert_eq!(stderr, "", "-q must leave stderr empty");
+        } else {
+            assert!(stderr.contains(warning), "{stderr}");
+        }
+    }
+    // The same for the commands that only read the lock.
+    for args in [vec!["graph"], vec!["why", "six"]] {
+        let output = pyaudit(cache.path())
+            .arg("-q")
+            .args(&args)
+            .arg(&newer)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{args:?}");
+    }
+}

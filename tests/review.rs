@@ -1488,3 +1488,64 @@ fn most_downloaded_projects_pass_the_defaults() {
         }
     }
 }
+
+/// A mirror's JSON answer with file links relative to itself (`../../files/…`, PEP 503 / 691):
+/// the release's `.metadata` is read where the link points, so requirements and the license come
+/// from the reviewed release, not "unknown".
+#[test]
+fn relative_file_links_are_resolved_against_the_answer() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_project(&server, "rtleafrel", &[release("1.0", &[])]);
+    let wheel = "rtrel-1.0-py3-none-any.whl";
+    let document = json!({
+        "info": {"name": "rtrel", "version": "1.0", "classifiers": [], "requires_dist": null},
+        "releases": {"1.0": [{
+            "filename": wheel,
+            "packagetype": "bdist_wheel",
+            "upload_time_iso_8601": "2025-01-01T00:00:00.000000Z",
+            "url": format!("../../files/{wheel}"),
+            "core-metadata": true,
+        }]},
+    });
+    server.set_body(
+        "/pypi/rtrel/json",
+        200,
+        "application/json",
+        document.to_string(),
+    );
+    server.set_body(
+        "/simple/rtrel/",
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        json!({"meta": {"api-version": "1.1"}, "name": "rtrel",
+               "files": [{"filename": wheel, "url": format!("../../files/{wheel}"), "hashes": {}}]})
+        .to_string(),
+    );
+    server.set_body(
+        &format!("/files/{wheel}.metadata"),
+        200,
+        "text/plain",
+        "Metadata-Version: 2.4\nName: rtrel\nVersion: 1.0\nLicense-Expression: MIT\nRequires-Dist: rtleafrel\n",
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = review(&server, cache.path(), directory.path())
+        .args(["rtrel", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("relative URL"), "{stderr}");
+    let document: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{error}: {stderr}"));
+    assert_eq!(
+        closure(&document),
+        pairs(&[("rtrel", "1.0"), ("rtleafrel", "1.0")]),
+        "{document:#}"
+    );
+    let app = &document["resolution"]["packages"][0];
+    assert_eq!(app["requirements_from"]["kind"], "core-metadata", "{app:#}");
+    assert_eq!(server.requests(&format!("/files/{wheel}.metadata")), 1);
+    let fact = package(&document, "rtrel");
+    assert_eq!(fact["license_expression"], "MIT", "{fact:#}");
+}

@@ -80,6 +80,19 @@ fn wheel(files: &[String]) -> Vec<u8> {
 
 /// A loopback PyPI with a project JSON and a wheel per locked package.
 fn pypi() -> (tokio::runtime::Runtime, TestServer) {
+    pypi_with_links(Links::Absolute)
+}
+
+/// How the project JSON names its files.
+#[derive(Clone, Copy, PartialEq)]
+enum Links {
+    /// `http://127.0.0.1:PORT/files/x.whl`, as pypi.org does.
+    Absolute,
+    /// `../../files/x.whl`, relative to `/pypi/<name>/json`, as mirrors do.
+    Relative,
+}
+
+fn pypi_with_links(links: Links) -> (tokio::runtime::Runtime, TestServer) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,11 +126,15 @@ fn pypi() -> (tokio::runtime::Runtime, TestServer) {
             "application/zip",
             wheel(&files),
         );
+        let prefix = match links {
+            Links::Absolute => format!("{}/files", server.url()),
+            Links::Relative => "../../files".to_owned(),
+        };
         releases.entry(name.clone()).or_default().insert(
             version.clone(),
             json!([
-                {"filename": format!("{name}-{version}.tar.gz"), "packagetype": "sdist", "url": format!("{}/files/{name}.tar.gz", server.url())},
-                {"filename": file_name, "packagetype": "bdist_wheel", "url": format!("{}/files/{file_name}", server.url())},
+                {"filename": format!("{name}-{version}.tar.gz"), "packagetype": "sdist", "url": format!("{prefix}/{name}.tar.gz")},
+                {"filename": file_name, "packagetype": "bdist_wheel", "url": format!("{prefix}/{file_name}")},
             ]),
         );
     }
@@ -229,6 +246,40 @@ fn usage_rules_over_wheels_read_by_range_requests() {
     assert!(
         later.is_empty(),
         "the second run must come from the cache: {later:?}"
+    );
+}
+
+/// Mirrors send file links relative to the JSON answer (PEP 503 / 691 allow it): they are read
+/// like absolute ones, never "relative URL without a base".
+#[test]
+fn relative_file_links_resolve_against_the_answer() {
+    let (_runtime, server) = pypi_with_links(Links::Relative);
+    let cache = tempfile::tempdir().unwrap();
+    let output = pyaudit(cache.path())
+        .arg("usage")
+        .arg(project())
+        .args(["--format", "json", "--pypi-url", &server.url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("relative URL"), "{stderr}");
+    assert!(!stderr.contains("guessed from"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("relative URL"), "{stdout}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(findings(&report), expected_findings(), "{report:#}");
+    assert_eq!(output.status.code(), Some(1));
+    // The wheels were read where the relative links point.
+    assert!(server.requests("/files/") >= 16);
+    let unused = &report["lockfiles"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["code"] == "PA601")
+        .unwrap()["evidence"];
+    assert!(
+        unused["mapping"].as_str().unwrap().contains("click-8"),
+        "{unused}"
     );
 }
 
@@ -551,4 +602,78 @@ fn lock_only_rules_find_dev_tools_and_orphans() {
         pytest["package"]["path"],
         json!(["demo==0.1.0", "helper==1.0", "pytest==8.0"])
     );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// PEP 263: a Latin-1 source with its `coding` declaration is read (its import of `click` counts,
+/// so click is no longer unused); a source in an encoding pyaudit does not decode is skipped with
+/// a warning naming it — for `usage` and for `lock` alike, never exit 2 for the whole run.
+#[test]
+fn declared_source_encodings_are_honoured_and_unknown_ones_skipped() {
+    let (_runtime, server) = pypi();
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path().join("app");
+    copy_tree(&project(), &root);
+    std::fs::write(
+        root.join("src/app/legacy.py"),
+        b"# -*- coding: latin-1 -*-\n# r\xe9sum\xe9 of the old CLI\nimport click\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/app/klingon.py"),
+        b"# vim: set fileencoding=klingon :\nimport json\n",
+    )
+    .unwrap();
+    let mut expected = expected_findings();
+    expected.remove(&("PA601".to_owned(), "click".to_owned()));
+    let warning = "src/app/klingon.py:1:1: declares the source encoding `klingon`";
+
+    let cache = tempfile::tempdir().unwrap();
+    let output = pyaudit(cache.path())
+        .arg("usage")
+        .arg(&root)
+        .args(["--format", "json", "--pypi-url", &server.url()])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(findings(&report), expected, "{report:#}");
+    assert_eq!(output.status.code(), Some(1), "PA602/PA604 deny; not 2");
+    let warnings = report["lockfiles"][0]["warnings"].to_string();
+    assert!(warnings.contains(warning), "{warnings}");
+
+    let output = pyaudit(cache.path())
+        .arg("lock")
+        .arg(root.join("uv.lock"))
+        .args([
+            "--format",
+            "json",
+            "--osv-url",
+            &server.url(),
+            "--pypi-url",
+            &server.url(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{error}: {stderr}"));
+    let usage: BTreeMap<(String, String), String> = findings(&report)
+        .into_iter()
+        .filter(|((code, _), _)| code.starts_with("PA6"))
+        .collect();
+    assert_eq!(usage, expected, "{report:#}");
+    assert!(stderr.contains(warning), "{stderr}");
+    assert!(!stderr.contains("not valid UTF-8"), "{stderr}");
 }

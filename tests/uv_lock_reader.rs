@@ -294,3 +294,114 @@ fn hashes_are_counted() {
     // One sdist and one wheel, both with a hash.
     assert_eq!(boto3.hashes, 2);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Revision 5, as uv 0.13 writes it (tests/data/uv-rev5/NOTICE.md): read without a warning, and
+// the installed sets equal `uv export` of the same lock.
+// ---------------------------------------------------------------------------------------------
+
+fn revision_5_fixture(variant: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/uv-rev5")
+        .join(variant)
+}
+
+/// A requirements file from `uv export` as `name==version` / `name @ url` (markers dropped: the
+/// classes below are for every environment, as the export is).
+fn exported(path: &Path) -> BTreeSet<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let requirement = line.split(" ; ").next().unwrap_or(line).trim();
+            match requirement.split_once(" @ ") {
+                Some((name, _)) => format!("{name} @ url"),
+                None => requirement.to_string(),
+            }
+        })
+        .collect()
+}
+
+fn installed(graph: &pyaudit::graph::Graph, scope: pyaudit::graph::Class) -> BTreeSet<String> {
+    graph
+        .installed(scope)
+        .filter(|&index| graph.role(index) == PackageRole::Package)
+        .map(|index| {
+            let package = graph.package(index);
+            match (&package.version, package.source.is_registry()) {
+                (Some(version), true) => format!("{}=={version}", package.name),
+                _ => format!("{} @ url", package.name),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn revision_5_locks_are_read_without_a_warning_and_equal_uv_export() {
+    use pyaudit::graph::{Class, Graph};
+    for variant in ["default", "metadata-free"] {
+        let directory = revision_5_fixture(variant);
+        let path = directory.join("uv.lock");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\nrevision = 5\n"),
+            "{variant}: not a revision-5 lock"
+        );
+        let lockfile = uv_lock::parse(&path, &text)
+            .unwrap_or_else(|error| panic!("{variant} does not parse: {error}"));
+        let warnings: Vec<&str> = lockfile
+            .warnings
+            .iter()
+            .map(|warning| warning.message.as_str())
+            .collect();
+        assert!(warnings.is_empty(), "{variant}: {warnings:?}");
+        let roots: BTreeSet<String> = lockfile
+            .roots
+            .iter()
+            .map(|&root| lockfile.packages[root].name.to_string())
+            .collect();
+        assert_eq!(
+            roots,
+            BTreeSet::from(["helper".to_string(), "rev5-app".to_string()]),
+            "{variant}"
+        );
+        let graph = Graph::build(lockfile);
+        for (scope, file) in [
+            (Class::Prod, "export-prod.txt"),
+            (Class::Optional, "export-prod-with-extras.txt"),
+            (Class::Dev, "export-all.txt"),
+        ] {
+            let expected = exported(&directory.join("expected").join(file));
+            assert!(expected.len() >= 10, "{variant}/{file} is nearly empty");
+            assert_eq!(installed(&graph, scope), expected, "{variant}: {file}");
+        }
+    }
+}
+
+#[test]
+fn revision_5_metadata_free_lock_keeps_empty_extras_and_every_group() {
+    let directory = revision_5_fixture("metadata-free");
+    let path = directory.join("uv.lock");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("[package.metadata]"),
+        "not a metadata-free lock"
+    );
+    let lockfile = uv_lock::parse(&path, &text).unwrap();
+    let app = lockfile
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "rev5-app")
+        .unwrap();
+    assert_eq!(
+        app.optional_dependencies.keys().collect::<Vec<_>>(),
+        ["cli", "empty"]
+    );
+    assert!(app.optional_dependencies["empty"].is_empty());
+    assert_eq!(
+        app.dependency_groups.keys().collect::<Vec<_>>(),
+        ["dev", "lint", "typing"]
+    );
+}

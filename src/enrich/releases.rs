@@ -193,9 +193,6 @@ impl Registry for CachedRegistry<'_> {
                     .map(|_| Err(reason.clone()))
                     .collect::<Vec<_>>(),
             };
-            // Names where an answer came from (shown and cached): no credentials.
-            let base =
-                crate::redact::redact_text(trim_base(&self.settings.fetch.pypi_url)).into_owned();
             for (&index, answer) in missing.iter().zip(fetched) {
                 let name = &names[index];
                 let result = match answer {
@@ -206,8 +203,7 @@ impl Registry for CachedRegistry<'_> {
                         ..
                     }) => {
                         self.fetched += 1;
-                        let url = format!("{base}/pypi/{name}/json");
-                        let releases = ProjectReleases::from_document(name, &document, &url);
+                        let releases = ProjectReleases::from_document(name, &document);
                         let mut freshness = Freshness::new(self.settings.ttl);
                         freshness.etag = etag;
                         freshness.last_modified = last_modified;

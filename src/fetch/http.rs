@@ -92,7 +92,11 @@ struct Counters {
 /// A response whose status the retry logic accepted as final (not 429, not 5xx).
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The URL asked for (what errors name).
     pub url: String,
+    /// The URL the answer came from, after any redirect: relative links in the body are relative
+    /// to it.
+    pub final_url: reqwest::Url,
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -371,6 +375,7 @@ impl Fetcher {
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let final_url = response.url().clone();
         let too_large = || {
             AttemptFailure::Final(FetchError::BodyTooLarge {
                 url: url.clone(),
@@ -411,6 +416,7 @@ impl Fetcher {
         }
         Ok(HttpResponse {
             url: url.clone(),
+            final_url,
             status,
             headers,
             body,

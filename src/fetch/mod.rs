@@ -11,6 +11,7 @@
 //! server on 127.0.0.1.
 
 pub mod http;
+pub mod links;
 pub mod osv;
 pub mod pypi;
 

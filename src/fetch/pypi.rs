@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
 
 use super::http::{FetchError, Fetcher, RequestSpec};
+use super::links;
 use super::{Source, SourceError, is_path_safe, trim_base};
 
 /// The media type of the Simple API's JSON form (PEP 691), version 1.
@@ -112,7 +113,7 @@ async fn fetch_documents<T>(
     url_for: impl Fn(&str) -> (String, &'static str),
 ) -> Vec<ProjectAnswer<T>>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: IndexDocument + Send + 'static,
 {
     let mut tasks = JoinSet::new();
     for (index, request) in requests.iter().enumerate() {
@@ -150,7 +151,41 @@ where
         .collect()
 }
 
-async fn fetch_document<T: DeserializeOwned>(
+/// An index answer whose file links are resolved against the answer's own URL when it is read
+/// (PEP 503 / PEP 691 allow relative ones), so no consumer ever sees a relative link.
+pub trait IndexDocument: DeserializeOwned {
+    fn resolve_links(&mut self, base: &reqwest::Url);
+}
+
+impl IndexDocument for ProjectJson {
+    fn resolve_links(&mut self, base: &reqwest::Url) {
+        for file in self.releases.values_mut().flatten() {
+            // A link that cannot be used (another scheme, not a URL) is dropped: the file is then
+            // as good as absent, and nothing tries to fetch it.
+            file.url = file
+                .url
+                .take()
+                .and_then(|link| links::resolve_link(base, &link).ok())
+                .map(String::from);
+        }
+    }
+}
+
+impl IndexDocument for SimpleProject {
+    fn resolve_links(&mut self, base: &reqwest::Url) {
+        // `url` is required here, so an unusable link drops the file entry.
+        self.files
+            .retain_mut(|file| match links::resolve_link(base, &file.url) {
+                Ok(resolved) => {
+                    file.url = resolved.into();
+                    true
+                }
+                Err(_) => false,
+            });
+    }
+}
+
+async fn fetch_document<T: IndexDocument>(
     fetcher: &Fetcher,
     request: &ProjectRequest,
     source: Source,
@@ -177,8 +212,9 @@ async fn fetch_document<T: DeserializeOwned>(
     let response = fetcher.send(&spec).await.map_err(source_error)?;
     match response.status {
         200 => {
-            let document = serde_json::from_slice(&response.body)
+            let mut document: T = serde_json::from_slice(&response.body)
                 .map_err(|error| source_error(response.malformed(error)))?;
+            document.resolve_links(&response.final_url);
             Ok(PypiAnswer::Fresh {
                 etag: response.header(ETAG),
                 last_modified: response.header(LAST_MODIFIED),

@@ -167,10 +167,8 @@ pub struct MetadataFile {
 }
 
 impl ProjectReleases {
-    /// Trim a `/pypi/<name>/json` answer. Relative file URLs are resolved against `document_url`
-    /// (the JSON API gives absolute ones on files.pythonhosted.org).
-    pub fn from_document(name: &str, document: &ProjectJson, document_url: &str) -> Self {
-        let base = reqwest::Url::parse(document_url).ok();
+    /// Trim a `/pypi/<name>/json` answer, whose file URLs the fetch layer has made absolute.
+    pub fn from_document(name: &str, document: &ProjectJson) -> Self {
         let releases = document
             .releases
             .iter()
@@ -191,12 +189,8 @@ impl ProjectReleases {
                 let metadata = ordered.iter().find_map(|file| {
                     let sha256 = file.core_metadata()?;
                     let url = file.url.as_deref()?;
-                    let absolute = match &base {
-                        Some(base) => base.join(url).ok()?.to_string(),
-                        None => url.to_owned(),
-                    };
                     Some(MetadataFile {
-                        url: format!("{absolute}.metadata"),
+                        url: format!("{url}.metadata"),
                         sha256,
                     })
                 });

@@ -12,6 +12,7 @@
 //! The rules over the result live in `crate::policy::usage`.
 
 pub mod config;
+pub mod encoding;
 pub mod imports;
 pub mod modules;
 pub mod scan;
@@ -222,10 +223,22 @@ pub fn analyse(
     if !scan.errors.is_empty() {
         return Err(UsageError::Sources(scan.errors));
     }
+    // Files Python could read but pyaudit cannot decode cost their imports, not the run.
+    let skipped: Vec<String> = scan
+        .skipped
+        .iter()
+        .map(|problem| {
+            format!(
+                "{problem}; the file is skipped, so its imports are unknown (an unused-dependency \
+                 finding may be one it imports)"
+            )
+        })
+        .collect();
     if scan.files.is_empty() {
         // Nothing imports anything: no mapping (and no request) is worth making.
         return Ok(Usage {
             root: root.to_path_buf(),
+            warnings: skipped,
             ..Usage::default()
         });
     }
@@ -252,6 +265,7 @@ pub fn analyse(
         python: stdlib.describe(),
         files: scan.files.len(),
         declarations: declared,
+        warnings: skipped,
         ..Usage::default()
     };
     let venv = match &settings.venv {

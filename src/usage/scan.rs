@@ -92,6 +92,9 @@ pub struct Scan {
     pub files: Vec<SourceFile>,
     /// Files pyaudit could not read, sorted; the caller decides how fatal they are.
     pub errors: Vec<ScanError>,
+    /// Files whose bytes pyaudit cannot decode (an encoding it does not read, or bytes invalid in
+    /// the declared one), sorted. Their imports are unknown.
+    pub skipped: Vec<ScanError>,
     /// Top-level module names of the project and its workspace members.
     pub local_modules: BTreeSet<String>,
     /// (directory, module name) pairs: modules importable from scripts in that directory.
@@ -126,6 +129,8 @@ fn matcher(root: &Path, patterns: &[String], what: &str) -> Result<Gitignore, Sc
 enum Found {
     File(SourceFile),
     Error(ScanError),
+    /// A file whose bytes cannot be decoded: skipped with a warning.
+    Skipped(ScanError),
     Project(PathBuf),
 }
 
@@ -227,11 +232,14 @@ pub fn scan_project(root: &Path, settings: &ScanSettings) -> Result<Scan, ScanEr
         match item {
             Found::File(file) => scan.files.push(file),
             Found::Error(error) => scan.errors.push(error),
+            Found::Skipped(problem) => scan.skipped.push(problem),
             Found::Project(directory) => projects.push(directory),
         }
     }
     scan.files.sort_by(|left, right| left.path.cmp(&right.path));
     scan.errors
+        .sort_by(|left, right| left.location.cmp(&right.location));
+    scan.skipped
         .sort_by(|left, right| left.location.cmp(&right.location));
     for file in &scan.files {
         record_local(
@@ -302,20 +310,31 @@ fn scan_file(path: &Path, relative: PathBuf, test: bool, notebook: bool) -> Foun
             });
         }
     };
-    let text = match crate::lockfile::decode_utf8(&relative, &bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let location = match error {
-                crate::lockfile::LockfileError::NotUtf8 { location } => location,
-                _ => Location::new(relative.clone(), 1),
-            };
-            return Found::Error(ScanError {
-                location,
-                message: "file is not valid UTF-8; pyaudit reads UTF-8 sources (PEP 3120)"
-                    .to_owned(),
-            });
-        }
+    // A notebook is JSON, always UTF-8; a Python source may declare its encoding (PEP 263).
+    let decoded = if notebook {
+        crate::lockfile::decode_utf8(&relative, &bytes)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|error| match error {
+                crate::lockfile::LockfileError::NotUtf8 { location } => ScanError {
+                    location,
+                    message: "notebook is not valid UTF-8".to_owned(),
+                },
+                other => ScanError {
+                    location: Location::new(relative.clone(), 1),
+                    message: other.to_string(),
+                },
+            })
+    } else {
+        super::encoding::decode_source(&bytes).map_err(|problem| ScanError {
+            location: Location::new(relative.clone(), problem.line).with_column(problem.column),
+            message: problem.message,
+        })
     };
+    let decoded = match decoded {
+        Ok(text) => text,
+        Err(problem) => return Found::Skipped(problem),
+    };
+    let text = decoded.as_ref();
     let source;
     let text = if notebook {
         match notebook_code(text) {
@@ -475,12 +494,11 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let root = directory.path();
         write(root, "bad.py", "import ok\ns = 'open\n");
-        write(root, "latin.py", "x = 1\n# caf\u{e9}\n");
         std::fs::write(root.join("latin.py"), b"x = 1\n# caf\xe9\n").unwrap();
         write(root, "broken.ipynb", "{\"cells\": [");
         let scan = scan_project(root, &ScanSettings::default()).unwrap();
         let errors: Vec<String> = scan.errors.iter().map(ToString::to_string).collect();
-        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(
             errors[0].starts_with("bad.py:2:5: unterminated string literal"),
             "{errors:?}"
@@ -489,9 +507,54 @@ mod tests {
             errors[1].starts_with("broken.ipynb:1:11: not a Jupyter notebook"),
             "{errors:?}"
         );
+        // Undecodable bytes skip the file (with a position), they do not fail the scan.
+        let skipped: Vec<String> = scan.skipped.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            skipped,
+            ["latin.py:2:6: byte 0xE9 is not valid UTF-8 (the default, PEP 3120)"]
+        );
+    }
+
+    #[test]
+    fn declared_encodings_are_honoured() {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path();
+        std::fs::write(
+            root.join("latin.py"),
+            b"# -*- coding: latin-1 -*-\n# caf\xe9\nimport requests\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("windows.py"),
+            b"#!/usr/bin/env python\n# coding: cp1252\ns = '\x93hi\x94'\nimport yaml\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("odd.py"), b"# coding: klingon\nimport attr\n").unwrap();
+        let scan = scan_project(root, &ScanSettings::default()).unwrap();
+        assert!(scan.errors.is_empty(), "{:?}", scan.errors);
+        let imports: Vec<(String, String)> = scan
+            .files
+            .iter()
+            .flat_map(|file| {
+                file.imports
+                    .iter()
+                    .map(|import| (file.path.display().to_string(), import.module.clone()))
+            })
+            .collect();
+        assert_eq!(
+            imports,
+            [
+                ("latin.py".to_owned(), "requests".to_owned()),
+                ("windows.py".to_owned(), "yaml".to_owned())
+            ]
+        );
+        assert_eq!(scan.skipped.len(), 1);
         assert!(
-            errors[2].starts_with("latin.py:2:6: file is not valid UTF-8"),
-            "{errors:?}"
+            scan.skipped[0]
+                .to_string()
+                .starts_with("odd.py:1:1: declares the source encoding `klingon`"),
+            "{}",
+            scan.skipped[0]
         );
     }
 }

@@ -26,9 +26,24 @@ use super::{
 
 /// The only lock `version` uv has written since its lockfile became stable.
 const SUPPORTED_VERSION: i64 = 1;
-/// The newest `revision` this reader was checked against. Revisions are backwards-compatible
-/// additions, so a newer one is read anyway, with a warning.
-const NEWEST_KNOWN_REVISION: i64 = 3;
+/// The newest `revision` this reader was checked against (locks written by uv 0.13). Revisions
+/// are backwards-compatible additions, so a newer one is read anyway, with a warning.
+///
+/// What each revision of `version = 1` added, and why none of it changes the graph read here:
+/// - 1: `provides-extras` and empty dependency-group entries in `[package.metadata]`;
+/// - 2: `upload-time` on artifacts;
+/// - 3: package-specific `exclude-newer` in `[options]`;
+/// - 4: locks without `[package.metadata]` (uv's `lock-without-metadata` preview). Such a lock
+///   records every declared extra and group of a local package, even an empty one (`docs = []`),
+///   which reads as an activation with no edges;
+/// - 5: `default-groups` (on member packages, and in `[manifest]` for a root without
+///   `[project]`) and `group-requires-python` tables. They say which groups `uv sync` installs
+///   by default and for which Pythons; pyaudit's dev class is every group regardless, so both are
+///   ignored.
+///
+/// Metadata, options and these tables are never deserialized (unknown fields are skipped), so
+/// their presence or absence cannot change what is read.
+const NEWEST_KNOWN_REVISION: i64 = 5;
 /// Name of the synthetic root when the lock's directory name is not a usable package name.
 const FALLBACK_ROOT_NAME: &str = "workspace-root";
 
@@ -934,8 +949,13 @@ mod tests {
     #[test]
     fn the_artifact_fast_path_reads_real_locks_exactly_like_the_toml_parser() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real");
+        // The revision-5 locks written by uv 0.13 (`tests/data/uv-rev5/NOTICE.md`) too.
+        let revision_5 = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/uv-rev5");
         let mut compared = 0;
-        for entry in std::fs::read_dir(&root).unwrap().flatten() {
+        let projects = std::fs::read_dir(&root)
+            .unwrap()
+            .chain(std::fs::read_dir(&revision_5).unwrap());
+        for entry in projects.flatten() {
             for lock in [
                 entry.path().join("uv.lock"),
                 entry.path().join("server/uv.lock"),
@@ -962,7 +982,7 @@ mod tests {
                 compared += 1;
             }
         }
-        assert!(compared >= 9);
+        assert!(compared >= 11);
     }
 
     use super::*;
@@ -1543,6 +1563,8 @@ source = { registry = "https://download.pytorch.org/whl/cu128" }
             "version = 1\nrevision = 1",
             "version = 1\nrevision = 2",
             "version = 1\nrevision = 3",
+            "version = 1\nrevision = 4",
+            "version = 1\nrevision = 5",
         ] {
             let lockfile = read(&with_project(
                 header,
@@ -1559,7 +1581,13 @@ source = { registry = "https://download.pytorch.org/whl/cu128" }
             "version = 1\nrevision = 9\n\n[[package]]\nname = \"p\"\nsource = { virtual = \".\" }\n",
         );
         assert_eq!(lockfile.warnings.len(), 1);
-        assert!(lockfile.warnings[0].message.contains("revision 9"));
+        assert!(
+            lockfile.warnings[0]
+                .message
+                .contains("revision 9 is newer than the newest pyaudit knows (5)"),
+            "{}",
+            lockfile.warnings[0].message
+        );
         assert_eq!(
             lockfile.warnings[0]
                 .location
