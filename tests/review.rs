@@ -1549,3 +1549,30 @@ fn relative_file_links_are_resolved_against_the_answer() {
     let fact = package(&document, "rtrel");
     assert_eq!(fact["license_expression"], "MIT", "{fact:#}");
 }
+
+/// OSV unreachable and no local copy: the review is incomplete (exit 2), never approved, and says
+/// so in words — not "needs review", which is a reviewer's judgement call.
+#[test]
+fn a_closure_that_could_not_be_checked_is_an_incomplete_review() {
+    let runtime = runtime();
+    let server = runtime.block_on(TestServer::start());
+    serve_project(&server, "rtunchecked", &[release("1.0", &[])]);
+    let directory = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (code, document) = run_json(
+        review(&server, cache.path(), directory.path())
+            .env("PYAUDIT_OSV_URL", "http://127.0.0.1:9")
+            .arg("rtunchecked"),
+    );
+    assert_eq!(code, 2, "{document:#}");
+    assert_eq!(document["verdict"], "incomplete", "{document:#}");
+    let output = review(&server, cache.path(), directory.path())
+        .env("PYAUDIT_OSV_URL", "http://127.0.0.1:9")
+        .arg("rtunchecked")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("INCOMPLETE (could not check)"), "{text}");
+    assert!(!text.contains("no known vulnerabilities"), "{text}");
+}

@@ -214,7 +214,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         Decision::Deny => Outcome::Findings,
         // A package that could not be checked is not a reviewer's judgement call: the review
         // itself is incomplete.
-        _ if lock_report.incomplete() => Outcome::Incomplete,
+        Decision::Incomplete => Outcome::Incomplete,
         Decision::Approve => Outcome::Clean,
         Decision::NeedsReview => Outcome::NeedsReview,
     };

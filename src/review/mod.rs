@@ -56,6 +56,9 @@ pub fn release_licenses(resolution: &Resolution, metadata: &mut MetadataData) {
 #[serde(rename_all = "kebab-case")]
 pub enum Decision {
     Deny,
+    /// Nothing to deny, but a package in the closure could not be checked (PA001/PA004 at deny
+    /// level): the review itself is incomplete, which no reviewer can approve (exit 2).
+    Incomplete,
     NeedsReview,
     Approve,
 }
@@ -64,6 +67,7 @@ impl Decision {
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Deny => "deny",
+            Decision::Incomplete => "incomplete",
             Decision::NeedsReview => "needs-review",
             Decision::Approve => "approve",
         }
@@ -123,6 +127,11 @@ pub fn verdict(report: &LockReport, resolution: &Resolution) -> Verdict {
         Verdict {
             decision: Decision::Deny,
             reasons: deny,
+        }
+    } else if report.incomplete() {
+        Verdict {
+            decision: Decision::Incomplete,
+            reasons: review,
         }
     } else if !review.is_empty() {
         Verdict {

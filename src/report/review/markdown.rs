@@ -16,6 +16,7 @@ fn render_raw(review: &Review<'_>) -> String {
     let mut out = String::new();
     let (icon, word) = match review.verdict.decision {
         Decision::Approve => ("✅", "approve"),
+        Decision::Incomplete => ("⛔", "incomplete: could not check"),
         Decision::NeedsReview => ("⚠️", "needs review"),
         Decision::Deny => ("❌", "deny"),
     };

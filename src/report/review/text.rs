@@ -168,6 +168,7 @@ fn render_raw(review: &Review<'_>, colour: bool) -> String {
     let verdict = review.verdict;
     let word = match verdict.decision {
         Decision::Approve => "APPROVE",
+        Decision::Incomplete => "INCOMPLETE (could not check)",
         Decision::NeedsReview => "NEEDS REVIEW",
         Decision::Deny => "DENY",
     };
