@@ -303,9 +303,10 @@ pub struct UsageArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// PyPI base URL (JSON API at `/pypi/<name>/json`; wheels at the URLs it lists).
-    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL", default_value = crate::fetch::DEFAULT_PYPI_URL)]
-    pub pypi_url: String,
+    /// PyPI base URL (JSON API at `/pypi/<name>/json`; wheels at the URLs it lists) [default:
+    /// `[fetch] pypi-url` in the config, else https://pypi.org].
+    #[arg(long, env = "PYAUDIT_PYPI_URL", value_name = "URL")]
+    pub pypi_url: Option<String>,
 
     /// Cache directory [default: the platform cache directory, e.g. ~/.cache/pyaudit].
     #[arg(long, env = "PYAUDIT_CACHE_DIR", value_name = "DIR")]
@@ -323,17 +324,9 @@ pub struct UsageArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Make a rule fail the run (code or name; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub deny: Vec<String>,
-
-    /// Report a rule without failing the run (code or name; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub warn: Vec<String>,
-
-    /// Do not report a rule (code or name; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub allow: Vec<String>,
+    /// `--deny/--warn/--allow`, exactly as `lock` takes them (codes, names, family prefixes).
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 /// How distributions are mapped to modules; shared by `usage` and `lock`.

@@ -677,3 +677,39 @@ fn declared_source_encodings_are_honoured_and_unknown_ones_skipped() {
     assert!(stderr.contains(warning), "{stderr}");
     assert!(!stderr.contains("not valid UTF-8"), "{stderr}");
 }
+
+/// `usage` takes the rule flags `lock` takes (family prefixes included) and the config's
+/// `[fetch] pypi-url`, as `lock` does.
+#[test]
+fn usage_takes_the_same_rule_flags_and_fetch_config_as_lock() {
+    let (_runtime, server) = pypi();
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path().join("app");
+    copy_tree(&project(), &root);
+    std::fs::write(
+        root.join("pyaudit.toml"),
+        format!("[fetch]\npypi-url = \"{}\"\n", server.url()),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (code, report) = run_json(
+        pyaudit(cache.path())
+            .arg("usage")
+            .arg(&root)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(findings(&report), expected_findings(), "{report:#}");
+    assert_eq!(code, 1);
+    assert!(
+        server.requests("/files/") > 0,
+        "the config's index was used"
+    );
+    let (code, report) = run_json(
+        pyaudit(cache.path())
+            .arg("usage")
+            .arg(&root)
+            .args(["--format", "json", "--allow", "PA6"]),
+    );
+    assert_eq!(findings(&report), BTreeMap::new(), "{report:#}");
+    assert_eq!(code, 0);
+}

@@ -3,7 +3,6 @@
 use std::fmt::Write;
 
 use anyhow::Result;
-use pyaudit_cache::Timestamp;
 
 use super::{Outcome, cache_open_error, cache_options, open_cache_strict};
 use crate::cli::CacheCommand;
@@ -17,7 +16,8 @@ pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
         }
         CacheCommand::Stats { cache } => {
             let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
-            let now = Timestamp::now();
+            // The run's one clock (`PYAUDIT_NOW` pins it), so freshness agrees with the audits'.
+            let now = super::lock::now();
             let stats = cache.stats(now)?;
             let _ = writeln!(out, "cache: {}", stats.path.display());
             let _ = writeln!(out, "size on disk: {}", human_bytes(stats.size_on_disk));

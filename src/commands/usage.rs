@@ -6,14 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use pyaudit_cache::{Cache, Timestamp};
+use pyaudit_cache::Cache;
 
 use super::{Outcome, open_cache};
 use crate::cli::{LockFormat, RequirementsClassArgs, UsageArgs, UsageMappingArgs};
 use crate::config::{self, Config};
 use crate::enrich::VulnerabilityData;
 use crate::fetch::FetchSettings;
-use crate::findings::{self, Finding, Level};
+use crate::findings::Finding;
 use crate::graph::Graph;
 use crate::lockfile::{self, LockfileKind, pyproject};
 use crate::policy::LockReport;
@@ -37,7 +37,12 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
     let defaults = FetchSettings::default();
     // The network limits of `[fetch]` apply here as in `lock`.
     let fetch = FetchSettings {
-        pypi_url: args.pypi_url.clone(),
+        // The command line or environment, else the config's `[fetch]`, else PyPI: as in `lock`.
+        pypi_url: args
+            .pypi_url
+            .clone()
+            .or_else(|| config.fetch.pypi_url.clone())
+            .unwrap_or_else(|| crate::fetch::DEFAULT_PYPI_URL.to_owned()),
         timeout: config.fetch.timeout.unwrap_or(defaults.timeout),
         deadline: config.fetch.deadline.unwrap_or(defaults.deadline),
         deadline_from: Some(std::time::Instant::now()),
@@ -65,19 +70,9 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
     }
     // The analysis' warnings are part of the report (every format), not repeated on stderr.
     let mut levels = config.levels.clone();
-    for (names, level) in [
-        (&args.deny, Level::Deny),
-        (&args.warn, Level::Warn),
-        (&args.allow, Level::Allow),
-    ] {
-        for name in names {
-            let Some(rule) = findings::rule(name) else {
-                bail!("unknown rule `{name}`; `pyaudit explain` lists the rules");
-            };
-            levels.insert(rule.code, level);
-        }
-    }
-    let today = Timestamp::now().unix_millis().div_euclid(86_400_000);
+    super::apply_rule_args(&mut levels, &args.rules)?;
+    // One clock for the whole run, `PYAUDIT_NOW` included, as in `lock`.
+    let today = super::lock::now().unix_millis().div_euclid(86_400_000);
     let (findings, ignored) = rules::settle(findings, &levels, &config.ignores, today);
     let report = LockReport {
         path: root.display().to_string(),
@@ -180,7 +175,7 @@ pub fn analyse_project(
         wheels: (!mapping.no_wheels).then(|| WheelSettings {
             offline,
             fetch: fetch.clone(),
-            now: Timestamp::now(),
+            now: super::lock::now(),
         }),
     };
     let analysis = usage::analyse(root, pyproject.as_ref(), graphs, cache, &settings)?;
