@@ -123,10 +123,10 @@ fn codes(report: &Value) -> Vec<String> {
 fn credential_projects(root: &Path) {
     write(
         &root.join("req/requirements.txt"),
-        "--index-url https://idxuser:SECRET-A@private.example/simple\n\
-         --extra-index-url https://SECRET-B@extra.example/simple?token=SECRET-C\n\
-         foo @ https://user:SECRET-D@files.example/foo-1.0.tar.gz\n\
-         -e git+https://user:SECRET-E@github.com/o/bar.git@v1#egg=bar\n\
+        "--index-url https://idxuser:SECRET-A@private.invalid/simple\n\
+         --extra-index-url https://SECRET-B@extra.invalid/simple?token=SECRET-C\n\
+         foo @ https://user:SECRET-D@files.invalid/foo-1.0.tar.gz\n\
+         -e git+https://user:SECRET-E@git.invalid/o/bar.git@v1#egg=bar\n\
          idna==3.6\n",
     );
     write(
@@ -148,17 +148,17 @@ dependencies = [
 [[package]]
 name = "idna"
 version = "3.6"
-source = { registry = "https://uvuser:SECRET-F@private.example/simple" }
+source = { registry = "https://uvuser:SECRET-F@private.invalid/simple" }
 
 [[package]]
 name = "gitpkg"
 version = "1.0"
-source = { git = "https://SECRET-G@github.com/o/gitpkg.git?rev=abc#abc" }
+source = { git = "https://SECRET-G@git.invalid/o/gitpkg.git?rev=abc#abc" }
 
 [[package]]
 name = "urlpkg"
 version = "1.0"
-source = { url = "https://files.example/urlpkg-1.0.tar.gz?X-Amz-Signature=SECRET-H" }
+source = { url = "https://files.invalid/urlpkg-1.0.tar.gz?X-Amz-Signature=SECRET-H" }
 "#,
     );
     write(
@@ -173,7 +173,7 @@ files = []
 
 [package.source]
 type = "legacy"
-url = "https://poetuser:SECRET-I@private.example/simple"
+url = "https://poetuser:SECRET-I@private.invalid/simple"
 reference = "private"
 
 [metadata]
@@ -306,7 +306,7 @@ fn credentials_in_lockfiles_and_service_urls_reach_no_output() {
         .map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
         .collect();
     assert!(
-        shown.contains("https://***@github.com/o/bar.git"),
+        shown.contains("https://***@git.invalid/o/bar.git"),
         "{shown}"
     );
     assert!(shown.contains("X-Amz-Signature=***"));
@@ -397,14 +397,14 @@ source = {{ registry = "https://pypi.org/simple" }}
 [[package]]
 name = "gitpkg"
 version = "1.0"
-source = {{ git = "https://github.com/o/{toml_evil}.git?rev=abc#abc" }}
+source = {{ git = "https://git.invalid/o/{toml_evil}.git?rev=abc#abc" }}
 "#,
             toml_evil = "\\u001b[2J\\u001b]0;pwned\\u0007\\u0000\\u009b31m\\u202e"
         ),
     );
     write(
         &root.join("req/requirements.txt"),
-        "idna==3.6\nbar @ https://files.example/bar\u{1b}[2J\u{1b}]0pwned\u{7}\u{0}.tar.gz\n",
+        "idna==3.6\nbar @ https://files.invalid/bar\u{1b}[2J\u{1b}]0pwned\u{7}\u{0}.tar.gz\n",
     );
     let cache = work.path().join("cache");
     let url = server.url();

@@ -56,6 +56,29 @@ pub struct CachedRegistry<'a> {
 }
 
 impl<'a> CachedRegistry<'a> {
+    /// Cached copies of immutable data (a release's METADATA or JSON): any copy is good, fresh
+    /// or not. A cache that cannot be read counts as empty, with a warning.
+    fn cached_immutable<T: serde::de::DeserializeOwned>(
+        &mut self,
+        namespace: &Namespace,
+        keys: &[String],
+    ) -> Vec<Option<T>> {
+        let entries = match self.cache.get_many(namespace, keys) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.warnings
+                    .push(format!("cannot read the cache: {error}"));
+                keys.iter().map(|_| None).collect()
+            }
+        };
+        let cached: Vec<Option<T>> = entries
+            .into_iter()
+            .map(|entry| entry.and_then(|entry| serde_json::from_slice(&entry.payload).ok()))
+            .collect();
+        self.from_cache += cached.iter().filter(|copy| copy.is_some()).count();
+        cached
+    }
+
     pub fn new(cache: &'a Cache, settings: MetadataSettings) -> Self {
         Self {
             cache,
@@ -268,24 +291,11 @@ impl Registry for CachedRegistry<'_> {
             .iter()
             .map(|request| format!("{}=={}", request.name, request.version))
             .collect();
-        let entries = match self.cache.get_many(&CORE_METADATA_NAMESPACE, &keys) {
-            Ok(entries) => entries,
-            Err(error) => {
-                self.warnings
-                    .push(format!("cannot read the cache: {error}"));
-                keys.iter().map(|_| None).collect()
-            }
-        };
-        // Immutable data: any cached copy is good, fresh or not.
-        let mut answers: Vec<Option<Result<CoreMetadata, MetadataError>>> = entries
+        let mut answers: Vec<Option<Result<CoreMetadata, MetadataError>>> = self
+            .cached_immutable(&CORE_METADATA_NAMESPACE, &keys)
             .into_iter()
-            .map(|entry| {
-                entry
-                    .and_then(|entry| serde_json::from_slice(&entry.payload).ok())
-                    .map(Ok)
-            })
+            .map(|cached| cached.map(Ok))
             .collect();
-        self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
         let missing: Vec<usize> = (0..requests.len())
             .filter(|&index| answers[index].is_none())
             .collect();
@@ -375,24 +385,11 @@ impl Registry for CachedRegistry<'_> {
             .iter()
             .map(|(name, version)| format!("{name}=={version}"))
             .collect();
-        let entries = match self.cache.get_many(&RELEASE_JSON_NAMESPACE, &keys) {
-            Ok(entries) => entries,
-            Err(error) => {
-                self.warnings
-                    .push(format!("cannot read the cache: {error}"));
-                keys.iter().map(|_| None).collect()
-            }
-        };
-        // Immutable data: any cached copy is good, fresh or not.
-        let mut answers: Vec<Option<Result<ReleaseJson, String>>> = entries
+        let mut answers: Vec<Option<Result<ReleaseJson, String>>> = self
+            .cached_immutable(&RELEASE_JSON_NAMESPACE, &keys)
             .into_iter()
-            .map(|entry| {
-                entry
-                    .and_then(|entry| serde_json::from_slice(&entry.payload).ok())
-                    .map(Ok)
-            })
+            .map(|cached| cached.map(Ok))
             .collect();
-        self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
         let base =
             crate::redact::redact_text(trim_base(&self.settings.fetch.pypi_url)).into_owned();
         let mut missing = Vec::new();
