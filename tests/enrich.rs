@@ -1010,3 +1010,41 @@ fn records_that_cannot_be_evaluated_leave_their_packages_unchecked() {
     // A sound record's package is judged as usual: 2.0 is past the fix.
     assert!(ids_of(status(&data, "sound", "2.0")).is_empty());
 }
+
+/// `--complete-advisories DIR`: a complete folder answers for every package while fresh, aged
+/// by its newest record — never by one dated in the future.
+#[test]
+fn a_complete_folder_answers_while_fresh() {
+    let directory = tempfile::tempdir().unwrap();
+    let write = |name: &str, value: Value| {
+        std::fs::write(
+            directory.path().join(name),
+            serde_json::to_vec(&value).unwrap(),
+        )
+        .unwrap();
+    };
+    // NOW is 2027-01-15; the newest honest record is from 2027-01-10.
+    write(
+        "PYSEC-2027-1.json",
+        record("PYSEC-2027-1", "demo", "2027-01-10T00:00:00Z", "1.5"),
+    );
+    write(
+        "PYSEC-2099-1.json",
+        record("PYSEC-2099-1", "other", "2099-01-01T00:00:00Z", "0.1"),
+    );
+    let mut offline = settings("http://127.0.0.1:9", true, NOW);
+    offline.complete_advisories = vec![directory.path().to_owned()];
+    offline.max_age = 7 * 24 * HOUR;
+    let targets = [key("demo", "1.0"), key("clean", "1.0")];
+    let data = collect(&targets, &Cache::in_memory(), &offline).unwrap();
+    assert_eq!(ids_of(status(&data, "demo", "1.0")), ["PYSEC-2027-1"]);
+    assert!(ids_of(status(&data, "clean", "1.0")).is_empty());
+    // Ten days later the folder is stale, whatever the 2099 record says.
+    let mut later = offline.clone();
+    later.now = NOW.saturating_add(10 * 24 * HOUR);
+    let data = collect(&targets, &Cache::in_memory(), &later).unwrap();
+    let VulnerabilityStatus::Unchecked { reason, .. } = status(&data, "clean", "1.0") else {
+        panic!("a stale complete folder vouched for a package");
+    };
+    assert!(reason.contains("older than the max-age"), "{reason}");
+}

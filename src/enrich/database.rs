@@ -181,11 +181,13 @@ impl DatabaseStatus {
             packages: metadata.packages,
             load_errors: metadata.load_errors,
             newest_modified: metadata.newest_modified.clone(),
+            // No record can have changed after the copy was made: a `modified` in the future (a
+            // broken or hostile record) must not keep an old copy looking fresh forever.
             data_as_of: metadata
                 .newest_modified
                 .as_deref()
                 .and_then(parse_upload_time)
-                .map(Timestamp::unix_millis),
+                .map(|newest| newest.unix_millis().min(metadata.imported_at)),
             sync: metadata.sync.clone(),
             complete: metadata.is_complete(),
         }
@@ -255,6 +257,30 @@ pub struct LocalAdvisories {
     pub advisories: BTreeMap<String, Vec<Advisory>>,
     /// Packages whose stored entry could not be decoded (they must not look clean).
     pub unreadable: BTreeMap<String, String>,
+}
+
+impl LocalAdvisories {
+    /// How reasons name the database: its source, with credentials masked.
+    pub fn label(&self) -> String {
+        format!(
+            "the local advisory database (`{}`)",
+            crate::redact::redact_text(&self.status.source)
+        )
+    }
+
+    /// What the database can say for `package` at `now`, as the verdict reads it.
+    pub fn evidence(&self, package: &str, now: Timestamp) -> super::verdict::CopyEvidence {
+        super::verdict::CopyEvidence {
+            label: self.label(),
+            complete: self.status.complete,
+            age: self.status.data_age(now),
+            as_of: self
+                .status
+                .data_as_of
+                .map(crate::config::date_from_unix_millis),
+            unreadable: self.unreadable.get(package).cloned(),
+        }
+    }
 }
 
 fn package_key(generation: u64, package: &str) -> String {
@@ -995,6 +1021,32 @@ mod tests {
             Some(Duration::from_secs(1_893_456_000 - 1_609_459_200))
         );
         assert!(!status.complete);
+    }
+
+    #[test]
+    fn a_record_dated_in_the_future_does_not_keep_a_copy_fresh() {
+        let cache = Cache::in_memory();
+        let directory = tempfile::tempdir().unwrap();
+        write(
+            directory.path(),
+            "PYSEC-2020-1.yaml",
+            &RECORD.replace("2021-01-01T00:00:00Z", "2099-01-01T00:00:00Z"),
+        );
+        let imported = Timestamp::from_unix_seconds(1_893_456_000);
+        import(
+            &cache,
+            &[directory.path().to_owned()],
+            DeclaredCoverage::Complete,
+            imported,
+        )
+        .unwrap();
+        let later = Timestamp::from_unix_seconds(1_893_456_000 + 30 * 86_400);
+        let status = status(&cache, later).unwrap().unwrap();
+        assert_eq!(status.data_as_of, Some(imported.unix_millis()));
+        assert_eq!(
+            status.data_age(later),
+            Some(Duration::from_secs(30 * 86_400))
+        );
     }
 
     #[test]

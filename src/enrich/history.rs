@@ -88,7 +88,7 @@ pub fn collect(
     }
     let mut warnings = GroupedWarnings::new("project(s)", "advisory histories");
     let local = database::lookup(cache, &names, now)?;
-    let extras = load_extra_sources(&settings.extra_advisories, &names)?;
+    let extras = load_extra_sources(&settings.extra_advisories, &names, now)?;
 
     // 1. Cached OSV answers; fresh ones are used as they are.
     let mut osv: Vec<Option<(Vec<Advisory>, Timestamp)>> = Vec::with_capacity(names.len());
@@ -209,19 +209,7 @@ pub fn collect(
         };
         let copies: Vec<CopyEvidence> = local
             .iter()
-            .map(|local| CopyEvidence {
-                label: format!(
-                    "the local advisory database (`{}`)",
-                    crate::redact::redact_text(&local.status.source)
-                ),
-                complete: local.status.complete,
-                age: local.status.data_age(now),
-                as_of: local
-                    .status
-                    .data_as_of
-                    .map(crate::config::date_from_unix_millis),
-                unreadable: local.unreadable.get(name).cloned(),
-            })
+            .map(|local| local.evidence(name, now))
             .collect();
         let status = match judge(&evidence, &copies, &limits) {
             Coverage::Checked(basis) => {

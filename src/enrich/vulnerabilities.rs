@@ -113,8 +113,8 @@ pub fn collect(
         .into_iter()
         .collect();
     let local = database::lookup(cache, &names, now)?;
-    let extras = load_extra_sources(&settings.extra_advisories, &names)?;
-    let completes = load_extra_sources(&settings.complete_advisories, &names)?;
+    let extras = load_extra_sources(&settings.extra_advisories, &names, now)?;
+    let completes = load_extra_sources(&settings.complete_advisories, &names, now)?;
 
     let keys: Vec<String> = targets
         .iter()
@@ -298,15 +298,8 @@ pub fn collect(
         max_age: settings.max_age,
         fallback_max_age: settings.fallback_max_age,
     };
-    let local_label = local.as_ref().map(|local| {
-        format!(
-            "the local advisory database (`{}`)",
-            crate::redact::redact_text(&local.status.source)
-        )
-    });
     let mut oldest_cache: Option<Timestamp> = None;
     let mut answers_from_cache = 0;
-    let mut answered_by_copy = vec![0usize; 1 + completes.len()];
     for (index, target) in targets.iter().enumerate() {
         let name = &normalized[index];
         let missing_record = |references: &[VulnerabilityRef]| {
@@ -366,17 +359,8 @@ pub fn collect(
             ),
         };
         let mut copies: Vec<CopyEvidence> = Vec::with_capacity(1 + completes.len());
-        if let (Some(local), Some(label)) = (&local, &local_label) {
-            copies.push(CopyEvidence {
-                label: label.clone(),
-                complete: local.status.complete,
-                age: local.status.data_age(now),
-                as_of: local
-                    .status
-                    .data_as_of
-                    .map(crate::config::date_from_unix_millis),
-                unreadable: local.unreadable.get(name).cloned(),
-            });
+        if let Some(local) = &local {
+            copies.push(local.evidence(name, now));
         }
         for complete in &completes {
             copies.push(CopyEvidence {
@@ -439,13 +423,9 @@ pub fn collect(
                             );
                         }
                     }
-                    Basis::Copy { index: copy, .. } if settings.offline => {
-                        let position = if local.is_some() { copy } else { copy + 1 };
-                        answered_by_copy[position] += 1;
-                    }
+                    // Offline, a local copy answering is the expected path, not news.
+                    Basis::Copy { .. } if settings.offline => {}
                     Basis::Copy { index: copy, age } => {
-                        let position = if local.is_some() { copy } else { copy + 1 };
-                        answered_by_copy[position] += 1;
                         let why = match &evidence {
                             OsvEvidence::Unusable { reason } => reason.clone(),
                             _ => "OSV's answer could not be used".to_owned(),
@@ -503,12 +483,13 @@ pub fn collect(
         if let Some(as_of) = local.status.data_as_of {
             data.oldest_data = Some(data.oldest_data.map_or(as_of, |t| t.min(as_of)));
         }
-        if !local.status.complete && answered_by_copy[0] == 0 && answered_now == 0 {
+        // A partial copy never answers, so with no live answer either, say what is missing.
+        if !local.status.complete && answered_now == 0 {
             data.warnings.push(format!(
                 "{} is partial: it adds findings but cannot vouch for a package on its own; \
                  import a complete copy (`pyaudit db sync`, an OSV all.zip, or `pyaudit db import \
                  --complete DIR` for a full checkout of an advisory database)",
-                local_label.clone().unwrap_or_default()
+                local.label()
             ));
         }
     }
@@ -629,6 +610,7 @@ fn read_cached_records(
 pub(super) fn load_extra_sources(
     paths: &[PathBuf],
     names: &[String],
+    now: Timestamp,
 ) -> Result<Vec<ExtraSource>, EnrichError> {
     paths
         .iter()
@@ -641,11 +623,15 @@ pub(super) fn load_extra_sources(
                 .iter()
                 .flat_map(|name| loaded.advisories_for(name).cloned())
                 .collect();
+            // The newest record that is not dated in the future: one broken or hostile `modified`
+            // must not make a folder look fresh forever.
             let as_of = loaded
-                .stats()
-                .newest_modified
-                .as_deref()
-                .and_then(super::metadata::parse_upload_time);
+                .advisories()
+                .iter()
+                .filter_map(|advisory| advisory.modified.as_deref())
+                .filter_map(super::metadata::parse_upload_time)
+                .filter(|modified| *modified <= now)
+                .max();
             Ok(ExtraSource {
                 path: path.clone(),
                 records: loaded.advisories().len(),
