@@ -120,7 +120,7 @@ reason = "benchmark"
 "#,
     )
     .expect("benchmark config parses");
-    PolicySettings::from_config(config, NOW)
+    PolicySettings::from_config(config, Timestamp::from_unix_millis(NOW))
 }
 
 fn main() {

@@ -269,7 +269,8 @@ pub struct ScopeArgs {
     pub groups: Vec<String>,
 }
 
-/// Rule levels from the command line, over the config file(s); shared by `lock` and `org`.
+/// Rule levels from the command line, over the config file(s); the same flags for every command
+/// that evaluates rules (`lock`, `org`, `review`, `usage`).
 #[derive(Debug, Clone, Default, Args)]
 pub struct RuleArgs {
     /// Make a rule fail the run (code, name, or a code prefix such as `PA2` for a family;
@@ -398,17 +399,9 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Make a rule deny (code, name or code prefix; repeatable). Overrides the config file.
-    #[arg(long, value_name = "RULE")]
-    pub deny: Vec<String>,
-
-    /// Make a rule ask for review (code, name or code prefix; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub warn: Vec<String>,
-
-    /// Do not report a rule (code, name or code prefix; repeatable).
-    #[arg(long, value_name = "RULE")]
-    pub allow: Vec<String>,
+    /// Rule levels (`warn` asks for review).
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

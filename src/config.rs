@@ -623,7 +623,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                     toml::Value::Datetime(datetime) => datetime.to_string(),
                     _ => String::new(),
                 };
-                let days = days_from_date(&text).ok_or_else(|| {
+                let days = crate::time::days_from_date(&text).ok_or_else(|| {
                     invalid(
                         value.span().start,
                         format!("`until` must be a date like 2026-12-31, not `{text}`"),
@@ -899,66 +899,9 @@ pub fn parse_level(text: &str) -> Option<Level> {
     }
 }
 
-/// `YYYY-MM-DD` (a TOML local date, or a string) → days since 1970-01-01.
-pub fn days_from_date(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: i64 = parts.next()?.parse().ok()?;
-    let day: i64 = parts.next()?.get(..2)?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era - 719_468)
-}
-
-/// Unix milliseconds → `YYYY-MM-DD` (UTC).
-pub fn date_from_unix_millis(millis: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let days = millis.div_euclid(86_400_000) + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_count_days() {
-        assert_eq!(days_from_date("1970-01-01"), Some(0));
-        assert_eq!(days_from_date("2000-03-01"), Some(11_017));
-        assert_eq!(days_from_date("2026-11-25"), Some(20_782));
-        assert_eq!(days_from_date("2026-13-01"), None);
-        assert_eq!(days_from_date("soon"), None);
-        for text in [
-            "1970-01-01",
-            "2000-02-29",
-            "2026-11-25",
-            "1999-12-31",
-            "2100-03-01",
-        ] {
-            let days = days_from_date(text).unwrap();
-            assert_eq!(date_from_unix_millis(days * 86_400_000 + 3_600_000), text);
-        }
-    }
 
     #[test]
     fn rules_and_ignores_are_validated() {

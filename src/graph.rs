@@ -609,6 +609,35 @@ impl Graph {
         }
     }
 
+    /// `name==version`, with the source when it is not a registry, for people.
+    pub fn package_label(&self, index: PackageIndex) -> String {
+        let package = self.package(index);
+        let mut label = package.name.to_string();
+        match (&package.version, &package.specifier) {
+            (Some(version), _) => label.push_str(&format!("=={version}")),
+            (None, Some(specifier)) => label.push_str(&format!(" {specifier} (unpinned)")),
+            (None, None) => {}
+        }
+        match &package.source {
+            crate::lockfile::Source::Registry { .. } => {}
+            crate::lockfile::Source::Git { url, reference } => {
+                label.push_str(&format!(" (git: {url}"));
+                if let Some(reference) = reference {
+                    label.push_str(&format!("@{reference}"));
+                }
+                label.push(')');
+            }
+            crate::lockfile::Source::Url { url } => label.push_str(&format!(" (url: {url})")),
+            crate::lockfile::Source::Path { path }
+            | crate::lockfile::Source::Directory { path }
+            | crate::lockfile::Source::Editable { path }
+            | crate::lockfile::Source::Virtual { path } => {
+                label.push_str(&format!(" ({}: {path})", package.source.kind()))
+            }
+        }
+        label
+    }
+
     /// One path step as people read it: `fastapi[standard]==0.1`, `project (group: dev)`.
     pub fn step_label(&self, step: &PathStep) -> String {
         // Built by hand: one label per path step of every finding is a hot path of the policy.

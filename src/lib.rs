@@ -4,6 +4,7 @@
 //! `commands` wires the stages for each subcommand of `cli`.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -15,8 +16,10 @@ pub mod input;
 pub mod lockfile;
 pub mod org;
 pub mod policy;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod review;
 pub mod sanitize;
+pub mod time;
 pub mod usage;

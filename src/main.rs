@@ -13,15 +13,16 @@ use pyaudit::commands::{self, Outcome};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let context = commands::Invocation::new(cli.quiet);
     let result = match &cli.command {
         Command::Graph(args) => commands::graph::run(args, cli.quiet),
         Command::Why(args) => commands::why::run(args, cli.quiet),
-        Command::Lock(args) => commands::lock::run(args, cli.quiet),
-        Command::Org(args) => commands::org::run(args, cli.quiet),
-        Command::Review(args) => commands::review::run(args, cli.quiet),
-        Command::Usage(args) => commands::usage::run(args, cli.quiet),
-        Command::Db(command) => commands::db::run(command, cli.quiet),
-        Command::Cache(command) => commands::cache::run(command, cli.quiet),
+        Command::Lock(args) => commands::lock::run(args, &context),
+        Command::Org(args) => commands::org::run(args, &context),
+        Command::Review(args) => commands::review::run(args, &context),
+        Command::Usage(args) => commands::usage::run(args, &context),
+        Command::Db(command) => commands::db::run(command, &context),
+        Command::Cache(command) => commands::cache::run(command, &context),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),
         Command::Init { path, force } => commands::init::run(path, *force),
         Command::Completions { shell } => commands::completions::completions(*shell),

@@ -209,7 +209,7 @@ fn offline_pypa_database_matches_the_advisory_pins() {
     assert_eq!(data.sources[0].kind, "local-database");
     // The data's age is its newest record's, not the import's (`NOW`).
     assert_eq!(data.oldest_data, data.sources[0].as_of);
-    let as_of = pyaudit::config::date_from_unix_millis(data.oldest_data.unwrap());
+    let as_of = pyaudit::time::date_from_unix_millis(data.oldest_data.unwrap());
     assert!(as_of.starts_with("2024-"), "{as_of}");
 }
 

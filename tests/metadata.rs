@@ -89,7 +89,7 @@ fn unavailable_reason(data: &MetadataData, name: &str, version: &str) -> String 
 }
 
 fn time(text: &str) -> Timestamp {
-    metadata::parse_upload_time(text).unwrap()
+    pyaudit::time::parse_upload_time(text).unwrap()
 }
 
 #[test]

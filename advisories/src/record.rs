@@ -6,6 +6,7 @@
 //! instead of failing the whole record, because one odd version string must not hide the rest of
 //! an advisory from an auditor.
 
+pub use crate::severity::SeverityVector;
 use std::fmt;
 use std::str::FromStr;
 
@@ -59,14 +60,6 @@ impl Advisory {
     pub fn is_withdrawn(&self) -> bool {
         self.withdrawn.is_some()
     }
-}
-
-/// One `severity[]` entry: the scoring method (`CVSS_V3`, …) and its vector or value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeverityVector {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub score: String,
 }
 
 /// One `references[]` entry.

@@ -9,7 +9,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::SeverityVector;
+/// One `severity[]` entry of a record: the scoring method (`CVSS_V3`, …) and its vector or value.
+/// It lives here, with what reads it, so the record reader depends on severity and not back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityVector {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub score: String,
+}
 
 /// The qualitative rating (CVSS v3.1 §5 / v4.0 §6; v2 has only Low/Medium/High).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

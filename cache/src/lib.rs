@@ -114,8 +114,8 @@ pub enum CacheError {
 }
 
 /// A point in time, in milliseconds since the Unix epoch. Passed into every call that depends on
-/// the clock so tests are deterministic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// the clock so tests are deterministic; the default is the epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
 impl Timestamp {

@@ -7,7 +7,8 @@ use anyhow::Result;
 use super::{Outcome, cache_open_error, cache_options, open_cache_strict};
 use crate::cli::CacheCommand;
 
-pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
+pub fn run(command: &CacheCommand, context: &super::Invocation) -> Result<(String, Outcome)> {
+    let quiet = context.quiet;
     let mut out = String::new();
     match command {
         CacheCommand::Dir { cache } => {
@@ -17,7 +18,7 @@ pub fn run(command: &CacheCommand, quiet: bool) -> Result<(String, Outcome)> {
         CacheCommand::Stats { cache } => {
             let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             // The run's one clock (`PYAUDIT_NOW` pins it), so freshness agrees with the audits'.
-            let now = super::lock::now();
+            let now = context.now;
             let stats = cache.stats(now)?;
             let _ = writeln!(out, "cache: {}", stats.path.display());
             let _ = writeln!(out, "size on disk: {}", human_bytes(stats.size_on_disk));

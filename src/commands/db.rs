@@ -11,10 +11,11 @@ use crate::cli::DbCommand;
 use crate::enrich::database::{self, DeclaredCoverage, ImportSummary, SyncSummary};
 use crate::fetch::{FetchSettings, Fetcher};
 
-pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
+pub fn run(command: &DbCommand, context: &super::Invocation) -> Result<(String, Outcome)> {
+    let quiet = context.quiet;
     let mut out = String::new();
     // `PYAUDIT_NOW` pins it, so the data's age in `db status` matches the audits'.
-    let now = super::lock::now();
+    let now = context.now;
     match command {
         DbCommand::Import {
             paths,
@@ -111,7 +112,7 @@ pub fn run(command: &DbCommand, quiet: bool) -> Result<(String, Outcome)> {
                             let _ = writeln!(
                                 out,
                                 "advisory data as of {} ({} old; newest record modified {})",
-                                crate::config::date_from_unix_millis(as_of),
+                                crate::time::date_from_unix_millis(as_of),
                                 human_age(age),
                                 status.newest_modified.as_deref().unwrap_or_default()
                             );
@@ -172,12 +173,12 @@ fn write_import(out: &mut String, summary: &ImportSummary, quiet: bool) {
     if let Some(as_of) = summary
         .newest_modified
         .as_deref()
-        .and_then(crate::enrich::metadata::parse_upload_time)
+        .and_then(crate::time::parse_upload_time)
     {
         let _ = writeln!(
             out,
             "advisory data as of {} (the newest record's `modified`)",
-            crate::config::date_from_unix_millis(as_of.unix_millis())
+            crate::time::date_from_unix_millis(as_of.unix_millis())
         );
     }
     if summary.overlapping > 0 {

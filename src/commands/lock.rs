@@ -1,26 +1,26 @@
-//! `pyaudit lock`: read lockfiles, plan the audit, collect advisory data and (when a rule needs
-//! it) PyPI metadata through the cache and the network, evaluate the policy, render the report.
+//! `pyaudit lock`: read the lockfiles, audit them under the project's config, render the report.
 
-use std::io::IsTerminal;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
-use pyaudit_cache::Timestamp;
+use anyhow::Result;
 
-use super::{Outcome, check_groups, group_selection, load_graphs, open_cache};
-use crate::cli::{LockArgs, LockFormat, SourceArgs};
+use super::settings::{enrich_settings, policy_settings};
+use super::{Invocation, Outcome, check_groups, deliver, group_selection, load_graphs, open_cache};
+use crate::audit::usage::UsageRequest;
+use crate::audit::{self, Audit, PlannedLockfile, Policy};
+use crate::cli::LockArgs;
 use crate::config::{self, Config};
-use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
-use crate::enrich::{self, PackageKey, VulnerabilitySettings};
-use crate::fetch::{DEFAULT_OSV_URL, DEFAULT_PYPI_URL, FetchSettings};
-use crate::findings::{self, METADATA_RULES, TYPOSQUAT};
-use crate::policy::{self, Enrichment, PolicySettings};
+use crate::findings::TYPOSQUAT;
+use crate::policy;
+use crate::progress::Progress;
 use crate::report;
 
-pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
+pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
+    let quiet = context.quiet;
     // The config is read first: it may allow includes outside the project.
-    let config = load_config(args)?;
+    let config = config::discover(args.config.as_deref(), &lockfile_directory(args))?;
     let graphs = load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?;
     let known: Vec<String> = graphs
         .iter()
@@ -28,278 +28,91 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         .collect();
     check_groups(&args.scope.groups, &known, "the lockfile(s)")?;
     let groups = group_selection(&args.scope.groups);
-    let plans: Vec<_> = graphs
+    let plans = graphs
         .iter()
-        .map(|graph| policy::plan(graph, args.scope.only_prod, &groups))
+        .map(|graph| PlannedLockfile {
+            plan: policy::plan(graph, args.scope.only_prod, &groups),
+            policy: 0,
+        })
         .collect();
-    let mut targets: Vec<PackageKey> = plans
-        .iter()
-        .flat_map(|plan| plan.targets.iter().map(|(_, key)| key.clone()))
-        .collect();
-    targets.sort();
-    targets.dedup();
 
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
-    let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let policy_settings = super::policy_settings(
+    let settings = enrich_settings(&args.sources, &config, context);
+    let policy = policy_settings(
         config.clone(),
         &args.rules,
         args.allow_unchecked,
         args.sources.offline,
-        settings.now.unix_millis(),
+        context,
     )?;
-
-    let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
-    let metadata = if needs_metadata(&policy_settings) {
-        let metadata_settings = MetadataSettings {
-            offline: args.sources.offline,
-            fetch: settings.fetch.clone(),
-            ttl: Duration::from_secs(args.sources.metadata_ttl),
-            project_status: true,
-            now: settings.now,
-        };
-        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
-    } else {
-        None
-    };
-    let popular = if policy_settings.enabled(&TYPOSQUAT) {
+    let popular = if policy.enabled(&TYPOSQUAT) {
         popular::load(&cache, &config.typosquat.popular)?
     } else {
         PopularNames::default()
     };
-    merge_sources(&mut data, metadata.as_ref());
+    let audit = Audit {
+        graphs,
+        plans,
+        policies: vec![Arc::new(Policy {
+            settings: policy,
+            popular: Arc::new(popular),
+        })],
+        run_policy: 0,
+        usage: usage_request(args, &config),
+        fetch_metadata: false,
+        keep_graphs: true,
+        threads: 1,
+    };
+    let run = audit::run(audit, &cache, &settings, &Progress::hidden())?;
     if !quiet {
-        for warning in &data.warnings {
+        let usage_warnings = run.usage.iter().flat_map(|usage| &usage.warnings);
+        for warning in run.data.warnings.iter().chain(usage_warnings) {
             super::warn(warning);
         }
     }
 
-    let enrichment = Enrichment {
-        vulnerabilities: &data,
-        metadata: metadata.as_ref(),
-        popular: &popular,
+    let options = report::RenderOptions {
+        now: context.now,
+        colour: report::text::use_colour(args.output.is_none()),
     };
-    let mut reports: Vec<_> = graphs
-        .iter()
-        .zip(&plans)
-        .map(|(graph, plan)| policy::evaluate(graph, plan, &enrichment, &policy_settings))
-        .collect();
-    if let Some(usage) = usage_findings(args, &graphs, &config, &cache, &settings.fetch, quiet)?
-        && let Some(first) = reports.first_mut()
-    {
-        let (found, ignored) = policy::usage::settle(
-            usage,
-            &policy_settings.levels,
-            &policy_settings.ignores,
-            policy_settings.today(),
-        );
-        first.findings.extend(found);
-        first.ignored.extend(ignored);
-        policy::sort_findings(&mut first.findings);
-    }
-    let ignored: Vec<_> = reports.iter().flat_map(|report| &report.ignored).collect();
-    let stale = policy::stale_ignores(&ignored, &policy_settings);
-    if let Some(first) = reports.first_mut()
-        && !stale.is_empty()
-    {
-        first.findings.extend(stale);
-        policy::sort_findings(&mut first.findings);
-    }
-    let now = settings.now.unix_millis();
-    let rendered = match args.format {
-        LockFormat::Text => report::text::render_lock(
-            &reports,
-            &data,
-            now,
-            report::text::use_colour(args.output.is_none()),
-        ),
-        LockFormat::Json => report::json::render_lock(&reports, &data),
-        LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
-        LockFormat::Cyclonedx => {
-            report::cyclonedx::render_lock(&graphs, &reports, &data, metadata.as_ref(), Some(now))
-        }
-        LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
-        LockFormat::Gitlab => report::gitlab::render_lock(&reports, &data),
-    };
-    let outcome = Outcome::of_reports(&reports);
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, rendered)
-                .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
-            Ok((String::new(), outcome))
-        }
-        None => Ok((rendered, outcome)),
-    }
+    let rendered = report::render_run(args.format, &run, &options);
+    let outcome = Outcome::of_reports(report::lock_reports(&run).iter());
+    Ok((deliver(rendered, args.output.as_deref())?, outcome))
 }
 
-/// The usage rules, when the project's sources are in view: `--project DIR`, or the lockfile's
-/// directory when it holds a `pyproject.toml` and at least one Python source. Levels and ignores
-/// are applied by the caller.
-fn usage_findings(
-    args: &LockArgs,
-    graphs: &[crate::graph::Graph],
-    config: &Config,
-    cache: &pyaudit_cache::Cache,
-    fetch: &FetchSettings,
-    quiet: bool,
-) -> Result<Option<Vec<findings::Finding>>> {
+/// Where the config is looked for: the directory pointed at, or the lockfile's own.
+fn lockfile_directory(args: &LockArgs) -> PathBuf {
+    let path = &args.lockfile.path;
+    if path.is_dir() {
+        return path.clone();
+    }
+    path.parent()
+        .map(std::path::Path::to_path_buf)
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or_else(|| ".".into())
+}
+
+/// The usage rules run when the project's sources are in view: `--project DIR`, or the
+/// lockfile's directory when it holds a `pyproject.toml` (and, checked later, Python sources).
+fn usage_request(args: &LockArgs, config: &Config) -> Option<UsageRequest> {
     if args.no_usage {
-        return Ok(None);
+        return None;
     }
     let directory = match &args.project {
         Some(project) => project.clone(),
         None => {
-            let directory = if args.lockfile.path.is_dir() {
-                args.lockfile.path.clone()
-            } else {
-                args.lockfile
-                    .path
-                    .parent()
-                    .map(std::path::Path::to_path_buf)
-                    .filter(|parent| !parent.as_os_str().is_empty())
-                    .unwrap_or_else(|| ".".into())
-            };
+            let directory = lockfile_directory(args);
             if !directory.join("pyproject.toml").is_file() {
-                return Ok(None);
+                return None;
             }
             directory
         }
     };
-    let (found, usage) = super::usage::analyse_project(
-        &directory,
-        graphs,
-        config,
-        &args.usage_mapping,
-        cache,
-        fetch,
-        args.sources.offline,
-    )?;
-    if usage.files == 0 {
-        if args.project.is_some() {
-            bail!(
-                "no Python sources in `{}` for the usage rules",
-                directory.display()
-            );
-        }
-        return Ok(None);
-    }
-    if !quiet {
-        for warning in &usage.warnings {
-            super::warn(warning);
-        }
-    }
-    Ok(Some(found))
-}
-
-/// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
-/// check, there is nothing to report as unchecked. The license rules need a license policy.
-pub(super) fn needs_metadata(settings: &PolicySettings) -> bool {
-    METADATA_RULES.iter().any(|rule| {
-        rule.code != findings::UNCHECKED_METADATA.code
-            && settings.enabled(rule)
-            && (!rule.code.starts_with("PA3") || settings.licenses.is_set())
+    Some(UsageRequest {
+        directory,
+        config: config.usage.clone(),
+        venv: args.usage_mapping.venv.clone(),
+        wheels: !args.usage_mapping.no_wheels,
+        required: args.project.is_some(),
     })
-}
-
-/// The report lists every data source used, advisory and metadata alike.
-pub(super) fn merge_sources(data: &mut enrich::VulnerabilityData, metadata: Option<&MetadataData>) {
-    let Some(metadata) = metadata else {
-        return;
-    };
-    for source in &metadata.sources {
-        enrich::add_source(&mut data.sources, source.clone());
-    }
-    data.warnings.extend(metadata.warnings.iter().cloned());
-    data.oldest_data = match (data.oldest_data, metadata.oldest_data) {
-        (Some(left), Some(right)) => Some(left.min(right)),
-        (left, right) => left.or(right),
-    };
-    data.requests += metadata.requests;
-}
-
-fn load_config(args: &LockArgs) -> Result<Config> {
-    let start = if args.lockfile.path.is_dir() {
-        args.lockfile.path.clone()
-    } else {
-        args.lockfile
-            .path
-            .parent()
-            .map(|parent| parent.to_path_buf())
-            .filter(|parent| !parent.as_os_str().is_empty())
-            .unwrap_or_else(|| ".".into())
-    };
-    Ok(config::discover(args.config.as_deref(), &start)?)
-}
-
-/// Service URLs and network limits: the command line or environment, else the config's
-/// `[fetch]`, else the public services and the defaults of [`FetchSettings`]. The deadline
-/// counts from now, for every stage of the run together.
-pub(super) fn vulnerability_settings(
-    sources: &SourceArgs,
-    config: &Config,
-    quiet: bool,
-) -> VulnerabilitySettings {
-    let defaults = FetchSettings::default();
-    let fetch = &config.fetch;
-    VulnerabilitySettings {
-        offline: sources.offline,
-        fetch: FetchSettings {
-            osv_url: sources
-                .osv_url
-                .clone()
-                .or_else(|| fetch.osv_url.clone())
-                .unwrap_or_else(|| DEFAULT_OSV_URL.to_string()),
-            pypi_url: sources
-                .pypi_url
-                .clone()
-                .or_else(|| fetch.pypi_url.clone())
-                .unwrap_or_else(|| DEFAULT_PYPI_URL.to_string()),
-            timeout: sources
-                .timeout
-                .map(Duration::from_secs_f64)
-                .or(fetch.timeout)
-                .unwrap_or(defaults.timeout),
-            deadline: match sources.deadline {
-                Some(seconds) => (seconds > 0.0).then(|| Duration::from_secs_f64(seconds)),
-                None => fetch.deadline.unwrap_or(defaults.deadline),
-            },
-            deadline_from: Some(std::time::Instant::now()),
-            max_retry_after: fetch.max_retry_after.unwrap_or(defaults.max_retry_after),
-            allow_cross_host_redirects: sources.allow_cross_host_redirects
-                || fetch.allow_cross_host_redirects.unwrap_or(false),
-            ..defaults
-        },
-        extra_advisories: sources.advisories.clone(),
-        complete_advisories: sources
-            .complete_advisories
-            .iter()
-            .chain(&config.advisories.complete)
-            .cloned()
-            .collect(),
-        // `--max-age` is one limit for any stand-in data; the config keeps two.
-        max_age: sources.max_age.unwrap_or(config.advisories.max_age),
-        fallback_max_age: sources
-            .max_age
-            .unwrap_or(config.advisories.fallback_max_age),
-        query_ttl: Duration::from_secs(sources.cache_ttl),
-        progress: !quiet && std::io::stderr().is_terminal(),
-        now: now(),
-    }
-}
-
-/// The clock. `PYAUDIT_NOW` (`YYYY-MM-DD`, midnight UTC) pins it, so the time-based rules
-/// (release ages, cooldowns, ignore expiry) give reproducible reports and tests.
-pub(super) fn now() -> Timestamp {
-    match std::env::var("PYAUDIT_NOW") {
-        Ok(text) => match config::days_from_date(&text) {
-            Some(days) => Timestamp::from_unix_millis(days * 86_400_000),
-            None => {
-                super::warn(format!(
-                    "PYAUDIT_NOW=`{text}` is not a YYYY-MM-DD date; using the clock"
-                ));
-                Timestamp::now()
-            }
-        },
-        Err(_) => Timestamp::now(),
-    }
 }

@@ -9,6 +9,7 @@ pub mod init;
 pub mod lock;
 pub mod org;
 pub mod review;
+pub mod settings;
 pub mod usage;
 pub mod why;
 
@@ -16,12 +17,46 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::{LockfileArgs, RequirementsClass, RuleArgs};
-use crate::config::Config;
-use crate::findings::{self, Level};
+use crate::cli::{LockfileArgs, RequirementsClass};
 use crate::graph::{Graph, GroupSelection};
 use crate::lockfile::{self, Lockfile, normalize_extra};
-use crate::policy::PolicySettings;
+use crate::time::Timestamp;
+
+/// What every command of one invocation shares: `--quiet`, the one clock, and when the run
+/// began (the network deadline counts from it).
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation {
+    pub quiet: bool,
+    pub now: Timestamp,
+    pub started: std::time::Instant,
+}
+
+impl Invocation {
+    /// The invocation's context: the clock is read once, here (`PYAUDIT_NOW` or the system).
+    pub fn new(quiet: bool) -> Self {
+        let (now, warning) = crate::time::resolve_now();
+        if let Some(warning) = warning {
+            warn(warning);
+        }
+        Self {
+            quiet,
+            now,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+/// A rendered report to `--output FILE`, or to stdout (returned, for `main` to write).
+pub fn deliver(rendered: String, output: Option<&Path>) -> Result<String> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, rendered)
+                .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+            Ok(String::new())
+        }
+        None => Ok(rendered),
+    }
+}
 
 /// What a command ends with; `main` turns it into the process exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,48 +276,6 @@ pub fn check_groups(groups: &[String], known: &[String], place: &str) -> Result<
         }
     }
     Ok(())
-}
-
-/// `--deny`, `--warn`, `--allow` over a config's levels. An unknown rule is an error.
-pub fn apply_rule_args(
-    levels: &mut std::collections::BTreeMap<&'static str, Level>,
-    rules: &RuleArgs,
-) -> Result<()> {
-    for (names, level) in [
-        (&rules.deny, Level::Deny),
-        (&rules.warn, Level::Warn),
-        (&rules.allow, Level::Allow),
-    ] {
-        for name in names {
-            let matching = findings::rules_matching(name);
-            if matching.is_empty() {
-                bail!(
-                    "unknown rule `{name}`: give a code (PA101), a name (vulnerability) or a \
-                     code prefix (PA2); `pyaudit explain` lists the rules"
-                );
-            }
-            for rule in matching {
-                levels.insert(rule.code, level);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The policy settings of one config with the command line's rule levels and switches over it;
-/// the one place `lock`, `org` and `review` turn arguments into settings.
-pub fn policy_settings(
-    config: Config,
-    rules: &RuleArgs,
-    allow_unchecked: bool,
-    offline: bool,
-    now_millis: i64,
-) -> Result<PolicySettings> {
-    let mut policy = PolicySettings::from_config(config, now_millis);
-    apply_rule_args(&mut policy.levels, rules)?;
-    policy.allow_unchecked = allow_unchecked;
-    policy.offline = offline;
-    Ok(policy)
 }
 
 #[cfg(test)]

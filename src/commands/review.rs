@@ -2,38 +2,32 @@
 //! and PyPI), audit that closure with the project's policy, decide approve / needs review /
 //! deny, render the review.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, anyhow};
 
-use super::lock::{merge_sources, vulnerability_settings};
-use super::{Outcome, open_cache};
+use super::settings::{enrich_settings, policy_settings};
+use super::{Invocation, Outcome, deliver, open_cache};
+use crate::audit::{self, EnrichSettings};
 use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
-use crate::config;
-use crate::enrich::history::{self, AdvisoryHistory};
-use crate::enrich::metadata::{self, MetadataSettings};
+use crate::config::{self, Config};
+use crate::enrich::history::{self, AdvisoryHistory, PackageHistory};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::releases::{CachedRegistry, NOT_ON_PYPI};
 use crate::enrich::{self, PackageKey, VulnerabilityData};
 use crate::findings::{Level, RECENT_RELEASE, TYPOSQUAT, UNMAINTAINED_PROJECT};
 use crate::graph::{Graph, GroupSelection};
 use crate::lockfile::{self, PackageIndex};
-use crate::policy::{self, Enrichment};
+use crate::policy::{self, AuditPlan, Enrichment, PolicySettings};
 use crate::report;
 use crate::report::review::Review;
 use crate::review::resolve::{self, Cooldown, Limits, Platform, Resolution, TargetEnvironment};
 use crate::review::{self as review_model, Decision};
 
-pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
+pub fn run(args: &ReviewArgs, context: &Invocation) -> Result<(String, Outcome)> {
+    let quiet = context.quiet;
     // Bad input is refused before anything is read or fetched.
-    let platform = match args.platform {
-        ReviewPlatform::Linux => Platform::Linux,
-        ReviewPlatform::Macos => Platform::Macos,
-        ReviewPlatform::Windows => Platform::Windows,
-    };
-    let environment =
-        TargetEnvironment::new(&args.python, platform).map_err(|error| anyhow!(error))?;
+    let environment = target_environment(args)?;
     resolve::parse_request(&args.package).map_err(|error| anyhow!(error))?;
     if args.max_depth == 0 {
         return Err(anyhow!("`--max-depth` must be at least 1"));
@@ -49,48 +43,17 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let start = std::env::current_dir().context("cannot read the current directory")?;
     let config = config::discover(args.config.as_deref(), &start)?;
     let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
-    let settings = vulnerability_settings(&args.sources, &config, quiet);
-    let rules = crate::cli::RuleArgs {
-        deny: args.deny.clone(),
-        warn: args.warn.clone(),
-        allow: args.allow.clone(),
-    };
-    let mut policy_settings = super::policy_settings(
-        config.clone(),
-        &rules,
-        false,
-        args.sources.offline,
-        settings.now.unix_millis(),
-    )?;
-    // Nothing is locked yet: fixes say what the reviewer can request, and `require-hashes`
-    // (PA406), a rule about the project's lock, has no lock to read hashes from.
-    policy_settings.fix_style = policy::FixStyle::Review;
-    policy_settings.sources.require_hashes = false;
-    // Age without releases is not abandonment: a finished, stable project (blinker,
-    // itsdangerous) would otherwise stop every review that needs it. The review shows each
-    // package's release dates; what stops it are the signals that mean abandonment (PEP 792
-    // archived / deprecated / quarantined status, the `Inactive` classifier, advisories). A
-    // level set in the config or on the command line still applies.
-    policy_settings
-        .levels
-        .entry(UNMAINTAINED_PROJECT.code)
-        .or_insert(Level::Allow);
-    let metadata_settings = MetadataSettings {
-        offline: args.sources.offline,
-        fetch: settings.fetch.clone(),
-        ttl: Duration::from_secs(args.sources.metadata_ttl),
-        project_status: true,
-        now: settings.now,
-    };
+    let settings = enrich_settings(&args.sources, &config, context);
+    let policy_settings = review_policy(&config, args, context)?;
 
     // 1. The closure.
-    let mut registry = CachedRegistry::new(&cache, metadata_settings.clone());
+    let mut registry = CachedRegistry::new(&cache, settings.metadata.clone());
     // The cooldown (PA208) is applied while resolving, as `uv --exclude-newer` does: a release
     // inside it is passed over for the newest older one that satisfies the same requirement.
     let cooldown = (policy_settings.enabled(&RECENT_RELEASE)
         && policy_settings.maintenance.cooldown_days > 0)
         .then_some(Cooldown {
-            now_millis: settings.now.unix_millis(),
+            now_millis: context.now.unix_millis(),
             days: policy_settings.maintenance.cooldown_days,
         });
     let limits = Limits {
@@ -103,41 +66,14 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let graph = Graph::build(resolution.lockfile.clone());
 
     // 2. What to audit: everything but what the `--against` lock already has.
-    let mut plan = policy::plan(&graph, false, &GroupSelection::All);
-    let locked: BTreeSet<(String, String)> = against
-        .iter()
-        .flat_map(|lock| &lock.packages)
-        .filter_map(|package| {
-            let version = package.version.as_ref()?;
-            Some((package.name.to_string(), version.to_string()))
-        })
-        .collect();
-    let is_locked = |index: PackageIndex| {
-        let package = graph.package(index);
-        package.version.as_ref().is_some_and(|version| {
-            locked.contains(&(package.name.to_string(), version.to_string()))
-        })
-    };
-    let already_locked: Vec<PackageIndex> = plan
-        .in_scope
-        .iter()
-        .copied()
-        .filter(|&index| is_locked(index))
-        .collect();
-    plan.targets.retain(|(index, _)| !is_locked(*index));
-    plan.in_scope.retain(|&index| !is_locked(index));
+    let (plan, already_locked) = plan_new_packages(&graph, against.as_ref());
     let targets: Vec<PackageKey> = plan.targets.iter().map(|(_, key)| key.clone()).collect();
 
-    // 3. Enrichment, as `pyaudit lock` does it.
-    let mut data = if targets.is_empty() {
-        VulnerabilityData::default()
+    // 3. Enrichment, as `pyaudit lock` does it, plus each project's advisory history.
+    let (mut data, mut metadata) = if targets.is_empty() {
+        (VulnerabilityData::default(), None)
     } else {
-        enrich::vulnerabilities::collect(&targets, &cache, &settings)?
-    };
-    let mut metadata = if targets.is_empty() {
-        None
-    } else {
-        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
+        audit::enrich(&targets, true, &cache, &settings)?
     };
     // The license rules judge each chosen release's own METADATA, not the newest release's.
     if let Some(metadata) = &mut metadata {
@@ -154,21 +90,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     } else {
         PopularNames::default()
     };
-    // Each project's advisory history (past vulnerabilities, malicious records): OSV's
-    // `/v1/query` by name, the local database, the `--advisories` folders.
-    let history = if targets.is_empty() {
-        AdvisoryHistory::default()
-    } else {
-        let names: Vec<String> = targets.iter().map(|key| key.name.clone()).collect();
-        history::collect(&names, &cache, &settings)?
-    };
-    let histories = history::summarise(&history, &targets, &data);
-    merge_sources(&mut data, metadata.as_ref());
-    for source in &history.sources {
-        enrich::add_source(&mut data.sources, source.clone());
-    }
-    data.warnings.extend(history.warnings.iter().cloned());
-    data.requests += history.requests;
+    let histories = advisory_histories(&targets, &cache, &settings, &mut data)?;
     for source in registry.sources() {
         enrich::add_source(&mut data.sources, source);
     }
@@ -201,7 +123,7 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         data: &data,
         metadata: metadata.as_ref(),
         histories: &histories,
-        now_millis: settings.now.unix_millis(),
+        now_millis: context.now.unix_millis(),
     };
     let rendered = match args.format {
         ReviewFormat::Text => {
@@ -218,14 +140,101 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
         Decision::Approve => Outcome::Clean,
         Decision::NeedsReview => Outcome::NeedsReview,
     };
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, rendered)
-                .with_context(|| format!("cannot write the review to `{}`", path.display()))?;
-            Ok((String::new(), outcome))
-        }
-        None => Ok((rendered, outcome)),
+    Ok((deliver(rendered, args.output.as_deref())?, outcome))
+}
+
+fn target_environment(args: &ReviewArgs) -> Result<TargetEnvironment> {
+    let platform = match args.platform {
+        ReviewPlatform::Linux => Platform::Linux,
+        ReviewPlatform::Macos => Platform::Macos,
+        ReviewPlatform::Windows => Platform::Windows,
+    };
+    TargetEnvironment::new(&args.python, platform).map_err(|error| anyhow!(error))
+}
+
+/// The project's policy as it applies to a package nobody has locked yet.
+fn review_policy(
+    config: &Config,
+    args: &ReviewArgs,
+    context: &Invocation,
+) -> Result<PolicySettings> {
+    let mut settings = policy_settings(
+        config.clone(),
+        &args.rules,
+        false,
+        args.sources.offline,
+        context,
+    )?;
+    // Nothing is locked yet: fixes say what the reviewer can request, and `require-hashes`
+    // (PA406), a rule about the project's lock, has no lock to read hashes from.
+    settings.fix_style = policy::FixStyle::Review;
+    settings.sources.require_hashes = false;
+    // Age without releases is not abandonment: a finished, stable project (blinker,
+    // itsdangerous) would otherwise stop every review that needs it. The review shows each
+    // package's release dates; what stops it are the signals that mean abandonment (PEP 792
+    // archived / deprecated / quarantined status, the `Inactive` classifier, advisories). A
+    // level set in the config or on the command line still applies.
+    settings
+        .levels
+        .entry(UNMAINTAINED_PROJECT.code)
+        .or_insert(Level::Allow);
+    Ok(settings)
+}
+
+/// The closure's plan, less what the `--against` lock already has (returned apart: the review
+/// lists it as already locked).
+fn plan_new_packages(
+    graph: &Graph,
+    against: Option<&lockfile::Lockfile>,
+) -> (AuditPlan, Vec<PackageIndex>) {
+    let mut plan = policy::plan(graph, false, &GroupSelection::All);
+    let locked: BTreeSet<(String, String)> = against
+        .iter()
+        .flat_map(|lock| &lock.packages)
+        .filter_map(|package| {
+            let version = package.version.as_ref()?;
+            Some((package.name.to_string(), version.to_string()))
+        })
+        .collect();
+    let is_locked = |index: PackageIndex| {
+        let package = graph.package(index);
+        package.version.as_ref().is_some_and(|version| {
+            locked.contains(&(package.name.to_string(), version.to_string()))
+        })
+    };
+    let already_locked: Vec<PackageIndex> = plan
+        .in_scope
+        .iter()
+        .copied()
+        .filter(|&index| is_locked(index))
+        .collect();
+    plan.targets.retain(|(index, _)| !is_locked(*index));
+    plan.in_scope.retain(|&index| !is_locked(index));
+    (plan, already_locked)
+}
+
+/// Each project's advisory history (past vulnerabilities, malicious records): OSV's
+/// `/v1/query` by name, the local database, the `--advisories` folders. Its sources, warnings
+/// and requests join the run's.
+fn advisory_histories(
+    targets: &[PackageKey],
+    cache: &pyaudit_cache::Cache,
+    settings: &EnrichSettings,
+    data: &mut VulnerabilityData,
+) -> Result<BTreeMap<PackageKey, PackageHistory>> {
+    let history = if targets.is_empty() {
+        AdvisoryHistory::default()
+    } else {
+        let names: Vec<String> = targets.iter().map(|key| key.name.clone()).collect();
+        history::collect(&names, cache, &settings.vulnerabilities)?
+    };
+    let histories = history::summarise(&history, targets, data);
+    for source in &history.sources {
+        enrich::add_source(&mut data.sources, source.clone());
     }
+    data.warnings.extend(history.warnings.iter().cloned());
+    data.requests += history.requests;
+    Ok(histories)
 }
 
 /// When PyPI has no project by the requested name, name the popular projects it may be a slip

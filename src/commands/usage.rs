@@ -1,29 +1,26 @@
 //! `pyaudit usage [DIR]`: the usage rules alone — scan the project's imports, map distributions
 //! to modules, report unused, missing, transitive and dev-leaking dependencies (PA601–PA606).
-//! [`analyse_project`] is shared with `pyaudit lock`, which runs the same rules when it can see
-//! the project's sources.
+//! The analysis is the audit's usage stage, which `pyaudit lock` runs too when it can see the
+//! project's sources.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use pyaudit_cache::Cache;
 
-use super::{Outcome, open_cache};
-use crate::cli::{LockFormat, RequirementsClassArgs, UsageArgs, UsageMappingArgs};
-use crate::config::{self, Config};
+use super::settings::{FetchOverrides, fetch_settings, policy_settings};
+use super::{Invocation, Outcome, deliver, open_cache};
+use crate::audit::usage::{self, UsageRequest};
+use crate::audit::{AuditedLockfile, RunReport};
+use crate::cli::{LockFormat, RequirementsClassArgs, UsageArgs};
+use crate::config;
 use crate::enrich::VulnerabilityData;
-use crate::fetch::FetchSettings;
-use crate::findings::Finding;
 use crate::graph::Graph;
-use crate::lockfile::{self, LockfileKind, pyproject};
-use crate::policy::LockReport;
-use crate::policy::usage::{self as rules, UsageRuleSettings};
+use crate::lockfile::{self, LockfileKind};
+use crate::policy::{self, LockReport};
 use crate::report;
-use crate::usage::scan::ScanSettings;
-use crate::usage::wheels::WheelSettings;
-use crate::usage::{self, Usage, UsageSettings};
+use crate::usage::Usage;
 
-pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
+pub fn run(args: &UsageArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let root = &args.path;
     if !root.is_dir() {
         bail!(
@@ -31,49 +28,39 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
             root.display()
         );
     }
-    let graphs = project_graphs(root, quiet)?;
+    if args.format == LockFormat::Cyclonedx {
+        bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`");
+    }
+    let graphs = project_graphs(root, context.quiet)?;
     let config = config::discover(args.config.as_deref(), root)?;
-    let cache = open_cache(args.cache_dir.as_deref(), quiet)?;
-    let defaults = FetchSettings::default();
-    // The network limits of `[fetch]` apply here as in `lock`.
-    let fetch = FetchSettings {
-        // The command line or environment, else the config's `[fetch]`, else PyPI: as in `lock`.
-        pypi_url: args
-            .pypi_url
-            .clone()
-            .or_else(|| config.fetch.pypi_url.clone())
-            .unwrap_or_else(|| crate::fetch::DEFAULT_PYPI_URL.to_owned()),
-        timeout: config.fetch.timeout.unwrap_or(defaults.timeout),
-        deadline: config.fetch.deadline.unwrap_or(defaults.deadline),
-        deadline_from: Some(std::time::Instant::now()),
-        max_retry_after: config
-            .fetch
-            .max_retry_after
-            .unwrap_or(defaults.max_retry_after),
-        allow_cross_host_redirects: config.fetch.allow_cross_host_redirects.unwrap_or(false),
-        ..defaults
+    let cache = open_cache(args.cache_dir.as_deref(), context.quiet)?;
+    // The network settings of `[fetch]` apply here as in `lock`.
+    let overrides = FetchOverrides {
+        osv_url: None,
+        pypi_url: args.pypi_url.as_deref(),
+        timeout: None,
+        deadline: None,
+        allow_cross_host_redirects: false,
     };
-    let (findings, usage) = analyse_project(
-        root,
-        &graphs,
-        &config,
-        &args.mapping,
-        &cache,
-        &fetch,
-        args.offline,
-    )?;
+    let fetch = fetch_settings(&overrides, &config, context.started);
+    let request = UsageRequest {
+        directory: root.clone(),
+        config: config.usage.clone(),
+        venv: args.mapping.venv.clone(),
+        wheels: !args.mapping.no_wheels,
+        required: true,
+    };
+    let (findings, usage) =
+        usage::analyse_project(&request, &graphs, &cache, &fetch, args.offline, context.now)?;
     if usage.files == 0 {
         bail!(
             "no Python sources (.py, .pyi, .ipynb) under `{}`: nothing to check the declarations against",
             root.display()
         );
     }
-    // The analysis' warnings are part of the report (every format), not repeated on stderr.
-    let mut levels = config.levels.clone();
-    super::apply_rule_args(&mut levels, &args.rules)?;
-    // One clock for the whole run, `PYAUDIT_NOW` included, as in `lock`.
-    let today = super::lock::now().unix_millis().div_euclid(86_400_000);
-    let (findings, ignored) = rules::settle(findings, &levels, &config.ignores, today);
+    // The same rule pass as every other rule family: levels, ignores, order.
+    let policy = policy_settings(config, &args.rules, false, args.offline, context)?;
+    let (findings, ignored) = policy::settle(findings, &policy);
     let report = LockReport {
         path: root.display().to_string(),
         kind: graphs
@@ -87,29 +74,35 @@ pub fn run(args: &UsageArgs, quiet: bool) -> Result<(String, Outcome)> {
         not_audited: Vec::new(),
         findings,
         ignored,
+        // The analysis' warnings are part of the report (every format), not repeated on stderr.
         warnings: usage.warnings.clone(),
     };
     let outcome = Outcome::of_reports([&report]);
-    let reports = [report];
-    let data = VulnerabilityData::default();
     let rendered = match args.format {
-        LockFormat::Text => render_text(&usage, &reports),
-        LockFormat::Json => report::json::render_lock(&reports, &data),
-        LockFormat::Sarif => report::sarif::render_lock(&reports, &data),
-        LockFormat::Markdown => report::markdown::render_lock(&reports, &data),
-        LockFormat::Gitlab => report::gitlab::render_lock(&reports, &data),
-        LockFormat::Cyclonedx => {
-            bail!("`--format cyclonedx` is an SBOM of a lock: use `pyaudit lock`")
+        LockFormat::Text => render_text(&usage, std::slice::from_ref(&report)),
+        format => {
+            let run = RunReport {
+                lockfiles: vec![AuditedLockfile {
+                    report,
+                    policy: 0,
+                    packages: Vec::new(),
+                }],
+                graphs: Vec::new(),
+                run_findings: Vec::new(),
+                run_ignored: Vec::new(),
+                targets: Vec::new(),
+                data: VulnerabilityData::default(),
+                metadata: None,
+                usage: None,
+            };
+            let options = report::RenderOptions {
+                now: context.now,
+                colour: false,
+            };
+            report::render_run(format, &run, &options)
         }
     };
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, rendered)
-                .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
-            Ok((String::new(), outcome))
-        }
-        None => Ok((rendered, outcome)),
-    }
+    Ok((deliver(rendered, args.output.as_deref())?, outcome))
 }
 
 /// A header saying what was scanned, then the findings as `pyaudit lock` shows them.
@@ -140,53 +133,4 @@ pub(super) fn project_graphs(root: &Path, quiet: bool) -> Result<Vec<Graph>> {
         return Ok(Vec::new());
     }
     super::load_graphs(&arguments, false, quiet)
-}
-
-/// Scan `root`, map, and evaluate PA601–PA606: the findings (levels not yet applied) and the
-/// analysis they came from.
-pub fn analyse_project(
-    root: &Path,
-    graphs: &[Graph],
-    config: &Config,
-    mapping: &UsageMappingArgs,
-    cache: &Cache,
-    fetch: &FetchSettings,
-    offline: bool,
-) -> Result<(Vec<Finding>, Usage)> {
-    let pyproject_path: PathBuf = root.join("pyproject.toml");
-    let pyproject = if pyproject_path.is_file() {
-        Some(pyproject::read(&pyproject_path)?)
-    } else {
-        None
-    };
-    let usage_config = &config.usage;
-    let mut scan = ScanSettings {
-        include: usage_config.include.clone(),
-        exclude: usage_config.exclude.clone(),
-        ..ScanSettings::default()
-    };
-    if let Some(tests) = &usage_config.tests {
-        scan.test_patterns = tests.clone();
-    }
-    let settings = UsageSettings {
-        scan,
-        module_overrides: usage_config.modules.clone(),
-        venv: mapping.venv.clone(),
-        wheels: (!mapping.no_wheels).then(|| WheelSettings {
-            offline,
-            fetch: fetch.clone(),
-            now: super::lock::now(),
-        }),
-    };
-    let analysis = usage::analyse(root, pyproject.as_ref(), graphs, cache, &settings)?;
-    let rule_settings = UsageRuleSettings {
-        ignore_unused: usage_config.ignore_unused.clone(),
-        ignore_missing: usage_config.ignore_missing.clone(),
-        dev_tools: usage_config.dev_tools.clone(),
-    };
-    let mut found = rules::evaluate_usage(&analysis, graphs, &rule_settings);
-    for graph in graphs {
-        found.extend(rules::evaluate_lock(graph, &rule_settings));
-    }
-    Ok((found, analysis))
 }

@@ -34,9 +34,9 @@ use pyaudit_cache::{Cache, CacheError, Freshness, Namespace, Timestamp};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
-use super::metadata::parse_upload_time;
 use crate::fetch::http::RequestSpec;
 use crate::fetch::{FetchError, FetchSettings, Fetcher, run_blocking, trim_base};
+use crate::time::parse_upload_time;
 
 /// The cache namespace of the local database.
 pub const DATABASE_NAMESPACE: Namespace = Namespace::new("advisory-db", 1);
@@ -277,7 +277,7 @@ impl LocalAdvisories {
             as_of: self
                 .status
                 .data_as_of
-                .map(crate::config::date_from_unix_millis),
+                .map(crate::time::date_from_unix_millis),
             unreadable: self.unreadable.get(package).cloned(),
         }
     }

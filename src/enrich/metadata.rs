@@ -47,6 +47,7 @@ use crate::fetch::pypi::{
     self, ProjectAnswer, ProjectJson, ProjectRequest, PypiAnswer, SimpleProject, Validators,
 };
 use crate::fetch::{FetchSettings, trim_base};
+use crate::time::parse_upload_time;
 
 /// Trimmed `/pypi/<name>/json` answers.
 pub const PROJECT_NAMESPACE: Namespace = Namespace::new("pypi-project", 1);
@@ -500,66 +501,6 @@ fn cut(text: &str, limit: usize) -> &str {
         end -= 1;
     }
     &text[..end]
-}
-
-/// Reads an ISO 8601 / RFC 3339 UTC time as PyPI writes it (`2024-05-20T15:18:21.123456Z`,
-/// `2024-05-20T15:18:21`, `+00:00` offsets); `None` for anything else.
-pub fn parse_upload_time(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    let (date, time) = text.split_once(['T', ' '])?;
-    let mut date_parts = date.splitn(3, '-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: i64 = date_parts.next()?.parse().ok()?;
-    let day: i64 = date_parts.next()?.parse().ok()?;
-    // The zone: `Z`, none (PyPI's `upload_time` is UTC without one), or a `±HH:MM` offset.
-    let (clock, offset_seconds) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        (clock, 0)
-    } else if let Some(position) = time.rfind(['+', '-']) {
-        let (clock, zone) = time.split_at(position);
-        let sign = if zone.starts_with('-') { -1 } else { 1 };
-        let (hours, minutes) = zone.get(1..)?.split_once(':')?;
-        let hours: i64 = hours.parse().ok()?;
-        let minutes: i64 = minutes.parse().ok()?;
-        (clock, sign * (hours * 3600 + minutes * 60))
-    } else {
-        (time, 0)
-    };
-    let (whole, fraction) = clock.split_once('.').unwrap_or((clock, ""));
-    let mut clock_parts = whole.splitn(3, ':');
-    let hour: i64 = clock_parts.next()?.parse().ok()?;
-    let minute: i64 = clock_parts.next()?.parse().ok()?;
-    let second: i64 = clock_parts.next()?.parse().ok()?;
-    let millis: i64 = if fraction.is_empty() {
-        0
-    } else {
-        let digits: String = fraction.chars().take(3).collect();
-        if !fraction.chars().all(|character| character.is_ascii_digit()) {
-            return None;
-        }
-        format!("{digits:0<3}").parse().ok()?
-    };
-    let valid = (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && (0..24).contains(&hour)
-        && (0..60).contains(&minute)
-        && (0..=60).contains(&second);
-    if !valid {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    Some(Timestamp::from_unix_millis(seconds * 1000 + millis))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,33 +969,6 @@ mod tests {
 
     fn version(text: &str) -> Version {
         Version::from_str(text).unwrap()
-    }
-
-    #[test]
-    fn upload_times() {
-        assert_eq!(
-            parse_upload_time("1970-01-01T00:00:00Z"),
-            Some(Timestamp::from_unix_millis(0))
-        );
-        assert_eq!(
-            time("2024-05-20T15:18:21.123456Z").unix_millis(),
-            1_716_218_301_123
-        );
-        assert_eq!(time("2024-05-20T15:18:21").unix_millis(), 1_716_218_301_000);
-        assert_eq!(
-            time("2024-05-20T17:18:21+02:00"),
-            time("2024-05-20T15:18:21Z")
-        );
-        assert_eq!(time("2000-02-29T00:00:00Z").unix_millis(), 951_782_400_000);
-        for bad in [
-            "",
-            "2024-05-20",
-            "2024-13-01T00:00:00Z",
-            "yesterday",
-            "2024-05-20Tab:00:00Z",
-        ] {
-            assert_eq!(parse_upload_time(bad), None, "{bad}");
-        }
     }
 
     #[test]

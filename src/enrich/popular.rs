@@ -171,7 +171,7 @@ pub fn load(cache: &Cache, files: &[std::path::PathBuf]) -> Result<PopularNames,
             "{} ({} names, imported {})",
             stored.origin,
             stored.names.len(),
-            crate::config::date_from_unix_millis(entry.fetched_at.unix_millis())
+            crate::time::date_from_unix_millis(entry.fetched_at.unix_millis())
         ));
         names.extend(stored.names);
     }

@@ -369,7 +369,7 @@ pub fn collect(
                 age: complete.as_of.map(|as_of| now.duration_since(as_of)),
                 as_of: complete
                     .as_of
-                    .map(|as_of| crate::config::date_from_unix_millis(as_of.unix_millis())),
+                    .map(|as_of| crate::time::date_from_unix_millis(as_of.unix_millis())),
                 unreadable: None,
             });
         }
@@ -629,7 +629,7 @@ pub(super) fn load_extra_sources(
                 .advisories()
                 .iter()
                 .filter_map(|advisory| advisory.modified.as_deref())
-                .filter_map(super::metadata::parse_upload_time)
+                .filter_map(crate::time::parse_upload_time)
                 .filter(|modified| *modified <= now)
                 .max();
             Ok(ExtraSource {

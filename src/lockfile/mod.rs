@@ -5,6 +5,7 @@
 //! (prod / optional / dev) and finding paths is the graph's job (`crate::graph`).
 
 pub mod detect;
+pub mod poetry_constraint;
 pub mod poetry_lock;
 pub mod pyproject;
 pub mod requirements;

@@ -4,7 +4,7 @@
 //!
 //! This is plain data with file locations; deciding what is installed is the lock reader's and the
 //! graph's job. Poetry constraints are kept as written (see
-//! [`super::poetry_lock::poetry_constraint_to_pep440`] to compare them with versions).
+//! [`super::poetry_constraint::poetry_constraint_to_pep440`] to compare them with versions).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -840,7 +840,7 @@ pub(crate) fn combine_markers(
 
 /// A Poetry Python constraint (`>=3.8,<4`, `~2.7 || ^3.6`) as a PEP 508 marker; `None` for "any".
 fn python_marker(constraint: &str) -> Option<String> {
-    let alternatives = super::poetry_lock::poetry_constraint_to_pep440(constraint).ok()?;
+    let alternatives = super::poetry_constraint::poetry_constraint_to_pep440(constraint).ok()?;
     let mut rendered = Vec::new();
     for specifiers in &alternatives {
         // An empty set means "any Python": no marker at all.
@@ -918,7 +918,7 @@ impl PythonRequirement {
     pub fn sample_versions(&self) -> Vec<Version> {
         let alternatives = match self.syntax {
             ConstraintSyntax::Poetry => {
-                super::poetry_lock::poetry_constraint_to_pep440(&self.constraint).ok()
+                super::poetry_constraint::poetry_constraint_to_pep440(&self.constraint).ok()
             }
             ConstraintSyntax::Pep440 => pep440_rs::VersionSpecifiers::from_str(&self.constraint)
                 .ok()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use pyaudit_cache::{Cache, CacheError, Freshness, Namespace, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::run::RepoReport;
+use super::analysis::RepoReport;
 
 /// The cache namespace of org run summaries.
 pub const NAMESPACE: Namespace = Namespace::new("org-history", 1);

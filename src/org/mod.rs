@@ -1,10 +1,12 @@
 //! `pyaudit org`: many repositories in one run. Discovery (`discover`), the per-repository and
-//! org-level results (`run`), the night-over-night store and diff (`history`), and how a
+//! org-level results (`analysis`, `report`), the night-over-night store and diff (`history`), and how a
 //! repository's config combines with the organisation's (`merge_config`).
 
+pub mod analysis;
 pub mod discover;
 pub mod history;
-pub mod run;
+pub mod policies;
+pub mod report;
 
 use crate::config::Config;
 
@@ -62,4 +64,16 @@ pub fn merge_config(org: &Config, repository: Config) -> Config {
             repository.usage
         },
     }
+}
+
+/// An error and its causes on one line: a repository's error is one entry of the report.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

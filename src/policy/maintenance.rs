@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pyaudit_cache::Timestamp;
 
-use crate::config::{MaintenancePolicy, date_from_unix_millis};
+use crate::config::MaintenancePolicy;
 use crate::enrich::PackageKey;
 use crate::enrich::metadata::{
     MetadataData, MetadataStatus, PackageMetadata, ProjectStatusInfo, YankInfo,
@@ -17,6 +17,7 @@ use crate::findings::{
     UNLISTED_VERSION, UNMAINTAINED_PROJECT, YANKED_VERSION,
 };
 use crate::graph::Graph;
+use crate::time::date_from_unix_millis;
 
 use super::fix::{removal_fix, upgrade_fix};
 use super::{AuditPlan, PolicySettings, context};
@@ -30,7 +31,7 @@ pub(super) fn evaluate(
     settings: &PolicySettings,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let now = Timestamp::from_unix_millis(settings.now_millis);
+    let now = settings.now;
     let limits = &settings.maintenance;
     for (index, key) in &plan.targets {
         let metadata = match data.packages.get(key) {

@@ -6,6 +6,7 @@ mod fix;
 mod ignores;
 mod licenses;
 mod maintenance;
+mod pass;
 mod plan;
 mod sources;
 pub mod typosquat;
@@ -16,9 +17,12 @@ pub use crate::enrich::popular::PopularNames;
 pub use fix::FixStyle;
 pub use ignores::stale_ignores;
 pub use maintenance::{MaintenanceProblem, census_problems};
+pub use pass::{ignore_matches, is_expired, settle, sort_findings};
 pub use plan::{AuditPlan, NotAudited, plan};
 
 use serde::Serialize;
+
+use crate::time::Timestamp;
 
 use crate::enrich::VulnerabilityData;
 use crate::enrich::metadata::MetadataData;
@@ -43,8 +47,8 @@ pub struct PolicySettings {
     pub levels: BTreeMap<&'static str, Level>,
     /// Ignores from the config file.
     pub ignores: Vec<Ignore>,
-    /// Now, as unix milliseconds: ignores' `until`, release ages.
-    pub now_millis: i64,
+    /// The run's clock: ignores' `until`, release ages.
+    pub now: Timestamp,
     pub vulnerabilities: VulnerabilityPolicy,
     pub maintenance: MaintenancePolicy,
     pub licenses: LicensePolicy,
@@ -57,14 +61,14 @@ pub struct PolicySettings {
 }
 
 impl PolicySettings {
-    /// The settings a config file gives, at `now_millis`; the command line adds its overrides.
-    pub fn from_config(config: crate::config::Config, now_millis: i64) -> Self {
+    /// The settings a config file gives, at `now`; the command line adds its overrides.
+    pub fn from_config(config: crate::config::Config, now: Timestamp) -> Self {
         Self {
             allow_unchecked: false,
             offline: false,
             levels: config.levels,
             ignores: config.ignores,
-            now_millis,
+            now,
             vulnerabilities: config.vulnerabilities,
             maintenance: config.maintenance,
             licenses: config.licenses,
@@ -77,7 +81,7 @@ impl PolicySettings {
 
     /// Today, as days since 1970-01-01 (UTC).
     pub fn today(&self) -> i64 {
-        self.now_millis.div_euclid(86_400_000)
+        crate::time::day_of(self.now)
     }
 
     /// The level a rule runs at: the config and command line over its default.
@@ -182,45 +186,7 @@ pub fn evaluate(
         settings,
     ));
     findings.extend(bans::evaluate(graph, plan, settings));
-    for finding in &mut findings {
-        if let Some(level) = settings.levels.get(finding.code) {
-            finding.level = *level;
-        }
-        vulnerabilities::apply_threshold(finding, &settings.vulnerabilities);
-        // `--allow-unchecked` is the command line's word, so it wins over the config file.
-        if (settings.allow_unchecked || settings.offline)
-            && finding.code == crate::findings::UNCHECKED_METADATA.code
-            && finding.level == Level::Deny
-        {
-            finding.level = Level::Warn;
-        }
-        if settings.allow_unchecked
-            && finding.code == crate::findings::UNCHECKED_PACKAGE.code
-            && finding.level == Level::Deny
-        {
-            finding.level = Level::Warn;
-        }
-    }
-    let mut ignored = Vec::new();
-    findings.retain(|finding| match active_ignore(finding, settings) {
-        Some(ignore) => {
-            ignored.push(IgnoredFinding {
-                code: finding.code,
-                package: finding.package.name.clone(),
-                version: finding.package.version.clone(),
-                id: match &finding.evidence {
-                    Evidence::Vulnerability { vulnerability } => Some(vulnerability.id.clone()),
-                    _ => None,
-                },
-                reason: ignore.reason.clone(),
-                ignore: ignore.location.clone(),
-            });
-            false
-        }
-        None => true,
-    });
-    findings.retain(|finding| finding.level != Level::Allow);
-    sort_findings(&mut findings);
+    let (findings, ignored) = pass::settle(findings, settings);
     LockReport {
         path: graph.lockfile.path.display().to_string(),
         kind: graph.lockfile.kind,
@@ -237,83 +203,6 @@ pub fn evaluate(
             .iter()
             .map(ToString::to_string)
             .collect(),
-    }
-}
-
-/// Deny before warn, then most severe first, then by package, rule and evidence: the order every
-/// reporter shows.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|left, right| {
-        (
-            left.level,
-            severity_rank(right),
-            &left.package.name,
-            &left.package.version,
-            left.code,
-        )
-            .cmp(&(
-                right.level,
-                severity_rank(left),
-                &right.package.name,
-                &right.package.version,
-                right.code,
-            ))
-            .then_with(|| left.evidence.key().cmp(&right.evidence.key()))
-    });
-}
-
-/// The first ignore that applies to `finding` and has not expired.
-fn active_ignore<'a>(finding: &Finding, settings: &'a PolicySettings) -> Option<&'a Ignore> {
-    let today = settings.today();
-    settings
-        .ignores
-        .iter()
-        .find(|ignore| !is_expired(ignore, today) && ignore_matches(ignore, finding))
-}
-
-pub fn is_expired(ignore: &Ignore, today: i64) -> bool {
-    ignore
-        .until
-        .as_ref()
-        .is_some_and(|(_, last_day)| today > *last_day)
-}
-
-pub fn ignore_matches(ignore: &Ignore, finding: &Finding) -> bool {
-    if let Some(rule) = ignore.rule
-        && rule != finding.code
-    {
-        return false;
-    }
-    if let Some(package) = &ignore.package
-        && *package != finding.package.name
-    {
-        return false;
-    }
-    match (&ignore.id, &finding.evidence) {
-        (None, _) => true,
-        (Some(id), Evidence::Vulnerability { vulnerability }) => vulnerability
-            .ids
-            .iter()
-            .chain(std::iter::once(&vulnerability.id))
-            .any(|known| known.eq_ignore_ascii_case(id)),
-        (Some(_), _) => false,
-    }
-}
-
-/// Higher is more severe; used to sort descending.
-fn severity_rank(finding: &Finding) -> u32 {
-    match &finding.evidence {
-        crate::findings::Evidence::Vulnerability { vulnerability } => {
-            if vulnerability.malicious {
-                return 1_000;
-            }
-            vulnerability.severity.as_ref().map_or(0, |severity| {
-                // Rating first: a database label without a score still outranks a lower rating.
-                (severity.rating as u32 + 1) * 100
-                    + severity.score.map_or(0, |score| (score * 10.0) as u32)
-            })
-        }
-        _ => 0,
     }
 }
 

@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::Ignore;
 use crate::findings::{
-    DEV_DEPENDENCY_IN_PRODUCTION, DEV_TOOL_IN_PRODUCTION, Evidence, Finding, Fix, Level,
+    DEV_DEPENDENCY_IN_PRODUCTION, DEV_TOOL_IN_PRODUCTION, Evidence, Finding, Fix,
     MISSING_DEPENDENCY, ORPHANED_PACKAGE, PackageContext, Rule, TRANSITIVE_DEPENDENCY,
     UNUSED_DEPENDENCY,
 };
@@ -14,8 +13,6 @@ use crate::graph::{Class, Graph};
 use crate::lockfile::{Location, LockfileKind, PackageRole};
 use crate::usage::imports::ImportContext;
 use crate::usage::{ImportSite, Scope, Usage};
-
-use super::IgnoredFinding;
 
 /// Known development-only tools, by PEP 503 name, with what they are (for messages).
 pub const DEV_TOOLS: &[(&str, &str)] = &[
@@ -405,7 +402,7 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
                     super::context(graph, index),
                     format!(
                         "`{}` is in {} but nothing installs it",
-                        crate::report::package_label(graph, index),
+                        graph.package_label(index),
                         graph.lockfile.path.display()
                     ),
                     evidence(),
@@ -421,62 +418,4 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
         }
     }
     findings
-}
-
-/// Levels and `rule` ignores (with an optional `package`) applied to usage findings; findings at
-/// `allow` dropped; the rest sorted by level, code, package and location.
-pub fn settle(
-    mut findings: Vec<Finding>,
-    levels: &BTreeMap<&'static str, Level>,
-    ignores: &[Ignore],
-    today: i64,
-) -> (Vec<Finding>, Vec<IgnoredFinding>) {
-    let mut ignored = Vec::new();
-    for finding in &mut findings {
-        if let Some(level) = levels.get(finding.code) {
-            finding.level = *level;
-        }
-    }
-    findings.retain(|finding| {
-        let matched = ignores.iter().find(|ignore| {
-            ignore.id.is_none()
-                && ignore.rule == Some(finding.code)
-                && ignore.package.as_ref().is_none_or(|package| {
-                    *package == crate::lockfile::normalize_extra(&finding.package.name)
-                })
-                && ignore
-                    .until
-                    .as_ref()
-                    .is_none_or(|(_, until)| *until >= today)
-        });
-        match matched {
-            Some(ignore) => {
-                ignored.push(IgnoredFinding {
-                    code: finding.code,
-                    package: finding.package.name.clone(),
-                    version: finding.package.version.clone(),
-                    id: None,
-                    reason: ignore.reason.clone(),
-                    ignore: ignore.location.clone(),
-                });
-                false
-            }
-            None => finding.level != Level::Allow,
-        }
-    });
-    findings.sort_by(|left, right| {
-        (
-            left.level,
-            left.code,
-            &left.package.name,
-            &left.package.location,
-        )
-            .cmp(&(
-                right.level,
-                right.code,
-                &right.package.name,
-                &right.package.location,
-            ))
-    });
-    (findings, ignored)
 }

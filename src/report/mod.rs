@@ -1,41 +1,20 @@
 //! Renderers: one module per output format. They only format data the earlier stages produced.
 
 pub mod json;
+mod lock;
 pub mod text;
 pub mod tree;
+
+pub use lock::{RenderOptions, lock_reports, render_org, render_run};
 
 use crate::enrich::{DataSource, SourceCoverage};
 use crate::findings::{Evidence, Finding};
 use crate::graph::{Graph, PathStep};
-use crate::lockfile::{PackageIndex, Source};
+use crate::lockfile::PackageIndex;
 
 /// `name==version`, with the source when it is not a registry, for people.
 pub fn package_label(graph: &Graph, index: PackageIndex) -> String {
-    let package = graph.package(index);
-    let mut label = package.name.to_string();
-    match (&package.version, &package.specifier) {
-        (Some(version), _) => label.push_str(&format!("=={version}")),
-        (None, Some(specifier)) => label.push_str(&format!(" {specifier} (unpinned)")),
-        (None, None) => {}
-    }
-    match &package.source {
-        Source::Registry { .. } => {}
-        Source::Git { url, reference } => {
-            label.push_str(&format!(" (git: {url}"));
-            if let Some(reference) = reference {
-                label.push_str(&format!("@{reference}"));
-            }
-            label.push(')');
-        }
-        Source::Url { url } => label.push_str(&format!(" (url: {url})")),
-        Source::Path { path }
-        | Source::Directory { path }
-        | Source::Editable { path }
-        | Source::Virtual { path } => {
-            label.push_str(&format!(" ({}: {path})", package.source.kind()))
-        }
-    }
-    label
+    graph.package_label(index)
 }
 
 /// One path step as people read it: `fastapi[standard]`, `project (group: dev)`.
@@ -148,7 +127,7 @@ pub fn rfc3339_from_unix_millis(millis: i64) -> String {
     let seconds_of_day = millis.div_euclid(1_000).rem_euclid(86_400);
     format!(
         "{}T{:02}:{:02}:{:02}Z",
-        crate::config::date_from_unix_millis(millis),
+        crate::time::date_from_unix_millis(millis),
         seconds_of_day / 3_600,
         seconds_of_day % 3_600 / 60,
         seconds_of_day % 60
@@ -187,11 +166,11 @@ pub fn describe_source(source: &DataSource, now_millis: Option<i64>) -> String {
         (Some(as_of), _) if dated == "answered" && now_millis == Some(as_of) => {
             notes.push(format!(
                 "answered live on {}",
-                crate::config::date_from_unix_millis(as_of)
+                crate::time::date_from_unix_millis(as_of)
             ))
         }
         (Some(as_of), _) => {
-            let mut text = format!("{dated} {}", crate::config::date_from_unix_millis(as_of));
+            let mut text = format!("{dated} {}", crate::time::date_from_unix_millis(as_of));
             if let Some(now) = now_millis {
                 text.push_str(&format!(", {} old", coarse_age(now, as_of)));
             }
@@ -212,7 +191,7 @@ pub fn describe_source(source: &DataSource, now_millis: Option<i64>) -> String {
 /// What an org report says about its footing: every data source with its age, and the rule
 /// families `pyaudit org` does not run (so a passing org report is not read as a passing
 /// `pyaudit lock`).
-pub fn org_provenance(report: &crate::org::run::OrgReport) -> (Vec<String>, &'static str) {
+pub fn org_provenance(report: &crate::org::report::OrgReport) -> (Vec<String>, &'static str) {
     let sources = report
         .sources
         .iter()

@@ -6,7 +6,8 @@
 
 use std::fmt::Write;
 
-use crate::org::run::{CensusState, OrgReport};
+use crate::org::analysis::CensusState;
+use crate::org::report::OrgReport;
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;\
 padding:0 1em;color:#1b1f24}h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}\
@@ -60,8 +61,25 @@ pub fn render(report: &OrgReport) -> String {
 }
 
 fn render_raw(report: &OrgReport) -> String {
-    let summary = &report.analysis.summary;
     let mut out = String::with_capacity(64 * 1024);
+    for section in [
+        headline,
+        since_last,
+        advisories,
+        repositories_by_risk,
+        license_census,
+        maintenance_census,
+        unreadable,
+    ] {
+        section(&mut out, report);
+    }
+    let _ = writeln!(out, "</body></html>");
+    out
+}
+
+/// The document head, the summary cards and the data sources.
+fn headline(out: &mut String, report: &OrgReport) {
+    let summary = &report.analysis.summary;
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -116,8 +134,10 @@ fn render_raw(report: &OrgReport) -> String {
         "</ul>\n<p class=\"not-run\"><b>Not run:</b> {}.</p>",
         escape(not_run)
     );
+}
 
-    // Since the last run.
+/// What changed since the previous run of the same roots.
+fn since_last(out: &mut String, report: &OrgReport) {
     let _ = writeln!(out, "<h2 id=\"since-last\">Since the last run</h2>");
     match &report.since_last {
         None => {
@@ -174,8 +194,10 @@ fn render_raw(report: &OrgReport) -> String {
             }
         }
     }
+}
 
-    // Advisories by blast radius.
+/// Advisories by blast radius.
+fn advisories(out: &mut String, report: &OrgReport) {
     let _ = writeln!(
         out,
         "<h2 id=\"advisories\">Advisories by blast radius</h2>\
@@ -238,8 +260,10 @@ fn render_raw(report: &OrgReport) -> String {
         );
     }
     let _ = writeln!(out, "</table>");
+}
 
-    // Repositories by risk.
+/// Repositories by risk.
+fn repositories_by_risk(out: &mut String, report: &OrgReport) {
     let _ = writeln!(
         out,
         "<h2 id=\"risk\">Repositories by risk</h2><p class=\"muted\">Score: malicious 400, \
@@ -263,8 +287,10 @@ fn render_raw(report: &OrgReport) -> String {
         );
     }
     let _ = writeln!(out, "</table>");
+}
 
-    // License census.
+/// Licenses over the unique packages.
+fn license_census(out: &mut String, report: &OrgReport) {
     let _ = writeln!(out, "<h2 id=\"licenses\">License census</h2>");
     match &report.analysis.licenses {
         None => {
@@ -298,8 +324,10 @@ fn render_raw(report: &OrgReport) -> String {
             let _ = writeln!(out, "</table>");
         }
     }
+}
 
-    // Maintenance census.
+/// Unmaintained, yanked and archived packages, and whether the census is complete.
+fn maintenance_census(out: &mut String, report: &OrgReport) {
     let _ = writeln!(
         out,
         "<h2 id=\"maintenance\">Unmaintained, yanked and archived</h2>"
@@ -352,8 +380,10 @@ fn render_raw(report: &OrgReport) -> String {
             escape(&list_head(&census.unchecked_packages, 50))
         );
     }
+}
 
-    // Unreadable lockfiles and configs.
+/// Lockfiles and configs that could not be read.
+fn unreadable(out: &mut String, report: &OrgReport) {
     let errors: Vec<_> = report
         .repositories
         .iter()
@@ -383,8 +413,6 @@ fn render_raw(report: &OrgReport) -> String {
         }
         let _ = writeln!(out, "</table>");
     }
-    let _ = writeln!(out, "</body></html>");
-    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::org::run::OrgReport;
+use crate::org::report::OrgReport;
 
 pub const ORG_SCHEMA: &str = "pyaudit-org/1";
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::markdown::escape;
 use crate::org::history::DiffEntry;
-use crate::org::run::OrgReport;
+use crate::org::report::OrgReport;
 
 /// How many rows each list shows; the JSON and HTML reports have them all.
 const TOP: usize = 10;

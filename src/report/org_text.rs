@@ -8,8 +8,9 @@ use std::fmt::Write;
 
 use super::text::Paint;
 use crate::findings::Level;
+use crate::org::analysis::CensusState;
 use crate::org::history::DiffEntry;
-use crate::org::run::{CensusState, OrgReport};
+use crate::org::report::OrgReport;
 
 /// How many rows each list shows.
 const TOP: usize = 10;
@@ -20,10 +21,23 @@ pub fn render(report: &OrgReport, colour: bool) -> String {
 
 fn render_raw(report: &OrgReport, colour: bool) -> String {
     let paint = Paint(colour);
-    let analysis = &report.analysis;
-    let summary = &analysis.summary;
     let mut out = String::new();
+    for section in [
+        headline,
+        night_over_night,
+        advisories,
+        repositories_by_risk,
+        censuses,
+        unreadable,
+    ] {
+        section(&mut out, paint, report);
+    }
+    out
+}
 
+/// The verdict, the totals, and where the data came from.
+fn headline(out: &mut String, paint: Paint, report: &OrgReport) {
+    let summary = &report.analysis.summary;
     let verdict = if summary.repositories_failing > 0 {
         paint.wrap(
             "1;31",
@@ -61,8 +75,10 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
         }
     );
     let _ = writeln!(out, "{}: {not_run}", paint.wrap("33", "not run"));
+}
 
-    // Night over night.
+/// What changed since the previous run of the same roots.
+fn night_over_night(out: &mut String, paint: Paint, report: &OrgReport) {
     let _ = writeln!(out);
     match &report.since_last {
         Some(diff) => {
@@ -82,7 +98,7 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
                 ("fixed", &diff.fixed),
                 ("changed", &diff.changed),
             ] {
-                diff_entries(&mut out, paint, title, entries);
+                diff_entries(out, paint, title, entries);
             }
             for (title, names) in [
                 ("new repositories", &diff.new_repositories),
@@ -101,8 +117,11 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
             );
         }
     }
+}
 
-    // Advisories by blast radius.
+/// Advisories by blast radius: repositories reached in production, and at all.
+fn advisories(out: &mut String, paint: Paint, report: &OrgReport) {
+    let analysis = &report.analysis;
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -142,9 +161,12 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
             let _ = writeln!(out, "              {}", paint.dim(&one_line(summary)));
         }
     }
-    more(&mut out, paint, analysis.advisories.len());
+    more(out, paint, analysis.advisories.len());
+}
 
-    // Repositories by risk.
+/// Repositories with findings or unreadable lockfiles, riskiest first.
+fn repositories_by_risk(out: &mut String, paint: Paint, report: &OrgReport) {
+    let analysis = &report.analysis;
     let risky: Vec<_> = analysis
         .risk
         .iter()
@@ -186,9 +208,12 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
             }
         );
     }
-    more(&mut out, paint, risky.len());
+    more(out, paint, risky.len());
+}
 
-    // Censuses.
+/// The license census and the maintenance census.
+fn censuses(out: &mut String, paint: Paint, report: &OrgReport) {
+    let analysis = &report.analysis;
     let census = &analysis.census;
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", paint.bold("License census"));
@@ -217,7 +242,7 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
                     license.packages, license.repositories
                 );
             }
-            more(&mut out, paint, licenses.len());
+            more(out, paint, licenses.len());
         }
     }
     let _ = writeln!(out);
@@ -242,7 +267,7 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
             entry.repositories.len()
         );
     }
-    more(&mut out, paint, analysis.maintenance.len());
+    more(out, paint, analysis.maintenance.len());
     if census.state == CensusState::Partial
         && let Some(note) = &census.note
     {
@@ -252,8 +277,10 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
             paint.wrap("33", &format!("incomplete: {note}"))
         );
     }
+}
 
-    // Unreadable lockfiles and configs.
+/// Lockfiles and configs that could not be read.
+fn unreadable(out: &mut String, paint: Paint, report: &OrgReport) {
     let errors: Vec<_> = report
         .repositories
         .iter()
@@ -280,9 +307,8 @@ fn render_raw(report: &OrgReport, colour: bool) -> String {
                 one_line(&error.message)
             );
         }
-        more(&mut out, paint, errors.len());
+        more(out, paint, errors.len());
     }
-    out
 }
 
 fn diff_entries(out: &mut String, paint: Paint, title: &str, entries: &[DiffEntry]) {

@@ -201,7 +201,7 @@ impl ProjectReleases {
                 let uploaded = files
                     .iter()
                     .filter_map(|file| file.upload_time_iso_8601.as_deref())
-                    .filter_map(crate::enrich::metadata::parse_upload_time)
+                    .filter_map(crate::time::parse_upload_time)
                     .map(pyaudit_cache::Timestamp::unix_millis)
                     .min();
                 ReleaseCandidate {
@@ -610,35 +610,7 @@ pub fn resolve(
     registry: &mut dyn Registry,
 ) -> Result<Resolution, String> {
     let root_requirement = parse_request(request)?;
-    let root_name = PackageName::new(ROOT_NAME.to_owned()).map_err(|error| error.to_string())?;
-    let mut packages = vec![LockedPackage {
-        name: root_name,
-        version: None,
-        source: Source::Registry { url: None },
-        specifier: None,
-        role: PackageRole::Synthetic,
-        location: None,
-        hashes: 0,
-        dependencies: Vec::new(),
-        optional_dependencies: BTreeMap::new(),
-        dependency_groups: BTreeMap::new(),
-    }];
-    let mut nodes = vec![NodeInfo {
-        depth: 0,
-        requirements_from: RequirementsFrom::Request,
-        extras: BTreeSet::new(),
-        requires_python: None,
-        yanked: false,
-        uploaded: None,
-        license: None,
-        release_license: None,
-        skipped: Vec::new(),
-        held_back: None,
-    }];
-    let mut states: Vec<NodeState> = vec![NodeState::default()];
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    let mut projects: BTreeMap<String, Result<ProjectReleases, String>> = BTreeMap::new();
-    let mut unresolved = Vec::new();
+    let mut resolver = Resolver::new(environment, limits)?;
     let mut pending = vec![Pending {
         parent: 0,
         via_extra: None,
@@ -646,195 +618,266 @@ pub fn resolve(
         requirement: root_requirement,
         depth: 1,
     }];
-
+    // Level by level: every request of a level goes out in one batch.
     while !pending.is_empty() {
-        // 1. The projects this level names, in one batch.
+        resolver.look_up_projects(&pending, registry);
+        let (new_nodes, expand) = resolver.choose_releases(std::mem::take(&mut pending));
+        let fallbacks = resolver.read_core_metadata(&new_nodes, registry);
+        resolver.read_json_requirements(fallbacks, registry);
+        pending = resolver.next_level(expand);
+    }
+    Ok(resolver.finish(request))
+}
+
+/// A requirement chosen for a package, whose sections (`None`: its main requirements; `Some`:
+/// an extra) are still to be followed, at its depth.
+type Expansion = (usize, Vec<Option<String>>, usize);
+
+/// The closure as it grows: the packages chosen so far (index 0 is the request's synthetic
+/// root), what is known of each, and what could not be resolved.
+struct Resolver<'a> {
+    environment: &'a TargetEnvironment,
+    limits: Limits,
+    packages: Vec<LockedPackage>,
+    nodes: Vec<NodeInfo>,
+    states: Vec<NodeState>,
+    by_name: HashMap<String, usize>,
+    projects: BTreeMap<String, Result<ProjectReleases, String>>,
+    unresolved: Vec<Unresolved>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(environment: &'a TargetEnvironment, limits: Limits) -> Result<Self, String> {
+        let root_name =
+            PackageName::new(ROOT_NAME.to_owned()).map_err(|error| error.to_string())?;
+        Ok(Self {
+            environment,
+            limits,
+            packages: vec![new_package(root_name, None, PackageRole::Synthetic)],
+            nodes: vec![NodeInfo {
+                depth: 0,
+                requirements_from: RequirementsFrom::Request,
+                extras: BTreeSet::new(),
+                requires_python: None,
+                yanked: false,
+                uploaded: None,
+                license: None,
+                release_license: None,
+                skipped: Vec::new(),
+                held_back: None,
+            }],
+            states: vec![NodeState::default()],
+            by_name: HashMap::new(),
+            projects: BTreeMap::new(),
+            unresolved: Vec::new(),
+        })
+    }
+
+    /// Step 1: the projects this level names and nobody looked up yet, in one batch.
+    fn look_up_projects(&mut self, pending: &[Pending], registry: &mut dyn Registry) {
         let wanted: Vec<String> = pending
             .iter()
-            .filter(|pending| pending.depth <= limits.max_depth)
+            .filter(|pending| pending.depth <= self.limits.max_depth)
             .map(|pending| pending.requirement.name.to_string())
-            .filter(|name| !projects.contains_key(name) && !by_name.contains_key(name))
+            .filter(|name| !self.projects.contains_key(name) && !self.by_name.contains_key(name))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         if !wanted.is_empty() {
             for (name, answer) in wanted.iter().zip(registry.projects(&wanted)) {
-                projects.insert(name.clone(), answer);
+                self.projects.insert(name.clone(), answer);
             }
         }
+    }
 
-        // 2. Choose a release for each requirement; connect the edges.
+    /// Step 2: a release for each requirement (the package chosen earlier for a name already seen);
+    /// the edges connected. Returns the new packages and the sections to follow.
+    fn choose_releases(&mut self, pending: Vec<Pending>) -> (Vec<usize>, Vec<Expansion>) {
         let mut new_nodes: Vec<usize> = Vec::new();
-        let mut expand: Vec<(usize, Vec<Option<String>>, usize)> = Vec::new();
-        for item in std::mem::take(&mut pending) {
-            let name = item.requirement.name.to_string();
-            let required_by = label(&packages[item.parent]);
-            let mut fail = |reason: String| {
-                unresolved.push(Unresolved {
-                    requirement: item.text.clone(),
-                    required_by: required_by.clone(),
-                    reason,
-                });
-            };
-            let specifiers = match &item.requirement.version_or_url {
-                Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
-                Some(VersionOrUrl::Url(url)) => {
-                    fail(format!(
-                        "a direct URL requirement ({url}): not followed; review that source by hand"
-                    ));
+        let mut expand: Vec<Expansion> = Vec::new();
+        for item in pending {
+            let required_by = label(&self.packages[item.parent]);
+            let target = match self.target_of(&item) {
+                Ok(Target::Known(index)) => index,
+                Ok(Target::New(index)) => {
+                    new_nodes.push(index);
+                    index
+                }
+                Err(reason) => {
+                    self.unresolved.push(Unresolved {
+                        requirement: item.text.clone(),
+                        required_by,
+                        reason,
+                    });
                     continue;
                 }
-                None => None,
             };
-            let target = if let Some(&index) = by_name.get(&name) {
-                if let (Some(specifiers), Some(version)) = (specifiers, &packages[index].version)
-                    && !specifiers.contains(version)
-                {
-                    fail(format!(
-                        "conflict: {version} was already chosen for `{name}` (by an earlier \
-                         requirement) and does not satisfy this one; a real resolver might pick \
-                         other versions"
-                    ));
-                }
-                index
-            } else {
-                if item.depth > limits.max_depth {
-                    fail(format!(
-                        "deeper than {} levels: not followed",
-                        limits.max_depth
-                    ));
-                    continue;
-                }
-                if packages.len() > limits.max_packages {
-                    fail(format!(
-                        "more than {} packages: not followed",
-                        limits.max_packages
-                    ));
-                    continue;
-                }
-                let project = match projects.get(&name) {
-                    Some(Ok(project)) => project,
-                    Some(Err(reason)) => {
-                        fail(reason.clone());
-                        continue;
-                    }
-                    None => {
-                        fail("the project was not looked up".to_owned());
-                        continue;
-                    }
-                };
-                let Chosen {
-                    release,
-                    version,
-                    held_back,
-                } = match choose(
-                    project,
-                    specifiers,
-                    &environment.python_full_version,
-                    limits.cooldown,
-                ) {
-                    Ok(chosen) => chosen,
-                    Err(reason) => {
-                        fail(reason);
-                        continue;
-                    }
-                };
-                let index = packages.len();
-                packages.push(LockedPackage {
-                    name: item.requirement.name.clone(),
-                    version: Some(version),
-                    source: Source::Registry { url: None },
-                    specifier: None,
-                    role: PackageRole::Package,
-                    location: None,
-                    hashes: 0,
-                    dependencies: Vec::new(),
-                    optional_dependencies: BTreeMap::new(),
-                    dependency_groups: BTreeMap::new(),
-                });
-                nodes.push(NodeInfo {
-                    depth: item.depth,
-                    requirements_from: RequirementsFrom::Unknown {
-                        reason: "not read yet".to_owned(),
-                    },
-                    extras: BTreeSet::new(),
-                    requires_python: release.requires_python.clone(),
-                    yanked: release.yanked,
-                    uploaded: release.uploaded,
-                    license: None,
-                    release_license: None,
-                    skipped: Vec::new(),
-                    held_back,
-                });
-                states.push(NodeState::default());
-                by_name.insert(name.clone(), index);
-                new_nodes.push(index);
-                index
-            };
-            let extras: Vec<String> = item
-                .requirement
-                .extras
-                .iter()
-                .map(|extra| normalize_extra(extra.as_ref()))
-                .collect();
-            let edge = Dependency {
-                package: target,
-                extras: extras.clone(),
-                marker: item.requirement.marker.try_to_string(),
-            };
-            let parent = &mut packages[item.parent];
-            let edges = match &item.via_extra {
-                None => &mut parent.dependencies,
-                Some(extra) => parent
-                    .optional_dependencies
-                    .entry(extra.clone())
-                    .or_default(),
-            };
-            if !edges.contains(&edge) {
-                edges.push(edge);
-            }
-            let mut sections = Vec::new();
-            if !states[target].main_expanded {
-                states[target].main_expanded = true;
-                sections.push(None);
-            }
-            for extra in extras {
-                if nodes[target].extras.insert(extra.clone()) {
-                    sections.push(Some(extra));
-                }
-            }
-            if !sections.is_empty() {
+            if let Some(sections) = self.connect(&item, target) {
                 expand.push((target, sections, item.depth));
             }
         }
+        (new_nodes, expand)
+    }
 
-        // 3. The new packages' requirements: their core metadata files, in one batch; for a
-        // release without one (or whose file is missing or failed), the JSON API's
-        // `info.requires_dist` — the project JSON's for the newest release, the release's own
-        // JSON for an older one — in a second batch.
+    /// The package a requirement resolves to: the one chosen earlier for its name (a conflict
+    /// is recorded, the edge still made), else a newly chosen release.
+    fn target_of(&mut self, item: &Pending) -> Result<Target, String> {
+        let name = item.requirement.name.to_string();
+        let specifiers = match &item.requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => Some(specifiers),
+            Some(VersionOrUrl::Url(url)) => {
+                return Err(format!(
+                    "a direct URL requirement ({url}): not followed; review that source by hand"
+                ));
+            }
+            None => None,
+        };
+        if let Some(&index) = self.by_name.get(&name) {
+            if let (Some(specifiers), Some(version)) = (specifiers, &self.packages[index].version)
+                && !specifiers.contains(version)
+            {
+                self.unresolved.push(Unresolved {
+                    requirement: item.text.clone(),
+                    required_by: label(&self.packages[item.parent]),
+                    reason: format!(
+                        "conflict: {version} was already chosen for `{name}` (by an earlier \
+                         requirement) and does not satisfy this one; a real resolver might pick \
+                         other versions"
+                    ),
+                });
+            }
+            return Ok(Target::Known(index));
+        }
+        if item.depth > self.limits.max_depth {
+            return Err(format!(
+                "deeper than {} levels: not followed",
+                self.limits.max_depth
+            ));
+        }
+        if self.packages.len() > self.limits.max_packages {
+            return Err(format!(
+                "more than {} packages: not followed",
+                self.limits.max_packages
+            ));
+        }
+        let project = match self.projects.get(&name) {
+            Some(Ok(project)) => project,
+            Some(Err(reason)) => return Err(reason.clone()),
+            None => return Err("the project was not looked up".to_owned()),
+        };
+        let Chosen {
+            release,
+            version,
+            held_back,
+        } = choose(
+            project,
+            specifiers,
+            &self.environment.python_full_version,
+            self.limits.cooldown,
+        )?;
+        let node = NodeInfo {
+            depth: item.depth,
+            requirements_from: RequirementsFrom::Unknown {
+                reason: "not read yet".to_owned(),
+            },
+            extras: BTreeSet::new(),
+            requires_python: release.requires_python.clone(),
+            yanked: release.yanked,
+            uploaded: release.uploaded,
+            license: None,
+            release_license: None,
+            skipped: Vec::new(),
+            held_back,
+        };
+        let index = self.packages.len();
+        self.packages.push(new_package(
+            item.requirement.name.clone(),
+            Some(version),
+            PackageRole::Package,
+        ));
+        self.nodes.push(node);
+        self.states.push(NodeState::default());
+        self.by_name.insert(name, index);
+        Ok(Target::New(index))
+    }
+
+    /// The edge from the requirement's parent to `target`, and the sections of `target` this
+    /// requirement is the first to ask for (its main requirements, new extras).
+    fn connect(&mut self, item: &Pending, target: usize) -> Option<Vec<Option<String>>> {
+        let extras: Vec<String> = item
+            .requirement
+            .extras
+            .iter()
+            .map(|extra| normalize_extra(extra.as_ref()))
+            .collect();
+        let edge = Dependency {
+            package: target,
+            extras: extras.clone(),
+            marker: item.requirement.marker.try_to_string(),
+        };
+        let parent = &mut self.packages[item.parent];
+        let edges = match &item.via_extra {
+            None => &mut parent.dependencies,
+            Some(extra) => parent
+                .optional_dependencies
+                .entry(extra.clone())
+                .or_default(),
+        };
+        if !edges.contains(&edge) {
+            edges.push(edge);
+        }
+        let mut sections = Vec::new();
+        if !self.states[target].main_expanded {
+            self.states[target].main_expanded = true;
+            sections.push(None);
+        }
+        for extra in extras {
+            if self.nodes[target].extras.insert(extra.clone()) {
+                sections.push(Some(extra));
+            }
+        }
+        (!sections.is_empty()).then_some(sections)
+    }
+
+    /// The project's answer and the chosen version of a package, when the project was found.
+    fn chosen(&self, index: usize) -> Option<(String, String, &ProjectReleases)> {
+        let package = &self.packages[index];
+        let name = package.name.to_string();
+        let version = package
+            .version
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let Some(Ok(project)) = self.projects.get(&name) else {
+            return None;
+        };
+        Some((name, version, project))
+    }
+
+    /// Step 3a: the new packages' requirements from their core metadata files (PEP 658), in one
+    /// batch. Returns the packages left for the JSON API: (node, why the metadata file was not
+    /// used; `None`: the index lists none).
+    fn read_core_metadata(
+        &mut self,
+        new_nodes: &[usize],
+        registry: &mut dyn Registry,
+    ) -> Vec<(usize, Option<String>)> {
         let mut requests = Vec::new();
         let mut requested_for = Vec::new();
-        // (node, why the metadata file was not used; `None`: the index lists none).
         let mut fallbacks: Vec<(usize, Option<String>)> = Vec::new();
-        for &index in &new_nodes {
-            let package = &packages[index];
-            let name = package.name.to_string();
-            let version = package
-                .version
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let Some(Ok(project)) = projects.get(&name) else {
+        for &index in new_nodes {
+            let Some((name, version, project)) = self.chosen(index) else {
                 continue;
             };
+            let chosen_version = self.packages[index].version.clone();
             let release = project
                 .releases
                 .iter()
-                .find(|release| Version::from_str(&release.version).ok() == package.version);
+                .find(|release| Version::from_str(&release.version).ok() == chosen_version);
             match release.and_then(|release| release.metadata.clone()) {
                 Some(file) => {
                     requests.push(MetadataRequest {
-                        name: name.clone(),
+                        name,
                         version,
                         file,
                     });
@@ -843,143 +886,163 @@ pub fn resolve(
                 None => fallbacks.push((index, None)),
             }
         }
-        if !requests.is_empty() {
-            let answers = registry.metadata(&requests);
-            for ((index, request), answer) in requested_for.into_iter().zip(&requests).zip(answers)
-            {
-                match answer {
-                    Ok(metadata) => {
-                        states[index].requirements = Some(parse_requirements(
-                            &metadata.requires_dist,
-                            &format!("{}=={}", request.name, request.version),
-                            &mut unresolved,
-                        ));
-                        if let Some(requires_python) = metadata.requires_python.clone() {
-                            nodes[index].requires_python = Some(requires_python);
-                        }
-                        nodes[index].license = metadata
-                            .license_expression
-                            .clone()
-                            .or(metadata.license.clone());
-                        nodes[index].release_license = Some(ReleaseLicense {
-                            license_expression: metadata.license_expression.clone(),
-                            license: metadata.license.clone(),
-                            classifiers: metadata
-                                .classifiers
-                                .iter()
-                                .filter(|classifier| classifier.starts_with("License ::"))
-                                .cloned()
-                                .collect(),
-                            metadata_url: request.file.url.clone(),
-                        });
-                        nodes[index].requirements_from = RequirementsFrom::CoreMetadata {
-                            url: request.file.url.clone(),
-                        };
-                    }
-                    // A refused file (its digest differs from the index's) is not replaced by
-                    // another source: what it lists is not trusted, and neither is the release.
-                    Err(error) if error.refused => {
-                        unresolved.push(Unresolved {
-                            requirement: format!(
-                                "dependencies of {}=={}",
-                                request.name, request.version
-                            ),
-                            required_by: format!("{}=={}", request.name, request.version),
-                            reason: error.reason.clone(),
-                        });
-                        nodes[index].requirements_from = RequirementsFrom::Unknown {
-                            reason: error.reason,
-                        };
-                    }
-                    Err(error) => fallbacks.push((index, Some(error.reason))),
+        if requests.is_empty() {
+            return fallbacks;
+        }
+        let answers = registry.metadata(&requests);
+        for ((index, request), answer) in requested_for.into_iter().zip(&requests).zip(answers) {
+            match answer {
+                Ok(metadata) => self.take_core_metadata(index, request, &metadata),
+                // A refused file (its digest differs from the index's) is not replaced by
+                // another source: what it lists is not trusted, and neither is the release.
+                Err(error) if error.refused => {
+                    self.unresolved.push(Unresolved {
+                        requirement: format!(
+                            "dependencies of {}=={}",
+                            request.name, request.version
+                        ),
+                        required_by: format!("{}=={}", request.name, request.version),
+                        reason: error.reason.clone(),
+                    });
+                    self.nodes[index].requirements_from = RequirementsFrom::Unknown {
+                        reason: error.reason,
+                    };
                 }
+                Err(error) => fallbacks.push((index, Some(error.reason))),
             }
         }
+        fallbacks
+    }
+
+    fn take_core_metadata(
+        &mut self,
+        index: usize,
+        request: &MetadataRequest,
+        metadata: &CoreMetadata,
+    ) {
+        self.states[index].requirements = Some(parse_requirements(
+            &metadata.requires_dist,
+            &format!("{}=={}", request.name, request.version),
+            &mut self.unresolved,
+        ));
+        let node = &mut self.nodes[index];
+        if let Some(requires_python) = metadata.requires_python.clone() {
+            node.requires_python = Some(requires_python);
+        }
+        node.license = metadata
+            .license_expression
+            .clone()
+            .or(metadata.license.clone());
+        node.release_license = Some(ReleaseLicense {
+            license_expression: metadata.license_expression.clone(),
+            license: metadata.license.clone(),
+            classifiers: metadata
+                .classifiers
+                .iter()
+                .filter(|classifier| classifier.starts_with("License ::"))
+                .cloned()
+                .collect(),
+            metadata_url: request.file.url.clone(),
+        });
+        node.requirements_from = RequirementsFrom::CoreMetadata {
+            url: request.file.url.clone(),
+        };
+    }
+
+    /// Step 3b: for a release without a usable metadata file, the JSON API's `info.requires_dist`:
+    /// the project JSON's for the newest release, the release's own JSON (one batch) for an
+    /// older one.
+    fn read_json_requirements(
+        &mut self,
+        fallbacks: Vec<(usize, Option<String>)>,
+        registry: &mut dyn Registry,
+    ) {
         let mut release_requests: Vec<(String, String)> = Vec::new();
         let mut release_for: Vec<(usize, Option<String>)> = Vec::new();
         for (index, metadata_failed) in fallbacks {
-            let package = &packages[index];
-            let name = package.name.to_string();
-            let version = package
-                .version
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            let Some(Ok(project)) = projects.get(&name) else {
+            let Some((name, version, project)) = self.chosen(index) else {
                 continue;
             };
             let newest = Version::from_str(&project.info_version).ok();
-            if newest.is_some() && newest.as_ref() == package.version.as_ref() {
-                states[index].requirements = Some(parse_requirements(
-                    project.info_requires_dist.as_deref().unwrap_or_default(),
+            if newest.is_some() && newest.as_ref() == self.packages[index].version.as_ref() {
+                let requires_dist = project.info_requires_dist.clone().unwrap_or_default();
+                self.states[index].requirements = Some(parse_requirements(
+                    &requires_dist,
                     &format!("{name}=={version}"),
-                    &mut unresolved,
+                    &mut self.unresolved,
                 ));
-                nodes[index].requirements_from = RequirementsFrom::ProjectJson { metadata_failed };
+                self.nodes[index].requirements_from =
+                    RequirementsFrom::ProjectJson { metadata_failed };
             } else {
                 release_requests.push((name, version));
                 release_for.push((index, metadata_failed));
             }
         }
-        if !release_requests.is_empty() {
-            let answers = registry.releases(&release_requests);
-            for (((index, metadata_failed), (name, version)), answer) in
-                release_for.into_iter().zip(&release_requests).zip(answers)
-            {
-                match answer {
-                    Ok(release) => {
-                        states[index].requirements = Some(parse_requirements(
-                            release.requires_dist.as_deref().unwrap_or_default(),
-                            &format!("{name}=={version}"),
-                            &mut unresolved,
-                        ));
-                        if let Some(requires_python) = release.requires_python.clone() {
-                            nodes[index].requires_python = Some(requires_python);
-                        }
-                        nodes[index].requirements_from = RequirementsFrom::ReleaseJson {
-                            url: release.url,
-                            metadata_failed,
-                        };
+        if release_requests.is_empty() {
+            return;
+        }
+        let answers = registry.releases(&release_requests);
+        for (((index, metadata_failed), (name, version)), answer) in
+            release_for.into_iter().zip(&release_requests).zip(answers)
+        {
+            match answer {
+                Ok(release) => {
+                    self.states[index].requirements = Some(parse_requirements(
+                        release.requires_dist.as_deref().unwrap_or_default(),
+                        &format!("{name}=={version}"),
+                        &mut self.unresolved,
+                    ));
+                    if let Some(requires_python) = release.requires_python.clone() {
+                        self.nodes[index].requires_python = Some(requires_python);
                     }
-                    Err(json_failed) => {
-                        let reason = match metadata_failed {
-                            Some(metadata_failed) => format!(
-                                "{metadata_failed}; and PyPI's JSON for {name}=={version}: \
-                                 {json_failed}"
-                            ),
-                            None => format!(
-                                "no core metadata file for {name}=={version}, and PyPI's JSON \
-                                 for it: {json_failed}"
-                            ),
-                        };
-                        unresolved.push(Unresolved {
-                            requirement: format!("dependencies of {name}=={version}"),
-                            required_by: format!("{name}=={version}"),
-                            reason: reason.clone(),
-                        });
-                        nodes[index].requirements_from = RequirementsFrom::Unknown { reason };
-                    }
+                    self.nodes[index].requirements_from = RequirementsFrom::ReleaseJson {
+                        url: release.url,
+                        metadata_failed,
+                    };
+                }
+                Err(json_failed) => {
+                    let reason = match metadata_failed {
+                        Some(metadata_failed) => format!(
+                            "{metadata_failed}; and PyPI's JSON for {name}=={version}: \
+                             {json_failed}"
+                        ),
+                        None => format!(
+                            "no core metadata file for {name}=={version}, and PyPI's JSON \
+                             for it: {json_failed}"
+                        ),
+                    };
+                    self.unresolved.push(Unresolved {
+                        requirement: format!("dependencies of {name}=={version}"),
+                        required_by: format!("{name}=={version}"),
+                        reason: reason.clone(),
+                    });
+                    self.nodes[index].requirements_from = RequirementsFrom::Unknown { reason };
                 }
             }
         }
+    }
 
-        // 4. The next level: requirements whose markers hold for the target.
+    /// Step 4, the next level: the requirements of each section to follow whose markers hold for
+    /// the target environment.
+    fn next_level(&mut self, expand: Vec<Expansion>) -> Vec<Pending> {
+        let markers = &self.environment.markers;
+        let mut pending = Vec::new();
         for (index, sections, depth) in expand {
-            let Some(requirements) = &states[index].requirements else {
+            let Some(requirements) = &self.states[index].requirements else {
                 continue;
             };
             for section in sections {
                 for (text, requirement) in requirements {
                     let taken = match &section {
                         None => {
-                            let taken = requirement.evaluate_markers(&environment.markers, &[]);
+                            let taken = requirement.evaluate_markers(markers, &[]);
                             if !taken
                                 && !requirement
                                     .marker
                                     .try_to_string()
                                     .is_some_and(|marker| marker.contains("extra"))
                             {
-                                nodes[index].skipped.push(text.clone());
+                                self.nodes[index].skipped.push(text.clone());
                             }
                             taken
                         }
@@ -987,8 +1050,8 @@ pub fn resolve(
                             let Ok(extra_name) = ExtraName::from_str(extra) else {
                                 continue;
                             };
-                            requirement.evaluate_markers(&environment.markers, &[extra_name])
-                                && !requirement.evaluate_markers(&environment.markers, &[])
+                            requirement.evaluate_markers(markers, &[extra_name])
+                                && !requirement.evaluate_markers(markers, &[])
                         }
                     };
                     if taken {
@@ -1003,27 +1066,53 @@ pub fn resolve(
                 }
             }
         }
+        pending
     }
 
-    let projects = projects
-        .into_iter()
-        .filter_map(|(name, answer)| answer.ok().map(|project| (name, project)))
-        .collect();
-    Ok(Resolution {
-        request: request.trim().to_owned(),
-        lockfile: Lockfile {
-            path: PathBuf::from(format!("review of {}", request.trim())),
-            kind: LockfileKind::Requirements,
-            packages,
-            roots: vec![0],
-            warnings: Vec::new(),
-            options: Vec::new(),
-            unread: Vec::new(),
-        },
-        nodes,
-        unresolved,
-        projects,
-    })
+    fn finish(self, request: &str) -> Resolution {
+        let projects = self
+            .projects
+            .into_iter()
+            .filter_map(|(name, answer)| answer.ok().map(|project| (name, project)))
+            .collect();
+        Resolution {
+            request: request.trim().to_owned(),
+            lockfile: Lockfile {
+                path: PathBuf::from(format!("review of {}", request.trim())),
+                kind: LockfileKind::Requirements,
+                packages: self.packages,
+                roots: vec![0],
+                warnings: Vec::new(),
+                options: Vec::new(),
+                unread: Vec::new(),
+            },
+            nodes: self.nodes,
+            unresolved: self.unresolved,
+            projects,
+        }
+    }
+}
+
+enum Target {
+    /// Chosen earlier for this name.
+    Known(usize),
+    /// Chosen now.
+    New(usize),
+}
+
+fn new_package(name: PackageName, version: Option<Version>, role: PackageRole) -> LockedPackage {
+    LockedPackage {
+        name,
+        version,
+        source: Source::Registry { url: None },
+        specifier: None,
+        role,
+        location: None,
+        hashes: 0,
+        dependencies: Vec::new(),
+        optional_dependencies: BTreeMap::new(),
+        dependency_groups: BTreeMap::new(),
+    }
 }
 
 /// `name==version`, or the root's name.

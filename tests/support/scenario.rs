@@ -13,8 +13,8 @@ use super::server::TestServer;
 
 /// `date` (`YYYY-MM-DD`) moved by `days`, as `YYYY-MM-DD`.
 pub fn day(date: &str, days: i64) -> String {
-    let start = pyaudit::config::days_from_date(date).expect("a YYYY-MM-DD date");
-    pyaudit::config::date_from_unix_millis((start + days) * 86_400_000)
+    let start = pyaudit::time::days_from_date(date).expect("a YYYY-MM-DD date");
+    pyaudit::time::date_from_unix_millis((start + days) * 86_400_000)
 }
 
 /// `pyaudit` with the cache in `cache` and every proxy pointed at a closed port, so nothing can

@@ -1,0 +1,272 @@
+//! The one audit pipeline behind `lock`, `org` and `review`:
+//!
+//! ```text
+//! graphs + plans ─► targets ─► enrich ─► evaluate each lockfile ─► run-level findings ─► RunReport
+//!                    (union)   (OSV, PyPI,   (its own policy,        (usage rules, stale
+//!                              popular names) in parallel)            ignores)
+//! ```
+//!
+//! The commands read their inputs and settings and render the [`RunReport`]; everything in
+//! between happens here, once, the same way for every command.
+
+pub mod parallel;
+pub mod usage;
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use pyaudit_cache::Cache;
+
+use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
+use crate::enrich::popular::PopularNames;
+use crate::enrich::{self, PackageKey, VulnerabilityData, VulnerabilitySettings};
+use crate::findings::{self, Finding, METADATA_RULES};
+use crate::graph::Graph;
+use crate::policy::{self, AuditPlan, Enrichment, IgnoredFinding, LockReport, PolicySettings};
+use crate::progress::Progress;
+use crate::usage::Usage;
+use usage::UsageRequest;
+
+/// How to reach and trust OSV and PyPI for one run.
+#[derive(Debug, Clone)]
+pub struct EnrichSettings {
+    pub vulnerabilities: VulnerabilitySettings,
+    pub metadata: MetadataSettings,
+}
+
+/// One policy of a run: a config's settings and the popular names its typosquat rule uses.
+/// `lock` has one; `org` one per distinct repository config.
+#[derive(Debug)]
+pub struct Policy {
+    pub settings: PolicySettings,
+    pub popular: Arc<PopularNames>,
+}
+
+/// One lockfile to audit: what its plan puts in scope, and which policy judges it.
+#[derive(Debug)]
+pub struct PlannedLockfile {
+    pub plan: AuditPlan,
+    /// Index into [`Audit::policies`].
+    pub policy: usize,
+}
+
+/// Everything one run audits.
+pub struct Audit {
+    /// The lockfiles' graphs; `plans[i]` is the plan of `graphs[i]`.
+    pub graphs: Vec<Graph>,
+    pub plans: Vec<PlannedLockfile>,
+    pub policies: Vec<Arc<Policy>>,
+    /// The policy that judges run-level findings: the usage rules and the ignores no lockfile
+    /// of the run used.
+    pub run_policy: usize,
+    /// The usage rules, when the project's sources are in view.
+    pub usage: Option<UsageRequest>,
+    /// Fetch PyPI metadata even when no rule reads it (`org`'s censuses).
+    pub fetch_metadata: bool,
+    /// Keep the graphs in the report (the CycloneDX SBOM needs them); `org` drops each graph as
+    /// soon as it is evaluated.
+    pub keep_graphs: bool,
+    pub threads: usize,
+}
+
+/// One lockfile's audit.
+#[derive(Debug)]
+pub struct AuditedLockfile {
+    pub report: LockReport,
+    /// Index into [`Audit::policies`].
+    pub policy: usize,
+    /// The run's unique packages ([`RunReport::targets`] indexes) this lockfile audited.
+    pub packages: Vec<u32>,
+}
+
+/// What a run learned: per lockfile, for the run as a whole, and where its data came from.
+pub struct RunReport {
+    pub lockfiles: Vec<AuditedLockfile>,
+    /// The graphs, in lockfile order, when [`Audit::keep_graphs`].
+    pub graphs: Vec<Graph>,
+    /// Findings about the run as a whole (usage rules, unused or expired ignores), settled.
+    pub run_findings: Vec<Finding>,
+    /// Run-level findings an ignore suppressed.
+    pub run_ignored: Vec<IgnoredFinding>,
+    /// Every `name==version` audited, sorted, once.
+    pub targets: Vec<PackageKey>,
+    /// Advisory answers, and the summary of every source used: kinds, ages, warnings, requests.
+    pub data: VulnerabilityData,
+    /// PyPI metadata, when a rule or the caller needed it.
+    pub metadata: Option<MetadataData>,
+    /// The usage analysis, when the usage rules ran.
+    pub usage: Option<Usage>,
+}
+
+/// The run, start to end.
+pub fn run(
+    audit: Audit,
+    cache: &Cache,
+    settings: &EnrichSettings,
+    progress: &Progress,
+) -> Result<RunReport> {
+    let targets = targets(&audit.plans);
+    let needs_metadata = audit.fetch_metadata
+        || audit
+            .policies
+            .iter()
+            .any(|policy| needs_metadata(&policy.settings));
+
+    let spinner = progress.spinner(&format!("enriching {} packages", targets.len()));
+    let (data, metadata) = enrich(&targets, needs_metadata, cache, settings)?;
+    progress.done(
+        spinner,
+        format!(
+            "enriched {} unique packages ({} requests)",
+            targets.len(),
+            data.requests
+        ),
+    );
+
+    let run_policy = Arc::clone(&audit.policies[audit.run_policy]);
+    let usage = match &audit.usage {
+        Some(request) => usage::analyse(
+            request,
+            &audit.graphs,
+            cache,
+            &settings.metadata.fetch,
+            settings.metadata.offline,
+            settings.metadata.now,
+        )?,
+        None => None,
+    };
+
+    let (lockfiles, graphs) = evaluate(audit, &targets, &data, metadata.as_ref(), progress);
+
+    let (mut run_findings, run_ignored, usage) = match usage {
+        Some((found, usage)) => {
+            let (found, ignored) = policy::settle(found, &run_policy.settings);
+            (found, ignored, Some(usage))
+        }
+        None => (Vec::new(), Vec::new(), None),
+    };
+    let ignored: Vec<&IgnoredFinding> = lockfiles
+        .iter()
+        .flat_map(|lockfile| &lockfile.report.ignored)
+        .chain(&run_ignored)
+        .collect();
+    run_findings.extend(policy::stale_ignores(&ignored, &run_policy.settings));
+    policy::sort_findings(&mut run_findings);
+
+    Ok(RunReport {
+        lockfiles,
+        graphs,
+        run_findings,
+        run_ignored,
+        targets,
+        data,
+        metadata,
+        usage,
+    })
+}
+
+/// Every `name==version` any plan puts in scope, sorted, once.
+fn targets(plans: &[PlannedLockfile]) -> Vec<PackageKey> {
+    let mut targets: Vec<PackageKey> = plans
+        .iter()
+        .flat_map(|planned| planned.plan.targets.iter().map(|(_, key)| key.clone()))
+        .collect();
+    targets.sort();
+    targets.dedup();
+    targets
+}
+
+/// Advisories for every target, and PyPI metadata when needed; the metadata's sources, warnings
+/// and requests join the advisory data's, so the report lists every source once.
+pub fn enrich(
+    targets: &[PackageKey],
+    needs_metadata: bool,
+    cache: &Cache,
+    settings: &EnrichSettings,
+) -> Result<(VulnerabilityData, Option<MetadataData>)> {
+    let mut data = enrich::vulnerabilities::collect(targets, cache, &settings.vulnerabilities)?;
+    let metadata = if needs_metadata {
+        Some(metadata::collect(targets, cache, &settings.metadata)?)
+    } else {
+        None
+    };
+    if let Some(metadata) = &metadata {
+        merge_sources(&mut data, metadata);
+    }
+    Ok((data, metadata))
+}
+
+/// Each lockfile under its own policy, in parallel; graphs are dropped as they go unless kept.
+fn evaluate(
+    audit: Audit,
+    targets: &[PackageKey],
+    data: &VulnerabilityData,
+    metadata: Option<&MetadataData>,
+    progress: &Progress,
+) -> (Vec<AuditedLockfile>, Vec<Graph>) {
+    let Audit {
+        graphs,
+        plans,
+        policies,
+        keep_graphs,
+        threads,
+        ..
+    } = audit;
+    let work: Vec<(Graph, PlannedLockfile)> = graphs.into_iter().zip(plans).collect();
+    let bar = progress.bar(work.len(), "evaluating");
+    let results = parallel::map(work, threads, &bar, |(graph, planned)| {
+        let policy = &policies[planned.policy];
+        // Metadata fetched for another policy (or the census) does not turn on rules this one
+        // has off: a lockfile sees it only when one of its own metadata rules is on.
+        let enrichment = Enrichment {
+            vulnerabilities: data,
+            metadata: metadata.filter(|_| needs_metadata(&policy.settings)),
+            popular: &policy.popular,
+        };
+        let report = policy::evaluate(&graph, &planned.plan, &enrichment, &policy.settings);
+        let packages = planned
+            .plan
+            .targets
+            .iter()
+            .filter_map(|(_, key)| targets.binary_search(key).ok())
+            .map(|index| index as u32)
+            .collect();
+        let audited = AuditedLockfile {
+            report,
+            policy: planned.policy,
+            packages,
+        };
+        (audited, keep_graphs.then_some(graph))
+    });
+    progress.done(bar, "evaluated".to_string());
+    let mut lockfiles = Vec::with_capacity(results.len());
+    let mut kept = Vec::new();
+    for (audited, graph) in results {
+        lockfiles.push(audited);
+        kept.extend(graph);
+    }
+    (lockfiles, kept)
+}
+
+/// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
+/// check, there is nothing to report as unchecked. The license rules need a license policy.
+pub fn needs_metadata(settings: &PolicySettings) -> bool {
+    METADATA_RULES.iter().any(|rule| {
+        rule.code != findings::UNCHECKED_METADATA.code
+            && settings.enabled(rule)
+            && (!rule.code.starts_with("PA3") || settings.licenses.is_set())
+    })
+}
+
+/// The report lists every data source used, advisory and metadata alike.
+pub fn merge_sources(data: &mut VulnerabilityData, metadata: &MetadataData) {
+    for source in &metadata.sources {
+        enrich::add_source(&mut data.sources, source.clone());
+    }
+    data.warnings.extend(metadata.warnings.iter().cloned());
+    data.oldest_data = match (data.oldest_data, metadata.oldest_data) {
+        (Some(left), Some(right)) => Some(left.min(right)),
+        (left, right) => left.or(right),
+    };
+    data.requests += metadata.requests;
+}

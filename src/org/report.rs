@@ -1,0 +1,25 @@
+//! Everything one org run reports: the repositories' results, the org-level analysis, and the
+//! night-over-night diff; what every org reporter renders.
+
+use serde::Serialize;
+
+use super::analysis::{OrgAnalysis, RepoReport};
+use crate::findings::Finding;
+
+/// Everything one org run reports; what every org reporter renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgReport {
+    /// Unix milliseconds.
+    pub generated_at: i64,
+    /// The roots searched, or the list file read.
+    pub roots: Vec<String>,
+    #[serde(flatten)]
+    pub analysis: OrgAnalysis,
+    /// What changed since the previous run of the same roots; `None` on the first run.
+    pub since_last: Option<super::history::Diff>,
+    /// Findings about the org config itself (its ignores that matched nothing anywhere).
+    pub org_findings: Vec<Finding>,
+    pub sources: Vec<crate::enrich::DataSource>,
+    pub warnings: Vec<String>,
+    pub repositories: Vec<RepoReport>,
+}
