@@ -13,17 +13,15 @@ use super::{Invocation, Outcome, check_groups, deliver, group_selection, open_ca
 use crate::audit::{self, Audit, PlannedLockfile, RunReport};
 use crate::cli::{OrgArgs, OrgFormat, RequirementsClass};
 use crate::config::{self, Config};
-use crate::enrich::PackageKey;
-use crate::enrich::metadata::MetadataData;
 use crate::findings::Level;
 use crate::graph::{Graph, GroupSelection};
-use crate::org::analysis::{self, Census, CensusPackage, RepoError, RepoReport};
+use crate::org::analysis::{self, Census, RepoError, RepoReport};
 use crate::org::discover::{self, Repository};
 use crate::org::error_chain;
 use crate::org::history::{self, RunSummary};
 use crate::org::policies::{ORG, Policies};
 use crate::org::report::OrgReport;
-use crate::policy::{self, AuditPlan, IgnoredFinding, PolicySettings};
+use crate::policy::{self, AuditPlan, PolicySettings};
 use crate::progress::Progress;
 use crate::report;
 use crate::time::Timestamp;
@@ -169,7 +167,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
                 (&policy_list[index].settings, path)
             })
             .collect();
-        judge_own_ignores(report, &own, org_config.path.as_ref());
+        crate::org::policies::judge_own_ignores(report, &own, org_config.path.as_ref());
     }
 
     let census = censuses(
@@ -340,40 +338,6 @@ fn add_error(report: &mut RepoReport, path: String, message: String) {
     }
 }
 
-/// The config a repository's findings were evaluated with, and the unused or expired ignores of
-/// its own config (judged over its own lockfiles; the org's ignores are judged org-wide).
-/// `used`: each policy the repository's lockfiles used, with its own config file (`None` for
-/// the org's policy).
-fn judge_own_ignores(
-    report: &mut RepoReport,
-    used: &[(&PolicySettings, Option<&PathBuf>)],
-    org_path: Option<&PathBuf>,
-) {
-    let ignored: Vec<&IgnoredFinding> = report
-        .lockfiles
-        .iter()
-        .flat_map(|lockfile| &lockfile.ignored)
-        .collect();
-    let mut stale = Vec::new();
-    for (settings, own) in used {
-        if report.config.is_none() {
-            report.config = own.or(org_path).map(|path| path.display().to_string());
-        }
-        let Some(own) = *own else { continue };
-        let mut own_settings = (*settings).clone();
-        own_settings
-            .ignores
-            .retain(|ignore| &ignore.location.path == own);
-        stale.extend(policy::stale_ignores(&ignored, &own_settings));
-    }
-    if let Some(first) = report.lockfiles.first_mut()
-        && !stale.is_empty()
-    {
-        first.findings.extend(stale);
-        policy::sort_findings(&mut first.findings);
-    }
-}
-
 /// The censuses, from the metadata facts over each repository's distinct packages.
 fn censuses(
     args: &OrgArgs,
@@ -386,7 +350,8 @@ fn censuses(
     let Some(metadata) = run.metadata.as_ref().filter(|_| !args.no_census) else {
         return Census::skipped("`--no-census`: PyPI metadata was not fetched for the censuses");
     };
-    let packages = census_packages(&run.targets, metadata, org_settings, now);
+    let packages =
+        analysis::census_packages(&run.targets, metadata, &org_settings.maintenance, now);
     let repositories: Vec<(&str, &BTreeSet<u32>)> = reports
         .iter()
         .map(|report| report.name.as_str())
@@ -401,39 +366,6 @@ fn censuses(
             "PyPI could not answer for them (see the warnings)"
         },
     )
-}
-
-/// Each unique package's census facts: its license and its maintenance problems, read from its
-/// metadata with the org's maintenance limits; no metadata is `unchecked`, never left out.
-fn census_packages(
-    targets: &[PackageKey],
-    metadata: &MetadataData,
-    org_settings: &PolicySettings,
-    now: Timestamp,
-) -> Vec<CensusPackage> {
-    targets
-        .iter()
-        .map(|key| {
-            let found = metadata
-                .packages
-                .get(key)
-                .and_then(|status| status.metadata());
-            CensusPackage {
-                name: key.name.clone(),
-                version: key.version.to_string(),
-                license: found.map(|found| {
-                    found
-                        .license
-                        .expression
-                        .clone()
-                        .unwrap_or_else(|| "unknown".to_string())
-                }),
-                problems: found.map_or_else(Vec::new, |found| {
-                    policy::census_problems(key, found, &org_settings.maintenance, now)
-                }),
-            }
-        })
-        .collect()
 }
 
 /// The diff against the previous run of the same roots (this run is recorded for the next),

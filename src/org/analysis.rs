@@ -470,6 +470,39 @@ pub fn analyse(repositories: &[RepoReport], unique_packages: usize, census: Cens
     }
 }
 
+/// Each unique package's census facts: its license and its maintenance problems, read from its
+/// metadata with the org's maintenance limits; no metadata is `unchecked`, never left out.
+pub fn census_packages(
+    targets: &[crate::enrich::PackageKey],
+    metadata: &crate::enrich::metadata::MetadataData,
+    maintenance: &crate::config::MaintenancePolicy,
+    now: crate::time::Timestamp,
+) -> Vec<CensusPackage> {
+    targets
+        .iter()
+        .map(|key| {
+            let found = metadata
+                .packages
+                .get(key)
+                .and_then(|status| status.metadata());
+            CensusPackage {
+                name: key.name.clone(),
+                version: key.version.to_string(),
+                license: found.map(|found| {
+                    found
+                        .license
+                        .expression
+                        .clone()
+                        .unwrap_or_else(|| "unknown".to_string())
+                }),
+                problems: found.map_or_else(Vec::new, |found| {
+                    crate::policy::census_problems(key, found, maintenance, now)
+                }),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

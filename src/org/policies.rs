@@ -132,3 +132,37 @@ impl<'a> Policies<'a> {
         &self.policies
     }
 }
+
+/// The config a repository's findings were evaluated with, and the unused or expired ignores of
+/// its own config (judged over its own lockfiles; the org's ignores are judged org-wide).
+/// `used`: each policy the repository's lockfiles used, with its own config file (`None` for
+/// the org's policy).
+pub fn judge_own_ignores(
+    report: &mut crate::org::analysis::RepoReport,
+    used: &[(&PolicySettings, Option<&PathBuf>)],
+    org_path: Option<&PathBuf>,
+) {
+    let ignored: Vec<&crate::policy::IgnoredFinding> = report
+        .lockfiles
+        .iter()
+        .flat_map(|lockfile| &lockfile.ignored)
+        .collect();
+    let mut stale = Vec::new();
+    for (settings, own) in used {
+        if report.config.is_none() {
+            report.config = own.or(org_path).map(|path| path.display().to_string());
+        }
+        let Some(own) = *own else { continue };
+        let mut own_settings = (*settings).clone();
+        own_settings
+            .ignores
+            .retain(|ignore| &ignore.location.path == own);
+        stale.extend(crate::policy::stale_ignores(&ignored, &own_settings));
+    }
+    if let Some(first) = report.lockfiles.first_mut()
+        && !stale.is_empty()
+    {
+        first.findings.extend(stale);
+        crate::policy::sort_findings(&mut first.findings);
+    }
+}
