@@ -82,8 +82,9 @@ pub struct AuditedLockfile {
 /// What a run learned: per lockfile, for the run as a whole, and where its data came from.
 pub struct RunReport {
     pub lockfiles: Vec<AuditedLockfile>,
-    /// The graphs, in lockfile order, when [`Audit::keep_graphs`].
+    /// The graphs and their plans, in lockfile order, when [`Audit::keep_graphs`].
     pub graphs: Vec<Graph>,
+    pub plans: Vec<AuditPlan>,
     /// Findings about the run as a whole (usage rules, unused or expired ignores), settled.
     pub run_findings: Vec<Finding>,
     /// Run-level findings an ignore suppressed.
@@ -136,7 +137,7 @@ pub fn run(
         None => None,
     };
 
-    let (lockfiles, graphs) = evaluate(audit, &targets, &data, metadata.as_ref(), progress);
+    let (lockfiles, graphs, plans) = evaluate(audit, &targets, &data, metadata.as_ref(), progress);
 
     let (mut run_findings, run_ignored, usage) = match usage {
         Some((found, usage)) => {
@@ -156,6 +157,7 @@ pub fn run(
     Ok(RunReport {
         lockfiles,
         graphs,
+        plans,
         run_findings,
         run_ignored,
         targets,
@@ -203,7 +205,7 @@ fn evaluate(
     data: &VulnerabilityData,
     metadata: Option<&MetadataData>,
     progress: &Progress,
-) -> (Vec<AuditedLockfile>, Vec<Graph>) {
+) -> (Vec<AuditedLockfile>, Vec<Graph>, Vec<AuditPlan>) {
     let Audit {
         graphs,
         plans,
@@ -236,16 +238,19 @@ fn evaluate(
             policy: planned.policy,
             packages,
         };
-        (audited, keep_graphs.then_some(graph))
+        (audited, keep_graphs.then_some((graph, planned.plan)))
     });
     progress.done(bar, "evaluated".to_string());
     let mut lockfiles = Vec::with_capacity(results.len());
-    let mut kept = Vec::new();
-    for (audited, graph) in results {
+    let (mut graphs, mut plans) = (Vec::new(), Vec::new());
+    for (audited, kept) in results {
         lockfiles.push(audited);
-        kept.extend(graph);
+        if let Some((graph, plan)) = kept {
+            graphs.push(graph);
+            plans.push(plan);
+        }
     }
-    (lockfiles, kept)
+    (lockfiles, graphs, plans)
 }
 
 /// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to

@@ -88,6 +88,7 @@ pub fn run(args: &UsageArgs, context: &Invocation) -> Result<(String, Outcome)> 
                     packages: Vec::new(),
                 }],
                 graphs: Vec::new(),
+                plans: Vec::new(),
                 run_findings: Vec::new(),
                 run_ignored: Vec::new(),
                 targets: Vec::new(),
