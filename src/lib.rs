@@ -16,6 +16,7 @@ pub mod lockfile;
 pub mod org;
 pub mod policy;
 pub mod redact;
+pub mod remediation;
 pub mod report;
 pub mod review;
 pub mod sanitize;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Org(args) => commands::org::run(args, cli.quiet),
         Command::Review(args) => commands::review::run(args, cli.quiet),
         Command::Usage(args) => commands::usage::run(args, cli.quiet),
+        Command::Fix(args) => commands::fix::run(args, cli.quiet),
         Command::Db(command) => commands::db::run(command, cli.quiet),
         Command::Cache(command) => commands::cache::run(command, cli.quiet),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),

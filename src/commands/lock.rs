@@ -84,6 +84,15 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         .zip(&plans)
         .map(|(graph, plan)| policy::evaluate(graph, plan, &enrichment, &policy_settings))
         .collect();
+    super::fix::annotate_lock(
+        &graphs,
+        &plans,
+        &data,
+        &mut reports,
+        &cache,
+        &settings,
+        args.sources.metadata_ttl,
+    )?;
     if let Some(usage) = usage_findings(args, &graphs, &config, &cache, &settings.fetch, quiet)?
         && let Some(first) = reports.first_mut()
     {
