@@ -170,6 +170,10 @@ pub struct PackageFix {
     /// Limits of what was checked (a dependent whose requirements could not be read, a target
     /// not checked against advisories).
     pub notes: Vec<String>,
+    /// Dependents (`name==version`) whose requirements could not be read: the target is not
+    /// known to be reachable through them (the notes say why).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<String>,
     /// The packages the steps move and to what (the vulnerable package last).
     #[serde(skip)]
     pub moves: Vec<(String, String, String)>,
@@ -210,6 +214,12 @@ impl PackageFix {
             if let Step::Edit { .. } = step {
                 description.push_str(&format!("; {}", step.describe()));
             }
+        }
+        if !self.unverified.is_empty() {
+            description.push_str(&format!(
+                "; not verified against the requirements of {} (not read)",
+                self.unverified.join(", ")
+            ));
         }
         if let Some(reason) = &self.refused {
             description.push_str(&format!("; refused: {reason}"));
@@ -334,6 +344,7 @@ fn package_fix(
         steps: Vec::new(),
         refused: None,
         notes: Vec::new(),
+        unverified: Vec::new(),
         moves: Vec::new(),
         known: found.iter().flat_map(|v| v.ids.iter().cloned()).collect(),
     };
@@ -402,6 +413,9 @@ fn package_fix(
         {
             let check = dependents::check(registry, &package.name, &target, &dependents);
             for note in check.unverified {
+                if let Some((label, _)) = note.split_once(": ") {
+                    fix.unverified.push(label.to_owned());
+                }
                 fix.notes.push(format!(
                     "not known to admit {} {}: {note}",
                     fix.name,
