@@ -464,5 +464,229 @@ fn a_clean_lock_has_nothing_to_fix() {
     assert_valid(&validator("fix.schema.json"), &plan, "the fix plan");
 }
 
-#[allow(dead_code)]
-fn unused(_: &Path) {}
+// ---------------------------------------------------------------------------------------------
+// `--apply` on a real uv project against a loopback package index.
+
+/// `uv`, installed into a virtual environment of the test's own (kept under the target
+/// directory, so later runs reuse it), or why it could not be.
+fn uv_binary() -> Result<PathBuf, String> {
+    if let Some(uv) = std::env::var_os("PYAUDIT_TEST_UV") {
+        return Ok(PathBuf::from(uv));
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fix-uv-venv");
+    let uv = venv.join("bin/uv");
+    if uv.is_file() {
+        return Ok(uv);
+    }
+    let status = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .map_err(|error| format!("python3 -m venv: {error}"))?;
+    if !status.success() {
+        return Err(format!("python3 -m venv failed ({status})"));
+    }
+    let output = std::process::Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"])
+        .output()
+        .map_err(|error| format!("pip install uv: {error}"))?;
+    if !output.status.success() || !uv.is_file() {
+        return Err(format!(
+            "pip install uv failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(uv)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A pure wheel of `name==version` requiring `requires`.
+fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>, String) {
+    use std::io::Write;
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for requirement in requires {
+        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    let info = format!("{name}-{version}.dist-info");
+    let files = [
+        (format!("{name}/__init__.py"), String::new()),
+        (format!("{info}/METADATA"), metadata.clone()),
+        (
+            format!("{info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: pyaudit-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_owned(),
+        ),
+    ];
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut record = String::new();
+    for (path, text) in &files {
+        writer
+            .start_file(path.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+        record.push_str(&format!("{path},,\n"));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    writer
+        .start_file(format!("{info}/RECORD"), zip::write::SimpleFileOptions::default())
+        .unwrap();
+    writer.write_all(record.as_bytes()).unwrap();
+    let bytes = writer.finish().unwrap().into_inner();
+    (format!("{name}-{version}-py3-none-any.whl"), bytes, metadata)
+}
+
+/// Publish `releases` of `name` on the loopback index: the wheels, their PEP 658 metadata, the
+/// Simple API (JSON) and the JSON API.
+fn publish(scenario: &Scenario, name: &str, releases: &[(&str, &[&str])]) {
+    let server = &scenario.server;
+    let mut simple_files = Vec::new();
+    let mut json_releases = serde_json::Map::new();
+    for (version, requires) in releases {
+        let (filename, bytes, metadata) = wheel(name, version, requires);
+        let url = format!("{}/files/{filename}", server.url());
+        simple_files.push(json!({
+            "filename": filename,
+            "url": url,
+            "hashes": {"sha256": sha256(&bytes)},
+            "core-metadata": {"sha256": sha256(metadata.as_bytes())},
+            "upload-time": "2020-01-01T00:00:00.000000Z",
+        }));
+        json_releases.insert(
+            (*version).to_owned(),
+            json!([{
+                "filename": filename,
+                "packagetype": "bdist_wheel",
+                "upload_time_iso_8601": "2020-01-01T00:00:00.000000Z",
+                "yanked": false,
+                "url": url,
+                "digests": {"sha256": sha256(&bytes)},
+                "core-metadata": {"sha256": sha256(metadata.as_bytes())},
+            }]),
+        );
+        server.set_body(&format!("/files/{filename}"), 200, "application/octet-stream", bytes);
+        server.set_body(&format!("/files/{filename}.metadata"), 200, "text/plain", metadata);
+    }
+    let newest = releases.last().unwrap().0;
+    server.set_body(
+        &format!("/simple/{name}/"),
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        json!({"meta": {"api-version": "1.1"}, "name": name, "files": simple_files,
+               "versions": releases.iter().map(|(version, _)| *version).collect::<Vec<_>>()})
+        .to_string(),
+    );
+    server.set_body(
+        &format!("/pypi/{name}/json"),
+        200,
+        "application/json",
+        json!({"info": {"name": name, "version": newest, "requires_dist": null,
+                        "license_expression": "MIT"},
+               "releases": json_releases})
+        .to_string(),
+    );
+}
+
+fn uv_command(uv: &Path, scenario: &Scenario) -> std::process::Command {
+    let mut command = std::process::Command::new(uv);
+    command
+        .current_dir(scenario.project())
+        .env("UV_CACHE_DIR", scenario.directory.path().join("uv-cache"))
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("UV_INDEX_URL")
+        .env_remove("UV_DEFAULT_INDEX");
+    command
+}
+
+#[test]
+fn apply_runs_uv_and_the_new_lock_passes() {
+    let uv = match uv_binary() {
+        Ok(uv) => uv,
+        Err(reason) => {
+            println!("SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}");
+            eprintln!("SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}");
+            return;
+        }
+    };
+    let scenario = Scenario::new();
+    scenario.server.use_advisory_matching();
+    // What the index had when the project was locked: `dep` 1.0 requires `vulnpkg<1.1`.
+    publish(&scenario, "vulnpkg", &[("1.0", &[])]);
+    publish(&scenario, "dep", &[("1.0", &["vulnpkg<1.1"])]);
+    scenario.write(
+        "pyproject.toml",
+        &format!(
+            "[project]\nname = \"demo\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\"dep>=1.0\"]\n\n[[tool.uv.index]]\nname = \"loopback\"\nurl = \"{}/simple\"\ndefault = true\n",
+            scenario.server.url()
+        ),
+    );
+    let locked = uv_command(&uv, &scenario).arg("lock").output().unwrap();
+    assert!(locked.status.success(), "uv lock: {}", String::from_utf8_lossy(&locked.stderr));
+    let before = std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap();
+    assert!(before.contains("name = \"vulnpkg\"\nversion = \"1.0\""), "{before}");
+
+    // Later: fixed releases, and an advisory on vulnpkg < 1.1.
+    publish(&scenario, "vulnpkg", &[("1.0", &[]), ("1.1", &[])]);
+    publish(&scenario, "dep", &[("1.0", &["vulnpkg<1.1"]), ("1.1", &["vulnpkg<2"])]);
+    scenario
+        .server
+        .add_record(record("SYN-VULNPKG-1", "vulnpkg", &[("0", Some("1.1"))], "HIGH"));
+
+    let path = format!(
+        "{}:{}",
+        uv.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let url = scenario.server.url();
+    // Without --apply nothing changes.
+    let output = pyaudit(&scenario.fresh_cache())
+        .env("PYAUDIT_NOW", NOW)
+        .env("PATH", &path)
+        .args(["fix", "--format", "json", "--osv-url", &url, "--pypi-url", &url])
+        .arg(scenario.project())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        commands(package(&plan, "vulnpkg")),
+        ["uv lock --upgrade-package 'dep==1.1' --upgrade-package 'vulnpkg==1.1'"]
+    );
+    assert_eq!(std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap(), before);
+
+    let output = pyaudit(&scenario.fresh_cache())
+        .env("PYAUDIT_NOW", NOW)
+        .env("PATH", &path)
+        .env("UV_CACHE_DIR", scenario.directory.path().join("uv-cache"))
+        .args(["fix", "--apply", "--format", "json", "--osv-url", &url, "--pypi-url", &url])
+        .arg(scenario.project())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let applied: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|error| panic!("{error}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert_valid(&validator("fix.schema.json"), &applied, "the applied plan");
+    assert_eq!(output.status.code(), Some(0), "{applied:#}");
+    let run = &applied["applied"][0];
+    assert_eq!(run["steps"][0]["outcome"], "ok", "{run:#}");
+    assert_eq!(run["fixed"], json!(["vulnpkg 1.0 -> 1.1: SYN-VULNPKG-1"]));
+    assert_eq!(run["left"], json!([]));
+    let after = std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap();
+    assert!(after.contains("name = \"vulnpkg\"\nversion = \"1.1\""), "{after}");
+    assert!(after.contains("name = \"dep\"\nversion = \"1.1\""), "{after}");
+
+    // The new lock passes `pyaudit lock`.
+    let (code, text, stderr) = run_lock(&scenario);
+    assert_eq!(code, 0, "{text}\n{stderr}");
+}
+
+fn run_lock(scenario: &Scenario) -> (i32, String, String) {
+    run(scenario, "lock", &[], &[])
+}
