@@ -50,7 +50,10 @@ fn serve_requests(scenario: &Scenario) {
     let mut entries: Vec<_> = std::fs::read_dir(root().join("tests/data/fix"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "METADATA"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "METADATA")
+        })
         .collect();
     entries.sort();
     for path in entries {
@@ -89,13 +92,17 @@ fn serve_requests(scenario: &Scenario) {
 /// `pyaudit fix --format json` (plus `args`) on the project.
 fn fix(scenario: &Scenario, args: &[&str]) -> (i32, Value, String) {
     let output = run(scenario, "fix", &["--format", "json"], args);
-    let json = serde_json::from_str(&output.1).unwrap_or_else(|error| {
-        panic!("{error}\nstdout: {}\nstderr: {}", output.1, output.2)
-    });
+    let json = serde_json::from_str(&output.1)
+        .unwrap_or_else(|error| panic!("{error}\nstdout: {}\nstderr: {}", output.1, output.2));
     (output.0, json, output.2)
 }
 
-fn run(scenario: &Scenario, command: &str, format: &[&str], args: &[&str]) -> (i32, String, String) {
+fn run(
+    scenario: &Scenario,
+    command: &str,
+    format: &[&str],
+    args: &[&str],
+) -> (i32, String, String) {
     let url = scenario.server.url();
     let output = pyaudit(&scenario.fresh_cache())
         .env("PYAUDIT_NOW", NOW)
@@ -223,8 +230,18 @@ fn urllib3_behind_requests_names_the_dependent_and_its_upgrade() {
         ),
         "{text}"
     );
-    assert!(text.contains("requests==2.19.0 requires `urllib3 (<1.24,>=1.21.1)`; requests 2.25.0 admits it"), "{text}");
-    let (_, json_report, _) = run(&scenario, "lock", &["--format", "json", "--allow", "PA2"], &[]);
+    assert!(
+        text.contains(
+            "requests==2.19.0 requires `urllib3 (<1.24,>=1.21.1)`; requests 2.25.0 admits it"
+        ),
+        "{text}"
+    );
+    let (_, json_report, _) = run(
+        &scenario,
+        "lock",
+        &["--format", "json", "--allow", "PA2"],
+        &[],
+    );
     let report: Value = serde_json::from_str(&json_report).unwrap();
     let targets: Vec<&str> = report["lockfiles"][0]["findings"]
         .as_array()
@@ -233,9 +250,21 @@ fn urllib3_behind_requests_names_the_dependent_and_its_upgrade() {
         .filter(|finding| finding["package"]["name"] == "urllib3")
         .map(|finding| finding["fix"]["version"].as_str().unwrap())
         .collect();
-    assert_eq!(targets, ["1.26.17", "1.26.17"], "one target for every finding");
-    let (_, sarif, _) = run(&scenario, "lock", &["--format", "sarif", "--allow", "PA2"], &[]);
-    assert!(sarif.contains("--upgrade-package 'requests==2.25.0'"), "{sarif}");
+    assert_eq!(
+        targets,
+        ["1.26.17", "1.26.17"],
+        "one target for every finding"
+    );
+    let (_, sarif, _) = run(
+        &scenario,
+        "lock",
+        &["--format", "sarif", "--allow", "PA2"],
+        &[],
+    );
+    assert!(
+        sarif.contains("--upgrade-package 'requests==2.25.0'"),
+        "{sarif}"
+    );
     let (_, markdown, _) = run(&scenario, "fix", &["--format", "markdown"], &[]);
     assert!(markdown.contains("```sh\nuv lock --upgrade-package 'requests==2.25.0' --upgrade-package 'urllib3==1.26.17'\n```"), "{markdown}");
     let (_, text, _) = run(&scenario, "fix", &[], &[]);
@@ -265,7 +294,10 @@ fn a_project_pin_is_changed_with_uv_add_and_named_with_its_line() {
     );
     scenario.write(
         "uv.lock",
-        &uv_lock(&registry_package("django", "3.2.0", &[]), "{ name = \"django\" }"),
+        &uv_lock(
+            &registry_package("django", "3.2.0", &[]),
+            "{ name = \"django\" }",
+        ),
     );
     let (code, plan, _) = fix(&scenario, &[]);
     assert_eq!(code, 1);
@@ -276,7 +308,12 @@ fn a_project_pin_is_changed_with_uv_add_and_named_with_its_line() {
     assert_eq!(blocker["kind"], "project");
     assert_eq!(blocker["requirement"], "django==3.2.0");
     assert_eq!(blocker["location"]["line"], 6);
-    assert!(blocker["location"]["path"].as_str().unwrap().ends_with("pyproject.toml"));
+    assert!(
+        blocker["location"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("pyproject.toml")
+    );
     assert_eq!(commands(django), ["uv add 'django>=3.2.25'"]);
     let (_, text, _) = run(&scenario, "lock", &["--allow", "PA2"], &[]);
     assert!(text.contains("`uv add 'django>=3.2.25'`"), "{text}");
@@ -287,9 +324,12 @@ fn a_project_pin_is_changed_with_uv_add_and_named_with_its_line() {
 fn a_poetry_caret_is_widened_with_poetry_add() {
     let scenario = Scenario::new();
     scenario.server.use_advisory_matching();
-    scenario
-        .server
-        .add_record(record("SYN-FLASK-1", "flask", &[("0", Some("2.2.5"))], "HIGH"));
+    scenario.server.add_record(record(
+        "SYN-FLASK-1",
+        "flask",
+        &[("0", Some("2.2.5"))],
+        "HIGH",
+    ));
     scenario.write(
         "pyproject.toml",
         "[tool.poetry]\nname = \"demo\"\nversion = \"0.1.0\"\ndescription = \"\"\nauthors = []\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\nflask = \"^1.1\"\n\n[tool.poetry.group.dev.dependencies]\n",
@@ -359,7 +399,9 @@ fn a_pip_compile_file_gets_pip_compile_and_its_input_pin_is_edited_first() {
     assert_eq!(edit["location"]["line"], 2);
     assert_eq!(
         commands(urllib3),
-        ["pip-compile --output-file=requirements.txt requirements.in --upgrade-package 'urllib3==1.26.17'"]
+        [
+            "pip-compile --output-file=requirements.txt requirements.in --upgrade-package 'urllib3==1.26.17'"
+        ]
     );
 
     // A header whose command carries shell syntax is not repeated.
@@ -381,9 +423,12 @@ fn a_package_without_a_fixing_version_says_which_advisory_is_left() {
     scenario
         .server
         .add_record(record("SYN-OPEN-1", "openpkg", &[("0", None)], "HIGH"));
-    scenario
-        .server
-        .add_record(record("SYN-FIXED-1", "openpkg", &[("0", Some("1.1"))], "LOW"));
+    scenario.server.add_record(record(
+        "SYN-FIXED-1",
+        "openpkg",
+        &[("0", Some("1.1"))],
+        "LOW",
+    ));
     scenario.write("requirements.txt", "openpkg==1.0\n");
     let (code, plan, _) = fix(&scenario, &[]);
     assert_eq!(code, 1);
@@ -395,7 +440,10 @@ fn a_package_without_a_fixing_version_says_which_advisory_is_left() {
     assert_eq!(openpkg["steps"][0]["kind"], "edit");
     assert_eq!(openpkg["steps"][0]["to"], "openpkg==1.1");
     let (_, text, _) = run(&scenario, "fix", &[], &[]);
-    assert!(text.contains("left: SYN-OPEN-1 (high) (no version fixes it)"), "{text}");
+    assert!(
+        text.contains("left: SYN-OPEN-1 (high) (no version fixes it)"),
+        "{text}"
+    );
 
     scenario.write("requirements.txt", "onlyopen==1.0\n");
     scenario
@@ -412,16 +460,22 @@ fn a_package_without_a_fixing_version_says_which_advisory_is_left() {
 fn a_fix_that_needs_a_pre_release_says_so() {
     let scenario = Scenario::new();
     scenario.server.use_advisory_matching();
-    scenario
-        .server
-        .add_record(record("SYN-PRE-1", "prepkg", &[("0", Some("2.0.0rc1"))], "HIGH"));
+    scenario.server.add_record(record(
+        "SYN-PRE-1",
+        "prepkg",
+        &[("0", Some("2.0.0rc1"))],
+        "HIGH",
+    ));
     scenario.write(
         "pyproject.toml",
         "[project]\nname = \"demo\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"prepkg>=1\"]\n",
     );
     scenario.write(
         "uv.lock",
-        &uv_lock(&registry_package("prepkg", "1.0", &[]), "{ name = \"prepkg\" }"),
+        &uv_lock(
+            &registry_package("prepkg", "1.0", &[]),
+            "{ name = \"prepkg\" }",
+        ),
     );
     let (_, plan, _) = fix(&scenario, &[]);
     let prepkg = package(&plan, "prepkg");
@@ -431,27 +485,44 @@ fn a_fix_that_needs_a_pre_release_says_so() {
         commands(prepkg),
         ["uv lock --prerelease allow --upgrade-package 'prepkg==2.0.0rc1'"]
     );
-    assert!(prepkg["notes"][0].as_str().unwrap().contains("no final release fixes"));
+    assert!(
+        prepkg["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("no final release fixes")
+    );
 }
 
 #[test]
 fn a_step_to_a_version_with_a_new_advisory_is_refused() {
     let scenario = Scenario::new();
     scenario.server.use_advisory_matching();
-    scenario
-        .server
-        .add_record(record("SYN-OLD-1", "newvuln", &[("0", Some("1.5"))], "HIGH"));
+    scenario.server.add_record(record(
+        "SYN-OLD-1",
+        "newvuln",
+        &[("0", Some("1.5"))],
+        "HIGH",
+    ));
     // Only 1.5 has it: the locked 1.0 does not.
-    scenario
-        .server
-        .add_record(record("SYN-NEW-1", "newvuln", &[("1.5", Some("1.6"))], "CRITICAL"));
+    scenario.server.add_record(record(
+        "SYN-NEW-1",
+        "newvuln",
+        &[("1.5", Some("1.6"))],
+        "CRITICAL",
+    ));
     scenario.write("requirements.txt", "newvuln==1.0\n");
     let (_, plan, _) = fix(&scenario, &[]);
     let newvuln = package(&plan, "newvuln");
     assert_eq!(newvuln["status"], "refused", "{newvuln:#}");
-    assert_eq!(newvuln["refused"], "`newvuln` 1.5 has SYN-NEW-1, which 1.0 does not");
+    assert_eq!(
+        newvuln["refused"],
+        "`newvuln` 1.5 has SYN-NEW-1, which 1.0 does not"
+    );
     let (_, text, _) = run(&scenario, "lock", &["--allow", "PA2"], &[]);
-    assert!(text.contains("refused: `newvuln` 1.5 has SYN-NEW-1"), "{text}");
+    assert!(
+        text.contains("refused: `newvuln` 1.5 has SYN-NEW-1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -487,7 +558,14 @@ fn uv_binary() -> Result<PathBuf, String> {
         return Err(format!("python3 -m venv failed ({status})"));
     }
     let output = std::process::Command::new(venv.join("bin/python"))
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "uv",
+        ])
         .output()
         .map_err(|error| format!("pip install uv: {error}"))?;
     if !output.status.success() || !uv.is_file() {
@@ -535,11 +613,18 @@ fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>, Stri
     }
     record.push_str(&format!("{info}/RECORD,,\n"));
     writer
-        .start_file(format!("{info}/RECORD"), zip::write::SimpleFileOptions::default())
+        .start_file(
+            format!("{info}/RECORD"),
+            zip::write::SimpleFileOptions::default(),
+        )
         .unwrap();
     writer.write_all(record.as_bytes()).unwrap();
     let bytes = writer.finish().unwrap().into_inner();
-    (format!("{name}-{version}-py3-none-any.whl"), bytes, metadata)
+    (
+        format!("{name}-{version}-py3-none-any.whl"),
+        bytes,
+        metadata,
+    )
 }
 
 /// Publish `releases` of `name` on the loopback index: the wheels, their PEP 658 metadata, the
@@ -570,8 +655,18 @@ fn publish(scenario: &Scenario, name: &str, releases: &[(&str, &[&str])]) {
                 "core-metadata": {"sha256": sha256(metadata.as_bytes())},
             }]),
         );
-        server.set_body(&format!("/files/{filename}"), 200, "application/octet-stream", bytes);
-        server.set_body(&format!("/files/{filename}.metadata"), 200, "text/plain", metadata);
+        server.set_body(
+            &format!("/files/{filename}"),
+            200,
+            "application/octet-stream",
+            bytes,
+        );
+        server.set_body(
+            &format!("/files/{filename}.metadata"),
+            200,
+            "text/plain",
+            metadata,
+        );
     }
     let newest = releases.last().unwrap().0;
     server.set_body(
@@ -610,8 +705,12 @@ fn apply_runs_uv_and_the_new_lock_passes() {
     let uv = match uv_binary() {
         Ok(uv) => uv,
         Err(reason) => {
-            println!("SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}");
-            eprintln!("SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}");
+            println!(
+                "SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}"
+            );
+            eprintln!(
+                "SKIPPED apply_runs_uv_and_the_new_lock_passes: uv could not be installed: {reason}"
+            );
             return;
         }
     };
@@ -628,16 +727,30 @@ fn apply_runs_uv_and_the_new_lock_passes() {
         ),
     );
     let locked = uv_command(&uv, &scenario).arg("lock").output().unwrap();
-    assert!(locked.status.success(), "uv lock: {}", String::from_utf8_lossy(&locked.stderr));
+    assert!(
+        locked.status.success(),
+        "uv lock: {}",
+        String::from_utf8_lossy(&locked.stderr)
+    );
     let before = std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap();
-    assert!(before.contains("name = \"vulnpkg\"\nversion = \"1.0\""), "{before}");
+    assert!(
+        before.contains("name = \"vulnpkg\"\nversion = \"1.0\""),
+        "{before}"
+    );
 
     // Later: fixed releases, and an advisory on vulnpkg < 1.1.
     publish(&scenario, "vulnpkg", &[("1.0", &[]), ("1.1", &[])]);
-    publish(&scenario, "dep", &[("1.0", &["vulnpkg<1.1"]), ("1.1", &["vulnpkg<2"])]);
-    scenario
-        .server
-        .add_record(record("SYN-VULNPKG-1", "vulnpkg", &[("0", Some("1.1"))], "HIGH"));
+    publish(
+        &scenario,
+        "dep",
+        &[("1.0", &["vulnpkg<1.1"]), ("1.1", &["vulnpkg<2"])],
+    );
+    scenario.server.add_record(record(
+        "SYN-VULNPKG-1",
+        "vulnpkg",
+        &[("0", Some("1.1"))],
+        "HIGH",
+    ));
 
     let path = format!(
         "{}:{}",
@@ -649,7 +762,15 @@ fn apply_runs_uv_and_the_new_lock_passes() {
     let output = pyaudit(&scenario.fresh_cache())
         .env("PYAUDIT_NOW", NOW)
         .env("PATH", &path)
-        .args(["fix", "--format", "json", "--osv-url", &url, "--pypi-url", &url])
+        .args([
+            "fix",
+            "--format",
+            "json",
+            "--osv-url",
+            &url,
+            "--pypi-url",
+            &url,
+        ])
         .arg(scenario.project())
         .output()
         .unwrap();
@@ -659,19 +780,35 @@ fn apply_runs_uv_and_the_new_lock_passes() {
         commands(package(&plan, "vulnpkg")),
         ["uv lock --upgrade-package 'dep==1.1' --upgrade-package 'vulnpkg==1.1'"]
     );
-    assert_eq!(std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap(),
+        before
+    );
 
     let output = pyaudit(&scenario.fresh_cache())
         .env("PYAUDIT_NOW", NOW)
         .env("PATH", &path)
         .env("UV_CACHE_DIR", scenario.directory.path().join("uv-cache"))
-        .args(["fix", "--apply", "--format", "json", "--osv-url", &url, "--pypi-url", &url])
+        .args([
+            "fix",
+            "--apply",
+            "--format",
+            "json",
+            "--osv-url",
+            &url,
+            "--pypi-url",
+            &url,
+        ])
         .arg(scenario.project())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let applied: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|error| panic!("{error}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    let applied: Value = serde_json::from_str(&stdout).unwrap_or_else(|error| {
+        panic!(
+            "{error}: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
     assert_valid(&validator("fix.schema.json"), &applied, "the applied plan");
     assert_eq!(output.status.code(), Some(0), "{applied:#}");
     let run = &applied["applied"][0];
@@ -679,8 +816,14 @@ fn apply_runs_uv_and_the_new_lock_passes() {
     assert_eq!(run["fixed"], json!(["vulnpkg 1.0 -> 1.1: SYN-VULNPKG-1"]));
     assert_eq!(run["left"], json!([]));
     let after = std::fs::read_to_string(scenario.project().join("uv.lock")).unwrap();
-    assert!(after.contains("name = \"vulnpkg\"\nversion = \"1.1\""), "{after}");
-    assert!(after.contains("name = \"dep\"\nversion = \"1.1\""), "{after}");
+    assert!(
+        after.contains("name = \"vulnpkg\"\nversion = \"1.1\""),
+        "{after}"
+    );
+    assert!(
+        after.contains("name = \"dep\"\nversion = \"1.1\""),
+        "{after}"
+    );
 
     // The new lock passes `pyaudit lock`.
     let (code, text, stderr) = run_lock(&scenario);

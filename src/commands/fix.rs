@@ -15,7 +15,9 @@ use crate::config;
 use crate::enrich::metadata::MetadataSettings;
 use crate::enrich::popular::PopularNames;
 use crate::enrich::releases::CachedRegistry;
-use crate::enrich::{self, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus};
+use crate::enrich::{
+    self, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
+};
 use crate::findings::{Evidence, Level};
 use crate::graph::Graph;
 use crate::policy::{self, AuditPlan, Enrichment, LockReport, PolicySettings};
@@ -81,16 +83,8 @@ pub fn run(args: &FixArgs, quiet: bool) -> Result<(String, Outcome)> {
                     .parent()
                     .filter(|parent| !parent.as_os_str().is_empty())
                     .unwrap_or_else(|| Path::new("."));
-                let mut audit = || {
-                    snapshot(
-                        lockfile,
-                        args,
-                        &groups,
-                        &cache,
-                        &settings,
-                        &policy_settings,
-                    )
-                };
+                let mut audit =
+                    || snapshot(lockfile, args, &groups, &cache, &settings, &policy_settings);
                 apply::run(plan, directory, &mut audit)
             })
             .collect()
@@ -191,10 +185,7 @@ pub(super) fn verify(
     cache: &pyaudit_cache::Cache,
     settings: &VulnerabilitySettings,
 ) -> Result<()> {
-    let mut keys: Vec<PackageKey> = plans
-        .iter()
-        .flat_map(FixPlan::verification_keys)
-        .collect();
+    let mut keys: Vec<PackageKey> = plans.iter().flat_map(FixPlan::verification_keys).collect();
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
@@ -219,7 +210,10 @@ fn reported_only(data: &VulnerabilityData, report: &LockReport) -> Vulnerability
             && finding.level != Level::Allow
         {
             shown
-                .entry((finding.package.name.clone(), finding.package.version.clone()))
+                .entry((
+                    finding.package.name.clone(),
+                    finding.package.version.clone(),
+                ))
                 .or_default()
                 .insert(vulnerability.id.clone());
         }
@@ -287,7 +281,8 @@ fn annotate(reports: &mut [LockReport], plans: &[FixPlan]) {
             if !matches!(finding.evidence, Evidence::Vulnerability { .. }) {
                 continue;
             }
-            if let Some(fix) = plan.fix_for(&finding.package.name, finding.package.version.as_deref())
+            if let Some(fix) =
+                plan.fix_for(&finding.package.name, finding.package.version.as_deref())
             {
                 finding.fix = Some(fix.finding_fix());
             }

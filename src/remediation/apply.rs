@@ -82,15 +82,17 @@ pub fn run(
         }
     };
     let Some(executable) = find_program(program) else {
-        applied
-            .left
-            .push(format!("not applied: `{program}` is not on PATH (pyaudit installs nothing)"));
+        applied.left.push(format!(
+            "not applied: `{program}` is not on PATH (pyaudit installs nothing)"
+        ));
         return applied;
     };
     let mut baseline = match audit() {
         Ok(snapshot) => snapshot,
         Err(reason) => {
-            applied.left.push(format!("not applied: the lock could not be audited first: {reason}"));
+            applied.left.push(format!(
+                "not applied: the lock could not be audited first: {reason}"
+            ));
             return applied;
         }
     };
@@ -198,7 +200,10 @@ pub fn run(
         if !gone.is_empty() {
             applied.fixed.push(format!(
                 "{name} {version} -> {new_version}: {}",
-                gone.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ")
+                gone.iter()
+                    .map(|id| id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
     }
@@ -224,11 +229,7 @@ pub fn run(
 
 /// What `after` does worse than `before`: a package moved down, an advisory id not there before.
 pub fn regressions(before: &Snapshot, after: &Snapshot) -> Vec<String> {
-    let known: BTreeSet<&String> = before
-        .packages
-        .values()
-        .flat_map(|(_, ids)| ids)
-        .collect();
+    let known: BTreeSet<&String> = before.packages.values().flat_map(|(_, ids)| ids).collect();
     let mut problems = Vec::new();
     for (name, (version, ids)) in &after.packages {
         if let Some((old, _)) = before.packages.get(name)
@@ -278,13 +279,18 @@ mod tests {
     #[test]
     fn downgrades_and_new_advisories_are_regressions() {
         let before = snapshot(&[("a", "1.0", &["X-1"]), ("b", "2.0", &[])]);
-        assert!(regressions(&before, &snapshot(&[("a", "1.1", &[]), ("b", "2.1", &[])])).is_empty());
+        assert!(
+            regressions(&before, &snapshot(&[("a", "1.1", &[]), ("b", "2.1", &[])])).is_empty()
+        );
         assert_eq!(
             regressions(&before, &snapshot(&[("a", "1.1", &[]), ("b", "1.9", &[])])),
             ["it moved `b` down from 2.0 to 1.9"]
         );
         assert_eq!(
-            regressions(&before, &snapshot(&[("a", "1.1", &["X-2"]), ("b", "2.0", &[])])),
+            regressions(
+                &before,
+                &snapshot(&[("a", "1.1", &["X-2"]), ("b", "2.0", &[])])
+            ),
             ["it brought in X-2 on `a` 1.1"]
         );
     }

@@ -133,7 +133,9 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
         Tool::UvPipCompile { command } | Tool::PipCompile { command }
             if !upgrades.is_empty() || changed_constraints =>
         {
-            let base = command.clone().unwrap_or_else(|| default_compile(tool, lockfile, input_file));
+            let base = command
+                .clone()
+                .unwrap_or_else(|| default_compile(tool, lockfile, input_file));
             let pre = if moves.iter().any(|item| item.prerelease) {
                 " --pre"
             } else {
@@ -142,7 +144,11 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
             let all: Vec<&Move> = moves.iter().collect();
             steps.push(Step::Run {
                 command: format!("{base}{pre}{}", upgrade_flags(&all)),
-                why: format!("regenerates {} with {}", lockfile.display(), why(&all).trim_start_matches("moves ")),
+                why: format!(
+                    "regenerates {} with {}",
+                    lockfile.display(),
+                    why(&all).trim_start_matches("moves ")
+                ),
             });
         }
         Tool::Requirements => {
@@ -216,7 +222,12 @@ mod tests {
         }
     }
 
-    fn pin(requirement: &str, constraint: &str, syntax: Syntax, section: Section) -> ProjectConstraint {
+    fn pin(
+        requirement: &str,
+        constraint: &str,
+        syntax: Syntax,
+        section: Section,
+    ) -> ProjectConstraint {
         ProjectConstraint {
             requirement: requirement.into(),
             constraint: Some(constraint.into()),
@@ -235,7 +246,9 @@ mod tests {
         ];
         assert_eq!(
             steps(&Tool::Uv, &moves, lock, None)[0].command(),
-            Some("uv lock --upgrade-package 'requests==2.25.0' --upgrade-package 'urllib3==1.26.17'")
+            Some(
+                "uv lock --upgrade-package 'requests==2.25.0' --upgrade-package 'urllib3==1.26.17'"
+            )
         );
         assert_eq!(
             steps(&Tool::Poetry, &moves, lock, None)[0].command(),
@@ -245,15 +258,36 @@ mod tests {
             command: Some("uv pip compile requirements.in -o requirements.txt".into()),
         };
         assert_eq!(
-            steps(&uv_compile, &moves[1..], Path::new("requirements.txt"), None)[0].command(),
-            Some("uv pip compile requirements.in -o requirements.txt --upgrade-package 'urllib3==1.26.17'")
+            steps(
+                &uv_compile,
+                &moves[1..],
+                Path::new("requirements.txt"),
+                None
+            )[0]
+            .command(),
+            Some(
+                "uv pip compile requirements.in -o requirements.txt --upgrade-package 'urllib3==1.26.17'"
+            )
         );
         let pip_compile = Tool::PipCompile { command: None };
         assert_eq!(
-            steps(&pip_compile, &moves[1..], Path::new("requirements.txt"), Some(Path::new("requirements.in")))[0].command(),
-            Some("pip-compile --output-file=requirements.txt requirements.in --upgrade-package 'urllib3==1.26.17'")
+            steps(
+                &pip_compile,
+                &moves[1..],
+                Path::new("requirements.txt"),
+                Some(Path::new("requirements.in"))
+            )[0]
+            .command(),
+            Some(
+                "pip-compile --output-file=requirements.txt requirements.in --upgrade-package 'urllib3==1.26.17'"
+            )
         );
-        let by_hand = steps(&Tool::Requirements, &moves[1..], Path::new("requirements.txt"), None);
+        let by_hand = steps(
+            &Tool::Requirements,
+            &moves[1..],
+            Path::new("requirements.txt"),
+            None,
+        );
         assert_eq!(
             by_hand[0].describe(),
             "edit requirements.txt:4: `urllib3==1.23` -> `urllib3==1.26.17`"
@@ -267,7 +301,12 @@ mod tests {
             "django",
             "3.2.0",
             "3.2.25",
-            Some(pin("django==3.2.0", "==3.2.0", Syntax::Pep440, Section::Main)),
+            Some(pin(
+                "django==3.2.0",
+                "==3.2.0",
+                Syntax::Pep440,
+                Section::Main,
+            )),
         )];
         let uv = steps(&Tool::Uv, &django, lock, None);
         assert_eq!(uv.len(), 1);
@@ -276,14 +315,32 @@ mod tests {
             "flask",
             "1.1.4",
             "2.2.5",
-            Some(pin("flask = \"^1.1\"", "^1.1", Syntax::Poetry, Section::Group("web".into()))),
+            Some(pin(
+                "flask = \"^1.1\"",
+                "^1.1",
+                Syntax::Poetry,
+                Section::Group("web".into()),
+            )),
         )];
         assert_eq!(
             steps(&Tool::Poetry, &flask, lock, None)[0].command(),
             Some("poetry add --group web 'flask@^2.2.5'")
         );
-        let compiled = steps(&Tool::PipCompile { command: None }, &django, Path::new("requirements.txt"), None);
-        assert_eq!(compiled[0].describe(), "edit pyproject.toml:7: `django==3.2.0` -> `django>=3.2.25`");
-        assert!(compiled[1].command().unwrap().ends_with("--upgrade-package 'django==3.2.25'"));
+        let compiled = steps(
+            &Tool::PipCompile { command: None },
+            &django,
+            Path::new("requirements.txt"),
+            None,
+        );
+        assert_eq!(
+            compiled[0].describe(),
+            "edit pyproject.toml:7: `django==3.2.0` -> `django>=3.2.25`"
+        );
+        assert!(
+            compiled[1]
+                .command()
+                .unwrap()
+                .ends_with("--upgrade-package 'django==3.2.25'")
+        );
     }
 }

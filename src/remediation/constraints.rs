@@ -10,8 +10,8 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 use serde::Serialize;
 
-use crate::lockfile::pyproject::{self, ConstraintSyntax, DeclaredDependency};
 use crate::lockfile::poetry_lock::poetry_constraint_to_pep440;
+use crate::lockfile::pyproject::{self, ConstraintSyntax, DeclaredDependency};
 use crate::lockfile::{Location, LockfileKind};
 
 /// Where in the project a constraint is declared.
@@ -58,11 +58,13 @@ impl ProjectConstraint {
         match self.syntax {
             Syntax::Pep440 => VersionSpecifiers::from_str(constraint)
                 .map_or(true, |specifiers| specifiers.contains(version)),
-            Syntax::Poetry => poetry_constraint_to_pep440(constraint).map_or(true, |alternatives| {
-                alternatives
-                    .iter()
-                    .any(|specifiers| specifiers.contains(version))
-            }),
+            Syntax::Poetry => {
+                poetry_constraint_to_pep440(constraint).map_or(true, |alternatives| {
+                    alternatives
+                        .iter()
+                        .any(|specifiers| specifiers.contains(version))
+                })
+            }
         }
     }
 }

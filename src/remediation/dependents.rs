@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::lockfile::Location;
 use crate::lockfile::pyproject::parse_pep508;
-use crate::review::resolve::{MetadataRequest, ReleaseCandidate, Registry};
+use crate::review::resolve::{MetadataRequest, Registry, ReleaseCandidate};
 
 /// How many later releases of a dependent are read, at most, looking for one that admits the
 /// target; a bound on requests for a project with hundreds of releases.
@@ -84,30 +84,31 @@ pub fn check(
         let project = match project {
             Ok(project) => project,
             Err(reason) => {
-                result
-                    .unverified
-                    .push(format!("{label}: its releases could not be read ({reason})"));
+                result.unverified.push(format!(
+                    "{label}: its releases could not be read ({reason})"
+                ));
                 continue;
             }
         };
-        let locked = project
-            .releases
-            .iter()
-            .find(|release| Version::from_str(&release.version).ok().as_ref() == Some(&dependent.version));
+        let locked = project.releases.iter().find(|release| {
+            Version::from_str(&release.version).ok().as_ref() == Some(&dependent.version)
+        });
         let locked_requirements = match locked {
             Some(release) => read_requirements(registry, &dependent.name, &[release])
                 .pop()
                 .unwrap_or_else(|| Err("not looked up".into())),
-            None => read_requirements_json(registry, &dependent.name, &[dependent.version.to_string()])
-                .pop()
-                .unwrap_or_else(|| Err("not looked up".into())),
+            None => {
+                read_requirements_json(registry, &dependent.name, &[dependent.version.to_string()])
+                    .pop()
+                    .unwrap_or_else(|| Err("not looked up".into()))
+            }
         };
         let requirements = match locked_requirements {
             Ok(requirements) => requirements,
             Err(reason) => {
-                result
-                    .unverified
-                    .push(format!("{label}: its requirements could not be read ({reason})"));
+                result.unverified.push(format!(
+                    "{label}: its requirements could not be read ({reason})"
+                ));
                 continue;
             }
         };
@@ -149,7 +150,8 @@ fn smallest_admitting(
     later.truncate(MAX_RELEASES_READ);
     let mut unread = Vec::new();
     for batch in later.chunks(BATCH) {
-        let candidates: Vec<&ReleaseCandidate> = batch.iter().map(|(_, release)| *release).collect();
+        let candidates: Vec<&ReleaseCandidate> =
+            batch.iter().map(|(_, release)| *release).collect();
         let answers = read_requirements(registry, &dependent.name, &candidates);
         for ((version, _), answer) in batch.iter().zip(answers) {
             match answer {
@@ -214,7 +216,10 @@ fn marker_extras(marker: &str) -> Vec<String> {
             continue;
         };
         let after = after.trim_start();
-        let Some(quote) = after.chars().next().filter(|quote| *quote == '"' || *quote == '\'')
+        let Some(quote) = after
+            .chars()
+            .next()
+            .filter(|quote| *quote == '"' || *quote == '\'')
         else {
             continue;
         };
@@ -440,14 +445,24 @@ mod tests {
             main: true,
             extras: Vec::new(),
         };
-        let check = check(&mut registry, &name("urllib3"), &version("1.26.17"), &[dependent.clone()]);
+        let check = check(
+            &mut registry,
+            &name("urllib3"),
+            &version("1.26.17"),
+            std::slice::from_ref(&dependent),
+        );
         assert_eq!(check.unverified, Vec::<String>::new());
         let block = &check.blocks[0];
         assert_eq!(block.requirement, "urllib3<1.24,>=1.21.1");
         assert_eq!(block.read_from, "/pypi/requests/2.19.0/json");
         assert_eq!(block.upgrade.as_deref(), Some("2.25.0"));
         // The target inside the dependent's range: no block.
-        let check2 = super::check(&mut registry, &name("urllib3"), &version("1.23"), &[dependent]);
+        let check2 = super::check(
+            &mut registry,
+            &name("urllib3"),
+            &version("1.23"),
+            &[dependent],
+        );
         assert!(check2.blocks.is_empty());
         // A requirement under an extra the lock does not use does not block.
         let check3 = super::check(

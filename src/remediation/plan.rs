@@ -86,7 +86,10 @@ impl AdvisoryRef {
                 .severity
                 .as_ref()
                 .map(|severity| severity.rating.as_str().to_owned()),
-            score: vulnerability.severity.as_ref().and_then(|severity| severity.score),
+            score: vulnerability
+                .severity
+                .as_ref()
+                .and_then(|severity| severity.score),
             summary: vulnerability.summary.clone(),
         }
     }
@@ -227,13 +230,17 @@ impl PackageFix {
         Fix {
             version: self.target.clone(),
             description,
-            command: (!commands.is_empty() && self.refused.is_none()).then(|| commands.join(" && ")),
+            command: (!commands.is_empty() && self.refused.is_none())
+                .then(|| commands.join(" && ")),
         }
     }
 }
 
 fn ids(advisories: &[AdvisoryRef]) -> String {
-    let ids: Vec<&str> = advisories.iter().map(|advisory| advisory.id.as_str()).collect();
+    let ids: Vec<&str> = advisories
+        .iter()
+        .map(|advisory| advisory.id.as_str())
+        .collect();
     match ids.len() {
         0 => "nothing".to_owned(),
         1..=3 => ids.join(", "),
@@ -273,7 +280,8 @@ pub fn build(
                 vulnerabilities.iter().collect()
             }
             None => {
-                plan.unchecked.push(format!("{key}: no advisory source answered"));
+                plan.unchecked
+                    .push(format!("{key}: no advisory source answered"));
                 Vec::new()
             }
         };
@@ -282,7 +290,10 @@ pub fn build(
         }
     }
     // One batch for the vulnerable packages' releases (the target search's candidates).
-    let names: Vec<String> = vulnerable.iter().map(|(_, key, _)| key.name.clone()).collect();
+    let names: Vec<String> = vulnerable
+        .iter()
+        .map(|(_, key, _)| key.name.clone())
+        .collect();
     let releases: Vec<Option<Vec<Version>>> = match names.is_empty() {
         false => registry
             .projects(&names)
@@ -314,7 +325,8 @@ pub fn build(
         plan.packages.push(fix);
     }
     plan.packages.sort_by(|left, right| {
-        (left.name.as_str(), left.version.as_str()).cmp(&(right.name.as_str(), right.version.as_str()))
+        (left.name.as_str(), left.version.as_str())
+            .cmp(&(right.name.as_str(), right.version.as_str()))
     });
     plan
 }
@@ -424,7 +436,11 @@ fn package_fix(
             }
             for block in check.blocks {
                 let mut constrained_by = Vec::new();
-                match block.upgrade.as_deref().and_then(|text| Version::from_str(text).ok()) {
+                match block
+                    .upgrade
+                    .as_deref()
+                    .and_then(|text| Version::from_str(text).ok())
+                {
                     Some(upgrade) => {
                         let name = pep508_rs::PackageName::new(block.name.clone()).ok();
                         constrained_by = name
@@ -522,7 +538,10 @@ impl FixPlan {
             .iter()
             .flat_map(|fix| &fix.moves)
             .filter_map(|(name, _, target)| {
-                Some(PackageKey::new(name.clone(), Version::from_str(target).ok()?))
+                Some(PackageKey::new(
+                    name.clone(),
+                    Version::from_str(target).ok()?,
+                ))
             })
             .collect();
         keys.sort();
@@ -568,12 +587,12 @@ impl FixPlan {
                             break;
                         }
                     }
-                    Some(VulnerabilityStatus::Unchecked { reason, .. }) => fix.notes.push(
-                        format!("`{name}` {to} could not be checked against advisories: {reason}"),
-                    ),
-                    None => fix.notes.push(format!(
-                        "`{name}` {to} was not checked against advisories"
+                    Some(VulnerabilityStatus::Unchecked { reason, .. }) => fix.notes.push(format!(
+                        "`{name}` {to} could not be checked against advisories: {reason}"
                     )),
+                    None => fix
+                        .notes
+                        .push(format!("`{name}` {to} was not checked against advisories")),
                 }
             }
             if fix.refused.is_some() {

@@ -26,9 +26,8 @@ pub fn json(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
         lockfiles: plans,
         applied,
     };
-    let mut text = serde_json::to_string_pretty(&document).unwrap_or_else(|error| {
-        format!("{{\"schema\": \"{SCHEMA}\", \"error\": \"{error}\"}}")
-    });
+    let mut text = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|error| format!("{{\"schema\": \"{SCHEMA}\", \"error\": \"{error}\"}}"));
     text.push('\n');
     text
 }
@@ -60,13 +59,19 @@ pub fn text(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
     for plan in plans {
         let _ = writeln!(out, "{} ({})", plan.lockfile, plan.tool.as_str());
         if plan.packages.is_empty() {
-            let _ = writeln!(out, "  nothing to fix: no known vulnerability in the packages checked");
+            let _ = writeln!(
+                out,
+                "  nothing to fix: no known vulnerability in the packages checked"
+            );
         }
         for fix in &plan.packages {
             write_package_text(&mut out, fix);
         }
         for unchecked in &plan.unchecked {
-            let _ = writeln!(out, "  not checked: {unchecked} (the plan cannot say what it needs)");
+            let _ = writeln!(
+                out,
+                "  not checked: {unchecked} (the plan cannot say what it needs)"
+            );
         }
         for note in &plan.notes {
             let _ = writeln!(out, "  note: {note}");
@@ -76,7 +81,10 @@ pub fn text(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
     if let Some(applied) = applied {
         write_applied_text(&mut out, applied);
     } else if plans.iter().any(|plan| !plan.packages.is_empty()) {
-        let _ = writeln!(out, "Nothing was changed (`pyaudit fix --apply` runs the uv and Poetry steps).");
+        let _ = writeln!(
+            out,
+            "Nothing was changed (`pyaudit fix --apply` runs the uv and Poetry steps)."
+        );
     }
     crate::sanitize::terminal_safe(&out).into_owned()
 }
@@ -98,7 +106,11 @@ fn write_package_text(out: &mut String, fix: &PackageFix) {
         let _ = writeln!(out, "    fixes: {}", advisories(&fix.fixes));
     }
     if !fix.left.is_empty() {
-        let _ = writeln!(out, "    left: {} (no version fixes it)", advisories(&fix.left));
+        let _ = writeln!(
+            out,
+            "    left: {} (no version fixes it)",
+            advisories(&fix.left)
+        );
     }
     for blocker in &fix.blockers {
         let _ = writeln!(out, "    blocked: {}", blocker.describe());
@@ -150,7 +162,10 @@ pub fn markdown(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
             let _ = writeln!(out, "Nothing to fix.\n");
             continue;
         }
-        let _ = writeln!(out, "| package | locked | target | status | fixes | blocked by |");
+        let _ = writeln!(
+            out,
+            "| package | locked | target | status | fixes | blocked by |"
+        );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for fix in &plan.packages {
             let blockers: Vec<String> = fix
@@ -200,7 +215,12 @@ pub fn markdown(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
         }
         for fix in &plan.packages {
             if let Some(reason) = &fix.refused {
-                let _ = writeln!(out, "- refused for {}: {}", escape(&fix.name), escape(reason));
+                let _ = writeln!(
+                    out,
+                    "- refused for {}: {}",
+                    escape(&fix.name),
+                    escape(reason)
+                );
             }
             for note in &fix.notes {
                 let _ = writeln!(out, "- {}: {}", escape(&fix.name), escape(note));
@@ -214,7 +234,11 @@ pub fn markdown(plans: &[FixPlan], applied: Option<&[Applied]>) -> String {
     if let Some(applied) = applied {
         let mut text = String::new();
         write_applied_text(&mut text, applied);
-        let _ = writeln!(out, "<details><summary>applied</summary>\n\n```\n{}```\n</details>", text.replace('`', "'"));
+        let _ = writeln!(
+            out,
+            "<details><summary>applied</summary>\n\n```\n{}```\n</details>",
+            text.replace('`', "'")
+        );
     }
     out
 }

@@ -153,8 +153,16 @@ mod tests {
 
     #[test]
     fn one_target_fixes_every_advisory() {
-        let first = advisory("A-1", "3.2.0", &[("0", Some("3.2.4")), ("4.0", Some("4.0.2"))]);
-        let second = advisory("A-2", "3.2.0", &[("3.2", Some("3.2.25")), ("4.0", Some("4.2.8"))]);
+        let first = advisory(
+            "A-1",
+            "3.2.0",
+            &[("0", Some("3.2.4")), ("4.0", Some("4.0.2"))],
+        );
+        let second = advisory(
+            "A-2",
+            "3.2.0",
+            &[("3.2", Some("3.2.25")), ("4.0", Some("4.2.8"))],
+        );
         let choice = select(&version("3.2.0"), &[&first, &second], None);
         assert_eq!(choice.version, Some(version("3.2.25")));
         assert!(choice.unfixed.is_empty());

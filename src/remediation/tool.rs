@@ -16,8 +16,12 @@ pub enum Tool {
     Poetry,
     /// `uv pip compile`; `command` is the header's command line when it is plain enough to
     /// repeat (see [`safe_command`]).
-    UvPipCompile { command: Option<String> },
-    PipCompile { command: Option<String> },
+    UvPipCompile {
+        command: Option<String>,
+    },
+    PipCompile {
+        command: Option<String>,
+    },
     /// A requirements file no tool claims: pins are edited by hand.
     Requirements,
 }
