@@ -84,6 +84,20 @@ pub enum Command {
     /// Exit status: 0 no deny-level findings, 1 deny-level findings, 2 the audit could not be
     /// completed or pyaudit failed.
     Usage(Box<UsageArgs>),
+    /// Plan the fixes of a lock's vulnerabilities: per package one target (the smallest version
+    /// that fixes all its advisories), what blocks it, and the steps in the lock's own tool.
+    ///
+    /// A blocker is the project's own constraint (a `pyproject.toml` pin, a Poetry caret, a
+    /// requirements `.in` line, with file and line) or a dependent's requirement (read from its
+    /// core metadata), with the smallest upgrade of the dependent that admits the target. Steps:
+    /// `uv add` / `uv lock --upgrade-package X==V`, `poetry add X@^V` / `poetry update X`, the
+    /// requirements file's own `uv pip compile` / `pip-compile` command with `--upgrade-package`,
+    /// or a hand edit. Each target is checked against advisories first: a step that would move a
+    /// package down or bring in a new advisory is refused. Without `--apply` nothing is changed.
+    ///
+    /// Exit status: 0 nothing to fix (or, with `--apply`, nothing left), 1 vulnerabilities to fix
+    /// (or left), 2 a package could not be checked, or pyaudit failed.
+    Fix(Box<FixArgs>),
     /// Write a commented starter `pyaudit.toml` (every section, with the defaults).
     Init {
         /// Where to write it.
@@ -253,6 +267,47 @@ pub struct LockArgs {
 
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+/// `pyaudit fix`.
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub lockfile: LockfileArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    pub format: FixFormat,
+
+    /// Write the plan to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Run the steps of uv and Poetry projects (the tool must be on `PATH`; nothing is
+    /// installed), re-read and re-audit the lock after each package, undo a package's steps that
+    /// moved a package down or brought in a new advisory, and report what is fixed and left.
+    #[arg(long)]
+    pub apply: bool,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    /// The config file (its ignores and `[fetch]` apply) [default: as `pyaudit lock` finds it].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixFormat {
+    /// For people.
+    Text,
+    /// `pyaudit-fix/1` (schema: `tests/schemas/fix.schema.json`).
+    Json,
+    /// For a pull request.
+    Markdown,
 }
 
 /// What part of each lock is audited; shared by `lock` and `org`.

@@ -80,10 +80,14 @@ pub const VULNERABILITY: Rule = Rule {
            CVE, …) lists as affected, by the OSV matching rules on PEP 440 versions. Records that \
            describe the same vulnerability under several ids are merged into one finding.\n\n\
            ## Why is this bad?\nKnown vulnerabilities are what attackers try first.\n\n\
-           ## How to fix\nUpgrade to the fix version the finding names (the smallest fixed \
-           version above the locked one) with the lock's own tool, e.g. \
-           `uv lock --upgrade-package NAME`, `poetry update NAME`, or edit the pin in the \
-           requirements file.",
+           ## How to fix\nMove to the target the finding names: the smallest version that fixes \
+           every advisory of the package, the same for all its findings. The fix names what \
+           blocks it (the project's own constraint, with file and line, or a dependent's \
+           requirement and the dependent's smallest upgrade that admits it) and the command of \
+           the lock's own tool (`uv lock --upgrade-package NAME==V`, `uv add 'NAME>=V'`, \
+           `poetry add NAME@^V`, the requirements file's compile command, or an edit of the pin). \
+           `pyaudit fix` shows the whole plan, and `pyaudit fix --apply` runs it for uv and \
+           Poetry projects.",
 };
 
 pub const MALICIOUS_PACKAGE: Rule = Rule {

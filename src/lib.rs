@@ -18,6 +18,7 @@ pub mod org;
 pub mod policy;
 pub mod progress;
 pub mod redact;
+pub mod remediation;
 pub mod report;
 pub mod review;
 pub mod sanitize;

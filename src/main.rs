@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Org(args) => commands::org::run(args, &context),
         Command::Review(args) => commands::review::run(args, &context),
         Command::Usage(args) => commands::usage::run(args, &context),
+        Command::Fix(args) => commands::fix::run(args, &context),
         Command::Db(command) => commands::db::run(command, &context),
         Command::Cache(command) => commands::cache::run(command, &context),
         Command::Explain { rule } => commands::explain::run(rule.as_deref()),

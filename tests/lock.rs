@@ -152,7 +152,10 @@ fn online_audit_finds_the_vulnerability_explains_it_and_second_run_is_served_fro
             .any(|id| id == "PYSEC-2024-60")
     );
     assert_eq!(idna["fix"]["version"], "3.7");
-    assert_eq!(idna["fix"]["command"], "uv lock --upgrade-package idna");
+    assert_eq!(
+        idna["fix"]["command"],
+        "uv lock --upgrade-package 'idna==3.7'"
+    );
     assert!(idna["package"]["location"]["line"].as_u64().unwrap() > 0);
 
     let first = server.requests("/v1/");
@@ -335,7 +338,8 @@ fn text_report_and_output_file() {
         "{text}"
     );
     assert!(
-        text.contains("fix: upgrade `idna` to 3.7 or later — `uv lock --upgrade-package idna`"),
+        text.contains("fix: upgrade `idna` to 3.7 (fixes PYSEC-2024-60)")
+            && text.contains("— `uv lock --upgrade-package 'idna==3.7'`"),
         "{text}"
     );
 }

@@ -15,7 +15,7 @@ use pep440_rs::Version;
 use serde::{Deserialize, Serialize};
 
 use crate::matching;
-use crate::record::{Advisory, Reference, SeverityVector};
+use crate::record::{Advisory, AffectedPackage, Reference, SeverityVector};
 use crate::severity::{self, Severity};
 
 /// One vulnerability affecting one package version, possibly reported by several records.
@@ -57,6 +57,31 @@ pub struct Vulnerability {
     pub modified: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
+    /// The matched records' `affected[]` entries for this package: what says whether *another*
+    /// version is affected too (the remediation's target search). Not part of any report.
+    #[serde(default, skip_serializing)]
+    pub affected: Vec<AffectedPackage>,
+}
+
+impl Vulnerability {
+    /// Whether `version` is affected too. From the records' ranges when they were kept; else
+    /// (a copy read back from JSON) from the fixed versions: a version is taken as fixed only
+    /// when a fixed version lies above the checked one and at or below it.
+    pub fn affects(&self, version: &Version) -> bool {
+        if !self.affected.is_empty() {
+            return self
+                .affected
+                .iter()
+                .any(|affected| matching::is_affected(affected, version));
+        }
+        if *version == self.version {
+            return true;
+        }
+        !self
+            .fixed_versions
+            .iter()
+            .any(|fixed| *fixed > self.version && fixed <= version)
+    }
 }
 
 /// Which ids belong together: union-find over every record id and alias.
@@ -147,12 +172,16 @@ fn merge_group(mut records: Vec<&Advisory>, package: &str, version: &Version) ->
     let mut fixed_versions = BTreeSet::new();
     let mut references = Vec::new();
     let mut severities = Vec::new();
+    let mut affected_entries = Vec::new();
     for record in &records {
         ids.insert(record.id.clone());
         ids.extend(record.aliases.iter().cloned());
         related.extend(record.related.iter().cloned());
         for affected in record.affected.iter().filter(|entry| entry.name == package) {
             fixed_versions.extend(matching::fixed_versions(affected).cloned());
+            if !affected_entries.contains(affected) {
+                affected_entries.push(affected.clone());
+            }
         }
         for reference in &record.references {
             if !references.contains(reference) {
@@ -197,6 +226,7 @@ fn merge_group(mut records: Vec<&Advisory>, package: &str, version: &Version) ->
             .max_by(|left, right| compare_timestamps(left, right))
             .map(str::to_owned),
         references,
+        affected: affected_entries,
     }
 }
 

@@ -1,15 +1,17 @@
 //! The one audit pipeline behind `lock`, `org` and `review`:
 //!
 //! ```text
-//! graphs + plans ─► targets ─► enrich ─► evaluate each lockfile ─► run-level findings ─► RunReport
-//!                    (union)   (OSV, PyPI,   (its own policy,        (usage rules, stale
-//!                              popular names) in parallel)            ignores)
+//! graphs + plans ─► targets ─► enrich ─► evaluate each ─► remediate ─► run-level ─► RunReport
+//!                    (union)   (OSV, PyPI,  lockfile (its   (fix plans   findings (usage
+//!                              popular      own policy, in  for PA101)   rules, stale
+//!                              names)       parallel)                    ignores)
 //! ```
 //!
 //! The commands read their inputs and settings and render the [`RunReport`]; everything in
 //! between happens here, once, the same way for every command.
 
 pub mod parallel;
+pub mod remediate;
 pub mod usage;
 
 use std::sync::Arc;
@@ -63,9 +65,11 @@ pub struct Audit {
     pub usage: Option<UsageRequest>,
     /// Fetch PyPI metadata even when no rule reads it (`org`'s censuses).
     pub fetch_metadata: bool,
-    /// Keep the graphs in the report (the CycloneDX SBOM needs them); `org` drops each graph as
-    /// soon as it is evaluated.
+    /// Keep the graphs in the report (the CycloneDX SBOM and remediation need them); `org`
+    /// drops each graph as soon as it is evaluated.
     pub keep_graphs: bool,
+    /// Give vulnerability findings a verified fix plan (needs `keep_graphs`).
+    pub remediate: bool,
     pub threads: usize,
 }
 
@@ -137,7 +141,16 @@ pub fn run(
         None => None,
     };
 
-    let (lockfiles, graphs, plans) = evaluate(audit, &targets, &data, metadata.as_ref(), progress);
+    let remediate = audit.remediate;
+    let (mut lockfiles, graphs, plans) =
+        evaluate(audit, &targets, &data, metadata.as_ref(), progress);
+    if remediate {
+        let reports = lockfiles
+            .iter_mut()
+            .map(|lockfile| &mut lockfile.report)
+            .collect();
+        remediate::annotate(&graphs, &plans, &data, reports, cache, settings)?;
+    }
 
     let (mut run_findings, run_ignored, usage) = match usage {
         Some((found, usage)) => {

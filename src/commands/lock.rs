@@ -61,6 +61,7 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
         usage: usage_request(args, &config),
         fetch_metadata: false,
         keep_graphs: true,
+        remediate: true,
         threads: 1,
     };
     let run = audit::run(audit, &cache, &settings, &Progress::hidden())?;

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod completions;
 pub mod db;
 pub mod explain;
+pub mod fix;
 pub mod graph;
 pub mod init;
 pub mod lock;

@@ -136,6 +136,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         // PyPI metadata feeds the censuses; which rules report on it is each policy's business.
         fetch_metadata: !args.no_census,
         keep_graphs: false,
+        remediate: false,
         threads,
     };
     let policy_list = audit.policies.clone();

@@ -107,6 +107,12 @@ pub(super) fn evaluate(
             }) => (vulnerabilities, Some(reason)),
             None => (&[], Some("no advisory source answered for this package")),
         };
+        // One target per package: the smallest version that fixes all of its advisories, so
+        // every finding of the package names the same version (`pyaudit lock` then adds what
+        // blocks it and the command, from the remediation plan).
+        let all: Vec<&Vulnerability> = found.iter().collect();
+        let choice = crate::remediation::target::select(&key.version, &all, None);
+        let target = choice.version.or(choice.prerelease);
         // What partial sources found is reported even when the package is unchecked: a known
         // vulnerability is known, whatever else could not be checked.
         for vulnerability in found {
@@ -116,6 +122,7 @@ pub(super) fn evaluate(
                 key,
                 &package,
                 vulnerability,
+                target.as_ref(),
                 settings,
             ));
         }
@@ -153,6 +160,7 @@ fn vulnerability_finding(
     key: &PackageKey,
     package: &PackageContext,
     vulnerability: &Vulnerability,
+    target: Option<&pyaudit_advisories::Version>,
     settings: &PolicySettings,
 ) -> Finding {
     let rule: &Rule = if vulnerability.malicious {
@@ -186,7 +194,12 @@ fn vulnerability_finding(
         Some(upgrade_fix(
             graph,
             index,
-            vulnerability.fix_hint.as_ref().map(ToString::to_string),
+            // The package's target when this advisory is among those it fixes; else this
+            // advisory's own fix (none: no version fixes it).
+            target
+                .filter(|target| !vulnerability.affects(target))
+                .or(vulnerability.fix_hint.as_ref().filter(|_| target.is_none()))
+                .map(crate::lockfile::version_text),
             "a version without this vulnerability",
             settings.fix_style,
         ))
