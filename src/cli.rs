@@ -239,6 +239,17 @@ pub struct LockArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Audit what is installed instead of a lockfile: a virtual environment, a `site-packages`
+    /// directory or the root of an unpacked container image (its `*.dist-info`, read without
+    /// running Python). PATH is then only where the config is looked for.
+    #[arg(long, value_name = "DIR")]
+    pub installed: Option<PathBuf>,
+
+    /// With `--installed`: the project's lock. Installed packages it does not have (PA701), has
+    /// at other versions (PA702) or installs only for development (PA703) are findings.
+    #[arg(long, value_name = "LOCK", requires = "installed")]
+    pub against: Option<PathBuf>,
+
     #[command(flatten)]
     pub scope: ScopeArgs,
 

@@ -21,7 +21,15 @@ use crate::report;
 pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
     // The config is read first: it may allow includes outside the project.
     let config = load_config(args)?;
-    let graphs = load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?;
+    let (graphs, installed_findings) = match &args.installed {
+        Some(directory) => {
+            installed_graphs(directory, args, config.input.allow_outside_includes, quiet)?
+        }
+        None => (
+            load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?,
+            Vec::new(),
+        ),
+    };
     let known: Vec<String> = graphs
         .iter()
         .flat_map(|graph| graph.group_names())
@@ -97,6 +105,19 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         first.ignored.extend(ignored);
         policy::sort_findings(&mut first.findings);
     }
+    if let Some(first) = reports.first_mut()
+        && !installed_findings.is_empty()
+    {
+        let (found, ignored) = policy::usage::settle(
+            installed_findings,
+            &policy_settings.levels,
+            &policy_settings.ignores,
+            policy_settings.today(),
+        );
+        first.findings.extend(found);
+        first.ignored.extend(ignored);
+        policy::sort_findings(&mut first.findings);
+    }
     let ignored: Vec<_> = reports.iter().flat_map(|report| &report.ignored).collect();
     let stale = policy::stale_ignores(&ignored, &policy_settings);
     if let Some(first) = reports.first_mut()
@@ -130,6 +151,35 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         }
         None => Ok((rendered, outcome)),
     }
+}
+
+/// `--installed DIR`: the environment's graph, and with `--against LOCK` what the lock does not
+/// explain (PA701–PA703, at their default levels).
+fn installed_graphs(
+    directory: &std::path::Path,
+    args: &LockArgs,
+    allow_outside: bool,
+    quiet: bool,
+) -> Result<(Vec<crate::graph::Graph>, Vec<findings::Finding>)> {
+    let mut environment = crate::lockfile::installed::read(directory)?;
+    environment.redact_credentials();
+    if !quiet {
+        for warning in &environment.warnings {
+            super::warn(warning);
+        }
+    }
+    let graph = crate::graph::Graph::build(environment);
+    let Some(lock_path) = &args.against else {
+        return Ok((vec![graph], Vec::new()));
+    };
+    let options = crate::lockfile::ReadOptions {
+        project_root: None,
+        allow_outside: allow_outside || args.lockfile.allow_outside_includes,
+    };
+    let lock = super::read_lockfile(lock_path, args.lockfile.class.requirements_class, &options)?;
+    let lock = crate::graph::Graph::build(lock);
+    let found = policy::installed::findings(&graph, &lock);
+    Ok((vec![graph], found))
 }
 
 /// The usage rules, when the project's sources are in view: `--project DIR`, or the lockfile's
