@@ -521,7 +521,8 @@ pub struct CacheLocationArgs {
 /// Where to find the lockfile(s), shared by every command that reads one.
 #[derive(Debug, Args)]
 pub struct LockfileArgs {
-    /// A lockfile (uv.lock, poetry.lock, requirements*.txt) or a directory holding them.
+    /// A lockfile (uv.lock, poetry.lock, pylock.toml, pdm.lock, Pipfile.lock, requirements*.txt)
+    /// or a directory holding them.
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 

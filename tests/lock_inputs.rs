@@ -599,3 +599,160 @@ fn installed_environment_against_its_lock() {
     // Definite deny-level findings: exit 1, even with nothing checked offline.
     assert_eq!(output.status.code(), Some(1), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Mutated copies of every new format: `Ok` or an error naming the file (and its line where the
+// format has lines) — never a panic.
+
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+    use pyaudit::lockfile::detect::parse_lockfile;
+    use pyaudit::lockfile::{LockfileError, decode_utf8};
+
+    const FILES: &[&str] = &[
+        "pip/flask/pylock.toml",
+        "pip/sources/pylock.toml",
+        "pdm/uvicorn/pylock.toml",
+        "pdm/uvicorn/pdm.lock",
+        "pdm/uvicorn-static/pdm.lock",
+        "pipenv/demo/Pipfile.lock",
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Truncate(usize),
+        FlipByte(usize, u8),
+        DeleteLine(usize),
+        DuplicateLine(usize),
+        Insert(usize, String),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        prop_oneof![
+            any::<usize>().prop_map(Mutation::Truncate),
+            (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::FlipByte(at, byte)),
+            any::<usize>().prop_map(Mutation::DeleteLine),
+            any::<usize>().prop_map(Mutation::DuplicateLine),
+            (
+                any::<usize>(),
+                prop_oneof![
+                    Just("[[packages]]\n".to_string()),
+                    Just("[[package]]\n".to_string()),
+                    Just("\"".to_string()),
+                    Just("{".to_string()),
+                    Just("marker = \"((('a' in extras\"\n".to_string()),
+                    Just("dependencies = [{ name = \"flask\" }]\n".to_string()),
+                    Just("dependencies = [\"a[\"]\n".to_string()),
+                    Just("lock-version = \"2.0\"\n".to_string()),
+                    Just("\"version\": \">=1\",\n".to_string()),
+                    Just("vcs = { type = \"git\" }\ndirectory = { path = \".\" }\n".to_string()),
+                    "[ -~\\n]{0,40}",
+                ]
+            )
+                .prop_map(|(at, text)| Mutation::Insert(at, text)),
+        ]
+    }
+
+    fn apply(original: &[u8], mutations: &[Mutation]) -> Vec<u8> {
+        let mut bytes = original.to_vec();
+        for mutation in mutations {
+            let len = bytes.len().max(1);
+            match mutation {
+                Mutation::Truncate(at) => bytes.truncate(at % len),
+                Mutation::FlipByte(at, byte) => {
+                    if !bytes.is_empty() {
+                        let at = at % bytes.len();
+                        bytes[at] ^= byte | 1;
+                    }
+                }
+                Mutation::DeleteLine(line) | Mutation::DuplicateLine(line) => {
+                    let mut lines: Vec<Vec<u8>> =
+                        bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                    let at = line % lines.len();
+                    if matches!(mutation, Mutation::DeleteLine(_)) {
+                        lines.remove(at);
+                    } else {
+                        let copy = lines[at].clone();
+                        lines.insert(at, copy);
+                    }
+                    bytes = lines.join(&b'\n');
+                }
+                Mutation::Insert(at, text) => {
+                    let at = (at % (bytes.len() + 1)).min(bytes.len());
+                    bytes.splice(at..at, text.bytes());
+                }
+            }
+        }
+        bytes
+    }
+
+    fn check(path: &Path, bytes: &[u8]) -> Result<(), TestCaseError> {
+        let result = decode_utf8(path, bytes).and_then(|text| parse_lockfile(path, text));
+        if let Err(error) = result {
+            let message = error.to_string();
+            let file_name = path.file_name().unwrap().to_string_lossy();
+            prop_assert!(
+                message.contains(file_name.as_ref()),
+                "error does not name the file: {message}"
+            );
+            let located = matches!(
+                error,
+                LockfileError::Io { .. } | LockfileError::UnknownFormat { .. }
+            ) || message.contains(&format!("{file_name}:"));
+            prop_assert!(located, "error has no line: {message}");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_real_locks_never_panic(
+            file in 0..FILES.len(),
+            mutations in prop::collection::vec(mutation(), 1..4),
+        ) {
+            let path = inputs(FILES[file]);
+            let original = std::fs::read(&path).expect("fixture exists");
+            check(&path, &apply(&original, &mutations))?;
+        }
+
+        /// Core metadata and direct_url.json of an installed distribution, mutated: the reader
+        /// answers, naming the file, or skips with a warning.
+        #[test]
+        fn mutated_installed_metadata_never_panics(
+            mutations in prop::collection::vec(mutation(), 1..4),
+            which in 0..2usize,
+        ) {
+            let site = tempfile::tempdir().unwrap();
+            let info = site.path().join("demo-1.0.dist-info");
+            std::fs::create_dir_all(&info).unwrap();
+            let metadata = "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: other>=1; extra == 'x'\nRequires-Dist: b\n\nbody\n";
+            let direct = r#"{"url": "file:///src/demo", "dir_info": {"editable": true}}"#;
+            let (metadata, direct) = if which == 0 {
+                (apply(metadata.as_bytes(), &mutations), direct.as_bytes().to_vec())
+            } else {
+                (metadata.as_bytes().to_vec(), apply(direct.as_bytes(), &mutations))
+            };
+            std::fs::write(info.join("METADATA"), metadata).unwrap();
+            std::fs::write(info.join("direct_url.json"), direct).unwrap();
+            if let Err(error) = pyaudit::lockfile::installed::read(site.path()) {
+                let message = error.to_string();
+                prop_assert!(message.contains("demo-1.0.dist-info"), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_file_parses_unmutated() {
+        for file in FILES {
+            let path = inputs(file);
+            let bytes = std::fs::read(&path).unwrap();
+            let text = decode_utf8(&path, &bytes).unwrap();
+            if let Err(error) = parse_lockfile(&path, text) {
+                panic!("{file}: {error}");
+            }
+        }
+    }
+}
