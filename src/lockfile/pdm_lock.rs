@@ -24,6 +24,9 @@ use super::{
 };
 
 const SUPPORTED: &str = "pdm.lock lock_version 4.x";
+/// Lock groups whose reach is traced package by package (real locks have a handful); beyond
+/// this, the work would grow with groups times packages.
+const MAXIMUM_TRACED_GROUPS: usize = 64;
 
 /// Parse a pdm.lock read from `path`; the `pyproject.toml` beside it supplies the roots.
 pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
@@ -147,7 +150,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
     // roots do not already.
     let group_names: BTreeSet<&String> = groups_of.iter().flatten().collect();
     let order = roots_first(&packages);
-    for group in group_names {
+    for (number, group) in group_names.into_iter().enumerate() {
+        if number >= MAXIMUM_TRACED_GROUPS {
+            // Past this many groups each costs a walk of the lock: a root edge for every member.
+            for (position, groups) in groups_of.iter().enumerate() {
+                if groups.contains(group) {
+                    edges.add_group(group, &extras_of_project, position, None);
+                }
+            }
+            continue;
+        }
         let mut reach = Reach::new(&packages);
         for seed in edges.group_targets(group, &extras_of_project) {
             reach.add(seed);

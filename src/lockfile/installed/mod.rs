@@ -388,6 +388,43 @@ mod tests {
     }
 
     #[test]
+    fn image_roots_are_searched_and_host_links_refused() {
+        let image = tempfile::tempdir().unwrap();
+        let site = image.path().join("usr/local/lib/python3.12/site-packages");
+        let info = site.join("demo-1.0.dist-info");
+        std::fs::create_dir_all(&info).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            "Name: demo\nVersion: 1.0\nRequires-Dist: gone\n",
+        )
+        .unwrap();
+        // An absolute link in an image points at the host: never followed.
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("RECORD"), "x,sha256=abc,1\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("RECORD"), info.join("RECORD")).unwrap();
+        std::os::unix::fs::symlink("/", image.path().join("host")).unwrap();
+        std::fs::create_dir_all(image.path().join("proc/1")).unwrap();
+
+        let lock = read(image.path()).unwrap();
+        assert_eq!(lock.kind, LockfileKind::Installed);
+        let names: Vec<_> = lock.packages.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(names, ["demo", "installed"]);
+        assert_eq!(lock.packages[0].hashes, 0);
+        let warnings: Vec<String> = lock.warnings.iter().map(ToString::to_string).collect();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("RECORD") && w.contains("outside")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings.iter().any(|w| w.contains("requires `gone`")),
+            "{warnings:?}"
+        );
+        assert!(read(outside.path()).is_err(), "no dist-info there");
+    }
+
+    #[test]
     fn records() {
         assert!(record_has_hashes("a/__init__.py,sha256=abc,12\nRECORD,,\n"));
         assert!(!record_has_hashes("RECORD,,\n"));
