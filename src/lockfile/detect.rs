@@ -290,6 +290,32 @@ mod tests {
             Some(LockfileKind::PoetryLock)
         );
         assert!(detect_kind(Path::new("Cargo.lock"), "version = 3\n\n[[package]]\n").is_err());
+        let kind = |name: &str, text: &str| detect_kind(Path::new(name), text).ok();
+        assert_eq!(
+            kind("pylock.dev.toml", ""),
+            Some(LockfileKind::Pylock),
+            "PEP 751 names"
+        );
+        assert_eq!(kind("Pipfile.lock", ""), Some(LockfileKind::PipfileLock));
+        assert_eq!(kind("dir/pdm.lock", ""), Some(LockfileKind::PdmLock));
+        assert_eq!(
+            kind(
+                "locked.toml",
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\n"
+            ),
+            Some(LockfileKind::Pylock)
+        );
+        assert_eq!(
+            kind(
+                "x.lock",
+                "[metadata]\nlock_version = \"4.5.0\"\n[[package]]\nname = \"a\"\n"
+            ),
+            Some(LockfileKind::PdmLock)
+        );
+        assert_eq!(
+            kind("x.json", "{\n  \"_meta\": {},\n  \"default\": {}\n}\n"),
+            Some(LockfileKind::PipfileLock)
+        );
         assert!(detect_kind(Path::new("image.png"), "").is_err());
     }
 }
