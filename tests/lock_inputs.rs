@@ -339,7 +339,18 @@ fn malformed_new_formats_exit_2_naming_file_and_line() {
             stderr.contains(&format!("{name}{line}")),
             "{name}: expected `{name}{line}` in {stderr}"
         );
-    }
+    } // An installed distribution whose METADATA has no valid version.
+    let info = directory.path().join("site/demo-1.0.dist-info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::write(info.join("METADATA"), "Name: demo\nVersion: x y\n").unwrap();
+    let output = pyaudit(cache.path())
+        .args(["lock", "--offline", "--no-usage", "--installed"])
+        .arg(directory.path().join("site"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("demo-1.0.dist-info/METADATA:2"), "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------------
