@@ -253,6 +253,17 @@ pub struct LockArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Audit what is installed instead of a lockfile: a virtual environment, a `site-packages`
+    /// directory or the root of an unpacked container image (its `*.dist-info`, read without
+    /// running Python). PATH is then only where the config is looked for.
+    #[arg(long, value_name = "DIR")]
+    pub installed: Option<PathBuf>,
+
+    /// With `--installed`: the project's lock. Installed packages it does not have (PA701), has
+    /// at other versions (PA702) or installs only for development (PA703) are findings.
+    #[arg(long, value_name = "LOCK", requires = "installed")]
+    pub against: Option<PathBuf>,
+
     #[command(flatten)]
     pub scope: ScopeArgs,
 
@@ -558,7 +569,8 @@ pub struct CacheLocationArgs {
 /// Where to find the lockfile(s), shared by every command that reads one.
 #[derive(Debug, Args)]
 pub struct LockfileArgs {
-    /// A lockfile (uv.lock, poetry.lock, requirements*.txt) or a directory holding them.
+    /// A lockfile (uv.lock, poetry.lock, pylock.toml, pdm.lock, Pipfile.lock, requirements*.txt)
+    /// or a directory holding them.
     #[arg(value_name = "PATH", default_value = ".")]
     pub path: PathBuf,
 

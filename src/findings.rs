@@ -5,6 +5,8 @@
 //! malicious packages; PA2xx: maintenance and release signals from PyPI; PA3xx: licenses; PA4xx:
 //! sources and integrity; PA5xx: typosquats and bans.
 //! PA6xx: usage (unused, missing, transitive and dev-leaking dependencies, orphaned lock entries).
+//! PA7xx: an installed environment against its lock (`pyaudit lock --installed DIR --against
+//! LOCK`): what ships that the lock does not explain.
 
 use serde::Serialize;
 
@@ -460,6 +462,51 @@ pub const BANNED_PACKAGE: Rule = Rule {
            replacement the ban names (`pyaudit why NAME` shows what pulls it in).",
 };
 
+pub const INSTALLED_NOT_LOCKED: Rule = Rule {
+    code: "PA701",
+    name: "installed-not-locked",
+    default_level: Level::Deny,
+    summary: "an installed package is not in the lock",
+    docs: "## What it does\nWith `pyaudit lock --installed DIR --against LOCK`, reports a \
+           distribution installed in DIR (a `*.dist-info`) whose name the lock does not have at \
+           all.\n\n## Why is this bad?\nThe lock is what was reviewed and audited; a package \
+           installed beside it (a `pip install` in a Dockerfile, a stale layer, a tool that \
+           installed its own dependencies) ships unreviewed, and may be exactly what an attacker \
+           added.\n\n## How to fix\nBuild the environment from the lock only (`uv sync --frozen`, \
+           `pip install --require-hashes -r …`, `pdm sync`), or add the package to the project \
+           and lock it.",
+};
+
+pub const INSTALLED_VERSION_DIFFERS: Rule = Rule {
+    code: "PA702",
+    name: "installed-version-differs",
+    default_level: Level::Deny,
+    summary: "the installed version is not the locked one",
+    docs: "## What it does\nWith `--installed DIR --against LOCK`, reports a distribution \
+           installed in DIR at a version the lock does not pin for that name, with the versions \
+           it does pin.\n\n## Why is this bad?\nThe audit of the lock vouched for another \
+           release: the one that ships was never checked against the lock's hashes, and may be \
+           older, vulnerable or replaced.\n\n## How to fix\nReinstall from the lock (`uv sync \
+           --frozen`, `pdm sync --clean`, `pipenv sync`), or relock if the environment is what \
+           you want.",
+};
+
+pub const DEV_PACKAGE_INSTALLED: Rule = Rule {
+    code: "PA703",
+    name: "dev-package-installed",
+    default_level: Level::Deny,
+    summary: "a package the lock installs only for development is installed",
+    docs: "## What it does\nWith `--installed DIR --against LOCK`, reports a distribution \
+           installed in DIR that the lock installs only through dependency groups or dev \
+           requirements (class `dev`), with the path that brings it in there.\n\n## Why is this \
+           bad?\nA production image should hold what production needs. Test runners, debuggers \
+           and notebook kernels widen the attack surface where it matters most, and PA605 only \
+           sees the lock, not what the image build actually installed.\n\n## How to fix\n\
+           Install without development groups: `uv sync --no-dev`, `poetry install --only main`, \
+           `pdm install --prod`, `pipenv install --deploy` (without `--dev`); check the image's \
+           build steps for a second install.",
+};
+
 /// Every rule, in code order.
 pub const RULES: &[&Rule] = &[
     &UNCHECKED_PACKAGE,
@@ -494,6 +541,9 @@ pub const RULES: &[&Rule] = &[
     &DEV_DEPENDENCY_IN_PRODUCTION,
     &DEV_TOOL_IN_PRODUCTION,
     &ORPHANED_PACKAGE,
+    &INSTALLED_NOT_LOCKED,
+    &INSTALLED_VERSION_DIFFERS,
+    &DEV_PACKAGE_INSTALLED,
 ];
 
 /// Rules that read PyPI metadata: when all of them are allowed, the metadata stage is skipped.
@@ -580,6 +630,14 @@ pub enum Evidence {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// An installed distribution against the lock (PA7xx): its metadata file, and what the lock
+    /// says of its name.
+    Installed {
+        /// The `METADATA` of the installed distribution.
+        location: Location,
+        /// The lock, and what it has for the name (`not in uv.lock`, `uv.lock pins 2.0`, …).
+        lock: String,
+    },
     /// A usage finding: the import or declaration that proves it.
     Usage {
         /// The import (file:line of the module name) or the declaration.
@@ -646,6 +704,9 @@ impl Evidence {
                 }
             )),
             Evidence::Source { source, location } => Some(format!("{source} source: {location}")),
+            Evidence::Installed { location, lock } => {
+                Some(format!("installed at {location}; {lock}"))
+            }
             Evidence::Similar { popular, how } => Some(format!("close to `{popular}`: {how}")),
             Evidence::Config { location, reason } => Some(match reason {
                 Some(reason) => format!("{location}: {reason}"),
@@ -677,6 +738,7 @@ impl Evidence {
             Evidence::Unchecked { reason } => reason.clone(),
             Evidence::Metadata { .. } | Evidence::License { .. } => String::new(),
             Evidence::Source { location, .. } => location.clone(),
+            Evidence::Installed { location, .. } => location.to_string(),
             Evidence::Similar { popular, .. } => popular.clone(),
             Evidence::Config { location, .. } => location.to_string(),
             Evidence::Usage {

@@ -63,6 +63,9 @@ pub struct Audit {
     pub run_policy: usize,
     /// The usage rules, when the project's sources are in view.
     pub usage: Option<UsageRequest>,
+    /// Findings about the inputs themselves, raised while reading them (an installed
+    /// environment against its lock, PA701–PA703); settled with the run-level findings.
+    pub input_findings: Vec<Finding>,
     /// Fetch PyPI metadata even when no rule reads it (`org`'s censuses).
     pub fetch_metadata: bool,
     /// Keep the graphs in the report (the CycloneDX SBOM and remediation need them); `org`
@@ -105,7 +108,7 @@ pub struct RunReport {
 
 /// The run, start to end.
 pub fn run(
-    audit: Audit,
+    mut audit: Audit,
     cache: &Cache,
     settings: &EnrichSettings,
     progress: &Progress,
@@ -142,6 +145,7 @@ pub fn run(
     };
 
     let remediate = audit.remediate;
+    let mut run_found = std::mem::take(&mut audit.input_findings);
     let (mut lockfiles, graphs, plans) =
         evaluate(audit, &targets, &data, metadata.as_ref(), progress);
     if remediate {
@@ -152,13 +156,11 @@ pub fn run(
         remediate::annotate(&graphs, &plans, &data, reports, cache, settings)?;
     }
 
-    let (mut run_findings, run_ignored, usage) = match usage {
-        Some((found, usage)) => {
-            let (found, ignored) = policy::settle(found, &run_policy.settings);
-            (found, ignored, Some(usage))
-        }
-        None => (Vec::new(), Vec::new(), None),
-    };
+    let usage = usage.map(|(found, usage)| {
+        run_found.extend(found);
+        usage
+    });
+    let (mut run_findings, run_ignored) = policy::settle(run_found, &run_policy.settings);
     let ignored: Vec<&IgnoredFinding> = lockfiles
         .iter()
         .flat_map(|lockfile| &lockfile.report.ignored)

@@ -12,7 +12,8 @@ use crate::audit::{self, Audit, PlannedLockfile, Policy};
 use crate::cli::LockArgs;
 use crate::config::{self, Config};
 use crate::enrich::popular::{self, PopularNames};
-use crate::findings::TYPOSQUAT;
+use crate::findings::{Finding, TYPOSQUAT};
+use crate::graph::Graph;
 use crate::policy;
 use crate::progress::Progress;
 use crate::report;
@@ -21,7 +22,15 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let quiet = context.quiet;
     // The config is read first: it may allow includes outside the project.
     let config = config::discover(args.config.as_deref(), &lockfile_directory(args))?;
-    let graphs = load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?;
+    let (graphs, installed_findings) = match &args.installed {
+        Some(directory) => {
+            installed_graphs(directory, args, config.input.allow_outside_includes, quiet)?
+        }
+        None => (
+            load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?,
+            Vec::new(),
+        ),
+    };
     let known: Vec<String> = graphs
         .iter()
         .flat_map(|graph| graph.group_names())
@@ -59,6 +68,7 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
         })],
         run_policy: 0,
         usage: usage_request(args, &config),
+        input_findings: installed_findings,
         fetch_metadata: false,
         keep_graphs: true,
         remediate: true,
@@ -79,6 +89,34 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let rendered = report::render_run(args.format, &run, &options);
     let outcome = Outcome::of_reports(report::lock_reports(&run).iter());
     Ok((deliver(rendered, args.output.as_deref())?, outcome))
+}
+
+/// `--installed DIR`: the environment's graph, and with `--against LOCK` what the lock does not
+/// explain (PA701–PA703, at their default levels).
+fn installed_graphs(
+    directory: &std::path::Path,
+    args: &LockArgs,
+    allow_outside: bool,
+    quiet: bool,
+) -> Result<(Vec<Graph>, Vec<Finding>)> {
+    let mut environment = crate::lockfile::installed::read(directory)?;
+    environment.redact_credentials();
+    if !quiet {
+        for warning in &environment.warnings {
+            super::warn(warning);
+        }
+    }
+    let graph = Graph::build(environment);
+    let Some(lock_path) = &args.against else {
+        return Ok((vec![graph], Vec::new()));
+    };
+    let options = crate::lockfile::ReadOptions {
+        project_root: None,
+        allow_outside: allow_outside || args.lockfile.allow_outside_includes,
+    };
+    let lock = super::read_lockfile(lock_path, args.lockfile.class.requirements_class, &options)?;
+    let found = policy::installed::findings(&graph, &Graph::build(lock));
+    Ok((vec![graph], found))
 }
 
 /// Where the config is looked for: the directory pointed at, or the lockfile's own.

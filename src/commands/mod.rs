@@ -109,7 +109,7 @@ pub fn load_graphs(args: &LockfileArgs, allow_outside: bool, quiet: bool) -> Res
             .with_context(|| format!("cannot look for lockfiles in `{}`", args.path.display()))?;
         if found.is_empty() {
             bail!(
-                "no lockfile in `{}`: expected uv.lock, poetry.lock or requirements*.txt; pass a file path to read another name",
+                "no lockfile in `{}`: expected uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml or requirements*.txt; pass a file path to read another name",
                 args.path.display()
             );
         }

@@ -133,6 +133,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         policies: policies.into_list(),
         run_policy: ORG,
         usage: None,
+        input_findings: Vec::new(),
         // PyPI metadata feeds the censuses; which rules report on it is each policy's business.
         fetch_metadata: !args.no_census,
         keep_graphs: false,

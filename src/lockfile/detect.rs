@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{
-    Lockfile, LockfileError, ReadOptions, decode_utf8, poetry_lock, refuse_outside, requirements,
-    uv_lock,
+    Lockfile, LockfileError, ReadOptions, decode_utf8, pdm_lock, pipfile_lock, poetry_lock, pylock,
+    refuse_outside, requirements, uv_lock,
 };
 
 /// The lockfile formats pyaudit reads.
@@ -16,6 +16,12 @@ pub enum LockfileKind {
     UvLock,
     PoetryLock,
     Requirements,
+    /// PEP 751 `pylock.toml` / `pylock.NAME.toml`.
+    Pylock,
+    PdmLock,
+    PipfileLock,
+    /// The `*.dist-info` of an installed environment (`pyaudit lock --installed`).
+    Installed,
 }
 
 impl LockfileKind {
@@ -24,11 +30,16 @@ impl LockfileKind {
             LockfileKind::UvLock => "uv.lock",
             LockfileKind::PoetryLock => "poetry.lock",
             LockfileKind::Requirements => "requirements",
+            LockfileKind::Pylock => "pylock.toml",
+            LockfileKind::PdmLock => "pdm.lock",
+            LockfileKind::PipfileLock => "Pipfile.lock",
+            LockfileKind::Installed => "installed",
         }
     }
 }
 
-/// Serialized as people name the formats: `uv.lock`, `poetry.lock`, `requirements`.
+/// Serialized as people name the formats: `uv.lock`, `poetry.lock`, `requirements`,
+/// `pylock.toml`, `pdm.lock`, `Pipfile.lock`, `installed`.
 impl Serialize for LockfileKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -62,6 +73,10 @@ pub fn read_lockfile_with(path: &Path, options: &ReadOptions) -> Result<Lockfile
     let mut lockfile = match detect_kind(path, text)? {
         LockfileKind::UvLock => uv_lock::parse(path, text),
         LockfileKind::PoetryLock => poetry_lock::parse(path, text),
+        kind @ (LockfileKind::Pylock
+        | LockfileKind::PdmLock
+        | LockfileKind::PipfileLock
+        | LockfileKind::Installed) => parse_other(kind, path, text),
         LockfileKind::Requirements => {
             let parse_options = requirements::ParseOptions {
                 project_root: Some(root),
@@ -86,9 +101,23 @@ pub fn parse_lockfile(path: &Path, text: &str) -> Result<Lockfile, LockfileError
         LockfileKind::UvLock => uv_lock::parse(path, text),
         LockfileKind::PoetryLock => poetry_lock::parse(path, text),
         LockfileKind::Requirements => requirements::parse(path, text),
+        kind => parse_other(kind, path, text),
     }?;
     lockfile.redact_credentials();
     Ok(lockfile)
+}
+
+/// The readers that need nothing beside the file.
+fn parse_other(kind: LockfileKind, path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
+    match kind {
+        LockfileKind::PdmLock => pdm_lock::parse(path, text),
+        LockfileKind::PipfileLock => pipfile_lock::parse(path, text),
+        LockfileKind::Installed => Err(LockfileError::UnknownFormat {
+            path: path.to_path_buf(),
+            reason: "an installed environment is read with `--installed DIR`".to_string(),
+        }),
+        _ => pylock::parse(path, text),
+    }
 }
 
 /// Decide the format: a well-known file name wins; otherwise look at the content.
@@ -101,7 +130,12 @@ pub fn detect_kind(path: &Path, text: &str) -> Result<LockfileKind, LockfileErro
     match file_name.as_str() {
         "uv.lock" => return Ok(LockfileKind::UvLock),
         "poetry.lock" => return Ok(LockfileKind::PoetryLock),
+        "pdm.lock" => return Ok(LockfileKind::PdmLock),
+        "pipfile.lock" => return Ok(LockfileKind::PipfileLock),
         _ => {}
+    }
+    if pylock::is_pylock_name(&file_name) {
+        return Ok(LockfileKind::Pylock);
     }
     if looks_like_requirements_name(&file_name) {
         return Ok(LockfileKind::Requirements);
@@ -109,6 +143,19 @@ pub fn detect_kind(path: &Path, text: &str) -> Result<LockfileKind, LockfileErro
     // Content sniffing for renamed files: both TOML lock formats carry distinctive top-level keys.
     let head: String = text.lines().take(40).collect::<Vec<_>>().join("\n");
     let has_package_tables = text.contains("[[package]]");
+    if text.contains("[[packages]]")
+        && head
+            .lines()
+            .any(|line| line.trim_start().starts_with("lock-version"))
+    {
+        return Ok(LockfileKind::Pylock);
+    }
+    if has_package_tables && text.contains("[metadata]") && text.contains("lock_version") {
+        return Ok(LockfileKind::PdmLock);
+    }
+    if head.trim_start().starts_with('{') && text.contains("\"_meta\"") {
+        return Ok(LockfileKind::PipfileLock);
+    }
     if has_package_tables && text.contains("[metadata]") && text.contains("lock-version") {
         return Ok(LockfileKind::PoetryLock);
     }
@@ -123,8 +170,9 @@ pub fn detect_kind(path: &Path, text: &str) -> Result<LockfileKind, LockfileErro
     if file_name.ends_with(".lock") || file_name.ends_with(".toml") || has_package_tables {
         return Err(LockfileError::UnknownFormat {
             path: path.to_path_buf(),
-            reason: "expected a uv.lock (top-level `version = 1`) or a poetry.lock \
-                     (`[metadata]` with `lock-version`)"
+            reason: "expected a uv.lock (top-level `version = 1`), a poetry.lock \
+                     (`[metadata]` with `lock-version`), a pdm.lock (`[metadata]` with \
+                     `lock_version`) or a pylock.toml (`lock-version` and `[[packages]]`)"
                 .to_string(),
         });
     }
@@ -133,9 +181,31 @@ pub fn detect_kind(path: &Path, text: &str) -> Result<LockfileKind, LockfileErro
     }
     Err(LockfileError::UnknownFormat {
         path: path.to_path_buf(),
-        reason: "expected `uv.lock`, `poetry.lock` or a requirements file (`*.txt`, `*.in`)"
+        reason: "expected `uv.lock`, `poetry.lock`, `pylock.toml`, `pdm.lock`, `Pipfile.lock` or \
+                 a requirements file (`*.txt`, `*.in`)"
             .to_string(),
     })
+}
+
+/// Lockfile names one project has at most one of each, in the order discovery lists them.
+pub const LOCK_NAMES: [&str; 4] = ["uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock"];
+
+/// The PEP 751 locks in a directory (`pylock.toml`, `pylock.NAME.toml`), sorted.
+pub fn pylock_files(directory: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name().is_some_and(|name| {
+                pylock::is_pylock_name(&name.to_string_lossy().to_ascii_lowercase())
+            }) && path.is_file()
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 fn looks_like_requirements_name(file_name: &str) -> bool {
@@ -143,17 +213,19 @@ fn looks_like_requirements_name(file_name: &str) -> bool {
         && (file_name.contains("requirements") || file_name.contains("constraints"))
 }
 
-/// The lockfiles in a directory: `uv.lock`, `poetry.lock`, and requirements files
-/// (`requirements*.txt` at the top and `*.txt` under `requirements/`). Requirements files that
+/// The lockfiles in a directory: `uv.lock`, `poetry.lock`, `pdm.lock`, `Pipfile.lock`,
+/// `pylock.toml` and `pylock.NAME.toml`, and requirements files (`requirements*.txt` at the top
+/// and `*.txt` under `requirements/`). Requirements files that
 /// another found file includes with `-r`/`-c` are left out: they are read through their includer.
 pub fn discover(directory: &Path) -> Result<Vec<PathBuf>, LockfileError> {
     let mut found = Vec::new();
-    for name in ["uv.lock", "poetry.lock"] {
+    for name in LOCK_NAMES {
         let candidate = directory.join(name);
         if candidate.is_file() {
             found.push(candidate);
         }
     }
+    found.extend(pylock_files(directory));
     let mut requirement_files = Vec::new();
     let entries =
         std::fs::read_dir(directory).map_err(|source| LockfileError::io(directory, source))?;
@@ -218,6 +290,32 @@ mod tests {
             Some(LockfileKind::PoetryLock)
         );
         assert!(detect_kind(Path::new("Cargo.lock"), "version = 3\n\n[[package]]\n").is_err());
+        let kind = |name: &str, text: &str| detect_kind(Path::new(name), text).ok();
+        assert_eq!(
+            kind("pylock.dev.toml", ""),
+            Some(LockfileKind::Pylock),
+            "PEP 751 names"
+        );
+        assert_eq!(kind("Pipfile.lock", ""), Some(LockfileKind::PipfileLock));
+        assert_eq!(kind("dir/pdm.lock", ""), Some(LockfileKind::PdmLock));
+        assert_eq!(
+            kind(
+                "locked.toml",
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\n"
+            ),
+            Some(LockfileKind::Pylock)
+        );
+        assert_eq!(
+            kind(
+                "x.lock",
+                "[metadata]\nlock_version = \"4.5.0\"\n[[package]]\nname = \"a\"\n"
+            ),
+            Some(LockfileKind::PdmLock)
+        );
+        assert_eq!(
+            kind("x.json", "{\n  \"_meta\": {},\n  \"default\": {}\n}\n"),
+            Some(LockfileKind::PipfileLock)
+        );
         assert!(detect_kind(Path::new("image.png"), "").is_err());
     }
 }

@@ -5,8 +5,14 @@
 //! (prod / optional / dev) and finding paths is the graph's job (`crate::graph`).
 
 pub mod detect;
+pub(crate) mod flat;
+pub mod installed;
+pub(crate) mod marker_scope;
+pub mod pdm_lock;
+pub mod pipfile_lock;
 pub mod poetry_constraint;
 pub mod poetry_lock;
+pub mod pylock;
 pub mod pyproject;
 pub mod requirements;
 pub mod uv_lock;

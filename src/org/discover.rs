@@ -30,7 +30,8 @@ pub struct Repository {
     /// Its directory: the nearest ancestor of a lockfile with a `.git`, else the lockfile's
     /// directory.
     pub root: PathBuf,
-    /// Sorted; at most one kind per directory (uv.lock > poetry.lock > requirements files).
+    /// Sorted; at most one kind per directory (uv.lock > poetry.lock > pdm.lock > Pipfile.lock >
+    /// pylock*.toml > requirements files).
     pub lockfiles: Vec<PathBuf>,
 }
 
@@ -69,6 +70,9 @@ fn lockfile_directory(path: &Path) -> Option<PathBuf> {
     let parent = path.parent()?;
     if name == "uv.lock"
         || name == "poetry.lock"
+        || name == "pdm.lock"
+        || name == "pipfile.lock"
+        || lockfile::pylock::is_pylock_name(&name)
         || (name.starts_with("requirements") && name.ends_with(".txt"))
     {
         return Some(parent.to_path_buf());
@@ -81,13 +85,19 @@ fn lockfile_directory(path: &Path) -> Option<PathBuf> {
 }
 
 /// The lockfiles a directory stands for, by the precedence of one project: its `uv.lock`, else its
-/// `poetry.lock`, else its requirements files (includes read through their includer).
+/// `poetry.lock`, `pdm.lock`, `Pipfile.lock`, else its PEP 751 `pylock*.toml` files (often
+/// exported from one of those), else its requirements files (includes read through their
+/// includer).
 pub fn lockfiles_in(directory: &Path) -> Vec<PathBuf> {
-    for name in ["uv.lock", "poetry.lock"] {
+    for name in lockfile::detect::LOCK_NAMES {
         let candidate = directory.join(name);
         if candidate.is_file() {
             return vec![candidate];
         }
+    }
+    let pylocks = lockfile::detect::pylock_files(directory);
+    if !pylocks.is_empty() {
+        return pylocks;
     }
     lockfile::discover(directory).unwrap_or_default()
 }

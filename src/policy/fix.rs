@@ -44,6 +44,21 @@ pub(super) fn upgrade_fix(
             Some(format!("poetry update {name}")),
             format!("upgrade `{name}` to {target}"),
         ),
+        LockfileKind::PdmLock => (
+            Some(format!("pdm update {name}")),
+            format!("upgrade `{name}` to {target}"),
+        ),
+        LockfileKind::PipfileLock => (
+            Some(format!("pipenv update {name}")),
+            format!("upgrade `{name}` to {target}"),
+        ),
+        LockfileKind::Pylock | LockfileKind::Installed => (
+            None,
+            format!(
+                "upgrade `{name}` to {target} where the {} is made, and make it again",
+                graph.lockfile.kind
+            ),
+        ),
         LockfileKind::Requirements => {
             let place = package
                 .location
@@ -76,7 +91,9 @@ pub(super) fn removal_fix(graph: &Graph, index: usize, what: &str, style: FixSty
         match graph.lockfile.kind {
             LockfileKind::UvLock => Some(format!("uv remove {name}")),
             LockfileKind::PoetryLock => Some(format!("poetry remove {name}")),
-            LockfileKind::Requirements => None,
+            LockfileKind::PdmLock => Some(format!("pdm remove {name}")),
+            LockfileKind::PipfileLock => Some(format!("pipenv uninstall {name}")),
+            LockfileKind::Requirements | LockfileKind::Pylock | LockfileKind::Installed => None,
         }
     } else {
         None

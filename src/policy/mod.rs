@@ -4,6 +4,7 @@
 mod bans;
 mod fix;
 mod ignores;
+pub mod installed;
 mod licenses;
 mod maintenance;
 mod pass;

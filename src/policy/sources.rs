@@ -200,6 +200,13 @@ pub(super) fn evaluate(graph: &Graph, plan: &AuditPlan, settings: &PolicySetting
                         (FixStyle::Lockfile, LockfileKind::PoetryLock) => {
                             Some("poetry lock".to_string())
                         }
+                        (FixStyle::Lockfile, LockfileKind::PdmLock) => Some("pdm lock".to_string()),
+                        (FixStyle::Lockfile, LockfileKind::PipfileLock) => {
+                            Some("pipenv lock".to_string())
+                        }
+                        (FixStyle::Lockfile, LockfileKind::Pylock | LockfileKind::Installed) => {
+                            None
+                        }
                     };
                     push(
                         &MISSING_HASHES,

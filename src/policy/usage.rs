@@ -169,7 +169,13 @@ fn add_command(graphs: &[Graph], name: &str, dev: bool) -> Option<String> {
         (Some(LockfileKind::UvLock) | None, true) => Some(format!("uv add --dev {name}")),
         (Some(LockfileKind::PoetryLock), false) => Some(format!("poetry add {name}")),
         (Some(LockfileKind::PoetryLock), true) => Some(format!("poetry add --group dev {name}")),
-        (Some(LockfileKind::Requirements), _) => None,
+        (Some(LockfileKind::PdmLock), false) => Some(format!("pdm add {name}")),
+        (Some(LockfileKind::PdmLock), true) => Some(format!("pdm add --dev {name}")),
+        (Some(LockfileKind::PipfileLock), false) => Some(format!("pipenv install {name}")),
+        (Some(LockfileKind::PipfileLock), true) => Some(format!("pipenv install --dev {name}")),
+        (Some(LockfileKind::Requirements | LockfileKind::Pylock | LockfileKind::Installed), _) => {
+            None
+        }
     }
 }
 
@@ -410,7 +416,11 @@ pub fn evaluate_lock(graph: &Graph, settings: &UsageRuleSettings) -> Vec<Finding
                     match graph.lockfile.kind {
                         LockfileKind::UvLock => Some("uv lock".to_owned()),
                         LockfileKind::PoetryLock => Some("poetry lock".to_owned()),
-                        LockfileKind::Requirements => None,
+                        LockfileKind::PdmLock => Some("pdm lock".to_owned()),
+                        LockfileKind::PipfileLock => Some("pipenv lock".to_owned()),
+                        LockfileKind::Requirements
+                        | LockfileKind::Pylock
+                        | LockfileKind::Installed => None,
                     },
                 ));
             }

@@ -166,6 +166,33 @@ pub fn steps(tool: &Tool, moves: &[Move], lockfile: &Path, input_file: Option<&P
                 ),
             });
         }
+        Tool::Pdm if !upgrades.is_empty() => {
+            let names: Vec<&str> = upgrades.iter().map(|item| item.name.as_str()).collect();
+            steps.push(Step::Run {
+                command: format!("pdm update {}", names.join(" ")),
+                why: why(&upgrades),
+            });
+        }
+        Tool::Pipenv if !upgrades.is_empty() => {
+            let names: Vec<&str> = upgrades.iter().map(|item| item.name.as_str()).collect();
+            steps.push(Step::Run {
+                command: format!("pipenv update {}", names.join(" ")),
+                why: why(&upgrades),
+            });
+        }
+        Tool::Regenerate { by } => {
+            for item in upgrades {
+                steps.push(Step::Edit {
+                    location: item
+                        .pin
+                        .clone()
+                        .unwrap_or_else(|| Location::new(lockfile, 1)),
+                    from: format!("{}=={}", item.name, item.locked),
+                    to: format!("{}=={}", item.name, item.target),
+                    why: format!("not edited in place: regenerate it with {by}"),
+                });
+            }
+        }
         Tool::Requirements => {
             for item in upgrades {
                 match &item.pin {

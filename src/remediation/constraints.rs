@@ -87,7 +87,9 @@ impl ProjectFiles {
             .unwrap_or_else(|| Path::new("."));
         let mut files = ProjectFiles::default();
         match kind {
-            LockfileKind::UvLock | LockfileKind::PoetryLock => {
+            // Pipfile, a pylock's source and an environment's build are not read.
+            LockfileKind::PipfileLock | LockfileKind::Pylock | LockfileKind::Installed => {}
+            LockfileKind::UvLock | LockfileKind::PoetryLock | LockfileKind::PdmLock => {
                 let path = directory.join("pyproject.toml");
                 if !path.is_file() {
                     return files;

@@ -24,6 +24,14 @@ pub enum Tool {
     },
     /// A requirements file no tool claims: pins are edited by hand.
     Requirements,
+    Pdm,
+    Pipenv,
+    /// A lock made from another file by a tool pyaudit does not drive (a `pylock.toml` from
+    /// `pip lock`, `uv export` or `pdm export`; an installed environment from its build): the
+    /// source is changed and the lock regenerated, by hand.
+    Regenerate {
+        by: &'static str,
+    },
 }
 
 impl Tool {
@@ -34,6 +42,9 @@ impl Tool {
             Tool::UvPipCompile { .. } => "uv pip compile",
             Tool::PipCompile { .. } => "pip-compile",
             Tool::Requirements => "requirements (by hand)",
+            Tool::Pdm => "pdm",
+            Tool::Pipenv => "pipenv",
+            Tool::Regenerate { by } => by,
         }
     }
 
@@ -48,6 +59,14 @@ pub fn detect(kind: LockfileKind, path: &Path) -> Tool {
     match kind {
         LockfileKind::UvLock => Tool::Uv,
         LockfileKind::PoetryLock => Tool::Poetry,
+        LockfileKind::PdmLock => Tool::Pdm,
+        LockfileKind::PipfileLock => Tool::Pipenv,
+        LockfileKind::Pylock => Tool::Regenerate {
+            by: "the tool that wrote pylock.toml (its `created-by`)",
+        },
+        LockfileKind::Installed => Tool::Regenerate {
+            by: "the environment's build (its installer)",
+        },
         LockfileKind::Requirements => {
             // The header is in the first lines; a bounded read keeps a huge file cheap.
             let text = crate::input::read(path, 64 * 1024)
