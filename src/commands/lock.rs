@@ -10,11 +10,12 @@ use pyaudit_cache::Timestamp;
 use super::{Outcome, check_groups, group_selection, load_graphs, open_cache};
 use crate::cli::{LockArgs, LockFormat, SourceArgs};
 use crate::config::{self, Config};
-use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
-use crate::enrich::popular::{self, PopularNames};
-use crate::enrich::{self, PackageKey, VulnerabilitySettings};
+use crate::enrich::metadata::{MetadataData, MetadataSettings};
+use crate::enrich::{self, GatherRequest, Gathered, PackageKey, VulnerabilitySettings};
 use crate::fetch::{DEFAULT_OSV_URL, DEFAULT_PYPI_URL, FetchSettings};
-use crate::findings::{self, METADATA_RULES, TYPOSQUAT};
+use crate::findings::{
+    self, ARCHIVED_PROJECT, DEPRECATED_PROJECT, METADATA_RULES, QUARANTINED_PROJECT, TYPOSQUAT,
+};
 use crate::policy::{self, Enrichment, PolicySettings};
 use crate::report;
 
@@ -49,24 +50,27 @@ pub fn run(args: &LockArgs, quiet: bool) -> Result<(String, Outcome)> {
         settings.now.unix_millis(),
     )?;
 
-    let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
-    let metadata = if needs_metadata(&policy_settings) {
-        let metadata_settings = MetadataSettings {
+    let request = GatherRequest {
+        targets,
+        metadata: needs_metadata(&policy_settings).then(|| MetadataSettings {
             offline: args.sources.offline,
             fetch: settings.fetch.clone(),
             ttl: Duration::from_secs(args.sources.metadata_ttl),
-            project_status: true,
+            // The Simple API is asked only for the PEP 792 status: not at all when no rule reads it.
+            project_status: [&QUARANTINED_PROJECT, &ARCHIVED_PROJECT, &DEPRECATED_PROJECT]
+                .iter()
+                .any(|rule| policy_settings.enabled(rule)),
             now: settings.now,
-        };
-        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
-    } else {
-        None
+        }),
+        popular: policy_settings
+            .enabled(&TYPOSQUAT)
+            .then(|| config.typosquat.popular.clone()),
     };
-    let popular = if policy_settings.enabled(&TYPOSQUAT) {
-        popular::load(&cache, &config.typosquat.popular)?
-    } else {
-        PopularNames::default()
-    };
+    let Gathered {
+        vulnerabilities: mut data,
+        metadata,
+        popular,
+    } = enrich::gather(&request, &cache, &settings)?;
     merge_sources(&mut data, metadata.as_ref());
     if !quiet {
         for warning in &data.warnings {

@@ -15,7 +15,7 @@ use super::lock::{merge_sources, needs_metadata, now, vulnerability_settings};
 use super::{Outcome, check_groups, group_selection, open_cache};
 use crate::cli::{OrgArgs, OrgFormat, RequirementsClass};
 use crate::config::{self, Config};
-use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
+use crate::enrich::metadata::{MetadataData, MetadataSettings};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::{self, PackageKey};
 use crate::findings::{Level, TYPOSQUAT};
@@ -218,20 +218,24 @@ pub fn run(args: &OrgArgs, quiet: bool) -> Result<(String, Outcome)> {
     // 4. Enrich once. PyPI metadata feeds the censuses (unless `--no-census`) and the rules that
     // read it; which rules report on it is each repository's settings' business, below.
     let spinner = progress.spinner(&format!("enriching {} packages", targets.len()));
-    let mut data = enrich::vulnerabilities::collect(&targets, &cache, &settings)?;
     let with_census = !args.no_census;
-    let metadata = if with_census || by_config.values().any(|settings| needs_metadata(settings)) {
-        let metadata_settings = MetadataSettings {
-            offline: args.sources.offline,
-            fetch: settings.fetch.clone(),
-            ttl: Duration::from_secs(args.sources.metadata_ttl),
-            project_status: true,
-            now: settings.now,
-        };
-        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
-    } else {
-        None
+    let request = enrich::GatherRequest {
+        targets: targets.clone(),
+        metadata: (with_census || by_config.values().any(|settings| needs_metadata(settings)))
+            .then(|| MetadataSettings {
+                offline: args.sources.offline,
+                fetch: settings.fetch.clone(),
+                ttl: Duration::from_secs(args.sources.metadata_ttl),
+                project_status: true,
+                now: settings.now,
+            }),
+        popular: None,
     };
+    let enrich::Gathered {
+        vulnerabilities: mut data,
+        metadata,
+        ..
+    } = enrich::gather(&request, &cache, &settings)?;
     merge_sources(&mut data, metadata.as_ref());
     progress.done(
         spinner,

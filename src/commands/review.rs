@@ -12,10 +12,10 @@ use super::{Outcome, open_cache};
 use crate::cli::{ReviewArgs, ReviewFormat, ReviewPlatform};
 use crate::config;
 use crate::enrich::history::{self, AdvisoryHistory};
-use crate::enrich::metadata::{self, MetadataSettings};
+use crate::enrich::metadata::MetadataSettings;
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::releases::{CachedRegistry, NOT_ON_PYPI};
-use crate::enrich::{self, PackageKey, VulnerabilityData};
+use crate::enrich::{self, GatherRequest, PackageKey, VulnerabilityData};
 use crate::findings::{Level, RECENT_RELEASE, TYPOSQUAT, UNMAINTAINED_PROJECT};
 use crate::graph::{Graph, GroupSelection};
 use crate::lockfile::{self, PackageIndex};
@@ -129,15 +129,16 @@ pub fn run(args: &ReviewArgs, quiet: bool) -> Result<(String, Outcome)> {
     let targets: Vec<PackageKey> = plan.targets.iter().map(|(_, key)| key.clone()).collect();
 
     // 3. Enrichment, as `pyaudit lock` does it.
-    let mut data = if targets.is_empty() {
-        VulnerabilityData::default()
+    let (mut data, mut metadata) = if targets.is_empty() {
+        (VulnerabilityData::default(), None)
     } else {
-        enrich::vulnerabilities::collect(&targets, &cache, &settings)?
-    };
-    let mut metadata = if targets.is_empty() {
-        None
-    } else {
-        Some(metadata::collect(&targets, &cache, &metadata_settings)?)
+        let request = GatherRequest {
+            targets: targets.clone(),
+            metadata: Some(metadata_settings.clone()),
+            popular: None,
+        };
+        let gathered = enrich::gather(&request, &cache, &settings)?;
+        (gathered.vulnerabilities, gathered.metadata)
     };
     // The license rules judge each chosen release's own METADATA, not the newest release's.
     if let Some(metadata) = &mut metadata {

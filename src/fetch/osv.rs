@@ -398,6 +398,15 @@ pub async fn fetch_records(
     fetcher: &Fetcher,
     ids: impl IntoIterator<Item = String>,
 ) -> BTreeMap<String, RecordAnswer> {
+    fetch_records_observed(fetcher, ids, &|| {}).await
+}
+
+/// [`fetch_records`], calling `answered` as each record's answer (or final failure) comes in.
+pub async fn fetch_records_observed(
+    fetcher: &Fetcher,
+    ids: impl IntoIterator<Item = String>,
+    answered: &(dyn Fn() + Sync),
+) -> BTreeMap<String, RecordAnswer> {
     let ids: BTreeSet<String> = ids.into_iter().collect();
     let mut tasks = JoinSet::new();
     let mut id_of_task = HashMap::new();
@@ -412,6 +421,7 @@ pub async fn fetch_records(
     }
     let mut answers = BTreeMap::new();
     while let Some(joined) = tasks.join_next_with_id().await {
+        answered();
         match joined {
             Ok((_task, (id, answer))) => {
                 answers.insert(id, answer);
