@@ -544,7 +544,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn from_cache(&mut self, now: Timestamp, age: Duration) {
+    fn count_cached(&mut self, now: Timestamp, age: Duration) {
         self.answers_from_cache += 1;
         let fetched_at = before(now, age);
         self.oldest_cache = Some(
@@ -686,7 +686,7 @@ impl Judging<'_> {
         match basis {
             Basis::Osv => {}
             Basis::CachedOsv { age } => {
-                tally.from_cache(now, age);
+                tally.count_cached(now, age);
                 if self.settings.offline
                     && self.plan.cached[index]
                         .as_ref()
@@ -703,7 +703,7 @@ impl Judging<'_> {
                 }
             }
             Basis::FallbackOsv { age } => {
-                tally.from_cache(now, age);
+                tally.count_cached(now, age);
                 if let OsvOutcome::Failed { cause, .. } = outcome {
                     warnings.add(
                         format!(
