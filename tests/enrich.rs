@@ -13,9 +13,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use pyaudit::enrich::database::{self, DeclaredCoverage, SyncSummary};
+use pyaudit::enrich::metadata::{MetadataSettings, MetadataStatus};
 use pyaudit::enrich::vulnerabilities::collect;
 use pyaudit::enrich::{
-    EnrichError, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
+    EnrichError, GatherRequest, PackageKey, VulnerabilityData, VulnerabilitySettings,
+    VulnerabilityStatus, gather,
 };
 use pyaudit::fetch::{FetchSettings, Fetcher};
 use pyaudit_advisories::{Version, normalize_package_name};
@@ -1047,4 +1049,104 @@ fn a_complete_folder_answers_while_fresh() {
         panic!("a stale complete folder vouched for a package");
     };
     assert!(reason.contains("older than the max-age"), "{reason}");
+}
+
+/// One wave: OSV's `querybatch` and every PyPI request are in flight together, each asked once;
+/// the record OSV names follows its answer.
+#[test]
+fn gather_asks_every_source_at_once_and_nothing_twice() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record("TEST-six-1", "six", "2024-01-01T00:00:00Z", "2.0"));
+    // A latency on every request keeps each in flight long enough to see which ones overlap.
+    for path in ["/v1/", "/pypi/", "/simple/"] {
+        server.inject(path, Fault::Latency(Duration::from_millis(300)), usize::MAX);
+    }
+    let url = server.url();
+    // Two versions of one project: one OSV query each, one PyPI request per source for both.
+    let targets = vec![
+        key("six", "1.0"),
+        key("six", "1.16.0"),
+        key("idna", "3.7"),
+        key("requests", "2.32.0"),
+    ];
+    let request = GatherRequest {
+        targets,
+        metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
+        popular: Some(Vec::new()),
+    };
+    let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    assert_eq!(server.requests("/v1/vulns/"), 1);
+    assert_eq!(server.requests("/pypi/"), 3);
+    assert_eq!(server.requests("/simple/"), 3);
+    // The querybatch and the six PyPI requests, all at once.
+    assert!(
+        server.max_in_flight() >= 7,
+        "only {} requests overlapped",
+        server.max_in_flight()
+    );
+    assert_eq!(gathered.vulnerabilities.requests, 8);
+    assert_eq!(
+        ids_of(status(&gathered.vulnerabilities, "six", "1.0")),
+        ["TEST-six-1"]
+    );
+    assert!(ids_of(status(&gathered.vulnerabilities, "idna", "3.7")).is_empty());
+    let metadata = gathered.metadata.unwrap();
+    assert_eq!(metadata.packages.len(), 4);
+    assert!(
+        metadata
+            .packages
+            .values()
+            .all(|status| matches!(status, MetadataStatus::Available(_)))
+    );
+    assert!(!gathered.popular.origins.is_empty(), "the seed is loaded");
+}
+
+/// The wave fails closed like each source alone: a record that cannot be fetched leaves its
+/// package unchecked, PyPI failing leaves metadata unavailable, the rest stands.
+#[test]
+fn gather_keeps_failures_as_failures() {
+    let served = serve();
+    let server = &served.server;
+    server.add_record(record("TEST-six-1", "six", "2024-01-01T00:00:00Z", "2.0"));
+    server.inject(
+        "/v1/vulns/",
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    server.inject(
+        "/pypi/idna/",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    let url = server.url();
+    let request = GatherRequest {
+        targets: vec![key("six", "1.0"), key("idna", "3.7")],
+        metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
+        popular: None,
+    };
+    let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
+    let VulnerabilityStatus::Unchecked { reason, .. } =
+        status(&gathered.vulnerabilities, "six", "1.0")
+    else {
+        panic!("six must be unchecked when its record could not be fetched");
+    };
+    assert!(reason.contains("TEST-six-1"), "{reason}");
+    assert!(ids_of(status(&gathered.vulnerabilities, "idna", "3.7")).is_empty());
+    let metadata = gathered.metadata.unwrap();
+    assert!(matches!(
+        metadata.packages[&key("idna", "3.7")],
+        MetadataStatus::Unavailable { .. }
+    ));
+    assert!(matches!(
+        metadata.packages[&key("six", "1.0")],
+        MetadataStatus::Available(_)
+    ));
 }

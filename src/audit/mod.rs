@@ -19,10 +19,14 @@ use std::sync::Arc;
 use anyhow::Result;
 use pyaudit_cache::Cache;
 
-use crate::enrich::metadata::{self, MetadataData, MetadataSettings};
+use crate::enrich::metadata::{MetadataData, MetadataSettings};
 use crate::enrich::popular::PopularNames;
-use crate::enrich::{self, PackageKey, VulnerabilityData, VulnerabilitySettings};
-use crate::findings::{self, Finding, METADATA_RULES};
+use crate::enrich::{
+    self, GatherRequest, Gathered, PackageKey, VulnerabilityData, VulnerabilitySettings,
+};
+use crate::findings::{
+    self, ARCHIVED_PROJECT, DEPRECATED_PROJECT, Finding, METADATA_RULES, QUARANTINED_PROJECT,
+};
 use crate::graph::Graph;
 use crate::policy::{self, AuditPlan, Enrichment, IgnoredFinding, LockReport, PolicySettings};
 use crate::progress::Progress;
@@ -114,16 +118,19 @@ pub fn run(
     progress: &Progress,
 ) -> Result<RunReport> {
     let targets = targets(&audit.plans);
-    let needs_metadata = audit.fetch_metadata
-        || audit
-            .policies
-            .iter()
-            .any(|policy| needs_metadata(&policy.settings));
+    let mut need = MetadataNeed::of(audit.policies.iter().map(|policy| &policy.settings));
+    if audit.fetch_metadata {
+        // The org censuses read licenses and maintenance facts, project status included.
+        need = MetadataNeed {
+            metadata: true,
+            project_status: true,
+        };
+    }
 
-    let spinner = progress.spinner(&format!("enriching {} packages", targets.len()));
-    let (data, metadata) = enrich(&targets, needs_metadata, cache, settings)?;
+    // The wave draws its own bar over every request; this stage only says when it is done.
+    let (data, metadata) = enrich(&targets, need, cache, settings)?;
     progress.done(
-        spinner,
+        indicatif::ProgressBar::hidden(),
         format!(
             "enriched {} unique packages ({} requests)",
             targets.len(),
@@ -193,20 +200,54 @@ fn targets(plans: &[PlannedLockfile]) -> Vec<PackageKey> {
     targets
 }
 
-/// Advisories for every target, and PyPI metadata when needed; the metadata's sources, warnings
-/// and requests join the advisory data's, so the report lists every source once.
+/// What enrichment fetches besides advisories.
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataNeed {
+    /// PyPI's JSON API answers (licenses, releases, classifiers).
+    pub metadata: bool,
+    /// The Simple API's PEP 792 project status (one more request per project).
+    pub project_status: bool,
+}
+
+impl MetadataNeed {
+    /// What the rules of these policies read.
+    pub fn of<'a>(policies: impl IntoIterator<Item = &'a PolicySettings>) -> Self {
+        let mut need = Self {
+            metadata: false,
+            project_status: false,
+        };
+        for settings in policies {
+            need.metadata |= needs_metadata(settings);
+            need.project_status |= [&ARCHIVED_PROJECT, &DEPRECATED_PROJECT, &QUARANTINED_PROJECT]
+                .iter()
+                .any(|rule| settings.enabled(rule));
+        }
+        need
+    }
+}
+
+/// Advisories for every target, and PyPI metadata when needed, asked in one wave
+/// ([`enrich::gather`]); the metadata's sources, warnings and requests join the advisory
+/// data's, so the report lists every source once.
 pub fn enrich(
     targets: &[PackageKey],
-    needs_metadata: bool,
+    need: MetadataNeed,
     cache: &Cache,
     settings: &EnrichSettings,
 ) -> Result<(VulnerabilityData, Option<MetadataData>)> {
-    let mut data = enrich::vulnerabilities::collect(targets, cache, &settings.vulnerabilities)?;
-    let metadata = if needs_metadata {
-        Some(metadata::collect(targets, cache, &settings.metadata)?)
-    } else {
-        None
+    let request = GatherRequest {
+        targets: targets.to_vec(),
+        metadata: need.metadata.then(|| MetadataSettings {
+            project_status: need.project_status,
+            ..settings.metadata.clone()
+        }),
+        popular: None,
     };
+    let Gathered {
+        vulnerabilities: mut data,
+        metadata,
+        ..
+    } = enrich::gather(&request, cache, &settings.vulnerabilities)?;
     if let Some(metadata) = &metadata {
         merge_sources(&mut data, metadata);
     }

@@ -73,7 +73,15 @@ pub fn run(args: &ReviewArgs, context: &Invocation) -> Result<(String, Outcome)>
     let (mut data, mut metadata) = if targets.is_empty() {
         (VulnerabilityData::default(), None)
     } else {
-        audit::enrich(&targets, true, &cache, &settings)?
+        audit::enrich(
+            &targets,
+            audit::MetadataNeed {
+                metadata: true,
+                project_status: true,
+            },
+            &cache,
+            &settings,
+        )?
     };
     // The license rules judge each chosen release's own METADATA, not the newest release's.
     if let Some(metadata) = &mut metadata {

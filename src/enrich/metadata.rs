@@ -41,12 +41,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Network;
 use super::license::{self, DeclaredLicense, LicenseInfo};
+use super::progress::{Kind, WaveProgress};
 use super::warnings::{GroupedWarnings, describe_age};
 use super::{DataSource, EnrichError, PackageKey};
 use crate::fetch::pypi::{
     self, ProjectAnswer, ProjectJson, ProjectRequest, PypiAnswer, SimpleProject, Validators,
 };
-use crate::fetch::{FetchSettings, trim_base};
+use crate::fetch::{FetchSettings, Fetcher, trim_base};
 use crate::time::parse_upload_time;
 
 /// Trimmed `/pypi/<name>/json` answers.
@@ -554,7 +555,7 @@ fn decode_entries<T: DeserializeOwned>(
 }
 
 /// What a run decides for one project before any request.
-fn plan<T: Clone>(cached: &Option<Cached<T>>, offline: bool) -> Option<Resolved<T>> {
+fn plan_one<T: Clone>(cached: &Option<Cached<T>>, offline: bool) -> Option<Resolved<T>> {
     match cached {
         Some(cached) if cached.fresh || offline => Some(Resolved::Known {
             value: cached.value.clone(),
@@ -580,12 +581,64 @@ fn flatten<D>(answers: Vec<ProjectAnswer<D>>) -> Vec<Answer<D>> {
 }
 
 /// Collect metadata for `targets`. Every target gets an entry in the result; several versions of
-/// one project share its one fetch.
+/// one project share its one fetch. The same steps run inside [`super::gather`], side by side
+/// with the other sources.
 pub fn collect(
     targets: &[PackageKey],
     cache: &Cache,
     settings: &MetadataSettings,
 ) -> Result<MetadataData, EnrichError> {
+    let plan = plan(targets, cache, settings)?;
+    let (fetched, requests) = if plan.needs_network() {
+        let network = Network::start(&settings.fetch)?;
+        let fetched =
+            network
+                .runtime
+                .block_on(ask(&plan, &network.fetcher, &WaveProgress::default()));
+        (fetched, network.fetcher.stats().requests)
+    } else {
+        (Fetched::default(), 0)
+    };
+    let mut data = settle(plan, fetched, cache, settings);
+    data.requests = requests;
+    Ok(data)
+}
+
+/// What a run knows before any request: the cached answers, and which projects each source
+/// must be asked about.
+pub(super) struct Plan {
+    targets: Vec<PackageKey>,
+    /// The distinct PEP 503 names of the targets, sorted.
+    names: Vec<String>,
+    cached_projects: Vec<Option<Cached<ProjectSummary>>>,
+    cached_statuses: Vec<Option<Cached<StatusSummary>>>,
+    /// Per name: what the cache alone settles (`None`: ask).
+    projects: Vec<Option<Resolved<ProjectSummary>>>,
+    statuses: Vec<Option<Resolved<StatusSummary>>>,
+    /// The names each source is asked about, with the validators of a stale copy.
+    project_requests: Vec<(usize, ProjectRequest)>,
+    status_requests: Vec<(usize, ProjectRequest)>,
+}
+
+impl Plan {
+    pub(super) fn needs_network(&self) -> bool {
+        !self.project_requests.is_empty() || !self.status_requests.is_empty()
+    }
+}
+
+/// The answers of this run, trimmed, one per request of the plan, in order.
+#[derive(Default)]
+pub(super) struct Fetched {
+    projects: Vec<Answer<ProjectSummary>>,
+    statuses: Vec<Answer<StatusSummary>>,
+}
+
+/// Step 1: the cache.
+pub(super) fn plan(
+    targets: &[PackageKey],
+    cache: &Cache,
+    settings: &MetadataSettings,
+) -> Result<Plan, EnrichError> {
     let now = settings.now;
     let names: Vec<String> = targets
         .iter()
@@ -593,9 +646,6 @@ pub fn collect(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut data = MetadataData::default();
-    let mut warnings = GroupedWarnings::new("project(s)", "PyPI metadata");
-
     let read = |namespace: &Namespace| -> Result<Vec<Option<Entry>>, EnrichError> {
         if names.is_empty() {
             Ok(Vec::new())
@@ -610,15 +660,14 @@ pub fn collect(
     } else {
         names.iter().map(|_| None).collect()
     };
-
-    let mut projects: Vec<Option<Resolved<ProjectSummary>>> = cached_projects
+    let projects: Vec<Option<Resolved<ProjectSummary>>> = cached_projects
         .iter()
-        .map(|cached| plan(cached, settings.offline))
+        .map(|cached| plan_one(cached, settings.offline))
         .collect();
-    let mut statuses: Vec<Option<Resolved<StatusSummary>>> = if settings.project_status {
+    let statuses: Vec<Option<Resolved<StatusSummary>>> = if settings.project_status {
         cached_statuses
             .iter()
-            .map(|cached| plan(cached, settings.offline))
+            .map(|cached| plan_one(cached, settings.offline))
             .collect()
     } else {
         names
@@ -630,84 +679,125 @@ pub fn collect(
             })
             .collect()
     };
+    let project_requests = requests_for(&names, &projects, &cached_projects);
+    let status_requests = requests_for(&names, &statuses, &cached_statuses);
+    Ok(Plan {
+        targets: targets.to_vec(),
+        names,
+        cached_projects,
+        cached_statuses,
+        projects,
+        statuses,
+        project_requests,
+        status_requests,
+    })
+}
 
-    let project_indexes: Vec<usize> = (0..names.len())
-        .filter(|&index| projects[index].is_none())
-        .collect();
-    let status_indexes: Vec<usize> = (0..names.len())
-        .filter(|&index| statuses[index].is_none())
-        .collect();
-    let mut network: Option<Network> = None;
-    if !project_indexes.is_empty() || !status_indexes.is_empty() {
-        let network = network.insert(Network::start(&settings.fetch)?);
-        let requests = |indexes: &[usize], cached: &dyn Fn(usize) -> Validators| {
-            indexes
-                .iter()
-                .map(|&index| ProjectRequest::with_validators(names[index].clone(), cached(index)))
-                .collect::<Vec<_>>()
-        };
-        let project_requests = requests(&project_indexes, &|index| {
-            cached_projects[index]
+/// A request for every name the cache did not settle, conditional on a stale copy's validators.
+fn requests_for<T>(
+    names: &[String],
+    settled: &[Option<Resolved<T>>],
+    cached: &[Option<Cached<T>>],
+) -> Vec<(usize, ProjectRequest)> {
+    (0..names.len())
+        .filter(|&index| settled[index].is_none())
+        .map(|index| {
+            let validators = cached[index]
                 .as_ref()
                 .map(|cached| cached.validators.clone())
-                .unwrap_or_default()
-        });
-        let status_requests = requests(&status_indexes, &|index| {
-            cached_statuses[index]
-                .as_ref()
-                .map(|cached| cached.validators.clone())
-                .unwrap_or_default()
-        });
-        let fetcher = network.fetcher.clone();
-        let (project_answers, status_answers) = network.runtime.block_on(async move {
-            // Both sources at once: the Simple API requests run while the JSON ones wait.
-            let simple = {
-                let fetcher = fetcher.clone();
-                let requests = status_requests.clone();
-                tokio::spawn(async move { flatten(pypi::fetch_simple(&fetcher, &requests).await) })
-            };
-            let projects = flatten(pypi::fetch_project_json(&fetcher, &project_requests).await);
-            let statuses = simple.await.unwrap_or_else(|error| {
-                status_requests
-                    .iter()
-                    .map(|_| {
-                        Err(format!(
-                            "the Simple API task ended without an answer: {error}"
-                        ))
-                    })
-                    .collect()
-            });
-            (projects, statuses)
-        });
-        for (&index, answer) in project_indexes.iter().zip(project_answers) {
-            projects[index] = Some(settle(
-                cache,
-                &PROJECT_NAMESPACE,
-                &names[index],
-                answer,
-                &cached_projects[index],
-                settings,
-                &mut warnings,
-                |document: ProjectJson| ProjectSummary::from_document(&document),
-            ));
-        }
-        for (&index, answer) in status_indexes.iter().zip(status_answers) {
-            statuses[index] = Some(settle(
-                cache,
-                &SIMPLE_NAMESPACE,
-                &names[index],
-                answer,
-                &cached_statuses[index],
-                settings,
-                &mut warnings,
-                |document: SimpleProject| StatusSummary::from_document(&document),
-            ));
-        }
+                .unwrap_or_default();
+            (
+                index,
+                ProjectRequest::with_validators(names[index].clone(), validators),
+            )
+        })
+        .collect()
+}
+
+/// Step 2: both sources at once, every answer trimmed as it arrives.
+pub(super) async fn ask(plan: &Plan, fetcher: &Fetcher, progress: &WaveProgress) -> Fetched {
+    let project_requests: Vec<ProjectRequest> = plan
+        .project_requests
+        .iter()
+        .map(|(_, request)| request.clone())
+        .collect();
+    let status_requests: Vec<ProjectRequest> = plan
+        .status_requests
+        .iter()
+        .map(|(_, request)| request.clone())
+        .collect();
+    progress.planned(Kind::PypiJson, project_requests.len());
+    progress.planned(Kind::PypiSimple, status_requests.len());
+    let trim_project: fn(ProjectJson) -> ProjectSummary =
+        |document| ProjectSummary::from_document(&document);
+    let trim_status: fn(SimpleProject) -> StatusSummary =
+        |document| StatusSummary::from_document(&document);
+    let projects = async {
+        flatten(
+            pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_project, &|| {
+                progress.done(Kind::PypiJson)
+            })
+            .await,
+        )
+    };
+    let statuses = async {
+        flatten(
+            pypi::fetch_simple_trimmed(fetcher, &status_requests, trim_status, &|| {
+                progress.done(Kind::PypiSimple)
+            })
+            .await,
+        )
+    };
+    let (projects, statuses) = tokio::join!(projects, statuses);
+    Fetched { projects, statuses }
+}
+
+/// Step 3: store what was learned and describe every target.
+pub(super) fn settle(
+    mut plan: Plan,
+    fetched: Fetched,
+    cache: &Cache,
+    settings: &MetadataSettings,
+) -> MetadataData {
+    let mut warnings = GroupedWarnings::new("project(s)", "PyPI metadata");
+    for ((index, _), answer) in plan.project_requests.iter().zip(fetched.projects) {
+        plan.projects[*index] = Some(settle_answer(
+            cache,
+            &PROJECT_NAMESPACE,
+            &plan.names[*index],
+            answer,
+            &plan.cached_projects[*index],
+            settings,
+            &mut warnings,
+        ));
     }
+    for ((index, _), answer) in plan.status_requests.iter().zip(fetched.statuses) {
+        plan.statuses[*index] = Some(settle_answer(
+            cache,
+            &SIMPLE_NAMESPACE,
+            &plan.names[*index],
+            answer,
+            &plan.cached_statuses[*index],
+            settings,
+            &mut warnings,
+        ));
+    }
+    note_stale_and_missing(&plan, settings, &mut warnings);
+    let mut data = MetadataData::default();
+    let tally = describe_targets(&plan, &mut data, &mut warnings);
+    describe_sources(&mut data, &tally, cache, settings);
+    data.warnings = warnings.render();
+    data
+}
 
-    // Offline use of stale data is worth a line, grouped.
+/// Offline use of stale data, and projects without a status, are worth a line each, grouped.
+fn note_stale_and_missing(
+    plan: &Plan,
+    settings: &MetadataSettings,
+    warnings: &mut GroupedWarnings,
+) {
     if settings.offline {
-        for (name, project) in names.iter().zip(&projects) {
+        for (name, project) in plan.names.iter().zip(&plan.projects) {
             if let Some(Resolved::Known {
                 stale: true, as_of, ..
             }) = project
@@ -718,14 +808,13 @@ pub fn collect(
                         describe_age(settings.ttl)
                     ),
                     name,
-                    Some(now.duration_since(*as_of)),
+                    Some(settings.now.duration_since(*as_of)),
                 );
             }
         }
     }
-
     if settings.project_status {
-        for (name, status) in names.iter().zip(&statuses) {
+        for (name, status) in plan.names.iter().zip(&plan.statuses) {
             if let Some(Resolved::Missing { reason }) = status {
                 warnings.add(
                     format!("no PEP 792 project status ({})", cause_of(reason)),
@@ -735,42 +824,55 @@ pub fn collect(
             }
         }
     }
+}
 
-    let index_of: BTreeMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(index, name)| (name.as_str(), index))
-        .collect();
-    let mut fetched_now = 0;
-    let mut from_cache = 0;
-    let mut oldest_cache: Option<Timestamp> = None;
-    for (index, project) in projects.iter().enumerate() {
+/// Where the projects' data came from.
+#[derive(Default)]
+struct Tally {
+    fetched_now: usize,
+    from_cache: usize,
+    oldest_cache: Option<Timestamp>,
+}
+
+/// Every target's entry, from its project's data and status.
+fn describe_targets(plan: &Plan, data: &mut MetadataData, warnings: &mut GroupedWarnings) -> Tally {
+    let mut tally = Tally::default();
+    for (index, project) in plan.projects.iter().enumerate() {
         match project {
             Some(Resolved::Known {
                 from_cache: true,
                 as_of,
                 ..
             }) => {
-                from_cache += 1;
-                oldest_cache = Some(oldest_cache.map_or(*as_of, |oldest| oldest.min(*as_of)));
+                tally.from_cache += 1;
+                tally.oldest_cache = Some(
+                    tally
+                        .oldest_cache
+                        .map_or(*as_of, |oldest| oldest.min(*as_of)),
+                );
             }
-            Some(Resolved::Known { .. }) => fetched_now += 1,
+            Some(Resolved::Known { .. }) => tally.fetched_now += 1,
             Some(Resolved::Missing { reason }) => {
                 warnings.add(
                     format!("no PyPI metadata ({})", cause_of(reason)),
-                    &names[index],
+                    &plan.names[index],
                     None,
                 );
             }
             None => {}
         }
     }
-
-    for target in targets {
+    let index_of: BTreeMap<&str, usize> = plan
+        .names
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (name.as_str(), index))
+        .collect();
+    for target in &plan.targets {
         let name = normalize_package_name(&target.name);
         let index = index_of.get(name.as_str()).copied();
-        let project = index.and_then(|index| projects[index].as_ref());
-        let status = match index.and_then(|index| statuses[index].as_ref()) {
+        let project = index.and_then(|index| plan.projects[index].as_ref());
+        let status = match index.and_then(|index| plan.statuses[index].as_ref()) {
             Some(Resolved::Known { value, .. }) => value.to_info(),
             Some(Resolved::Missing { reason }) => ProjectStatusInfo::Unknown {
                 reason: reason.clone(),
@@ -800,45 +902,46 @@ pub fn collect(
         };
         data.packages.insert(target.clone(), entry);
     }
+    tally
+}
 
-    if fetched_now > 0 {
+fn describe_sources(
+    data: &mut MetadataData,
+    tally: &Tally,
+    cache: &Cache,
+    settings: &MetadataSettings,
+) {
+    if tally.fetched_now > 0 {
         data.sources.push(DataSource {
             kind: "pypi-json-api".to_owned(),
             location: crate::redact::redact_text(trim_base(&settings.fetch.pypi_url)).into_owned(),
-            as_of: Some(now.unix_millis()),
-            entries: fetched_now,
+            as_of: Some(settings.now.unix_millis()),
+            entries: tally.fetched_now,
             coverage: None,
         });
     }
-    if from_cache > 0 {
+    if tally.from_cache > 0 {
         data.sources.push(DataSource {
             kind: "cache".to_owned(),
             location: cache.directory().display().to_string(),
-            as_of: oldest_cache.map(Timestamp::unix_millis),
-            entries: from_cache,
+            as_of: tally.oldest_cache.map(Timestamp::unix_millis),
+            entries: tally.from_cache,
             coverage: None,
         });
-        data.oldest_data = oldest_cache.map(Timestamp::unix_millis);
+        data.oldest_data = tally.oldest_cache.map(Timestamp::unix_millis);
     }
-    data.warnings = warnings.render();
-    data.requests = network
-        .as_ref()
-        .map_or(0, |network| network.fetcher.stats().requests);
-    Ok(data)
 }
 
 /// Turns one answer into data, keeping the cache in step: a new body is trimmed and stored, a
 /// `304` renews the cached copy, a failure falls back on a stale copy when there is one.
-#[allow(clippy::too_many_arguments)]
-fn settle<D, T: Serialize + Clone>(
+fn settle_answer<T: Serialize + Clone>(
     cache: &Cache,
     namespace: &Namespace,
     name: &str,
-    answer: Answer<D>,
+    answer: Answer<T>,
     cached: &Option<Cached<T>>,
     settings: &MetadataSettings,
     warnings: &mut GroupedWarnings,
-    trim: impl FnOnce(D) -> T,
 ) -> Resolved<T> {
     let now = settings.now;
     match answer {
@@ -848,7 +951,7 @@ fn settle<D, T: Serialize + Clone>(
             last_modified,
             ..
         }) => {
-            let value = trim(document);
+            let value = document;
             let mut freshness = Freshness::new(settings.ttl);
             freshness.etag = etag;
             freshness.last_modified = last_modified;

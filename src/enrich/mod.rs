@@ -7,10 +7,12 @@
 //! dropped: a package no source could answer for must not look clean.
 
 pub mod database;
+pub mod gather;
 pub mod history;
 pub mod license;
 pub mod metadata;
 pub mod popular;
+pub mod progress;
 pub mod releases;
 pub mod verdict;
 pub mod vulnerabilities;
@@ -26,6 +28,8 @@ use pyaudit_cache::Timestamp;
 use serde::Serialize;
 
 use crate::fetch::FetchSettings;
+
+pub use gather::{GatherRequest, Gathered, gather};
 
 /// One pinned registry package to audit: PEP 503 name and exact version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

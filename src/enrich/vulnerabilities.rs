@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pyaudit_advisories::merge::{AliasGroups, compare_timestamps, merge_matches};
 use pyaudit_advisories::record::parse_record;
 use pyaudit_advisories::{
@@ -29,6 +28,7 @@ use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
 use super::Network;
 use super::database;
+use super::progress::{Kind, WaveProgress};
 use super::verdict::{Basis, CopyEvidence, Coverage, FreshnessLimits, OsvEvidence, judge};
 use super::warnings::GroupedWarnings;
 use super::{
@@ -36,7 +36,7 @@ use super::{
     VulnerabilityStatus,
 };
 use crate::fetch::osv::{self, OsvQuery, QueryAnswer, RecordAnswer, VulnerabilityRef};
-use crate::fetch::trim_base;
+use crate::fetch::{Fetcher, trim_base};
 
 /// OSV `querybatch` answers, one per `name==version`.
 pub const QUERY_NAMESPACE: Namespace = Namespace::new("osv-query", 1);
@@ -89,19 +89,79 @@ pub(super) struct ExtraSource {
 /// Online: fresh cached answers are used as they are, the other packages are asked of OSV in one
 /// `querybatch` run, and records are fetched only when the cache lacks them at the listed
 /// `modified`. Offline: only the cache (any age) and the local databases; no request is made.
+/// The same steps run inside [`super::gather`], side by side with the other sources.
 pub fn collect(
     targets: &[PackageKey],
     cache: &Cache,
     settings: &VulnerabilitySettings,
 ) -> Result<VulnerabilityData, EnrichError> {
-    let now = settings.now;
-    let mut data = VulnerabilityData {
-        audited_at: Some(now.unix_millis()),
-        ..VulnerabilityData::default()
+    let progress = WaveProgress::new(settings.progress);
+    let plan = plan(targets, cache, settings)?;
+    let (fetched, requests) = if plan.needs_network(settings.offline) {
+        let network = Network::start(&settings.fetch)?;
+        let fetched =
+            network
+                .runtime
+                .block_on(ask(&plan, cache, settings, &network.fetcher, &progress))?;
+        (fetched, network.fetcher.stats().requests)
+    } else {
+        (without_network(&plan, cache, settings.offline)?, 0)
     };
-    let mut warnings = GroupedWarnings::new("package(s)", "answers");
-    let progress = progress_bar(settings.progress);
+    progress.finish();
+    let mut data = settle(plan, fetched, cache, settings);
+    data.requests = requests;
+    Ok(data)
+}
 
+/// What a run knows before any request: the local sources, the cached answers, and which
+/// packages OSV must be asked about.
+pub(super) struct Plan {
+    targets: Vec<PackageKey>,
+    normalized: Vec<String>,
+    /// The `osv-query` cache key of each target.
+    keys: Vec<String>,
+    local: Option<database::LocalAdvisories>,
+    extras: Vec<ExtraSource>,
+    completes: Vec<ExtraSource>,
+    cached: Vec<Option<CachedAnswer>>,
+    /// Per target, what the cache alone says.
+    outcomes: Vec<OsvOutcome>,
+    /// The targets OSV is asked about.
+    to_query: Vec<usize>,
+    /// Records the cached answers in use list, read from the cache.
+    records: BTreeMap<String, Advisory>,
+    /// Records those answers list that the cache lacks at the listed `modified`.
+    missing_records: Vec<String>,
+}
+
+impl Plan {
+    /// Whether the run must ask OSV at all.
+    pub(super) fn needs_network(&self, offline: bool) -> bool {
+        !offline && (!self.to_query.is_empty() || !self.missing_records.is_empty())
+    }
+}
+
+/// What the cache and OSV said, before anything is judged or stored.
+pub(super) struct Fetched {
+    /// Per target: the cache's outcome, replaced by OSV's answer for the targets asked.
+    outcomes: Vec<OsvOutcome>,
+    /// The targets answered now, to store in the cache.
+    answered: Vec<usize>,
+    /// Every record the answers in use list that could be had, cached or fetched now.
+    records: BTreeMap<String, Advisory>,
+    /// Records fetched now, to store in the cache.
+    fetched: Vec<String>,
+    /// Records that could not be had, and why.
+    record_failures: BTreeMap<String, String>,
+}
+
+/// Step 1: local sources and the cache.
+pub(super) fn plan(
+    targets: &[PackageKey],
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) -> Result<Plan, EnrichError> {
+    let now = settings.now;
     let normalized: Vec<String> = targets
         .iter()
         .map(|target| normalize_package_name(&target.name))
@@ -131,7 +191,7 @@ pub fn collect(
         return Err(EnrichError::NoOfflineData);
     }
 
-    let mut outcomes: Vec<OsvOutcome> = cached
+    let outcomes: Vec<OsvOutcome> = cached
         .iter()
         .map(|answer| match answer {
             Some(answer) if answer.fresh || settings.offline => OsvOutcome::Answered {
@@ -142,8 +202,6 @@ pub fn collect(
             _ => OsvOutcome::NotAsked,
         })
         .collect();
-
-    let mut network: Option<Network> = None;
     let to_query: Vec<usize> = if settings.offline {
         Vec::new()
     } else {
@@ -151,60 +209,168 @@ pub fn collect(
             .filter(|&index| matches!(outcomes[index], OsvOutcome::NotAsked))
             .collect()
     };
-    let mut answered_now = 0;
-    if !to_query.is_empty() {
-        let queries: Vec<OsvQuery> = to_query
-            .iter()
-            .map(|&index| {
-                OsvQuery::new(
-                    normalized[index].clone(),
-                    targets[index].version.to_string(),
-                )
-            })
-            .collect();
-        progress.set_message(format!("querying OSV for {} package(s)", queries.len()));
-        let network = match &mut network {
-            Some(network) => network,
-            None => network.insert(Network::start(&settings.fetch)?),
-        };
-        let answers: Vec<QueryAnswer> = network
-            .runtime
-            .block_on(osv::query_batch(&network.fetcher, &queries));
-        for ((&index, key), answer) in to_query
-            .iter()
-            .zip(to_query.iter().map(|&index| &keys[index]))
-            .zip(answers)
-        {
-            outcomes[index] = match answer {
-                Ok(references) => {
-                    answered_now += 1;
-                    match serde_json::to_vec(&references) {
-                        Ok(payload) => warnings.cache_write(cache.put(
-                            &QUERY_NAMESPACE,
-                            key,
-                            &payload,
-                            &Freshness::new(settings.query_ttl),
-                            now,
-                        )),
-                        Err(error) => warnings.cache_write_message(error.to_string()),
-                    }
-                    OsvOutcome::Answered {
-                        references,
-                        fetched_at: now,
-                        from_cache: false,
-                    }
+    let wanted = wanted_records(&outcomes);
+    let records = read_cached_records(cache, &wanted, settings.offline)?;
+    let missing_records = wanted
+        .keys()
+        .filter(|id| !records.contains_key(*id))
+        .cloned()
+        .collect();
+    Ok(Plan {
+        targets: targets.to_vec(),
+        normalized,
+        keys,
+        local,
+        extras,
+        completes,
+        cached,
+        outcomes,
+        to_query,
+        records,
+        missing_records,
+    })
+}
+
+/// Step 2 (online): the `querybatch`, then every record its answers list that the cache lacks,
+/// each fetched as soon as the answer naming it is in.
+pub(super) async fn ask(
+    plan: &Plan,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+    fetcher: &Fetcher,
+    progress: &WaveProgress,
+) -> Result<Fetched, EnrichError> {
+    let queries: Vec<OsvQuery> = plan
+        .to_query
+        .iter()
+        .map(|&index| {
+            OsvQuery::new(
+                plan.normalized[index].clone(),
+                plan.targets[index].version.to_string(),
+            )
+        })
+        .collect();
+    let mut outcomes = plan.outcomes.clone();
+    let mut answered = Vec::new();
+    if !queries.is_empty() {
+        let chunks = queries.len().div_ceil(
+            fetcher
+                .settings()
+                .osv_batch_size
+                .clamp(1, osv::MAX_BATCH_SIZE),
+        );
+        progress.planned(Kind::OsvQuery, chunks);
+        let answers = osv::query_batch(fetcher, &queries).await;
+        for _ in 0..chunks {
+            progress.done(Kind::OsvQuery);
+        }
+        answered = follow_answers(
+            &mut outcomes,
+            &plan.to_query,
+            &plan.cached,
+            answers,
+            settings.now,
+        );
+    }
+    let wanted = wanted_records(&outcomes);
+    let mut records = plan.records.clone();
+    let unknown: BTreeMap<String, Option<String>> = wanted
+        .iter()
+        .filter(|(id, _)| !records.contains_key(*id))
+        .map(|(id, modified)| (id.clone(), modified.clone()))
+        .collect();
+    records.extend(read_cached_records(cache, &unknown, settings.offline)?);
+    let to_fetch: Vec<String> = wanted
+        .keys()
+        .filter(|id| !records.contains_key(*id))
+        .cloned()
+        .collect();
+    let mut fetched = Vec::new();
+    let mut record_failures = BTreeMap::new();
+    if !to_fetch.is_empty() {
+        progress.planned(Kind::OsvRecord, to_fetch.len());
+        let answers =
+            osv::fetch_records_observed(fetcher, to_fetch, &|| progress.done(Kind::OsvRecord))
+                .await;
+        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
+        for (id, answer) in answers {
+            match parse_fetched_record(&base, &id, answer) {
+                Ok(advisory) => {
+                    records.insert(id.clone(), advisory);
+                    fetched.push(id);
                 }
-                Err(error) => OsvOutcome::Failed {
-                    cause: error.cause.to_string(),
-                    stale: cached[index].clone(),
-                },
-            };
+                Err(reason) => {
+                    record_failures.insert(id, reason);
+                }
+            }
         }
     }
+    note_missing_records(&wanted, &records, &mut record_failures);
+    Ok(Fetched {
+        outcomes,
+        answered,
+        records,
+        fetched,
+        record_failures,
+    })
+}
 
-    // Every record an answer in use lists (the stale fallbacks included), at its newest `modified`.
+/// Step 2 (offline, or everything cached): the plan's own data.
+pub(super) fn without_network(
+    plan: &Plan,
+    cache: &Cache,
+    offline: bool,
+) -> Result<Fetched, EnrichError> {
+    let outcomes = plan.outcomes.clone();
+    let wanted = wanted_records(&outcomes);
+    let mut records = plan.records.clone();
+    if records.len() < wanted.len() {
+        records.extend(read_cached_records(cache, &wanted, offline)?);
+    }
+    let mut record_failures = BTreeMap::new();
+    note_missing_records(&wanted, &records, &mut record_failures);
+    Ok(Fetched {
+        outcomes,
+        answered: Vec::new(),
+        records,
+        fetched: Vec::new(),
+        record_failures,
+    })
+}
+
+/// OSV's answers, in place of the cache's outcomes of the targets asked. Returns the targets
+/// answered.
+fn follow_answers(
+    outcomes: &mut [OsvOutcome],
+    asked: &[usize],
+    cached: &[Option<CachedAnswer>],
+    answers: Vec<QueryAnswer>,
+    now: Timestamp,
+) -> Vec<usize> {
+    let mut answered = Vec::new();
+    for (&index, answer) in asked.iter().zip(answers) {
+        outcomes[index] = match answer {
+            Ok(references) => {
+                answered.push(index);
+                OsvOutcome::Answered {
+                    references,
+                    fetched_at: now,
+                    from_cache: false,
+                }
+            }
+            Err(error) => OsvOutcome::Failed {
+                cause: error.cause.to_string(),
+                stale: cached[index].clone(),
+            },
+        };
+    }
+    answered
+}
+
+/// Every record an answer in use lists (the stale fallbacks included), at its newest `modified`.
+fn wanted_records(outcomes: &[OsvOutcome]) -> BTreeMap<String, Option<String>> {
     let mut wanted: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for outcome in &outcomes {
+    for outcome in outcomes {
         let references = match outcome {
             OsvOutcome::Answered { references, .. } => references,
             OsvOutcome::Failed {
@@ -223,51 +389,25 @@ pub fn collect(
             }
         }
     }
-    let mut records = read_cached_records(cache, &wanted, settings.offline)?;
-    let mut record_failures: BTreeMap<String, String> = BTreeMap::new();
-    let to_fetch: Vec<String> = wanted
-        .keys()
-        .filter(|id| !records.contains_key(*id))
-        .cloned()
-        .collect();
-    if !settings.offline && !to_fetch.is_empty() {
-        progress.set_message(format!("fetching {} OSV record(s)", to_fetch.len()));
-        let network = match &mut network {
-            Some(network) => network,
-            None => network.insert(Network::start(&settings.fetch)?),
-        };
-        let fetched: BTreeMap<String, RecordAnswer> = network
-            .runtime
-            .block_on(osv::fetch_records(&network.fetcher, to_fetch));
-        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
-        for (id, answer) in fetched {
-            let url = format!("{base}/v1/vulns/{id}");
-            let parsed = answer
-                .map_err(|error| format!("{error}: {}", error.cause))
-                .and_then(|record| {
-                    parse_record(&record.body, RecordFormat::Json, &url)
-                        .map_err(|error| error.to_string())
-                });
-            match parsed {
-                Ok(advisory) => {
-                    match serde_json::to_vec(&advisory) {
-                        Ok(payload) => warnings.cache_write(cache.put(
-                            &RECORD_NAMESPACE,
-                            &id,
-                            &payload,
-                            &Freshness::new(RECORD_TTL),
-                            now,
-                        )),
-                        Err(error) => warnings.cache_write_message(error.to_string()),
-                    }
-                    records.insert(id, advisory);
-                }
-                Err(reason) => {
-                    record_failures.insert(id, reason);
-                }
-            }
-        }
-    }
+    wanted
+}
+
+/// A fetched record, parsed; or why it cannot be used.
+fn parse_fetched_record(base: &str, id: &str, answer: RecordAnswer) -> Result<Advisory, String> {
+    let url = format!("{base}/v1/vulns/{id}");
+    answer
+        .map_err(|error| format!("{error}: {}", error.cause))
+        .and_then(|record| {
+            parse_record(&record.body, RecordFormat::Json, &url).map_err(|error| error.to_string())
+        })
+}
+
+/// A listed record neither the cache nor OSV gave is a failure too (offline: not cached).
+fn note_missing_records(
+    wanted: &BTreeMap<String, Option<String>>,
+    records: &BTreeMap<String, Advisory>,
+    record_failures: &mut BTreeMap<String, String>,
+) {
     for id in wanted.keys() {
         if !records.contains_key(id) && !record_failures.contains_key(id) {
             record_failures.insert(
@@ -276,46 +416,172 @@ pub fn collect(
             );
         }
     }
-    progress.set_message("matching advisories");
+}
+
+/// Step 3: store what was learned, match, and judge every target.
+pub(super) fn settle(
+    plan: Plan,
+    fetched: Fetched,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) -> VulnerabilityData {
+    let now = settings.now;
+    let mut warnings = GroupedWarnings::new("package(s)", "answers");
+    let outcomes = fetched.outcomes;
+    store_answers(
+        cache,
+        settings,
+        &plan.keys,
+        &fetched.answered,
+        &outcomes,
+        &mut warnings,
+    );
+    store_records(
+        cache,
+        now,
+        &fetched.fetched,
+        &fetched.records,
+        &mut warnings,
+    );
 
     // One database of every record that can matter for these packages.
-    let mut combined: Vec<Advisory> = records.values().cloned().collect();
-    if let Some(local) = &local {
+    let mut combined: Vec<Advisory> = fetched.records.into_values().collect();
+    if let Some(local) = &plan.local {
         combined.extend(local.advisories.values().flatten().cloned());
     }
-    for extra in extras.iter().chain(&completes) {
+    for extra in plan.extras.iter().chain(&plan.completes) {
         combined.extend(extra.advisories.iter().cloned());
     }
     let database = Database::from_advisories(combined);
     let groups = AliasGroups::build(database.advisories());
-    let matcher = Matcher {
-        database: &database,
-        groups: &groups,
+    let judging = Judging {
+        matcher: Matcher {
+            database: &database,
+            groups: &groups,
+        },
+        limits: FreshnessLimits {
+            offline: settings.offline,
+            max_age: settings.max_age,
+            fallback_max_age: settings.fallback_max_age,
+        },
+        record_failures: &fetched.record_failures,
+        plan: &plan,
+        settings,
     };
+    let mut data = VulnerabilityData {
+        audited_at: Some(now.unix_millis()),
+        ..VulnerabilityData::default()
+    };
+    let mut tally = Tally {
+        answered_now: fetched.answered.len(),
+        ..Tally::default()
+    };
+    for (index, target) in plan.targets.iter().enumerate() {
+        let status = judging.judge_target(index, &outcomes[index], &mut tally, &mut warnings);
+        data.packages.insert(target.clone(), status);
+    }
+    describe_sources(&mut data, &plan, &tally, cache, settings);
+    data.warnings.extend(warnings.render());
+    data
+}
 
-    let limits = FreshnessLimits {
-        offline: settings.offline,
-        max_age: settings.max_age,
-        fallback_max_age: settings.fallback_max_age,
-    };
-    let mut oldest_cache: Option<Timestamp> = None;
-    let mut answers_from_cache = 0;
-    for (index, target) in targets.iter().enumerate() {
-        let name = &normalized[index];
-        let missing_record = |references: &[VulnerabilityRef]| {
-            references.iter().find_map(|reference| {
-                record_failures
-                    .get(&reference.id)
-                    .map(|reason| (reference.id.clone(), reason.clone()))
-            })
+/// The answers OSV gave now go into the cache, stamped with the run's clock.
+fn store_answers(
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+    keys: &[String],
+    answered: &[usize],
+    outcomes: &[OsvOutcome],
+    warnings: &mut GroupedWarnings,
+) {
+    for &index in answered {
+        if let OsvOutcome::Answered { references, .. } = &outcomes[index] {
+            match serde_json::to_vec(references) {
+                Ok(payload) => warnings.cache_write(cache.put(
+                    &QUERY_NAMESPACE,
+                    &keys[index],
+                    &payload,
+                    &Freshness::new(settings.query_ttl),
+                    settings.now,
+                )),
+                Err(error) => warnings.cache_write_message(error.to_string()),
+            }
+        }
+    }
+}
+
+/// Records fetched now go into the cache as parsed advisories.
+fn store_records(
+    cache: &Cache,
+    now: Timestamp,
+    fetched: &[String],
+    records: &BTreeMap<String, Advisory>,
+    warnings: &mut GroupedWarnings,
+) {
+    for id in fetched {
+        let Some(advisory) = records.get(id) else {
+            continue;
         };
-        // What OSV contributed, and the ids its answer lists (added to the local matches).
-        let (evidence, references): (OsvEvidence, &[VulnerabilityRef]) = match &outcomes[index] {
+        match serde_json::to_vec(advisory) {
+            Ok(payload) => warnings.cache_write(cache.put(
+                &RECORD_NAMESPACE,
+                id,
+                &payload,
+                &Freshness::new(RECORD_TTL),
+                now,
+            )),
+            Err(error) => warnings.cache_write_message(error.to_string()),
+        }
+    }
+}
+
+/// Where the answers judged in use came from.
+#[derive(Default)]
+struct Tally {
+    answered_now: usize,
+    answers_from_cache: usize,
+    oldest_cache: Option<Timestamp>,
+}
+
+impl Tally {
+    fn count_cached(&mut self, now: Timestamp, age: Duration) {
+        self.answers_from_cache += 1;
+        let fetched_at = before(now, age);
+        self.oldest_cache = Some(
+            self.oldest_cache
+                .map_or(fetched_at, |oldest| oldest.min(fetched_at)),
+        );
+    }
+}
+
+/// What judging one target needs.
+struct Judging<'a> {
+    matcher: Matcher<'a>,
+    limits: FreshnessLimits,
+    record_failures: &'a BTreeMap<String, String>,
+    plan: &'a Plan,
+    settings: &'a VulnerabilitySettings,
+}
+
+impl Judging<'_> {
+    /// A listed record that could not be had: the answer cannot vouch for the package.
+    fn missing_record(&self, references: &[VulnerabilityRef]) -> Option<(String, String)> {
+        references.iter().find_map(|reference| {
+            self.record_failures
+                .get(&reference.id)
+                .map(|reason| (reference.id.clone(), reason.clone()))
+        })
+    }
+
+    /// What OSV contributed, and the ids its answer lists (added to the local matches).
+    fn osv_evidence<'o>(&self, outcome: &'o OsvOutcome) -> (OsvEvidence, &'o [VulnerabilityRef]) {
+        let now = self.settings.now;
+        match outcome {
             OsvOutcome::Answered {
                 references,
                 fetched_at,
                 from_cache,
-            } => match missing_record(references) {
+            } => match self.missing_record(references) {
                 None if *from_cache => (
                     OsvEvidence::Cached {
                         age: now.duration_since(*fetched_at),
@@ -335,7 +601,7 @@ pub fn collect(
             },
             OsvOutcome::Failed { cause, stale, .. } => match stale
                 .as_ref()
-                .filter(|stale| missing_record(&stale.references).is_none())
+                .filter(|stale| self.missing_record(&stale.references).is_none())
             {
                 Some(stale) => (
                     OsvEvidence::Fallback {
@@ -357,12 +623,17 @@ pub fn collect(
                 },
                 &[],
             ),
-        };
-        let mut copies: Vec<CopyEvidence> = Vec::with_capacity(1 + completes.len());
-        if let Some(local) = &local {
+        }
+    }
+
+    /// The local copies that may answer for `name`.
+    fn copies(&self, name: &str) -> Vec<CopyEvidence> {
+        let now = self.settings.now;
+        let mut copies: Vec<CopyEvidence> = Vec::with_capacity(1 + self.plan.completes.len());
+        if let Some(local) = &self.plan.local {
             copies.push(local.evidence(name, now));
         }
-        for complete in &completes {
+        for complete in &self.plan.completes {
             copies.push(CopyEvidence {
                 label: format!("the advisory directory `{}`", complete.path.display()),
                 complete: true,
@@ -373,12 +644,28 @@ pub fn collect(
                 unreadable: None,
             });
         }
-        let found = matcher.find(name, &target.version, references);
-        let mut coverage = judge(&evidence, &copies, &limits);
+        copies
+    }
+
+    /// One target's status: the verdict of [`judge`], and what it found.
+    fn judge_target(
+        &self,
+        index: usize,
+        outcome: &OsvOutcome,
+        tally: &mut Tally,
+        warnings: &mut GroupedWarnings,
+    ) -> VulnerabilityStatus {
+        let now = self.settings.now;
+        let target = &self.plan.targets[index];
+        let name = &self.plan.normalized[index];
+        let (evidence, references) = self.osv_evidence(outcome);
+        let copies = self.copies(name);
+        let found = self.matcher.find(name, &target.version, references);
+        let mut coverage = judge(&evidence, &copies, &self.limits);
         // Local data vouches only for what it can evaluate: a record naming the package whose
         // ranges cannot be read leaves it open whether this version is affected.
         if let Coverage::Checked(Basis::Copy { .. }) = coverage
-            && let Some((id, problem)) = matcher.unevaluable(name, &target.version)
+            && let Some((id, problem)) = self.matcher.unevaluable(name, &target.version)
         {
             coverage = Coverage::Unchecked {
                 reason: format!(
@@ -387,92 +674,98 @@ pub fn collect(
                 ),
             };
         }
-        let status = match coverage {
-            Coverage::Checked(basis) => {
-                match basis {
-                    Basis::Osv => {}
-                    Basis::CachedOsv { age } => {
-                        answers_from_cache += 1;
-                        let fetched_at = before(now, age);
-                        oldest_cache = Some(oldest_cache.map_or(fetched_at, |t| t.min(fetched_at)));
-                        if settings.offline
-                            && cached[index].as_ref().is_some_and(|answer| !answer.fresh)
-                        {
-                            warnings.add(
-                                format!(
-                                    "cached OSV answers past their {} lifetime were used (offline)",
-                                    describe_age(settings.query_ttl)
-                                ),
-                                target,
-                                Some(age),
-                            );
-                        }
-                    }
-                    Basis::FallbackOsv { age } => {
-                        answers_from_cache += 1;
-                        let fetched_at = before(now, age);
-                        oldest_cache = Some(oldest_cache.map_or(fetched_at, |t| t.min(fetched_at)));
-                        if let OsvOutcome::Failed { cause, .. } = &outcomes[index] {
-                            warnings.add(
-                                format!(
-                                    "OSV could not answer ({cause}); older cached answers were \
-                                     used instead"
-                                ),
-                                target,
-                                Some(age),
-                            );
-                        }
-                    }
-                    // Offline, a local copy answering is the expected path, not news.
-                    Basis::Copy { .. } if settings.offline => {}
-                    Basis::Copy { index: copy, age } => {
-                        let why = match &evidence {
-                            OsvEvidence::Unusable { reason } => reason.clone(),
-                            _ => "OSV's answer could not be used".to_owned(),
-                        };
-                        warnings.add(
-                            format!(
-                                "{why}; {} answered instead (advisory data {} old)",
-                                copies[copy].label,
-                                describe_age(age)
-                            ),
-                            target,
-                            None,
-                        );
-                    }
-                }
-                checked(found)
+        let basis = match coverage {
+            Coverage::Checked(basis) => basis,
+            Coverage::Unchecked { reason } => {
+                return VulnerabilityStatus::Unchecked {
+                    reason,
+                    vulnerabilities: found,
+                };
             }
-            Coverage::Unchecked { reason } => VulnerabilityStatus::Unchecked {
-                reason,
-                vulnerabilities: found,
-            },
         };
-        data.packages.insert(target.clone(), status);
+        match basis {
+            Basis::Osv => {}
+            Basis::CachedOsv { age } => {
+                tally.count_cached(now, age);
+                if self.settings.offline
+                    && self.plan.cached[index]
+                        .as_ref()
+                        .is_some_and(|answer| !answer.fresh)
+                {
+                    warnings.add(
+                        format!(
+                            "cached OSV answers past their {} lifetime were used (offline)",
+                            describe_age(self.settings.query_ttl)
+                        ),
+                        target,
+                        Some(age),
+                    );
+                }
+            }
+            Basis::FallbackOsv { age } => {
+                tally.count_cached(now, age);
+                if let OsvOutcome::Failed { cause, .. } = outcome {
+                    warnings.add(
+                        format!(
+                            "OSV could not answer ({cause}); older cached answers were used \
+                             instead"
+                        ),
+                        target,
+                        Some(age),
+                    );
+                }
+            }
+            // Offline, a local copy answering is the expected path, not news.
+            Basis::Copy { .. } if self.settings.offline => {}
+            Basis::Copy { index: copy, age } => {
+                let why = match &evidence {
+                    OsvEvidence::Unusable { reason } => reason.clone(),
+                    _ => "OSV's answer could not be used".to_owned(),
+                };
+                warnings.add(
+                    format!(
+                        "{why}; {} answered instead (advisory data {} old)",
+                        copies[copy].label,
+                        describe_age(age)
+                    ),
+                    target,
+                    None,
+                );
+            }
+        }
+        checked(found)
     }
-    progress.finish_and_clear();
+}
 
-    // Where the data came from, oldest first for the report header.
-    if answered_now > 0 {
+/// Where the data came from, oldest first for the report header.
+fn describe_sources(
+    data: &mut VulnerabilityData,
+    plan: &Plan,
+    tally: &Tally,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) {
+    let now = settings.now;
+    if tally.answered_now > 0 {
         data.sources.push(DataSource {
             kind: "osv-api".to_owned(),
             location: crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned(),
             as_of: Some(now.unix_millis()),
-            entries: answered_now,
+            entries: tally.answered_now,
             coverage: None,
         });
     }
-    if answers_from_cache > 0 {
+    if tally.answers_from_cache > 0 {
         data.sources.push(DataSource {
             kind: "cache".to_owned(),
             location: cache.directory().display().to_string(),
-            as_of: oldest_cache.map(Timestamp::unix_millis),
-            entries: answers_from_cache,
+            as_of: tally.oldest_cache.map(Timestamp::unix_millis),
+            entries: tally.answers_from_cache,
             coverage: None,
         });
-        data.oldest_data = oldest_cache.map(Timestamp::unix_millis);
+        data.oldest_data = tally.oldest_cache.map(Timestamp::unix_millis);
     }
-    if let Some(local) = &local {
+    if let Some(local) = &plan.local {
         data.sources.push(DataSource {
             kind: "local-database".to_owned(),
             location: crate::redact::redact_text(&local.status.source).into_owned(),
@@ -484,7 +777,7 @@ pub fn collect(
             data.oldest_data = Some(data.oldest_data.map_or(as_of, |t| t.min(as_of)));
         }
         // A partial copy never answers, so with no live answer either, say what is missing.
-        if !local.status.complete && answered_now == 0 {
+        if !local.status.complete && tally.answered_now == 0 {
             data.warnings.push(format!(
                 "{} is partial: it adds findings but cannot vouch for a package on its own; \
                  import a complete copy (`pyaudit db sync`, an OSV all.zip, or `pyaudit db import \
@@ -493,7 +786,7 @@ pub fn collect(
             ));
         }
     }
-    for complete in &completes {
+    for complete in &plan.completes {
         data.sources.push(DataSource {
             kind: "advisories-dir".to_owned(),
             location: complete.path.display().to_string(),
@@ -505,15 +798,9 @@ pub fn collect(
             let as_of = as_of.unix_millis();
             data.oldest_data = Some(data.oldest_data.map_or(as_of, |t| t.min(as_of)));
         }
-        if let Some(first) = complete.load_errors.first() {
-            data.warnings.push(format!(
-                "{} record(s) in `{}` could not be read, e.g. {first}",
-                complete.load_errors.len(),
-                complete.path.display()
-            ));
-        }
+        note_load_errors(data, complete);
     }
-    for extra in &extras {
+    for extra in &plan.extras {
         data.sources.push(DataSource {
             kind: "advisories-dir".to_owned(),
             location: extra.path.display().to_string(),
@@ -521,19 +808,18 @@ pub fn collect(
             entries: extra.records,
             coverage: Some(SourceCoverage::Partial),
         });
-        if let Some(first) = extra.load_errors.first() {
-            data.warnings.push(format!(
-                "{} record(s) in `{}` could not be read, e.g. {first}",
-                extra.load_errors.len(),
-                extra.path.display()
-            ));
-        }
+        note_load_errors(data, extra);
     }
-    data.warnings.extend(warnings.render());
-    data.requests = network
-        .as_ref()
-        .map_or(0, |network| network.fetcher.stats().requests);
-    Ok(data)
+}
+
+fn note_load_errors(data: &mut VulnerabilityData, source: &ExtraSource) {
+    if let Some(first) = source.load_errors.first() {
+        data.warnings.push(format!(
+            "{} record(s) in `{}` could not be read, e.g. {first}",
+            source.load_errors.len(),
+            source.path.display()
+        ));
+    }
 }
 
 /// The moment `age` before `now`.
@@ -693,17 +979,3 @@ impl Matcher<'_> {
 }
 
 pub use super::warnings::describe_age;
-
-fn progress_bar(enabled: bool) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    bar.set_message("reading the cache");
-    bar
-}

@@ -1,11 +1,13 @@
-//! The HTTP layer every source shares: one `reqwest` client (connection reuse, HTTP/1.1
-//! keep-alive), a global bound on requests in flight, retries with exponential backoff and jitter,
+//! The HTTP layer every source shares: one `reqwest` client (connection reuse: HTTP/2 where the
+//! server offers it over TLS, one multiplexed connection per host; HTTP/1.1 keep-alive
+//! otherwise), a bound on requests in flight per host, retries with exponential backoff and jitter,
 //! `Retry-After` (RFC 9110 §10.2.3: delay-seconds or an HTTP-date), a per-attempt timeout, a
 //! deadline for the whole run, and a response size limit enforced while the body streams in.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, RETRY_AFTER};
@@ -178,7 +180,9 @@ pub struct Fetcher {
 struct Inner {
     client: reqwest::Client,
     settings: FetchSettings,
-    permits: Semaphore,
+    /// One bound per origin (`scheme://host:port`): PyPI and OSV each get their own, so one
+    /// source's burst never starves the other's requests of slots.
+    permits: Mutex<HashMap<String, Arc<Semaphore>>>,
     deadline: Option<Instant>,
     counters: Counters,
 }
@@ -231,7 +235,7 @@ impl Fetcher {
         Ok(Self {
             inner: Arc::new(Inner {
                 client,
-                permits: Semaphore::new(settings.concurrency.max(1)),
+                permits: Mutex::new(HashMap::new()),
                 deadline,
                 settings,
                 counters: Counters::default(),
@@ -253,6 +257,21 @@ impl Fetcher {
         }
     }
 
+    /// The bound on requests in flight to `url`'s origin.
+    fn permits_for(&self, url: &str) -> Arc<Semaphore> {
+        let key = reqwest::Url::parse(url).map_or_else(|_| String::new(), |url| origin(&url));
+        let mut hosts = self
+            .inner
+            .permits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(
+            hosts.entry(key).or_insert_with(|| {
+                Arc::new(Semaphore::new(self.inner.settings.concurrency.max(1)))
+            }),
+        )
+    }
+
     /// Time left before the run's deadline; `None` when there is no deadline.
     fn remaining(&self) -> Option<Duration> {
         self.inner
@@ -271,15 +290,16 @@ impl Fetcher {
         loop {
             attempts += 1;
             // Wait for a slot, but not past the deadline: queued requests must fail fast too.
+            let permits = self.permits_for(&spec.url);
             let permit = match self.remaining() {
                 Some(remaining) if remaining.is_zero() => return Err(deadline_error()),
                 Some(remaining) => {
-                    match tokio::time::timeout(remaining, self.inner.permits.acquire()).await {
+                    match tokio::time::timeout(remaining, permits.acquire_owned()).await {
                         Ok(permit) => permit,
                         Err(_elapsed) => return Err(deadline_error()),
                     }
                 }
-                None => self.inner.permits.acquire().await,
+                None => permits.acquire_owned().await,
             }
             .map_err(|_closed| FetchError::Client {
                 message: "the request limiter was closed".to_owned(),

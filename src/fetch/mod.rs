@@ -35,6 +35,12 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// The longest `Retry-After` honoured: a server asking for an hour gets 10 s, and a retry that
 /// could only start after the deadline is not attempted at all.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// Requests in flight per host. Index and advisory requests are small and mostly wait on
+/// latency, so a cold audit wants many in flight at once (`uv` allows 50 downloads; measured on
+/// the loopback benchmark at 50 ms, 500 packages: 32 → 1.1 s, 64 → 0.7 s, 128 → 0.47 s, 256 no
+/// better). Over HTTP/2 (PyPI, OSV) they share one connection and the server's own stream limit
+/// (about 100) applies too. Also bounds memory: a body is held while its request is in flight.
+pub const DEFAULT_CONCURRENCY: usize = 128;
 /// Redirects followed for one request (same host only, unless allowed).
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -64,7 +70,9 @@ pub struct FetchSettings {
     /// Extra attempts after the first one for a retryable failure (connect error, timeout,
     /// broken body, 429, 5xx).
     pub retries: u32,
-    /// Requests in flight at once, across every source.
+    /// Requests in flight at once to one host (scheme, host and port). Over HTTP/2 they share
+    /// one connection, and the server's own stream limit applies too; over HTTP/1.1 each is a
+    /// connection of its own, kept for reuse.
     pub concurrency: usize,
     /// Largest accepted response body (after decompression); larger bodies are an error.
     pub max_body_bytes: u64,
@@ -91,7 +99,7 @@ impl Default for FetchSettings {
             deadline_from: None,
             allow_cross_host_redirects: false,
             retries: 3,
-            concurrency: 32,
+            concurrency: DEFAULT_CONCURRENCY,
             max_body_bytes: 32 * 1024 * 1024,
             user_agent: default_user_agent(),
             backoff_base: Duration::from_millis(250),

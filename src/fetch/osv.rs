@@ -80,32 +80,32 @@ pub struct OsvAnswers {
 }
 
 #[derive(Serialize)]
-struct BatchRequest<'a> {
-    queries: Vec<WireQuery<'a>>,
+struct BatchRequestWire<'a> {
+    queries: Vec<QueryWire<'a>>,
 }
 
 #[derive(Serialize)]
-struct WireQuery<'a> {
-    package: WirePackage<'a>,
+struct QueryWire<'a> {
+    package: PackageWire<'a>,
     version: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     page_token: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct WirePackage<'a> {
+struct PackageWire<'a> {
     name: &'a str,
     ecosystem: &'static str,
 }
 
 #[derive(Deserialize)]
-struct BatchResponse {
-    results: Vec<WireResult>,
+struct BatchResponseWire {
+    results: Vec<ResultWire>,
 }
 
 /// A query without advisories may come back as `{}`.
 #[derive(Deserialize)]
-struct WireResult {
+struct ResultWire {
     #[serde(default)]
     vulns: Vec<VulnerabilityRef>,
     #[serde(default)]
@@ -191,11 +191,11 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
             fail(&mut answers, &indices, &error);
             break;
         }
-        let request = BatchRequest {
+        let request = BatchRequestWire {
             queries: pending
                 .iter()
-                .map(|(index, token)| WireQuery {
-                    package: WirePackage {
+                .map(|(index, token)| QueryWire {
+                    package: PackageWire {
                         name: &chunk[*index].name,
                         ecosystem: ECOSYSTEM,
                     },
@@ -221,7 +221,7 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
         {
             Err(error) => Err(error),
             Ok(response) if response.status != 200 => Err(response.unexpected_status()),
-            Ok(response) => match serde_json::from_slice::<BatchResponse>(&response.body) {
+            Ok(response) => match serde_json::from_slice::<BatchResponseWire>(&response.body) {
                 Err(error) => Err(response.malformed(error)),
                 // The API promises one result per query, in order; anything else cannot be
                 // attributed to packages, so every query of the page fails.
@@ -276,15 +276,15 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
 }
 
 #[derive(Serialize)]
-struct PackageQuery<'a> {
-    package: WirePackage<'a>,
+struct PackageQueryWire<'a> {
+    package: PackageWire<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     page_token: Option<&'a str>,
 }
 
 /// `/v1/query` answers full records; a package without any comes back as `{}`.
 #[derive(Deserialize)]
-struct PackageResponse {
+struct PackageResponseWire {
     #[serde(default)]
     vulns: Vec<serde_json::Value>,
     #[serde(default)]
@@ -342,8 +342,8 @@ async fn query_package(fetcher: &Fetcher, name: &str) -> PackageAnswer {
     let mut seen = HashSet::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let request = PackageQuery {
-            package: WirePackage {
+        let request = PackageQueryWire {
+            package: PackageWire {
                 name,
                 ecosystem: ECOSYSTEM,
             },
@@ -362,7 +362,7 @@ async fn query_package(fetcher: &Fetcher, name: &str) -> PackageAnswer {
         if response.status != 200 {
             return Err(source_error(response.unexpected_status()));
         }
-        let page: PackageResponse = serde_json::from_slice(&response.body)
+        let page: PackageResponseWire = serde_json::from_slice(&response.body)
             .map_err(|error| source_error(response.malformed(error)))?;
         for record in page.vulns {
             // A record without an id is not an OSV record.
@@ -398,6 +398,15 @@ pub async fn fetch_records(
     fetcher: &Fetcher,
     ids: impl IntoIterator<Item = String>,
 ) -> BTreeMap<String, RecordAnswer> {
+    fetch_records_observed(fetcher, ids, &|| {}).await
+}
+
+/// [`fetch_records`], calling `answered` as each record's answer (or final failure) comes in.
+pub async fn fetch_records_observed(
+    fetcher: &Fetcher,
+    ids: impl IntoIterator<Item = String>,
+    answered: &(dyn Fn() + Sync),
+) -> BTreeMap<String, RecordAnswer> {
     let ids: BTreeSet<String> = ids.into_iter().collect();
     let mut tasks = JoinSet::new();
     let mut id_of_task = HashMap::new();
@@ -412,6 +421,7 @@ pub async fn fetch_records(
     }
     let mut answers = BTreeMap::new();
     while let Some(joined) = tasks.join_next_with_id().await {
+        answered();
         match joined {
             Ok((_task, (id, answer))) => {
                 answers.insert(id, answer);

@@ -76,11 +76,7 @@ pub async fn fetch_project_json(
     fetcher: &Fetcher,
     requests: &[ProjectRequest],
 ) -> Vec<ProjectAnswer<ProjectJson>> {
-    let base = trim_base(&fetcher.settings().pypi_url).to_owned();
-    fetch_documents(fetcher, requests, Source::PypiJson, move |name| {
-        (format!("{base}/pypi/{name}/json"), "application/json")
-    })
-    .await
+    fetch_documents(fetcher, requests, Source::PypiJson, keep, &|| {}).await
 }
 
 /// `GET /simple/<name>/` (JSON form) for each request, concurrently; one answer per request,
@@ -89,11 +85,65 @@ pub async fn fetch_simple(
     fetcher: &Fetcher,
     requests: &[ProjectRequest],
 ) -> Vec<ProjectAnswer<SimpleProject>> {
-    let base = fetcher.settings().simple_base();
-    fetch_documents(fetcher, requests, Source::PypiSimple, move |name| {
-        (format!("{base}/{name}/"), SIMPLE_JSON_MEDIA_TYPE)
-    })
+    fetch_documents(fetcher, requests, Source::PypiSimple, keep, &|| {}).await
+}
+
+/// [`fetch_project_json`] keeping only what `trim` makes of each document, as it arrives: a run
+/// over many projects holds the bodies of the requests in flight, not of every project. The
+/// answers carry no `body`. `answered` is called as each answer (or final failure) comes in.
+pub async fn fetch_project_json_trimmed<U: Send + 'static>(
+    fetcher: &Fetcher,
+    requests: &[ProjectRequest],
+    trim: fn(ProjectJson) -> U,
+    answered: &(dyn Fn() + Sync),
+) -> Vec<ProjectAnswer<U>> {
+    fetch_documents(
+        fetcher,
+        requests,
+        Source::PypiJson,
+        move |answer| trimmed(answer, trim),
+        answered,
+    )
     .await
+}
+
+/// [`fetch_simple`], trimmed as it arrives like [`fetch_project_json_trimmed`].
+pub async fn fetch_simple_trimmed<U: Send + 'static>(
+    fetcher: &Fetcher,
+    requests: &[ProjectRequest],
+    trim: fn(SimpleProject) -> U,
+    answered: &(dyn Fn() + Sync),
+) -> Vec<ProjectAnswer<U>> {
+    fetch_documents(
+        fetcher,
+        requests,
+        Source::PypiSimple,
+        move |answer| trimmed(answer, trim),
+        answered,
+    )
+    .await
+}
+
+fn keep<T>(answer: PypiAnswer<T>) -> PypiAnswer<T> {
+    answer
+}
+
+fn trimmed<T, U>(answer: PypiAnswer<T>, trim: fn(T) -> U) -> PypiAnswer<U> {
+    match answer {
+        PypiAnswer::Fresh {
+            document,
+            etag,
+            last_modified,
+            ..
+        } => PypiAnswer::Fresh {
+            body: Vec::new(),
+            document: trim(document),
+            etag,
+            last_modified,
+        },
+        PypiAnswer::NotModified => PypiAnswer::NotModified,
+        PypiAnswer::NotFound => PypiAnswer::NotFound,
+    }
 }
 
 /// Parses a body of `/pypi/<name>/json` (as stored by the cache).
@@ -106,27 +156,51 @@ pub fn parse_simple(body: &[u8]) -> Result<SimpleProject, serde_json::Error> {
     serde_json::from_slice(body)
 }
 
-async fn fetch_documents<T>(
+/// The URL and `Accept` of one project's document from `source`.
+fn document_url(fetcher: &Fetcher, source: Source, name: &str) -> (String, &'static str) {
+    match source {
+        Source::PypiSimple => (
+            format!("{}/{name}/", fetcher.settings().simple_base()),
+            SIMPLE_JSON_MEDIA_TYPE,
+        ),
+        _ => (
+            format!(
+                "{}/pypi/{name}/json",
+                trim_base(&fetcher.settings().pypi_url)
+            ),
+            "application/json",
+        ),
+    }
+}
+
+async fn fetch_documents<T, U, F>(
     fetcher: &Fetcher,
     requests: &[ProjectRequest],
     source: Source,
-    url_for: impl Fn(&str) -> (String, &'static str),
-) -> Vec<ProjectAnswer<T>>
+    map: F,
+    answered: &(dyn Fn() + Sync),
+) -> Vec<ProjectAnswer<U>>
 where
     T: IndexDocument + Send + 'static,
+    U: Send + 'static,
+    F: Fn(PypiAnswer<T>) -> PypiAnswer<U> + Clone + Send + 'static,
 {
     let mut tasks = JoinSet::new();
     for (index, request) in requests.iter().enumerate() {
-        let (url, accept) = url_for(&request.name);
+        let (url, accept) = document_url(fetcher, source, &request.name);
         let fetcher = fetcher.clone();
         let request = request.clone();
+        let map = map.clone();
         tasks.spawn(async move {
-            let answer = fetch_document(&fetcher, &request, source, url, accept).await;
+            let answer = fetch_document::<T>(&fetcher, &request, source, url, accept)
+                .await
+                .map(map);
             (index, answer)
         });
     }
-    let mut answers: Vec<Option<ProjectAnswer<T>>> = (0..requests.len()).map(|_| None).collect();
+    let mut answers: Vec<Option<ProjectAnswer<U>>> = (0..requests.len()).map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
+        answered();
         if let Ok((index, answer)) = joined {
             answers[index] = Some(answer);
         }
@@ -141,7 +215,7 @@ where
                     source,
                     request.name.clone(),
                     FetchError::Transport {
-                        url: url_for(&request.name).0,
+                        url: document_url(fetcher, source, &request.name).0,
                         attempts: 0,
                         message: "the fetch task ended without an answer".to_owned(),
                     },

@@ -99,6 +99,9 @@ impl RecordedRequest {
 
 #[derive(Default)]
 struct State {
+    /// Requests read and not yet past their injected latency; the most there ever were.
+    in_flight: usize,
+    max_in_flight: usize,
     records: BTreeMap<String, Value>,
     /// Canonical package name → ids of records that mention it.
     ids_by_package: HashMap<String, Vec<String>>,
@@ -300,6 +303,12 @@ impl TestServer {
         });
     }
 
+    /// The most requests that were ever waiting on their injected latency at once: with a
+    /// latency on every path, how many requests the client had in flight together.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_in_flight
+    }
+
     /// Requests received whose path starts with `path_prefix` (faulted ones included).
     pub fn requests(&self, path_prefix: &str) -> usize {
         self.state
@@ -349,6 +358,8 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) -> std::i
         let faults = {
             let mut state = state.lock().unwrap();
             state.log.push(request.clone());
+            state.in_flight += 1;
+            state.max_in_flight = state.max_in_flight.max(state.in_flight);
             take_faults(&mut state, &request)
         };
         let mut terminal = None;
@@ -358,6 +369,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<Mutex<State>>) -> std::i
                 other => terminal = Some(other),
             }
         }
+        state.lock().unwrap().in_flight -= 1;
         let stream = reader.get_mut();
         match terminal {
             Some(Fault::Reset) => return Ok(()),

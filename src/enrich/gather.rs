@@ -1,0 +1,153 @@
+//! The one entry point of enrichment: every source a run needs, asked in one wave.
+//!
+//! Each source runs in three steps — plan (the cache and local data: what must be asked), ask
+//! (the network), settle (store, judge, describe) — and [`gather`] plans them all first, then
+//! starts every request at once on one client (one connection pool, one concurrency bound per
+//! host): the OSV `querybatch` and the PyPI JSON and Simple API requests go out together, each
+//! advisory record is fetched as soon as the answer naming it is in, and the popular names are
+//! read meanwhile. Nothing waits for a stage it does not depend on; the critical path of a cold
+//! run is the `querybatch` and the records it names, or the slowest PyPI answer.
+//!
+//! Fail closed as before: every source's answers are judged by the same settle steps as when it
+//! runs alone (`vulnerabilities::collect`, `metadata::collect`), so a failed request is never a
+//! clean package.
+
+use std::path::PathBuf;
+
+use pyaudit_cache::Cache;
+
+use super::metadata::{self, MetadataData, MetadataSettings};
+use super::popular::{self, PopularNames};
+use super::progress::WaveProgress;
+use super::vulnerabilities;
+use super::{EnrichError, Network, PackageKey, VulnerabilityData, VulnerabilitySettings};
+
+/// What a run needs to know about its packages.
+#[derive(Debug, Clone)]
+pub struct GatherRequest {
+    pub targets: Vec<PackageKey>,
+    /// PyPI metadata, when a rule reads it.
+    pub metadata: Option<MetadataSettings>,
+    /// Popular names (the typosquat rule): the files of `[typosquat] popular`, besides the
+    /// built-in seed and the imported list. `None`: not needed.
+    pub popular: Option<Vec<PathBuf>>,
+}
+
+/// Everything enrichment learned, as plain data.
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub vulnerabilities: VulnerabilityData,
+    pub metadata: Option<MetadataData>,
+    pub popular: PopularNames,
+}
+
+/// Collects every source `request` asks for, in one wave (see the module documentation).
+/// `settings` says how to reach the network and judge advisory data; its `progress` draws one
+/// bar over every request.
+pub fn gather(
+    request: &GatherRequest,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) -> Result<Gathered, EnrichError> {
+    let targets = &request.targets;
+    let vulnerability_plan = vulnerabilities::plan(targets, cache, settings)?;
+    let metadata_plan = request
+        .metadata
+        .as_ref()
+        .map(|metadata| metadata::plan(targets, cache, metadata))
+        .transpose()?;
+    let vulnerabilities_online = vulnerability_plan.needs_network(settings.offline);
+    let metadata_online = metadata_plan
+        .as_ref()
+        .is_some_and(metadata::Plan::needs_network);
+
+    let (waved, popular) = std::thread::scope(|scope| {
+        // Reading and indexing the popular names is local work: it overlaps the network.
+        let popular = request
+            .popular
+            .as_ref()
+            .map(|files| scope.spawn(move || popular::load(cache, files)));
+        let waved = wave(
+            settings,
+            cache,
+            &vulnerability_plan,
+            metadata_plan.as_ref(),
+            vulnerabilities_online,
+            metadata_online,
+        );
+        let popular = match popular {
+            Some(handle) => handle.join().unwrap_or_else(|_| {
+                Err(EnrichError::Input(
+                    "reading the popular names failed unexpectedly".to_owned(),
+                ))
+            }),
+            None => Ok(PopularNames::default()),
+        };
+        (waved, popular)
+    });
+    let (vulnerability_answers, metadata_answers, requests) = waved?;
+    let popular = popular?;
+
+    let mut vulnerabilities =
+        vulnerabilities::settle(vulnerability_plan, vulnerability_answers, cache, settings);
+    vulnerabilities.requests = requests;
+    let metadata = match (metadata_plan, &request.metadata) {
+        (Some(plan), Some(metadata_settings)) => Some(metadata::settle(
+            plan,
+            metadata_answers.unwrap_or_default(),
+            cache,
+            metadata_settings,
+        )),
+        _ => None,
+    };
+    Ok(Gathered {
+        vulnerabilities,
+        metadata,
+        popular,
+    })
+}
+
+type Waved = (vulnerabilities::Fetched, Option<metadata::Fetched>, u64);
+
+/// The network part: both sources' requests at once on one client, or none at all.
+fn wave(
+    settings: &VulnerabilitySettings,
+    cache: &Cache,
+    vulnerability_plan: &vulnerabilities::Plan,
+    metadata_plan: Option<&metadata::Plan>,
+    vulnerabilities_online: bool,
+    metadata_online: bool,
+) -> Result<Waved, EnrichError> {
+    if !vulnerabilities_online && !metadata_online {
+        let answers =
+            vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?;
+        return Ok((answers, None, 0));
+    }
+    let network = Network::start(&settings.fetch)?;
+    let progress = WaveProgress::new(settings.progress);
+    let fetcher = &network.fetcher;
+    let (vulnerability_answers, metadata_answers) = network.runtime.block_on(async {
+        let osv = async {
+            if vulnerabilities_online {
+                vulnerabilities::ask(vulnerability_plan, cache, settings, fetcher, &progress).await
+            } else {
+                vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)
+            }
+        };
+        let pypi = async {
+            match metadata_plan {
+                Some(plan) if metadata_online => {
+                    Some(metadata::ask(plan, fetcher, &progress).await)
+                }
+                _ => None,
+            }
+        };
+        tokio::join!(osv, pypi)
+    });
+    progress.finish();
+    Ok((
+        vulnerability_answers?,
+        metadata_answers,
+        fetcher.stats().requests,
+    ))
+}
