@@ -1,11 +1,14 @@
 //! The `pyaudit` binary as users run it: lockfiles in, output and exit codes out.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use support::corpus;
 
 fn pyaudit() -> Command {
     Command::cargo_bin("pyaudit").unwrap()
@@ -14,12 +17,6 @@ fn pyaudit() -> Command {
 fn data(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
-        .join(relative)
-}
-
-fn shared(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/real")
         .join(relative)
 }
 
@@ -184,7 +181,7 @@ fn why_an_absent_package_exits_one() {
 
 #[test]
 fn a_directory_finds_every_lockfile_in_it() {
-    let json = graph_json(&shared("DataDog__guarddog"));
+    let json = graph_json(&corpus::real_fixtures().join("DataDog__guarddog"));
     let kinds: Vec<&str> = json["lockfiles"]
         .as_array()
         .unwrap()

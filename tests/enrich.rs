@@ -21,18 +21,15 @@ use pyaudit::fetch::{FetchSettings, Fetcher};
 use pyaudit_advisories::{Version, normalize_package_name};
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 use serde_json::{Value, json};
+use support::corpus;
 use support::server::{Fault, TestServer};
 
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
 const HOUR: Duration = Duration::from_secs(3600);
 const YEARS: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
-}
-
 fn pypa() -> PathBuf {
-    shared().join("advisories/pypa")
+    corpus::pypa_dir()
 }
 
 /// A cache holding the imported PyPA database, shared by the offline tests of this binary (the
@@ -164,7 +161,7 @@ fn expected_pysec(path: &Path, targets: &[PackageKey]) -> BTreeMap<String, BTree
 }
 
 fn advisory_pins() -> (Vec<PackageKey>, PathBuf) {
-    let folder = shared().join("fixtures/synthetic/advisory-pins");
+    let folder = corpus::path("fixtures/synthetic/advisory-pins");
     (
         pins_of_requirements(&folder.join("requirements.txt")),
         folder.join("expected/requirements.txt.advisories.json"),
@@ -252,18 +249,23 @@ fn pins_of_expected_lock(path: &Path) -> Vec<PackageKey> {
         .collect()
 }
 
+/// What the corpus subset of the real fixtures holds: expected advisory files, pins (at least)
+/// and pins with PYSEC hits.
+const CORPUS_FILES: usize = 27;
+const CORPUS_PINS: usize = 1500;
+const CORPUS_HITS: usize = 6;
+
 #[test]
 fn offline_pypa_database_matches_every_real_fixture() {
     let mut checked_files = 0;
     let mut pins = 0;
     let mut hits = 0;
-    let real = shared().join("fixtures/real");
-    let mut projects: Vec<PathBuf> = std::fs::read_dir(&real)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
+    let real = corpus::real_projects();
+    let projects: Vec<PathBuf> = real
+        .folders
+        .into_iter()
         .filter(|path| path.join("expected").is_dir())
         .collect();
-    projects.sort();
     for project in projects {
         let mut files: Vec<PathBuf> = std::fs::read_dir(project.join("expected"))
             .unwrap()
@@ -295,9 +297,15 @@ fn offline_pypa_database_matches_every_real_fixture() {
             hits += expected.len();
         }
     }
-    assert_eq!(checked_files, 32);
-    assert!(pins > 2500, "{pins}");
-    assert_eq!(hits, 7);
+    if real.everything {
+        assert_eq!(checked_files, 32);
+        assert!(pins > 2500, "{pins}");
+        assert_eq!(hits, 7);
+    } else {
+        assert_eq!(checked_files, CORPUS_FILES);
+        assert!(pins > CORPUS_PINS, "{pins}");
+        assert_eq!(hits, CORPUS_HITS);
+    }
 }
 
 /// A server answering from the PyPA database with `pyaudit_advisories` matching.
@@ -892,7 +900,10 @@ fn measure_import_and_warm_collect() {
             start.elapsed()
         );
     }
-    let lock = shared().join("fixtures/real/pydantic__pydantic-ai/expected/uv.lock.json");
+    let Some(shared) = corpus::shared() else {
+        return;
+    };
+    let lock = shared.join("fixtures/real/pydantic__pydantic-ai/expected/uv.lock.json");
     let targets = pins_of_expected_lock(&lock);
     let served = pypa_server();
     {

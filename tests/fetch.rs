@@ -9,7 +9,8 @@ use pyaudit::fetch::osv::{self, OsvQuery, VulnerabilityRef};
 use pyaudit::fetch::pypi::{self, ProjectRequest, PypiAnswer, Validators};
 use pyaudit::fetch::{FetchError, FetchSettings, Fetcher, Source, run_blocking};
 use serde_json::json;
-use support::server::{Fault, LAST_MODIFIED, TestServer, shared_malicious_dir};
+use support::corpus::malicious_dir;
+use support::server::{Fault, LAST_MODIFIED, TestServer};
 
 /// Small timeouts and backoffs so fault tests stay fast.
 fn settings(server: &TestServer) -> FetchSettings {
@@ -60,7 +61,7 @@ async fn osv_queries_then_fetches_each_new_record_once() {
                       "ranges": [{"type": "ECOSYSTEM",
                                   "events": [{"introduced": "1.0"}, {"fixed": "1.5"}]}]}],
     }));
-    let loaded = server.load_records(&shared_malicious_dir());
+    let loaded = server.load_records(&malicious_dir());
     assert!(loaded >= 4);
     let fetcher = fetcher(settings(&server));
     let queries = [

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use support::corpus;
 use support::server::TestServer;
 
 fn pyaudit(cache: &Path) -> Command {
@@ -30,10 +31,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn shared(relative: &str) -> PathBuf {
-    root().join("../shared").join(relative)
-}
-
 fn demo_lock() -> PathBuf {
     root().join("tests/data/uv-project/uv.lock")
 }
@@ -47,7 +44,7 @@ fn pypa_server() -> (tokio::runtime::Runtime, TestServer) {
         .build()
         .unwrap();
     let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
     server.use_advisory_matching();
     (runtime, server)
 }
@@ -177,11 +174,13 @@ fn online_results_equal_the_expected_advisories_for_the_synthetic_pins() {
     let (code, report) = json_output(
         pyaudit(cache.path())
             .args(["lock", "--format", "json", "--osv-url", &server.url()])
-            .arg(shared("fixtures/synthetic/advisory-pins/requirements.txt")),
+            .arg(corpus::path(
+                "fixtures/synthetic/advisory-pins/requirements.txt",
+            )),
     );
     assert_eq!(code, 1);
     assert_eq!(report["summary"]["unchecked"], 0);
-    let expected = expected_ids(&shared(
+    let expected = expected_ids(&corpus::path(
         "fixtures/synthetic/advisory-pins/expected/requirements.txt.advisories.json",
     ));
     assert_eq!(pysec_ids(&report), expected);
@@ -192,7 +191,7 @@ fn offline_audit_from_an_imported_database_equals_the_expected_advisories() {
     let cache = tempfile::tempdir().unwrap();
     pyaudit(cache.path())
         .args(["db", "import", "--complete"])
-        .arg(shared("advisories/pypa"))
+        .arg(corpus::path("advisories/pypa"))
         .assert()
         .success()
         .stdout(predicate::str::contains("2661"))
@@ -225,9 +224,9 @@ fn offline_audit_from_an_imported_database_equals_the_expected_advisories() {
         let (code, report) = json_output(
             pyaudit(cache.path())
                 .args(["lock", "--offline", "--format", "json"])
-                .arg(shared(lock)),
+                .arg(corpus::path(lock)),
         );
-        let expected = expected_ids(&shared(expected));
+        let expected = expected_ids(&corpus::path(expected));
         assert_eq!(code, i32::from(!expected.is_empty()), "{lock}");
         assert_eq!(report["summary"]["unchecked"], 0, "{lock}");
         assert_eq!(pysec_ids(&report), expected, "{lock}");
@@ -303,7 +302,7 @@ fn non_registry_packages_are_listed_as_not_audited() {
     let (_, report) = json_output(
         pyaudit(cache.path())
             .args(["lock", "--format", "json", "--osv-url", &server.url()])
-            .arg(shared(
+            .arg(corpus::path(
                 "fixtures/real/modelcontextprotocol__python-sdk/uv.lock",
             )),
     );
@@ -407,7 +406,7 @@ fn importing_several_sources_keeps_them_all_and_a_replacement_is_announced() {
     let requirements = directory.path().join("requirements.txt");
     std::fs::write(&requirements, "idna==3.6\n0requests==0.0.1\n").unwrap();
     let ours = root().join("tests/data/advisories");
-    let malicious = shared("advisories/malicious-pypi");
+    let malicious = corpus::path("advisories/malicious-pypi");
     let audit = || {
         let output = pyaudit(cache.path())
             .args(["lock", "--offline", "--allow", "PA2", "--allow", "PA004"])

@@ -1,5 +1,5 @@
 //! The metadata stage end to end against the loopback PyPI server serving the recorded answers
-//! of `../shared/pypi/`: yanked releases (PEP 592) with reasons, PEP 792 project status, license
+//! of the corpus's `pypi/`: yanked releases (PEP 592) with reasons, PEP 792 project status, license
 //! sources (PEP 639, classifiers, free text), stale projects, cache reuse within the TTL,
 //! conditional revalidation after it, per-project failures and offline runs.
 
@@ -17,7 +17,8 @@ use pyaudit::enrich::metadata::{
 };
 use pyaudit::fetch::FetchSettings;
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
-use support::server::{Fault, TestServer, shared_pypi_dir};
+use support::corpus::pypi_dir;
+use support::server::{Fault, TestServer};
 
 /// The day after the answers were recorded (2026-11-25T00:00:00Z + 1 day).
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_795_651_200);
@@ -311,7 +312,7 @@ fn a_second_run_within_the_ttl_makes_no_request() {
 
     // The cached payload is trimmed: a few KB, not the 200 KB answer.
     let entry = cache.get(&PROJECT_NAMESPACE, "requests").unwrap().unwrap();
-    let full = std::fs::read(shared_pypi_dir().join("requests.json")).unwrap();
+    let full = std::fs::read(pypi_dir().join("requests.json")).unwrap();
     assert!(
         entry.payload.len() * 10 < full.len(),
         "{} bytes cached of {}",
@@ -541,12 +542,11 @@ fn warm_cache_timing_for_300_projects() {
     for index in 0..300 {
         let source = recorded[index % recorded.len()];
         let name = format!("project-{index}");
-        let body = std::fs::read(shared_pypi_dir().join(format!("{source}.json"))).unwrap();
+        let body = std::fs::read(pypi_dir().join(format!("{source}.json"))).unwrap();
         served
             .server
             .set_body(&format!("/pypi/{name}/json"), 200, "application/json", body);
-        let simple =
-            std::fs::read(shared_pypi_dir().join(format!("{source}.simple.json"))).unwrap();
+        let simple = std::fs::read(pypi_dir().join(format!("{source}.simple.json"))).unwrap();
         served.server.set_body(
             &format!("/simple/{name}/"),
             200,

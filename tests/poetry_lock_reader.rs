@@ -1,14 +1,19 @@
-//! The poetry.lock reader over the real lockfiles in `../shared/fixtures/real`: every file parses,
+//! The poetry.lock reader over the real lockfiles (all five of `../shared/fixtures/real` are in the
+//! in-repo corpus, `tests/data/corpus`): every file parses,
 //! every `[[package]]` entry becomes a package, and the sets `poetry export` produced
 //! (`expected/poetry.lock.json`) are reachable from the root.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
+mod support;
+
+use support::corpus;
+
 use pyaudit::lockfile::{Lockfile, PackageRole, Source, read_lockfile};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real")
+    corpus::real_fixtures()
 }
 
 /// Every poetry.lock under the fixtures, with its folder-relative name.

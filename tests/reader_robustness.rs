@@ -4,14 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
+mod support;
+
+use support::corpus;
+
 use proptest::prelude::*;
 use pyaudit::lockfile::detect::parse_lockfile;
 use pyaudit::lockfile::{LockfileError, decode_utf8};
 
 fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/real")
-        .join(relative)
+    corpus::real_fixtures().join(relative)
 }
 
 /// Small-to-medium real files, one or more per reader, chosen to cover each syntax family.

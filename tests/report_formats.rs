@@ -18,13 +18,22 @@ use pyaudit::policy::{self, LockReport, PolicySettings};
 use pyaudit::report::{cyclonedx, gitlab, markdown, sarif};
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 use serde_json::Value;
+use support::corpus;
 use support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
 
 /// Lockfiles by path relative to the crate root (the tests' working directory), so locations in
 /// the reports are relative too, as they are when pyaudit runs in a repository.
 const DEMO: &str = "tests/data/uv-project/uv.lock";
-const FLASK: &str = "../shared/fixtures/real/pallets__flask/uv.lock";
-const PINS: &str = "../shared/fixtures/synthetic/advisory-pins/requirements.txt";
+
+fn flask() -> String {
+    corpus::relative_to_current_dir(&corpus::path("fixtures/real/pallets__flask/uv.lock"))
+}
+
+fn pins() -> String {
+    corpus::relative_to_current_dir(&corpus::path(
+        "fixtures/synthetic/advisory-pins/requirements.txt",
+    ))
+}
 
 /// A cache directory holding the PyPA advisory database, imported once by the real binary.
 fn database() -> &'static Path {
@@ -37,7 +46,8 @@ fn database() -> &'static Path {
                 .env("PYAUDIT_CACHE_DIR", directory.path())
                 .env("HTTPS_PROXY", "http://127.0.0.1:9")
                 .env("HTTP_PROXY", "http://127.0.0.1:9")
-                .args(["db", "import", "--complete", "../shared/advisories/pypa"])
+                .args(["db", "import", "--complete"])
+                .arg(corpus::pypa_dir())
                 .assert()
                 .success();
             directory
@@ -210,7 +220,7 @@ fn sarif_fingerprints_are_stable_across_runs_and_lockfiles_validate() {
     };
     assert_eq!(prints(&first), prints(&second));
 
-    let audit = audit(&[FLASK, PINS]);
+    let audit = audit(&[&flask(), &pins()]);
     let (_, sarif) = sarif_of(&audit);
     assert_valid(sarif_validator(), &sarif, "flask + pins");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -221,7 +231,7 @@ fn sarif_fingerprints_are_stable_across_runs_and_lockfiles_validate() {
         .sum();
     assert_eq!(results.len(), findings);
     assert!(results.iter().any(|result| {
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == PINS
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == pins().as_str()
     }));
     // Every vulnerability rule with results carries the worst score GitHub ranks by, if any.
     for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
@@ -316,7 +326,7 @@ fn cyclonedx_is_valid_deterministic_and_merges_vulnerabilities() {
 
 #[test]
 fn cyclonedx_of_several_lockfiles_is_valid_with_one_entry_per_vulnerability() {
-    let audit = audit(&[FLASK, PINS]);
+    let audit = audit(&[&flask(), &pins()]);
     let (_, bom) = cyclonedx_of(&audit, Some(1_764_095_000_000));
     assert_valid(cyclonedx_validator(), &bom, "flask + pins");
     assert_eq!(bom["metadata"]["timestamp"], "2025-11-25T18:23:20Z");
@@ -408,7 +418,7 @@ fn markdown_of_a_clean_lock_passes_and_folds_what_was_not_audited() {
     );
     assert!(!clean.contains("| Package |"));
 
-    let flask = self::audit(&[FLASK]);
+    let flask = self::audit(&[&flask()]);
     let text = markdown::render_lock(&flask.reports, &flask.data);
     let not_audited: usize = flask
         .reports
@@ -531,7 +541,7 @@ fn gitlab_code_quality_locates_the_finding_at_its_lockfile_line() {
 
 #[test]
 fn gitlab_code_quality_of_several_lockfiles_has_one_issue_per_finding() {
-    let several = audit(&[FLASK, PINS]);
+    let several = audit(&[&flask(), &pins()]);
     let issues = gitlab_of(&several);
     let findings: usize = several
         .reports
@@ -551,7 +561,11 @@ fn gitlab_code_quality_of_several_lockfiles_has_one_issue_per_finding() {
         description.contains("complete copy; advisory data as of 2024-"),
         "{description}"
     );
-    assert!(issues.iter().any(|issue| issue["location"]["path"] == PINS));
+    assert!(
+        issues
+            .iter()
+            .any(|issue| issue["location"]["path"] == pins().as_str())
+    );
     // A lockfile given twice still yields distinct fingerprints.
     assert_eq!(gitlab_of(&audit(&[DEMO, DEMO])).len(), 3);
 }

@@ -1,16 +1,21 @@
 //! The requirements reader against pip's own `parse_requirements` (pip 23.2.1), over every real
-//! requirements file in `../shared/fixtures/real` that has an `expected/*.json`.
+//! requirements file in `../shared/fixtures/real` that has an `expected/*.json` (all of them are
+//! in the in-repo corpus, `tests/data/corpus`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+mod support;
+
+use support::corpus;
 
 use pep508_rs::{MarkerTree, PackageName, VerbatimUrl};
 use pyaudit::lockfile::requirements::{ParseOptions, RequirementEntry, parse_file};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real")
+    corpus::real_fixtures()
 }
 
 /// Every `(project directory, expected json)` whose format is `requirements`.

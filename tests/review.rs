@@ -1,14 +1,15 @@
 //! `pyaudit review` end to end against a loopback PyPI and OSV (never a live service): recorded
-//! PyPI answers (`../shared/pypi`, file URLs rewritten to the loopback server) and synthetic
+//! PyPI answers (the corpus's `pypi/`, file URLs rewritten to the loopback server) and synthetic
 //! projects served with `set_body`, OSV answers from the PyPA advisory database.
 
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
+use support::corpus;
 use support::server::TestServer;
 
 const NOW: &str = "2026-11-25";
@@ -19,12 +20,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn shared(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared")
-        .join(relative)
 }
 
 /// `pyaudit review` with a private cache, run from an empty directory (no config found), every
@@ -418,7 +413,7 @@ fn what_cannot_be_resolved_needs_review() {
 /// The recorded answer of `name`, with file URLs on the loopback server and every file's core
 /// metadata served: `requirements` for the versions given, none for the others.
 fn serve_recorded(server: &TestServer, name: &str, requirements: &[(&str, &[&str])]) {
-    let text = std::fs::read_to_string(shared(&format!("pypi/{name}.json"))).unwrap();
+    let text = std::fs::read_to_string(corpus::path(&format!("pypi/{name}.json"))).unwrap();
     let text = text.replace("https://files.pythonhosted.org", &server.url());
     let mut document: Value = serde_json::from_str(&text).unwrap();
     let releases = document["releases"].as_object_mut().unwrap();
@@ -455,7 +450,7 @@ fn serve_recorded(server: &TestServer, name: &str, requirements: &[(&str, &[&str
 fn a_known_advisory_denies() {
     let runtime = runtime();
     let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
     server.use_advisory_matching();
     // requests 2.19.0's own requirements (chardet is not recorded: it stays unresolved).
     serve_recorded(
@@ -582,7 +577,7 @@ fn bad_input_is_a_clear_error() {
 /// database with OSV's own matching, plus a malicious-package record naming `idna` (for an old
 /// version only, so it is history, not a finding).
 fn serve_requests_closure(server: &TestServer) {
-    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
     server.use_advisory_matching();
     server.add_record(json!({
         "id": "MAL-2099-1",
@@ -633,7 +628,7 @@ fn ids(value: &Value) -> Vec<String> {
 #[allow(clippy::type_complexity)]
 fn recorded_cadence(name: &str, now: &str) -> (usize, usize, usize, String, String, usize, i64) {
     let document: Value = serde_json::from_str(
-        &std::fs::read_to_string(shared(&format!("pypi/{name}.json"))).unwrap(),
+        &std::fs::read_to_string(corpus::path(&format!("pypi/{name}.json"))).unwrap(),
     )
     .unwrap();
     let day = |text: &str| -> i64 {
@@ -930,7 +925,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
         .env("PYAUDIT_CACHE_DIR", cache.path())
         .env("PYAUDIT_NOW", NOW)
         .args(["db", "import"])
-        .arg(shared("advisories/pypa/vulns/requests"))
+        .arg(corpus::path("advisories/pypa/vulns/requests"))
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
@@ -946,7 +941,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
         .env("PYAUDIT_CACHE_DIR", cache.path())
         .env("PYAUDIT_NOW", NOW)
         .args(["db", "import", "--complete"])
-        .arg(shared("advisories/pypa/vulns/requests"))
+        .arg(corpus::path("advisories/pypa/vulns/requests"))
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
@@ -1466,7 +1461,7 @@ fn finished_projects_pass_and_abandoned_ones_do_not() {
 fn most_downloaded_projects_pass_the_defaults() {
     let runtime = runtime();
     let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&shared("advisories/pypa")) > 2_000);
+    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
     server.use_advisory_matching();
     let sample = [
         "attrs", "certifi", "click", "idna", "jinja2", "pyyaml", "requests", "rich", "six",

@@ -4,7 +4,7 @@
 //! The lockfile is `Textualize__rich/poetry.lock` (63 packages; PYSEC records affect black 22.12.0,
 //! ipython 7.34.0 and tornado 6.2), audited by the binary against the loopback server answering
 //! OSV from the PyPA advisory database (with OSV's matching rules) and PyPI from the recorded
-//! answers of `../shared/pypi`: attrs, click, pyyaml and six get their recorded answers, every
+//! answers of the corpus's `pypi/`: attrs, click, pyyaml and six get their recorded answers, every
 //! other project the server's 404 — real answers only, nothing invented for the snapshot. The 59
 //! "metadata unavailable" findings (PA004) this gives are allowed (`--allow unchecked-metadata`),
 //! so the snapshots show the vulnerabilities, the metadata findings of the recorded projects and
@@ -27,11 +27,14 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use support::corpus;
 use support::scenario::pyaudit;
 use support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
 use support::server::TestServer;
 
-/// Relative to the crate root (the tests' working directory), so report paths are stable.
+/// Relative to the working directory, so report paths are stable. The binary runs beside the
+/// extracted corpus (`corpus::beside`), where this names the corpus's copy by the same relative
+/// path the snapshots were recorded with (the fixture came from `../shared`).
 const LOCKFILE: &str = "../shared/fixtures/real/Textualize__rich/poetry.lock";
 /// The day after the PyPI answers were recorded.
 const NOW: &str = "2026-11-26";
@@ -51,8 +54,7 @@ fn served() -> &'static Served {
             .build()
             .unwrap();
         let server = runtime.block_on(TestServer::start());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        assert!(server.load_yaml_records(&root.join("../shared/advisories/pypa/vulns")) > 2_000);
+        assert!(server.load_yaml_records(&corpus::pypa_dir().join("vulns")) > 2_000);
         server.use_advisory_matching();
         Served {
             server,
@@ -100,6 +102,7 @@ fn render(format: &str) -> Rendered {
         .args(["--allow", "unchecked-metadata", "--config"])
         .arg(&config)
         .arg(LOCKFILE)
+        .current_dir(corpus::beside())
         .output()
         .unwrap();
     let raw = String::from_utf8(output.stdout).unwrap();

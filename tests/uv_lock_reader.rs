@@ -1,17 +1,23 @@
-//! The uv.lock reader over every real `uv.lock` in `../shared/fixtures/real`: counts, roots,
+//! The uv.lock reader over every real `uv.lock` in the corpus (`tests/data/corpus`) and, when it
+//! is beside the repository, the rest of `../shared/fixtures/real`: counts, roots,
 //! presence of every package uv itself exports, and package locations.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+mod support;
+
+use support::corpus;
+
 use pyaudit::lockfile::{Lockfile, PackageRole, Source, uv_lock};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real")
+    corpus::real_fixtures()
 }
 
-/// Every real uv.lock, as (repository folder, path of the lock relative to that folder).
-fn real_locks() -> Vec<(PathBuf, String)> {
+/// Every real uv.lock, as (repository folder, path of the lock relative to that folder), and
+/// how many there must be at least.
+fn real_locks_counted() -> (Vec<(PathBuf, String)>, usize) {
     fn walk(directory: &Path, found: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(directory) else {
             return;
@@ -26,14 +32,9 @@ fn real_locks() -> Vec<(PathBuf, String)> {
         }
     }
     let mut locks = Vec::new();
-    let mut repositories: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("fixtures directory")
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.is_dir())
-        .collect();
-    repositories.sort();
-    for repository in repositories {
+    let projects = corpus::real_projects();
+    let least = if projects.everything { 9 } else { 4 };
+    for repository in projects.folders {
         let mut found = Vec::new();
         walk(&repository, &mut found);
         found.sort();
@@ -46,7 +47,11 @@ fn real_locks() -> Vec<(PathBuf, String)> {
             locks.push((repository.clone(), relative));
         }
     }
-    locks
+    (locks, least)
+}
+
+fn real_locks() -> Vec<(PathBuf, String)> {
+    real_locks_counted().0
 }
 
 fn read(repository: &Path, relative: &str) -> (String, Lockfile) {
@@ -84,8 +89,12 @@ fn has_manifest_root_requirements(text: &str) -> bool {
 
 #[test]
 fn every_real_lock_is_found() {
-    let locks = real_locks();
-    assert!(locks.len() >= 9, "found only {} uv.lock files", locks.len());
+    let (locks, least) = real_locks_counted();
+    assert!(
+        locks.len() >= least,
+        "found only {} uv.lock files",
+        locks.len()
+    );
 }
 
 #[test]
@@ -264,7 +273,27 @@ fn forks_and_alternative_indexes_are_distinct_nodes() {
 
 #[test]
 fn git_sources_keep_the_commit() {
-    let repository = fixtures().join("pydantic__pydantic-ai");
+    let repository = fixtures().join("modelcontextprotocol__python-sdk");
+    let (_, lockfile) = read(&repository, "uv.lock");
+    let package = lockfile
+        .packages
+        .iter()
+        .find(|package| package.name.as_ref() == "strict-no-cover")
+        .unwrap();
+    assert_eq!(
+        package.source,
+        Source::Git {
+            url: "https://github.com/pydantic/strict-no-cover".to_string(),
+            reference: Some("7fc59da2c4dff919db2095a0f0e47101b657131d".to_string()),
+        }
+    );
+    assert_eq!(package.hashes, 0);
+
+    // The `?rev=` spelling, in a lock only `../shared` has.
+    let Some(shared) = corpus::shared() else {
+        return;
+    };
+    let repository = shared.join("fixtures/real/pydantic__pydantic-ai");
     let (_, lockfile) = read(&repository, "uv.lock");
     let package = lockfile
         .packages

@@ -14,7 +14,7 @@
 //! - Paths set with [`TestServer::set_body`] answer `Range: bytes=-N` / `bytes=A-B` with 206 and
 //!   `Content-Range` (wheels read by their central directory), unless
 //!   [`TestServer::ignore_ranges`] is on.
-//! - `GET /pypi/{name}/json`, `GET /simple/{name}/`: the recorded files of `../shared/pypi/`,
+//! - `GET /pypi/{name}/json`, `GET /simple/{name}/`: the recorded files of the corpus's `pypi/`,
 //!   with an `ETag` and `Last-Modified`; `If-None-Match` / `If-Modified-Since` give 304.
 //!
 //! [`TestServer::use_advisory_matching`] switches querybatch to `pyaudit_advisories`' matching (the
@@ -39,15 +39,7 @@ use tokio::task::JoinHandle;
 /// The fixed `Last-Modified` of every recorded PyPI file (the day they were recorded).
 pub const LAST_MODIFIED: &str = "Wed, 25 Nov 2026 17:36:00 GMT";
 
-/// `../shared/pypi`, the recorded PyPI answers.
-pub fn shared_pypi_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/pypi")
-}
-
-/// `../shared/advisories/malicious-pypi`, real OSV records in JSON.
-pub fn shared_malicious_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/advisories/malicious-pypi")
-}
+use super::corpus::pypi_dir;
 
 /// What the server does to a request instead of (or before) answering it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +145,7 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State {
-            pypi_dir: Some(shared_pypi_dir()),
+            pypi_dir: Some(pypi_dir()),
             ..State::default()
         }));
         let accept_state = Arc::clone(&state);
