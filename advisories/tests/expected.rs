@@ -4,7 +4,7 @@
 //! repository's test corpus (`tests/data/corpus`, see its README.md), plus every fixture of
 //! `../shared` when it is beside the repository.
 
-#[path = "../../tests/support/corpus.rs"]
+#[path = "../../tests/it/support/corpus.rs"]
 mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};

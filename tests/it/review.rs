@@ -2,40 +2,25 @@
 //! PyPI answers (the corpus's `pypi/`, file URLs rewritten to the loopback server) and synthetic
 //! projects served with `set_body`, OSV answers from the PyPA advisory database.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::support::command::pyaudit_at;
+use crate::support::corpus;
+use crate::support::server::{Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use support::corpus;
-use support::server::TestServer;
 
 const NOW: &str = "2026-11-25";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// `pyaudit review` with a private cache, run from an empty directory (no config found), every
 /// service at the loopback server and anything else at a closed port.
 fn review(server: &TestServer, cache: &Path, directory: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
+    let mut command = pyaudit_at(cache, NOW);
     command
         .current_dir(directory)
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env("PYAUDIT_NOW", NOW)
         .env("PYAUDIT_OSV_URL", server.url())
         .env("PYAUDIT_PYPI_URL", server.url())
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .env("NO_COLOR", "1")
         .arg("review");
     command
 }
@@ -214,8 +199,7 @@ fn pairs(list: &[(&str, &str)]) -> BTreeMap<String, String> {
 
 #[test]
 fn deep_tree_honours_markers_extras_python_and_yanks() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_tree(&server);
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -329,8 +313,7 @@ fn deep_tree_honours_markers_extras_python_and_yanks() {
 
 #[test]
 fn what_cannot_be_resolved_needs_review() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_project(
         &server,
         "rtbroken",
@@ -448,10 +431,7 @@ fn serve_recorded(server: &TestServer, name: &str, requirements: &[(&str, &[&str
 
 #[test]
 fn a_known_advisory_denies() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
-    server.use_advisory_matching();
+    let server = Served::pypa();
     // requests 2.19.0's own requirements (chardet is not recorded: it stays unresolved).
     serve_recorded(
         &server,
@@ -538,8 +518,7 @@ fn a_known_advisory_denies() {
 
 #[test]
 fn bad_input_is_a_clear_error() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     for (args, message) in [
@@ -690,8 +669,7 @@ fn recorded_cadence(name: &str, now: &str) -> (usize, usize, usize, String, Stri
 
 #[test]
 fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_requests_closure(&server);
     // Two records a page: requests' five take three pages of `/v1/query`.
     server.set_page_size(2);
@@ -870,14 +848,13 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
 
 #[test]
 fn advisory_history_is_unknown_without_data_never_zero() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_requests_closure(&server);
     // OSV answers querybatch but not the per-package query (its body ends `"PyPI"}}`).
     server.inject_where(
         "/v1/query",
         Some("\"PyPI\"}}"),
-        support::server::Fault::Status {
+        crate::support::server::Fault::Status {
             status: 400,
             retry_after: None,
         },
@@ -920,10 +897,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
     assert!(markdown.contains("| 2 / unknown / unknown |"), "{markdown}");
 
     // With a local database, offline is enough.
-    let status = Command::cargo_bin("pyaudit")
-        .unwrap()
-        .env("PYAUDIT_CACHE_DIR", cache.path())
-        .env("PYAUDIT_NOW", NOW)
+    let status = pyaudit_at(cache.path(), NOW)
         .args(["db", "import"])
         .arg(corpus::path("advisories/pypa/vulns/requests"))
         .output()
@@ -936,10 +910,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
     let reason = package(&document, "requests")["advisories"]["reason"].clone();
     assert!(reason.as_str().unwrap().contains("is partial"), "{reason}");
     // Declared complete (as the whole database would be) and accepted at its age, it answers.
-    let status = Command::cargo_bin("pyaudit")
-        .unwrap()
-        .env("PYAUDIT_CACHE_DIR", cache.path())
-        .env("PYAUDIT_NOW", NOW)
+    let status = pyaudit_at(cache.path(), NOW)
         .args(["db", "import", "--complete"])
         .arg(corpus::path("advisories/pypa/vulns/requests"))
         .output()
@@ -963,8 +934,7 @@ fn advisory_history_is_unknown_without_data_never_zero() {
 /// newest's; the review judges the chosen release's own METADATA.
 #[test]
 fn licenses_come_from_the_reviewed_release_metadata() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_project(
         &server,
         "rtlic",
@@ -1173,8 +1143,7 @@ fn run_text(command: &mut Command) -> (i32, String) {
 /// one — and the output says which source gave the requirements.
 #[test]
 fn a_missing_metadata_file_falls_back_to_the_json_api() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     // The newest release's METADATA is missing: the project JSON's `info.requires_dist`.
     serve_dated(
         &server,
@@ -1285,8 +1254,7 @@ fn a_missing_metadata_file_falls_back_to_the_json_api() {
 /// `review flaks`: PyPI has no such project; the popular names it may be a slip of are named.
 #[test]
 fn a_name_pypi_does_not_have_gets_a_suggestion() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let (code, text) = run_text(review(&server, cache.path(), directory.path()).arg("flaks"));
@@ -1311,8 +1279,7 @@ fn a_name_pypi_does_not_have_gets_a_suggestion() {
 /// Only when no older release satisfies the requirement does PA208 stay.
 #[test]
 fn the_cooldown_resolves_to_the_newest_release_outside_it() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_dated(
         &server,
         "cdapp",
@@ -1389,8 +1356,7 @@ fn the_cooldown_resolves_to_the_newest_release_outside_it() {
 /// classifier, PA206), and `--warn PA205` brings the age rule back.
 #[test]
 fn finished_projects_pass_and_abandoned_ones_do_not() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_dated(
         &server,
         "fsflask",
@@ -1459,10 +1425,7 @@ fn finished_projects_pass_and_abandoned_ones_do_not() {
 /// five days old at the pinned now: the review takes 6.0.3 and says so.
 #[test]
 fn most_downloaded_projects_pass_the_defaults() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
-    server.use_advisory_matching();
+    let server = Served::pypa();
     let sample = [
         "attrs", "certifi", "click", "idna", "jinja2", "pyyaml", "requests", "rich", "six",
         "urllib3",
@@ -1489,8 +1452,7 @@ fn most_downloaded_projects_pass_the_defaults() {
 /// from the reviewed release, not "unknown".
 #[test]
 fn relative_file_links_are_resolved_against_the_answer() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_project(&server, "rtleafrel", &[release("1.0", &[])]);
     let wheel = "rtrel-1.0-py3-none-any.whl";
     let document = json!({
@@ -1549,8 +1511,7 @@ fn relative_file_links_are_resolved_against_the_answer() {
 /// so in words — not "needs review", which is a reviewer's judgement call.
 #[test]
 fn a_closure_that_could_not_be_checked_is_an_incomplete_review() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     serve_project(&server, "rtunchecked", &[release("1.0", &[])]);
     let directory = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();

@@ -6,11 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
-mod support;
-
-use support::corpus;
-
 use pyaudit::lockfile::{Lockfile, PackageRole, Source, read_lockfile};
+
+use crate::support::corpus;
 
 fn fixtures() -> PathBuf {
     corpus::real_fixtures()

@@ -3,14 +3,13 @@
 //! validated against the published JSON schemas vendored in `tests/schemas` — resolved locally,
 //! never fetched.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use assert_cmd::Command;
+use crate::support::corpus;
+use crate::support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
 use pyaudit::enrich::{VulnerabilityData, VulnerabilitySettings, vulnerabilities};
 use pyaudit::fetch::FetchSettings;
 use pyaudit::graph::{Graph, GroupSelection};
@@ -18,8 +17,6 @@ use pyaudit::policy::{self, LockReport, PolicySettings};
 use pyaudit::report::{cyclonedx, gitlab, markdown, sarif};
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 use serde_json::Value;
-use support::corpus;
-use support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
 
 /// Lockfiles by path relative to the crate root (the tests' working directory), so locations in
 /// the reports are relative too, as they are when pyaudit runs in a repository.
@@ -41,11 +38,7 @@ fn database() -> &'static Path {
     DIRECTORY
         .get_or_init(|| {
             let directory = tempfile::tempdir().unwrap();
-            Command::cargo_bin("pyaudit")
-                .unwrap()
-                .env("PYAUDIT_CACHE_DIR", directory.path())
-                .env("HTTPS_PROXY", "http://127.0.0.1:9")
-                .env("HTTP_PROXY", "http://127.0.0.1:9")
+            crate::support::command::pyaudit(directory.path())
                 .args(["db", "import", "--complete"])
                 .arg(corpus::pypa_dir())
                 .assert()

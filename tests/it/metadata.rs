@@ -3,11 +3,11 @@
 //! sources (PEP 639, classifiers, free text), stale projects, cache reuse within the TTL,
 //! conditional revalidation after it, per-project failures and offline runs.
 
-mod support;
-
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use crate::support::corpus::pypi_dir;
+use crate::support::server::{Fault, Served};
 use pep440_rs::Version;
 use pyaudit::enrich::PackageKey;
 use pyaudit::enrich::license::LicenseSource;
@@ -17,34 +17,12 @@ use pyaudit::enrich::metadata::{
 };
 use pyaudit::fetch::FetchSettings;
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
-use support::corpus::pypi_dir;
-use support::server::{Fault, TestServer};
 
 /// The day after the answers were recorded (2026-11-25T00:00:00Z + 1 day).
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_795_651_200);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
 const TWO_YEARS: Duration = Duration::from_secs(730 * 86_400);
-
-/// A loopback server on its own runtime, so `collect` (which runs its own) can be called from
-/// the test thread.
-struct Served {
-    server: TestServer,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn serve() -> Served {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(TestServer::start());
-    Served {
-        server,
-        _runtime: runtime,
-    }
-}
 
 fn settings(url: &str, now: Timestamp) -> MetadataSettings {
     let fetch = FetchSettings {
@@ -95,7 +73,7 @@ fn time(text: &str) -> Timestamp {
 
 #[test]
 fn yanked_release_with_its_reason_and_the_newest_release() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [key("requests", "2.32.0"), key("requests", "2.31.0")];
     let data = collect(&targets, &cache, &settings(&served.server.url(), NOW)).unwrap();
@@ -149,7 +127,7 @@ fn yanked_release_with_its_reason_and_the_newest_release() {
 
 #[test]
 fn every_recorded_yank_is_seen() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let yanked = [
         ("requests", "2.32.1"),
@@ -197,7 +175,7 @@ fn every_recorded_yank_is_seen() {
 
 #[test]
 fn license_sources() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [
         key("attrs", "25.3.0"),
@@ -257,7 +235,7 @@ fn license_sources() {
 
 #[test]
 fn stale_projects_relative_to_a_fixed_now() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [
         key("nose", "1.3.7"),
@@ -294,7 +272,7 @@ fn stale_projects_relative_to_a_fixed_now() {
 
 #[test]
 fn a_second_run_within_the_ttl_makes_no_request() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [key("requests", "2.31.0"), key("attrs", "25.3.0")];
     let first = collect(&targets, &cache, &settings(&served.server.url(), NOW)).unwrap();
@@ -323,7 +301,7 @@ fn a_second_run_within_the_ttl_makes_no_request() {
 
 #[test]
 fn after_the_ttl_a_304_revalidates_without_downloading() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [key("requests", "2.32.0")];
     let first = collect(&targets, &cache, &settings(&served.server.url(), NOW)).unwrap();
@@ -372,7 +350,7 @@ fn after_the_ttl_a_304_revalidates_without_downloading() {
 
 #[test]
 fn a_failing_project_is_unavailable_and_the_others_are_fine() {
-    let served = serve();
+    let served = Served::start();
     served.server.inject(
         "/pypi/nose/json",
         Fault::Status {
@@ -409,7 +387,7 @@ fn a_failing_project_is_unavailable_and_the_others_are_fine() {
 
 #[test]
 fn a_failure_after_a_cached_answer_uses_the_stale_copy() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     let targets = [key("six", "1.16.0")];
     collect(&targets, &cache, &settings(&served.server.url(), NOW)).unwrap();
@@ -438,7 +416,7 @@ fn a_failure_after_a_cached_answer_uses_the_stale_copy() {
 
 #[test]
 fn pep_792_status_from_the_simple_api() {
-    let served = serve();
+    let served = Served::start();
     served.server.set_body(
         "/simple/six/",
         200,
@@ -497,7 +475,7 @@ fn pep_792_status_from_the_simple_api() {
 
 #[test]
 fn offline_uses_the_cache_with_its_age_or_says_unavailable() {
-    let served = serve();
+    let served = Served::start();
     let cache = Cache::in_memory();
     collect(
         &[key("attrs", "25.3.0")],
@@ -527,12 +505,12 @@ fn offline_uses_the_cache_with_its_age_or_says_unavailable() {
     );
 }
 
-/// Warm-cache cost for 300 projects on an on-disk cache: `cargo test --release --test metadata
+/// Warm-cache cost for 300 projects on an on-disk cache: `cargo test --release --test it metadata::
 /// -- --ignored --nocapture warm_cache`.
 #[test]
 #[ignore = "timing; run by hand"]
 fn warm_cache_timing_for_300_projects() {
-    let served = serve();
+    let served = Served::start();
     let directory = tempfile::tempdir().unwrap();
     let recorded = [
         "attrs", "certifi", "click", "idna", "jinja2", "nose", "pycrypto", "pyyaml", "requests",

@@ -1,16 +1,14 @@
 //! The fetch layer against a loopback OSV/PyPI server with injected faults: every fault proves
 //! the client's behaviour with exact request counts. No test reaches a live service.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::corpus::malicious_dir;
+use crate::support::server::{Fault, LAST_MODIFIED, TestServer};
 use pyaudit::fetch::osv::{self, OsvQuery, VulnerabilityRef};
 use pyaudit::fetch::pypi::{self, ProjectRequest, PypiAnswer, Validators};
 use pyaudit::fetch::{FetchError, FetchSettings, Fetcher, Source, run_blocking};
 use serde_json::json;
-use support::corpus::malicious_dir;
-use support::server::{Fault, LAST_MODIFIED, TestServer};
 
 /// Small timeouts and backoffs so fault tests stay fast.
 fn settings(server: &TestServer) -> FetchSettings {
@@ -674,7 +672,7 @@ fn run_blocking_drives_a_fetch_from_synchronous_code() {
 /// A measurement, not a check: a cold OSV + Simple API fetch of a real lock's packages against an
 /// external loopback server (the benchmark's `osv_server.py`). Run with
 /// `PYAUDIT_MEASURE_URL=http://127.0.0.1:8765 PYAUDIT_MEASURE_LOCK=path/uv.lock
-/// cargo test --release --test fetch -- --ignored --nocapture measure`.
+/// cargo test --release --test it fetch::measure -- --ignored --nocapture`.
 #[test]
 #[ignore = "needs an external loopback server"]
 fn measure_cold_fetch_against_an_external_server() {

@@ -41,6 +41,51 @@ pub const LAST_MODIFIED: &str = "Wed, 25 Nov 2026 17:36:00 GMT";
 
 use super::corpus::pypi_dir;
 
+/// The one loopback server setup: a [`TestServer`] on its own runtime, so the test thread can
+/// block (run the binary, or call code that runs its own runtime) while it answers. Derefs to
+/// the server; both stop when it is dropped.
+pub struct Served {
+    pub server: TestServer,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Served {
+    /// A server with no records, answering PyPI from the corpus's recorded answers.
+    pub fn start() -> Served {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(TestServer::start());
+        Served { server, runtime }
+    }
+
+    /// A server answering OSV from the whole PyPA database with OSV's matching rules.
+    pub fn pypa() -> Served {
+        let served = Served::start();
+        assert_eq!(
+            served.load_yaml_records(&super::corpus::pypa_dir()),
+            2661,
+            "the PyPA snapshot"
+        );
+        served.use_advisory_matching();
+        served
+    }
+
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        &self.runtime
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
+}
+
 /// What the server does to a request instead of (or before) answering it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {

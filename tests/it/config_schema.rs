@@ -3,7 +3,7 @@
 //! schema against real configs: the starter `pyaudit init` writes (every commented option turned
 //! on) is accepted, typos and bad values are rejected, as the reader rejects them.
 //!
-//! Regenerate: `UPDATE_SCHEMA=1 cargo test --locked --test config_schema`.
+//! Regenerate: `UPDATE_SCHEMA=1 cargo test --locked --test it config_schema::`.
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +53,7 @@ fn committed_schema_is_generated_from_the_config_types() {
     let committed = std::fs::read_to_string(schema_path()).unwrap_or_default();
     assert!(
         committed == generated,
-        "docs/pyaudit.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test --locked --test config_schema`"
+        "docs/pyaudit.schema.json is out of date: run `UPDATE_SCHEMA=1 cargo test --locked --test it config_schema::`"
     );
 }
 

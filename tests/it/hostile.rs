@@ -3,38 +3,16 @@
 //! that does not match its question leaves packages unchecked (PA001), cross-host redirects are
 //! refused, and a server that never answers cannot hold a run past its deadline.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::command::pyaudit_at;
+use crate::support::server::{Fault, Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use support::server::{Fault, TestServer};
 
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env_remove("PYAUDIT_TIMEOUT")
-        .env_remove("PYAUDIT_DEADLINE")
-        .env("PYAUDIT_NOW", "2026-11-25")
-        .env("NO_COLOR", "1")
-        // Anything that tries to leave the machine hits a closed port.
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost");
-    command
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    pyaudit_at(cache, "2026-11-25")
 }
 
 fn write(path: &Path, text: &str) {
@@ -290,8 +268,7 @@ fn every_output(work: &Path, osv_url: &str, pypi_url: &str) -> Vec<(String, Vec<
 
 #[test]
 fn credentials_in_lockfiles_and_service_urls_reach_no_output() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.add_record(record("GHSA-cred-0001", "idna", "3.6"));
     let work = tempfile::tempdir().unwrap();
     credential_projects(&work.path().join("org"));
@@ -315,8 +292,7 @@ fn credentials_in_lockfiles_and_service_urls_reach_no_output() {
 
 #[test]
 fn credentials_in_failing_service_urls_reach_no_output() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     for prefix in ["/v1/", "/pypi/", "/simple/"] {
         server.inject(
             prefix,
@@ -359,8 +335,7 @@ fn assert_no_raw_escape(what: &str, bytes: &[u8]) {
 
 #[test]
 fn escape_sequences_from_advisories_and_lockfiles_stay_visible() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     let evil = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{0}\u{9b}31m\u{202e}";
     // An id no URL may carry: the record fetch is refused, and the refusal quotes the id.
     server.add_record(record(&format!("PYSEC-{evil}"), "idna", "3.6"));
@@ -476,8 +451,7 @@ fn two_packages(work: &Path) -> PathBuf {
 
 #[test]
 fn a_record_answered_for_another_id_leaves_its_packages_unchecked() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.add_record(record("GHSA-asked-0001", "idna", "3.6"));
     server.add_record(record("GHSA-other-0002", "requests", "2.31.0"));
     // The record endpoint answers another advisory (with a terminal escape in its id).
@@ -511,8 +485,7 @@ fn a_record_answered_for_another_id_leaves_its_packages_unchecked() {
 
 #[test]
 fn a_querybatch_with_the_wrong_number_of_results_fails_every_package() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.add_record(record("GHSA-req-0001", "requests", "2.31.0"));
     // Two queries, one result: which package it belongs to cannot be known.
     server.set_body(
@@ -553,9 +526,8 @@ fn idna_lock(work: &Path) -> PathBuf {
 
 #[test]
 fn cross_host_redirects_are_refused_unless_allowed() {
-    let runtime = runtime();
-    let origin = runtime.block_on(TestServer::start());
-    let elsewhere = runtime.block_on(TestServer::start());
+    let origin = Served::start();
+    let elsewhere = Served::start();
     elsewhere.add_record(record("GHSA-else-0001", "idna", "3.6"));
     // Records are fetched from the configured service itself.
     origin.add_record(record("GHSA-else-0001", "idna", "3.6"));
@@ -617,8 +589,7 @@ fn cross_host_redirects_are_refused_unless_allowed() {
 
 #[test]
 fn same_host_redirects_are_followed_and_a_host_alias_is_not() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.add_record(record("GHSA-same-0001", "idna", "3.6"));
     server.inject(
         "/v1/querybatch",
@@ -681,8 +652,7 @@ fn same_host_redirects_are_followed_and_a_host_alias_is_not() {
 
 #[test]
 fn a_redirect_loop_ends_after_ten_hops_without_retries() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.inject(
         "/v1/querybatch",
         Fault::Redirect {
@@ -723,8 +693,7 @@ fn never_answer(server: &TestServer, prefix: &str) {
 
 #[test]
 fn a_server_that_never_answers_ends_at_the_deadline_with_packages_unchecked() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     never_answer(&server, "/v1/querybatch");
     let work = tempfile::tempdir().unwrap();
     let lockfile = two_packages(work.path());
@@ -751,8 +720,7 @@ fn a_server_that_never_answers_ends_at_the_deadline_with_packages_unchecked() {
 
 #[test]
 fn record_fetches_share_the_deadline_set_in_the_config() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.add_record(record("GHSA-slow-0001", "idna", "3.6"));
     never_answer(&server, "/v1/vulns/");
     let work = tempfile::tempdir().unwrap();
@@ -781,8 +749,7 @@ fn record_fetches_share_the_deadline_set_in_the_config() {
 
 #[test]
 fn a_long_retry_after_is_capped_by_the_config() {
-    let runtime = runtime();
-    let server = runtime.block_on(TestServer::start());
+    let server = Served::start();
     server.inject(
         "/v1/querybatch",
         Fault::Status {

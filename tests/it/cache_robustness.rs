@@ -6,25 +6,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::support::command::Hermetic;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use pyaudit::enrich::database;
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 
+/// A damaged or held cache must never make a command run on: a minute, then the test fails.
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env_remove("PYAUDIT_CACHE_WAIT")
-        // Anything that tries to leave the machine hits a closed port.
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        // A damaged or held cache must never make a command run on: fail the test instead.
-        .timeout(Duration::from_secs(60));
-    command
+    Hermetic::new(cache)
+        .timeout(Duration::from_secs(60))
+        .command()
 }
 
 fn root() -> PathBuf {

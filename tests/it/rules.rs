@@ -6,11 +6,9 @@
 //! Tests of rules that do not read PyPI metadata pass `--allow PA2` so that the metadata stage is
 //! skipped and the packages' (absent) PyPI answers cannot add PA004 findings.
 
-mod support;
-
+use crate::support::scenario::{Project, Scenario, day, fact, osv_record, pyaudit};
+use crate::support::server::Fault;
 use serde_json::json;
-use support::scenario::{Project, Scenario, day, fact, osv_record, pyaudit};
-use support::server::Fault;
 
 const NO_METADATA: &[&str] = &["--allow", "PA2"];
 

@@ -6,13 +6,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-mod support;
-
-use support::corpus;
-
 use pep508_rs::{MarkerTree, PackageName, VerbatimUrl};
 use pyaudit::lockfile::requirements::{ParseOptions, RequirementEntry, parse_file};
 use serde_json::Value;
+
+use crate::support::corpus;
 
 fn fixtures() -> PathBuf {
     corpus::real_fixtures()

@@ -1,17 +1,16 @@
 //! The `pyaudit` binary as users run it: lockfiles in, output and exit codes out.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use support::corpus;
 
+use crate::support::command::Hermetic;
+use crate::support::corpus;
 fn pyaudit() -> Command {
-    Command::cargo_bin("pyaudit").unwrap()
+    Hermetic::without_cache().command()
 }
 
 fn data(relative: &str) -> PathBuf {

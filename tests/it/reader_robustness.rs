@@ -4,13 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-mod support;
-
-use support::corpus;
-
 use proptest::prelude::*;
 use pyaudit::lockfile::detect::parse_lockfile;
 use pyaudit::lockfile::{LockfileError, decode_utf8};
+
+use crate::support::corpus;
 
 fn fixture(relative: &str) -> PathBuf {
     corpus::real_fixtures().join(relative)

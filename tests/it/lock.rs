@@ -1,30 +1,19 @@
 //! `pyaudit lock` end to end: real lockfiles in, findings and exit codes out, against a loopback
 //! OSV server (never a live service) or an imported local database.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::support::command::pyaudit_at;
+use crate::support::corpus;
+use crate::support::server::Served;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use support::corpus;
-use support::server::TestServer;
 
+/// The day after the advisory snapshot these tests audit against: its data is fresh.
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        // The day after the advisory snapshot these tests audit against: its data is fresh.
-        .env("PYAUDIT_NOW", "2024-10-11")
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        // Anything that tries to leave the machine hits a closed port.
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost");
-    command
+    pyaudit_at(cache, "2024-10-11")
 }
 
 fn root() -> PathBuf {
@@ -33,20 +22,6 @@ fn root() -> PathBuf {
 
 fn demo_lock() -> PathBuf {
     root().join("tests/data/uv-project/uv.lock")
-}
-
-/// A loopback OSV server answering from the PyPA database with OSV's matching rules, kept alive on
-/// its own runtime while the test runs the binary.
-fn pypa_server() -> (tokio::runtime::Runtime, TestServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(TestServer::start());
-    assert!(server.load_yaml_records(&corpus::path("advisories/pypa")) > 2_000);
-    server.use_advisory_matching();
-    (runtime, server)
 }
 
 fn json_output(command: &mut Command) -> (i32, Value) {
@@ -116,7 +91,7 @@ fn expected_ids(path: &Path) -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn online_audit_finds_the_vulnerability_explains_it_and_second_run_is_served_from_cache() {
-    let (_runtime, server) = pypa_server();
+    let server = Served::pypa();
     let cache = tempfile::tempdir().unwrap();
     let run = || {
         json_output(
@@ -169,7 +144,7 @@ fn online_audit_finds_the_vulnerability_explains_it_and_second_run_is_served_fro
 
 #[test]
 fn online_results_equal_the_expected_advisories_for_the_synthetic_pins() {
-    let (_runtime, server) = pypa_server();
+    let server = Served::pypa();
     let cache = tempfile::tempdir().unwrap();
     let (code, report) = json_output(
         pyaudit(cache.path())
@@ -273,7 +248,7 @@ fn offline_without_any_data_is_an_error_with_instructions() {
 
 #[test]
 fn scope_flags_choose_what_is_audited() {
-    let (_runtime, server) = pypa_server();
+    let server = Served::pypa();
     let cache = tempfile::tempdir().unwrap();
     let audited = |extra: &[&str]| {
         let (_, report) = json_output(
@@ -297,7 +272,7 @@ fn scope_flags_choose_what_is_audited() {
 
 #[test]
 fn non_registry_packages_are_listed_as_not_audited() {
-    let (_runtime, server) = pypa_server();
+    let server = Served::pypa();
     let cache = tempfile::tempdir().unwrap();
     let (_, report) = json_output(
         pyaudit(cache.path())
@@ -314,7 +289,7 @@ fn non_registry_packages_are_listed_as_not_audited() {
 
 #[test]
 fn text_report_and_output_file() {
-    let (_runtime, server) = pypa_server();
+    let server = Served::pypa();
     let cache = tempfile::tempdir().unwrap();
     let output = cache.path().join("report.txt");
     pyaudit(cache.path())

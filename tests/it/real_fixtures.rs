@@ -7,12 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-mod support;
-
-use support::corpus;
-
 use pyaudit::graph::{Class, Graph};
 use pyaudit::lockfile::{PackageRole, read_lockfile};
+
+use crate::support::corpus;
 
 struct Expected {
     lockfile: PathBuf,

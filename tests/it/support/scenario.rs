@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 use super::server::TestServer;
@@ -17,21 +16,7 @@ pub fn day(date: &str, days: i64) -> String {
     pyaudit::config::date_from_unix_millis((start + days) * 86_400_000)
 }
 
-/// `pyaudit` with the cache in `cache` and every proxy pointed at a closed port, so nothing can
-/// leave the machine.
-pub fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env_remove("PYAUDIT_NOW")
-        .env("NO_COLOR", "1")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost");
-    command
-}
+pub use super::command::pyaudit;
 
 /// A loopback server on its own runtime and a temporary project directory.
 pub struct Scenario {
@@ -43,7 +28,7 @@ pub struct Scenario {
 
 impl Scenario {
     /// A server with no advisory records (every package is checked and clean) that serves the
-    /// recorded PyPI answers of `../shared/pypi` (404 for any other project).
+    /// recorded PyPI answers of the corpus's `pypi/` (404 for any other project).
     pub fn new() -> Scenario {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)

@@ -18,19 +18,17 @@
 //! the server address) → `[SERIAL]`. Dates and timestamps come from the pinned clock and stay.
 //!
 //! A difference fails the test with the first differing lines; `UPDATE_SNAPSHOTS=1 cargo test
-//! --test snapshots` rewrites `tests/snapshots/`. SARIF and CycloneDX are also validated against
+//! --test it snapshots::` rewrites `tests/snapshots/`. SARIF and CycloneDX are also validated against
 //! the vendored schemas (`tests/schemas`), before normalisation.
-
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::support::corpus;
+use crate::support::scenario::pyaudit;
+use crate::support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
+use crate::support::server::Served;
 use serde_json::Value;
-use support::corpus;
-use support::scenario::pyaudit;
-use support::schemas::{assert_valid, cyclonedx_validator, sarif_validator};
-use support::server::TestServer;
 
 /// Relative to the working directory, so report paths are stable. The binary runs beside the
 /// extracted corpus (`corpus::beside`), where this names the corpus's copy by the same relative
@@ -39,28 +37,10 @@ const LOCKFILE: &str = "../shared/fixtures/real/Textualize__rich/poetry.lock";
 /// The day after the PyPI answers were recorded.
 const NOW: &str = "2026-11-26";
 
-struct Served {
-    server: TestServer,
-    _runtime: tokio::runtime::Runtime,
-}
-
 /// One server for every format: OSV from the PyPA database, PyPI from the recorded answers.
 fn served() -> &'static Served {
     static SERVED: OnceLock<Served> = OnceLock::new();
-    SERVED.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(TestServer::start());
-        assert!(server.load_yaml_records(&corpus::pypa_dir().join("vulns")) > 2_000);
-        server.use_advisory_matching();
-        Served {
-            server,
-            _runtime: runtime,
-        }
-    })
+    SERVED.get_or_init(Served::pypa)
 }
 
 /// One run of `pyaudit lock --format FORMAT` on the fixture.
@@ -181,7 +161,7 @@ fn assert_snapshot(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
-            "no snapshot {}; run `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` and review it",
+            "no snapshot {}; run `UPDATE_SNAPSHOTS=1 cargo test --test it snapshots::` and review it",
             path.display()
         )
     });
@@ -190,7 +170,7 @@ fn assert_snapshot(name: &str, actual: &str) {
     }
     panic!(
         "{name} differs from {}:\n{}\nIf the change is intended, run `UPDATE_SNAPSHOTS=1 cargo \
-         test --test snapshots` and review the diff of tests/snapshots/.",
+         test --test it snapshots::` and review the diff of tests/snapshots/.",
         path.display(),
         diff_hint(&expected, actual)
     );

@@ -2,28 +2,22 @@
 //! leak a secret, hang the job, or turn into a clean result. Every test runs the binary on files
 //! in a temporary directory (and, for `lock`, a loopback OSV server).
 
-mod support;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::command::Hermetic;
+use crate::support::server::Served;
 use assert_cmd::Command;
 use serde_json::Value;
-use support::server::TestServer;
 
 const SECRET: &str = "hostile-inputs-secret-7f3a9c";
 
+/// A secret in the environment, which no output may contain.
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env("CI_TOKEN", SECRET)
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost")
-        .timeout(Duration::from_secs(60));
+    let mut command = Hermetic::new(cache)
+        .timeout(Duration::from_secs(60))
+        .command();
+    command.env("CI_TOKEN", SECRET);
     command
 }
 
@@ -272,19 +266,9 @@ fn very_long_names_are_a_read_error_naming_the_line() {
     assert!(result.stderr.len() < 2_000, "the name is not echoed whole");
 }
 
-fn osv_server() -> (tokio::runtime::Runtime, TestServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(TestServer::start());
-    (runtime, server)
-}
-
 #[test]
 fn a_remote_include_makes_the_audit_incomplete() {
-    let (_runtime, server) = osv_server();
+    let server = Served::start();
     let project = tempfile::tempdir().unwrap();
     write(
         project.path(),
@@ -330,7 +314,7 @@ fn a_remote_include_makes_the_audit_incomplete() {
 
 #[test]
 fn the_config_can_allow_outside_includes_for_lock() {
-    let (_runtime, server) = osv_server();
+    let server = Served::start();
     let workspace = tempfile::tempdir().unwrap();
     write(workspace.path(), "shared/base.txt", "six==1.16.0\n");
     write(

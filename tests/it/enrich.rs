@@ -3,8 +3,6 @@
 //! same answers from the loopback OSV server online; cache reuse, faults, `--advisories` folders
 //! and `db sync` (full and incremental).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +10,8 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use crate::support::corpus;
+use crate::support::server::{Fault, Served};
 use pyaudit::enrich::database::{self, DeclaredCoverage, SyncSummary};
 use pyaudit::enrich::vulnerabilities::collect;
 use pyaudit::enrich::{
@@ -21,8 +21,6 @@ use pyaudit::fetch::{FetchSettings, Fetcher};
 use pyaudit_advisories::{Version, normalize_package_name};
 use pyaudit_cache::{Cache, OpenOptions, Timestamp};
 use serde_json::{Value, json};
-use support::corpus;
-use support::server::{Fault, TestServer};
 
 const NOW: Timestamp = Timestamp::from_unix_seconds(1_800_000_000);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -43,26 +41,6 @@ fn pypa_cache() -> &'static Cache {
         assert_eq!(summary.packages, 664);
         cache
     })
-}
-
-/// A loopback server on its own runtime, so `collect` (which runs its own) can be called from
-/// the test thread.
-struct Served {
-    server: TestServer,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn serve() -> Served {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(TestServer::start());
-    Served {
-        server,
-        _runtime: runtime,
-    }
 }
 
 fn fetch_settings(url: &str) -> FetchSettings {
@@ -308,17 +286,9 @@ fn offline_pypa_database_matches_every_real_fixture() {
     }
 }
 
-/// A server answering from the PyPA database with `pyaudit_advisories` matching.
-fn pypa_server() -> Served {
-    let served = serve();
-    assert_eq!(served.server.load_yaml_records(&pypa()), 2661);
-    served.server.use_advisory_matching();
-    served
-}
-
 #[test]
 fn online_answers_match_the_advisory_pins_and_are_cached() {
-    let served = pypa_server();
+    let served = Served::pypa();
     let server = &served.server;
     let (targets, expected) = advisory_pins();
     let cache = Cache::in_memory();
@@ -354,7 +324,7 @@ fn online_answers_match_the_advisory_pins_and_are_cached() {
 
 #[test]
 fn a_changed_record_is_fetched_again_after_the_ttl() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     server.add_record(record(
         "GHSA-demo-0001",
@@ -415,7 +385,7 @@ fn ids_of(status: &VulnerabilityStatus) -> Vec<String> {
 
 #[test]
 fn a_failing_chunk_leaves_exactly_its_packages_unchecked() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     for package in ["alpha", "beta", "gamma", "delta"] {
         server.add_record(record(
@@ -496,7 +466,7 @@ fn osv_unreachable_falls_back_to_the_local_database_with_a_warning() {
 
 #[test]
 fn a_malformed_record_leaves_its_packages_unchecked() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     server.add_record(record(
         "GHSA-good-0001",
@@ -549,7 +519,7 @@ fn offline_without_any_data_is_an_error() {
 
 #[test]
 fn offline_uses_stale_cached_answers_and_says_how_old() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     server.add_record(record(
         "GHSA-demo-0001",
@@ -585,7 +555,7 @@ fn offline_uses_stale_cached_answers_and_says_how_old() {
 
 #[test]
 fn cached_answers_past_the_max_age_do_not_answer() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     server.add_record(record(
         "GHSA-demo-0001",
@@ -689,7 +659,7 @@ fn a_partial_database_adds_findings_but_never_vouches() {
 
 #[test]
 fn an_advisories_folder_is_found_online_and_offline() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -736,7 +706,7 @@ fn zip_of(records: &[Value]) -> Vec<u8> {
 
 #[test]
 fn sync_downloads_the_archive_then_applies_changes_incrementally() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     let base = format!("{}/export/PyPI", server.url());
     server.set_body(
@@ -839,7 +809,7 @@ fn sync_downloads_the_archive_then_applies_changes_incrementally() {
 
 #[test]
 fn sync_stores_its_url_without_credentials_and_still_syncs_incrementally() {
-    let served = serve();
+    let served = Served::start();
     let server = &served.server;
     // The loopback server ignores the credentials; a real mirror would check them.
     let base = format!(
@@ -883,7 +853,7 @@ fn sync_stores_its_url_without_credentials_and_still_syncs_incrementally() {
     assert_eq!(server.requests("/export/PyPI/all.zip"), 1);
 }
 
-/// Measurements (run in release): `cargo test --release --test enrich -- --ignored --nocapture`.
+/// Measurements (run in release): `cargo test --release --test it enrich:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "measurement; run in release with --nocapture"]
 fn measure_import_and_warm_collect() {
@@ -905,7 +875,7 @@ fn measure_import_and_warm_collect() {
     };
     let lock = shared.join("fixtures/real/pydantic__pydantic-ai/expected/uv.lock.json");
     let targets = pins_of_expected_lock(&lock);
-    let served = pypa_server();
+    let served = Served::pypa();
     {
         let cache = Cache::open(&options).unwrap().cache;
         let start = Instant::now();

@@ -5,29 +5,20 @@
 //! recorded in `expected/wheel-files.json` and serves them by HTTP range requests; results are
 //! compared with deptry's output kept in `expected/` (see its README for the differences).
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::support::server::TestServer;
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use support::server::TestServer;
 
 fn project() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/usage/app")
 }
 
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost");
-    command
+    crate::support::command::pyaudit(cache)
 }
 
 /// The locked (name, version) pairs of the project's uv.lock.

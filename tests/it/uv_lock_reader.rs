@@ -5,11 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-mod support;
-
-use support::corpus;
-
 use pyaudit::lockfile::{Lockfile, PackageRole, Source, uv_lock};
+
+use crate::support::corpus;
 
 fn fixtures() -> PathBuf {
     corpus::real_fixtures()

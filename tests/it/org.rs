@@ -2,27 +2,17 @@
 //! OSV server with synthetic records, the JSON / HTML / Markdown reports, exit codes, and the
 //! night-over-night diff across runs. No live service.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 
+use crate::support::scenario::Project;
+use crate::support::server::{Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use support::scenario::Project;
-use support::server::TestServer;
 
 const VULN_ONLY: [&str; 6] = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
 
 fn pyaudit(cache: &Path) -> Command {
-    let mut command = Command::cargo_bin("pyaudit").unwrap();
-    command
-        .env("PYAUDIT_CACHE_DIR", cache)
-        .env_remove("PYAUDIT_OSV_URL")
-        .env_remove("PYAUDIT_PYPI_URL")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost");
-    command
+    crate::support::command::pyaudit(cache)
 }
 
 fn record(id: &str, package: &str, fixed: &str, summary: &str) -> Value {
@@ -37,13 +27,8 @@ fn record(id: &str, package: &str, fixed: &str, summary: &str) -> Value {
     })
 }
 
-fn server() -> (tokio::runtime::Runtime, TestServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(TestServer::start());
+fn server() -> Served {
+    let server = Served::start();
     server.add_record(record(
         "PYSEC-TEST-IDNA",
         "idna",
@@ -62,7 +47,7 @@ fn server() -> (tokio::runtime::Runtime, TestServer) {
         "2.2.2",
         "urllib3 leak",
     ));
-    (runtime, server)
+    server
 }
 
 fn write(path: &Path, text: &str) {
@@ -169,7 +154,7 @@ fn finding_ids(repository: &Value) -> Vec<String> {
 
 #[test]
 fn audits_every_repository_once_ranks_advisories_and_reports_unreadable_locks() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     tree(&root);
@@ -308,7 +293,7 @@ fn audits_every_repository_once_ranks_advisories_and_reports_unreadable_locks() 
 
 #[test]
 fn night_over_night_diff_says_what_is_new_fixed_and_only_new_findings_fail_since_last() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     tree(&root);
@@ -371,7 +356,7 @@ fn night_over_night_diff_says_what_is_new_fixed_and_only_new_findings_fail_since
 
 #[test]
 fn an_explicit_list_and_org_config_defaults() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     tree(&root);
@@ -467,7 +452,7 @@ fn serve_yanked_certifi(server: &TestServer) {
 
 #[test]
 fn censuses_come_from_metadata_even_when_every_metadata_rule_is_off() {
-    let (_runtime, server) = server();
+    let server = server();
     serve_yanked_certifi(&server);
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
@@ -531,7 +516,7 @@ fn censuses_come_from_metadata_even_when_every_metadata_rule_is_off() {
 
 #[test]
 fn a_repository_that_turns_maintenance_rules_off_gets_none_of_their_findings() {
-    let (_runtime, server) = server();
+    let server = server();
     serve_yanked_certifi(&server);
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
@@ -566,7 +551,7 @@ fn a_repository_that_turns_maintenance_rules_off_gets_none_of_their_findings() {
 
 #[test]
 fn no_census_skips_pypi_and_says_so_in_every_report() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     tree(&root);
@@ -604,7 +589,7 @@ fn no_census_skips_pypi_and_says_so_in_every_report() {
 
 #[test]
 fn offline_census_marks_what_the_cache_lacks_as_unchecked() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     std::fs::create_dir_all(root.join("alpha/.git")).unwrap();
@@ -672,7 +657,7 @@ source = { registry = "https://pypi.org/simple" }
 
 #[test]
 fn groups_and_requirements_class_select_as_in_lock() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     std::fs::create_dir_all(root.join("app/.git")).unwrap();
@@ -765,7 +750,7 @@ fn groups_and_requirements_class_select_as_in_lock() {
 
 #[test]
 fn each_repository_s_own_popular_names_apply_to_its_own_findings() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     for name in ["own", "plain", "broken"] {
@@ -812,7 +797,7 @@ fn each_repository_s_own_popular_names_apply_to_its_own_findings() {
 
 #[test]
 fn text_format_for_a_terminal() {
-    let (_runtime, server) = server();
+    let server = server();
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("org");
     tree(&root);

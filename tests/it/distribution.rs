@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::Command as Process;
 
+use crate::support::command::Hermetic;
 use assert_cmd::Command;
 use clap::Parser;
 use predicates::prelude::*;
@@ -16,7 +17,7 @@ use serde_json::Value;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn pyaudit() -> Command {
-    Command::cargo_bin("pyaudit").unwrap()
+    Hermetic::without_cache().command()
 }
 
 fn read(relative: &str) -> String {

@@ -2,7 +2,7 @@
 //! configuration reference is `pyaudit init`'s starter file, and the pre-commit examples match
 //! `.pre-commit-hooks.yaml` and this release.
 //!
-//! `UPDATE_README=1 cargo test --locked --test readme` rewrites the generated sections.
+//! `UPDATE_README=1 cargo test --locked --test it readme::` rewrites the generated sections.
 
 use std::path::PathBuf;
 
@@ -64,7 +64,7 @@ fn generated_sections_are_up_to_date() {
         .unwrap_or_else(|| current.lines().count().min(expected.lines().count()));
     panic!(
         "README.md's generated rule or configuration reference is out of date (first difference \
-         at line {}).\nRegenerate it with:\n\n    UPDATE_README=1 cargo test --locked --test readme\n",
+         at line {}).\nRegenerate it with:\n\n    UPDATE_README=1 cargo test --locked --test it readme::\n",
         first_difference + 1
     );
 }
