@@ -27,6 +27,7 @@ mod report_formats;
 mod requirements_pip;
 mod review;
 mod rules;
+mod rules_unit;
 mod snapshots;
 mod usage;
 mod uv_lock_reader;
