@@ -29,5 +29,6 @@ mod review;
 mod rules;
 mod rules_unit;
 mod snapshots;
+mod snapshots_org_review;
 mod usage;
 mod uv_lock_reader;

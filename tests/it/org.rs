@@ -9,7 +9,7 @@ use crate::support::server::{Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-const VULN_ONLY: [&str; 6] = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
+pub(crate) const VULN_ONLY: [&str; 6] = ["--allow", "PA2", "--allow", "PA3", "--allow", "PA004"];
 
 fn pyaudit(cache: &Path) -> Command {
     crate::support::command::pyaudit(cache)
@@ -27,7 +27,7 @@ fn record(id: &str, package: &str, fixed: &str, summary: &str) -> Value {
     })
 }
 
-fn server() -> Served {
+pub(crate) fn server() -> Served {
     let server = Served::start();
     server.add_record(record(
         "PYSEC-TEST-IDNA",
@@ -58,7 +58,7 @@ fn write(path: &Path, text: &str) {
 /// alpha, beta (uv.lock), gamma (own config ignoring the idna advisory), delta (broken lock),
 /// epsilon (dev requirements); a `.gitignore`d directory, a virtual environment and
 /// `node_modules` with lockfiles that must not be read.
-fn tree(root: &Path) {
+pub(crate) fn tree(root: &Path) {
     let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/uv-project");
     for name in ["alpha", "beta", "gamma", "delta", "epsilon"] {
         std::fs::create_dir_all(root.join(name).join(".git")).unwrap();
@@ -109,7 +109,7 @@ fn run(mut command: impl std::borrow::BorrowMut<Command>) -> (i32, Value, String
     (output.status.code().unwrap(), json, stderr)
 }
 
-fn org(cache: &Path, server: &TestServer, root: &Path, extra: &[&str]) -> Command {
+pub(crate) fn org(cache: &Path, server: &TestServer, root: &Path, extra: &[&str]) -> Command {
     let mut command = pyaudit(cache);
     command
         .args(["org", "--osv-url", &server.url()])

@@ -11,11 +11,11 @@ use crate::support::server::{Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-const NOW: &str = "2026-11-25";
+pub(crate) const NOW: &str = "2026-11-25";
 
 /// `pyaudit review` with a private cache, run from an empty directory (no config found), every
 /// service at the loopback server and anything else at a closed port.
-fn review(server: &TestServer, cache: &Path, directory: &Path) -> Command {
+pub(crate) fn review(server: &TestServer, cache: &Path, directory: &Path) -> Command {
     let mut command = pyaudit_at(cache, NOW);
     command
         .current_dir(directory)
@@ -112,7 +112,7 @@ fn serve_project(server: &TestServer, name: &str, releases: &[Release<'_>]) {
 /// ├── rtlegacy ; python_version < "3.11"
 /// └── rtextra ; extra == "full"
 /// ```
-fn serve_tree(server: &TestServer) {
+pub(crate) fn serve_tree(server: &TestServer) {
     serve_project(
         server,
         "rtapp",

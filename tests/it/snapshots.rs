@@ -94,7 +94,7 @@ fn render(format: &str) -> Rendered {
     }
 }
 
-fn normalise(text: &str, server: &str, temporary: &Path) -> String {
+pub(crate) fn normalise(text: &str, server: &str, temporary: &Path) -> String {
     let mut text = text.replace(server, "[SERVER]");
     // The temporary directory, with and without symlinks resolved (macOS's /var → /private/var).
     let mut temporaries = vec![temporary.display().to_string()];
@@ -152,7 +152,7 @@ fn snapshot_path(name: &str) -> PathBuf {
 }
 
 /// Compares `actual` with the stored snapshot; `UPDATE_SNAPSHOTS=1` writes it instead.
-fn assert_snapshot(name: &str, actual: &str) {
+pub(crate) fn assert_snapshot(name: &str, actual: &str) {
     let path = snapshot_path(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|value| value == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
