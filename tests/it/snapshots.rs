@@ -18,7 +18,7 @@
 //! the server address) → `[SERIAL]`. Dates and timestamps come from the pinned clock and stay.
 //!
 //! A difference fails the test with the first differing lines; `UPDATE_SNAPSHOTS=1 cargo test
-//! --test it snapshots::` rewrites `tests/snapshots/`. SARIF and CycloneDX are also validated against
+//! --test it snapshots` rewrites `tests/snapshots/`. SARIF and CycloneDX are also validated against
 //! the vendored schemas (`tests/schemas`), before normalisation.
 
 use std::path::{Path, PathBuf};
@@ -161,7 +161,7 @@ pub(crate) fn assert_snapshot(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
-            "no snapshot {}; run `UPDATE_SNAPSHOTS=1 cargo test --test it snapshots::` and review it",
+            "no snapshot {}; run `UPDATE_SNAPSHOTS=1 cargo test --test it snapshots` and review it",
             path.display()
         )
     });
@@ -170,7 +170,7 @@ pub(crate) fn assert_snapshot(name: &str, actual: &str) {
     }
     panic!(
         "{name} differs from {}:\n{}\nIf the change is intended, run `UPDATE_SNAPSHOTS=1 cargo \
-         test --test it snapshots::` and review the diff of tests/snapshots/.",
+         test --test it snapshots` and review the diff of tests/snapshots/.",
         path.display(),
         diff_hint(&expected, actual)
     );
