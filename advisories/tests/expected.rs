@@ -1,8 +1,8 @@
 //! The PyPA advisory database snapshot matched against the pins of the real and synthetic
 //! fixtures must give exactly the PYSEC ids of their `expected/*.advisories.json` files (computed
 //! by an independent implementation of the OSV rules on PEP 440 versions). The data is the
-//! repository's test corpus (`tests/data/corpus`, see its README.md), plus every fixture of
-//! `../shared` when it is beside the repository.
+//! repository's test corpus (`tests/data/corpus`, see its README.md); the comparison over real
+//! fixtures takes every fixture of `../shared` instead when it is beside the repository.
 
 #[path = "../../tests/it/support/corpus.rs"]
 mod corpus;

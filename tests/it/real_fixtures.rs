@@ -1,8 +1,8 @@
 //! Real lockfiles from public projects against what the tools that own each format say: for every
 //! uv.lock / poetry.lock with an `expected/` file, the prod, prod-with-extras and all sets (as
 //! `name==version`, or `name @ url` for non-registry sources) must equal `uv export` /
-//! `poetry export` exactly. The corpus subset (`tests/data/corpus`) always; every fixture of
-//! `../shared/fixtures/real` when it is beside the repository.
+//! `poetry export` exactly. Every fixture of `../shared/fixtures/real` when it is beside the
+//! repository, else the corpus subset (`tests/data/corpus`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

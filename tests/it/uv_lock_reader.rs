@@ -1,5 +1,5 @@
-//! The uv.lock reader over every real `uv.lock` in the corpus (`tests/data/corpus`) and, when it
-//! is beside the repository, the rest of `../shared/fixtures/real`: counts, roots,
+//! The uv.lock reader over every real `uv.lock` of `../shared/fixtures/real` when it is beside the
+//! repository, else of the corpus subset (`tests/data/corpus`): counts, roots,
 //! presence of every package uv itself exports, and package locations.
 
 use std::collections::BTreeSet;

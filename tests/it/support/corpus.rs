@@ -107,8 +107,8 @@ pub struct RealProjects {
     pub everything: bool,
 }
 
-/// Every real project folder to compare: the corpus subset, plus the rest of
-/// `../shared/fixtures/real` when it is there (a project in both is taken from the corpus).
+/// Every real project folder to compare: those of `../shared/fixtures/real` when it is there
+/// (the corpus holds a subset of them, some folders only in part), else the corpus subset.
 pub fn real_projects() -> RealProjects {
     let listed = |directory: &Path| -> Vec<PathBuf> {
         let mut folders: Vec<PathBuf> = std::fs::read_dir(directory)
@@ -131,17 +131,15 @@ pub fn real_projects() -> RealProjects {
             everything: false,
         };
     };
-    for project in listed(&shared.join("fixtures/real")) {
-        if !projects
+    let everything = listed(&shared.join("fixtures/real"));
+    assert!(
+        projects.iter().all(|ours| everything
             .iter()
-            .any(|known| known.file_name() == project.file_name())
-        {
-            projects.push(project);
-        }
-    }
-    projects.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+            .any(|theirs| theirs.file_name() == ours.file_name())),
+        "the corpus's projects come from ../shared"
+    );
     RealProjects {
-        folders: projects,
+        folders: everything,
         everything: true,
     }
 }
