@@ -123,7 +123,7 @@ pub fn real_projects() -> RealProjects {
         folders.sort();
         folders
     };
-    let mut projects = listed(&real_fixtures());
+    let projects = listed(&real_fixtures());
     assert!(projects.len() >= 10, "the corpus lost its real fixtures");
     let Some(shared) = shared() else {
         return RealProjects {
