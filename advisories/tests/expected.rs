@@ -1,26 +1,26 @@
-//! The PyPA advisory database snapshot in `../shared` matched against the pins of the shared
+//! The PyPA advisory database snapshot matched against the pins of the real and synthetic
 //! fixtures must give exactly the PYSEC ids of their `expected/*.advisories.json` files (computed
-//! by an independent implementation of the OSV rules on PEP 440 versions).
+//! by an independent implementation of the OSV rules on PEP 440 versions). The data is the
+//! repository's test corpus (`tests/data/corpus`, see its README.md); the comparison over real
+//! fixtures takes every fixture of `../shared` instead when it is beside the repository.
+
+#[path = "../../tests/it/support/corpus.rs"]
+mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use pyaudit_advisories::{Database, Version, normalize_package_name};
 use serde_json::Value;
 
-fn shared() -> PathBuf {
-    // The crate is `<repo>/advisories`; `shared` is a sibling of the repository root.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
-}
-
 fn pypa() -> &'static Database {
     static DATABASE: OnceLock<Database> = OnceLock::new();
     DATABASE.get_or_init(|| {
-        let database = Database::load(&shared().join("advisories/pypa")).unwrap();
+        let database = Database::load(&corpus::pypa_dir()).unwrap();
         assert!(
             database.load_errors().is_empty(),
             "{:#?}",
@@ -108,7 +108,7 @@ fn compare(
 
 #[test]
 fn synthetic_advisory_pins_match_exactly() {
-    let folder = shared().join("fixtures/synthetic/advisory-pins");
+    let folder = corpus::path("fixtures/synthetic/advisory-pins");
     let pins: BTreeSet<String> = fs::read_to_string(folder.join("requirements.txt"))
         .unwrap()
         .lines()
@@ -167,10 +167,11 @@ fn fixture_pins(lock_expectation: &Value) -> BTreeSet<String> {
 
 #[test]
 fn real_fixtures_match_exactly() {
-    let real = shared().join("fixtures/real");
+    let projects = corpus::real_projects();
+    let least = if projects.everything { 30 } else { 27 };
     let mut files = Vec::new();
-    for project in fs::read_dir(&real).unwrap() {
-        let expected = project.unwrap().path().join("expected");
+    for project in &projects.folders {
+        let expected = project.join("expected");
         let Ok(entries) = fs::read_dir(&expected) else {
             continue;
         };
@@ -183,7 +184,7 @@ fn real_fixtures_match_exactly() {
     }
     files.sort();
     assert!(
-        files.len() >= 30,
+        files.len() >= least,
         "found only {} expected files",
         files.len()
     );
@@ -192,8 +193,9 @@ fn real_fixtures_match_exactly() {
     for advisories_file in &files {
         let name = advisories_file.file_name().unwrap().to_string_lossy();
         let lock_file = advisories_file.with_file_name(name.replace(".advisories.json", ".json"));
+        // `<project>/expected/<file>`
         let label = advisories_file
-            .strip_prefix(&real)
+            .strip_prefix(advisories_file.ancestors().nth(3).unwrap())
             .unwrap()
             .display()
             .to_string();
@@ -274,7 +276,7 @@ fn zip_directory(source: &Path, archive: &Path, flatten: bool) {
 
 #[test]
 fn malicious_records_load_and_are_flagged_from_directory_and_zip() {
-    let source = shared().join("advisories/malicious-pypi");
+    let source = corpus::malicious_dir();
     let database = Database::load(&source).unwrap();
     assert!(
         database.load_errors().is_empty(),
@@ -316,7 +318,7 @@ fn malicious_records_load_and_are_flagged_from_directory_and_zip() {
 fn pypa_zip_loads_identically_to_the_directory() {
     let directory = tempfile::tempdir().unwrap();
     let archive = directory.path().join("pypa.zip");
-    zip_directory(&shared().join("advisories/pypa"), &archive, false);
+    zip_directory(&corpus::pypa_dir(), &archive, false);
     let from_zip = Database::load(&archive).unwrap();
     assert!(
         from_zip.load_errors().is_empty(),
@@ -333,7 +335,7 @@ fn bad_records_in_a_tree_are_collected_not_fatal() {
     let records = directory.path().join("vulns/demo");
     fs::create_dir_all(&records).unwrap();
     fs::copy(
-        shared().join("advisories/pypa/vulns/gratient/PYSEC-2024-1.yaml"),
+        corpus::pypa_dir().join("vulns/gratient/PYSEC-2024-1.yaml"),
         records.join("PYSEC-2024-1.yaml"),
     )
     .unwrap();
