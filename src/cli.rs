@@ -539,6 +539,16 @@ pub enum DbCommand {
         #[command(flatten)]
         cache: CacheLocationArgs,
     },
+    /// Write the local database as one file (a zip: the records and a manifest with their
+    /// source, coverage and age) that `pyaudit db import FILE` reads back as it was: how the
+    /// shards of a sharded org run, or the jobs of a CI matrix, share one data snapshot.
+    Export {
+        /// The file to write (conventionally `.zip`).
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
     /// Show what the local database holds and how old it is.
     Status {
         #[command(flatten)]

@@ -418,3 +418,128 @@ fn a_shard_is_checked_on_the_command_line() {
         assert!(String::from_utf8_lossy(&output.stderr).contains(bad));
     }
 }
+
+fn db(cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = pyaudit(cache).arg("db").args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `db status` without the lines that name the import itself (its path and when).
+fn data_lines(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .filter(|line| !line.starts_with("source:") && !line.starts_with("imported:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_db_export_imports_back_with_its_coverage_and_age_and_judges_alike() {
+    let work = tempfile::tempdir().unwrap();
+    let records = work.path().join("records");
+    std::fs::create_dir_all(&records).unwrap();
+    for (id, package, fixed, modified) in [
+        (
+            "PYSEC-TEST-REQUESTS",
+            "requests",
+            "2.20.0",
+            "2024-04-11T00:00:00Z",
+        ),
+        (
+            "PYSEC-TEST-URLLIB3",
+            "urllib3",
+            "1.24.2",
+            "2025-02-03T10:00:00Z",
+        ),
+    ] {
+        let record = json!({
+            "id": id,
+            "modified": modified,
+            "summary": format!("{package} advisory"),
+            "affected": [{
+                "package": {"ecosystem": "PyPI", "name": package},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+            }]
+        });
+        std::fs::write(
+            records.join(format!("{id}.json")),
+            serde_json::to_vec(&record).unwrap(),
+        )
+        .unwrap();
+    }
+    let export = work.path().join("snapshot.zip");
+    for (coverage, expected) in [
+        ("--complete", "coverage: complete"),
+        ("--partial", "coverage: partial"),
+    ] {
+        let source = work.path().join(format!("source{coverage}"));
+        let (code, _, stderr) = db(&source, &["import", coverage, records.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        let (_, before, _) = db(&source, &["status"]);
+        let (code, said, stderr) = db(&source, &["export", export.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(said.contains("exported 2 records"), "{said}");
+
+        // Another machine: a fresh cache, the one file.
+        let shard = work.path().join(format!("shard{coverage}"));
+        let (code, _, stderr) = db(&shard, &["import", export.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        let (_, after, _) = db(&shard, &["status"]);
+        assert_eq!(data_lines(&after), data_lines(&before), "{after}");
+        assert!(after.contains(expected), "{after}");
+        assert!(
+            after.contains("newest record modified 2025-02-03T10:00:00Z"),
+            "{after}"
+        );
+        assert!(after.contains("(export of "), "{after}");
+    }
+
+    // The imported snapshot judges offline as the original does.
+    let root = work.path().join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("requirements.txt"), "requests==2.19.0\n").unwrap();
+    let shard = work.path().join("shard--complete");
+    let output = pyaudit(&shard)
+        .args([
+            "-q",
+            "lock",
+            "--offline",
+            "--format",
+            "json",
+            "--allow",
+            "PA2",
+            "--allow",
+            "PA3",
+        ])
+        .arg(root.join("requirements.txt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("PYSEC-TEST-REQUESTS"), "{text}");
+
+    // A damaged export is an error naming the file, never an empty database.
+    let broken = work.path().join("broken.zip");
+    let mut bytes = std::fs::read(&export).unwrap();
+    let middle = bytes.len() / 2;
+    bytes.truncate(middle);
+    std::fs::write(&broken, bytes).unwrap();
+    let (code, _, stderr) = db(
+        &work.path().join("fresh"),
+        &["import", broken.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("broken.zip"), "{stderr}");
+
+    // Nothing to export.
+    let (code, _, stderr) = db(
+        &work.path().join("empty"),
+        &["export", export.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no local advisory database"), "{stderr}");
+}
