@@ -543,3 +543,73 @@ fn a_db_export_imports_back_with_its_coverage_and_age_and_judges_alike() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no local advisory database"), "{stderr}");
 }
+
+/// Each shard on its own machine clones only its own repositories (at the same path): the
+/// shards then saw different organisations, and the merge still equals the unsharded run.
+#[test]
+fn shards_that_cloned_only_their_own_repositories_merge_to_the_single_run() {
+    let (_runtime, server) = server();
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("org");
+    organisation(&root, &server);
+    let single_json = work.path().join("single.json");
+    let status = org(&work.path().join("cache-single"), &server, &root)
+        .args(["--format", "text", "--no-history", "--json"])
+        .arg(&single_json)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    // Which repositories each shard has: from a run over the whole tree.
+    let planned = run_shards(work.path(), &server, &root, 3);
+    let everything = work.path().join("everything");
+    std::fs::rename(&root, &everything).unwrap();
+    let mut shards = Vec::new();
+    for (index, plan) in planned.iter().enumerate() {
+        let names: Vec<String> = read_json(plan)["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|repository| repository["name"].as_str().unwrap().to_string())
+            .collect();
+        for name in &names {
+            std::fs::create_dir_all(root.join(name).parent().unwrap()).unwrap();
+            std::fs::rename(everything.join(name), root.join(name)).unwrap();
+        }
+        let json = work.path().join(format!("own-{index}.json"));
+        let status = org(
+            &work.path().join(format!("cache-own-{index}")),
+            &server,
+            &root,
+        )
+        .args([
+            "--format",
+            "text",
+            "--shard",
+            &format!("{index}/3"),
+            "--json",
+        ])
+        .arg(&json)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+        assert!(matches!(status.code(), Some(0 | 1)));
+        assert_eq!(read_json(&json)["shard"]["discovered"], json!(names.len()));
+        for name in &names {
+            std::fs::rename(root.join(name), everything.join(name)).unwrap();
+        }
+        std::fs::remove_dir_all(&root).unwrap();
+        shards.push(json);
+    }
+    let (code, merged, stderr) = merge(&work.path().join("cache-merge"), &shards, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(merged["shards"]["repositories_missing"], json!(0));
+    assert_eq!(
+        first_difference(
+            &comparable(merged),
+            &comparable(read_json(&single_json)),
+            ""
+        ),
+        None
+    );
+}

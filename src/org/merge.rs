@@ -241,12 +241,6 @@ pub fn merge(
         if info.run_identity != first_info.run_identity || document.roots != first.roots {
             return Err(other("other roots"));
         }
-        if info.discovered != discovered {
-            return Err(other(&format!(
-                "another organisation ({} repositories rather than {discovered})",
-                info.discovered
-            )));
-        }
         if let Some(previous) = seen.insert(info.index, file) {
             return Err(MergeError::NotOneRun(format!(
                 "shard {}/{count} is given twice: `{previous}` and `{file}`",
@@ -336,15 +330,28 @@ pub fn merge(
         .collect();
     let packages: Vec<CensusPackage> = keyed.into_values().collect();
 
-    // Repositories: back in the single run's order; one in two shards is not one run.
-    let mut placed: BTreeMap<usize, (RepoReport, BTreeSet<u32>)> = BTreeMap::new();
+    // When every shard walked the whole organisation (one checkout shared, or cloned whole),
+    // each knows every repository's position, and the merge can prove none is missing. Shards
+    // that cloned only their own repositories each saw another number: the shard indices are
+    // then the only completeness check.
+    let shared_view = shards
+        .iter()
+        .all(|(_, _, info)| info.discovered == discovered);
+    let mut positions: BTreeSet<usize> = BTreeSet::new();
+    // Repositories: back in the single run's order (by name, then path, as discovery sorts
+    // them); one in two shards is not one run.
+    let mut placed: BTreeMap<(String, String), (RepoReport, BTreeSet<u32>)> = BTreeMap::new();
     for (file, document, info) in shards {
         for (repository, shard_repository) in
             document.repositories.into_iter().zip(info.repositories)
         {
-            if shard_repository.position >= discovered {
+            if shared_view
+                && (shard_repository.position >= discovered
+                    || !positions.insert(shard_repository.position))
+            {
                 return Err(MergeError::NotOneRun(format!(
-                    "`{file}`: repository `{}` is at position {} of {discovered}",
+                    "`{file}`: repository `{}` is at position {} of {discovered}, which another \
+                     shard has or which does not exist",
                     repository.name, shard_repository.position
                 )));
             }
@@ -364,17 +371,19 @@ pub fn merge(
                 }
             }
             let name = repository.name.clone();
-            if placed
-                .insert(shard_repository.position, (repository, indices))
-                .is_some()
-            {
+            let key = (repository.name.clone(), repository.path.clone());
+            if placed.insert(key, (repository, indices)).is_some() {
                 return Err(MergeError::NotOneRun(format!(
                     "repository `{name}` is in two shards (the last is `{file}`)"
                 )));
             }
         }
     }
-    let repositories_missing = discovered - placed.len();
+    let repositories_missing = if shared_view {
+        discovered.saturating_sub(placed.len())
+    } else {
+        0
+    };
     let (repositories, repository_packages) = placed.into_values().unzip();
     Ok(Merged {
         roots,
