@@ -613,3 +613,235 @@ fn shards_that_cloned_only_their_own_repositories_merge_to_the_single_run() {
         None
     );
 }
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)).unwrap()
+}
+
+fn yaml(relative: &str) -> Value {
+    serde_saphyr::from_str(&read(relative)).unwrap_or_else(|error| panic!("{relative}: {error}"))
+}
+
+fn assert_bash_parses(script: &str, what: &str) {
+    let output = std::process::Command::new("bash")
+        .args(["-n", "-c", script])
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "{what} does not parse:\n{}\n{script}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every `pyaudit …` command of a script as words (the engine's variables given sample
+/// values), each accepted by pyaudit's own argument parser; returned for further checks.
+fn pyaudit_commands(script: &str, what: &str) -> Vec<Vec<String>> {
+    use clap::Parser;
+    let script = script
+        .replace("$JOB_COMPLETION_INDEX", "0")
+        .replace("$SHARD", "0");
+    let commands: Vec<Vec<String>> = script
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            line.match_indices("pyaudit ")
+                .find(|(start, _)| *start == 0 || line[..*start].ends_with("$("))
+                .map(|(start, _)| &line[start..])
+        })
+        .map(|command| {
+            let command = command.split("||").next().unwrap();
+            let command = command.split(['>', ')', ';']).next().unwrap();
+            command
+                .split_whitespace()
+                .map(|word| word.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect();
+    for command in &commands {
+        if let Err(error) = pyaudit::cli::Cli::try_parse_from(command) {
+            panic!("{what}: `{}` is rejected:\n{error}", command.join(" "));
+        }
+    }
+    commands
+}
+
+fn subcommands(commands: &[Vec<String>]) -> Vec<String> {
+    commands
+        .iter()
+        .map(|command| command[1..3.min(command.len())].join(" "))
+        .collect()
+}
+
+#[test]
+fn github_actions_recipe_snapshots_shards_and_merges() {
+    let what = "examples/github-actions/pyaudit-org-sharded.yml";
+    let workflow = yaml(what);
+    let jobs = &workflow["jobs"];
+    let shards: u32 = workflow["env"]["SHARDS"].as_str().unwrap().parse().unwrap();
+    let matrix = jobs["shard"]["strategy"]["matrix"]["shard"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        matrix
+            .iter()
+            .map(|index| index.as_u64().unwrap() as u32)
+            .collect::<Vec<_>>(),
+        (0..shards).collect::<Vec<_>>(),
+        "the matrix is 0 … SHARDS-1"
+    );
+    assert_eq!(jobs["shard"]["strategy"]["fail-fast"], json!(false));
+    assert_eq!(jobs["shard"]["needs"], json!("snapshot"));
+    assert_eq!(jobs["merge"]["needs"], json!("shard"));
+    assert!(jobs["merge"]["if"].as_str().unwrap().contains("always()"));
+
+    let mut all = Vec::new();
+    let mut snippet = None;
+    for job in ["snapshot", "shard", "merge"] {
+        for step in jobs[job]["steps"].as_array().unwrap() {
+            let Some(script) = step["run"].as_str() else {
+                continue;
+            };
+            assert_bash_parses(script, &format!("{what}: {job}: {}", step["name"]));
+            all.extend(pyaudit_commands(script, what));
+            if let Some(start) = script.find("<<'PY'\n") {
+                let body = &script[start + 7..];
+                snippet = Some(body[..body.find("\nPY").unwrap()].to_string());
+            }
+            if let Some(shard) = step["env"]["PYAUDIT_SHARD"].as_str() {
+                assert_eq!(shard, "${{ matrix.shard }}/${{ env.SHARDS }}");
+            }
+        }
+    }
+    let order = subcommands(&all);
+    for expected in [
+        "db sync",
+        "db export",
+        "db import",
+        "org repos",
+        "org-merge shards/*.json",
+    ] {
+        assert!(
+            order.iter().any(|command| command == expected),
+            "{expected}: {order:?}"
+        );
+    }
+
+    // The recipe clones what pyaudit audits: its selection is pyaudit's own split.
+    let snippet = snippet.expect("the recipe selects its repositories in Python");
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("repos");
+    let mut urls = Vec::new();
+    for number in 0..24 {
+        let url = match number % 3 {
+            0 => format!("https://github.com/example-org/service-{number}"),
+            1 => format!("https://github.com/example-org/lib-{number}.git"),
+            _ => format!("https://github.com/example-org/tool-{number}/"),
+        };
+        let repository = root.join(format!("r{number}"));
+        std::fs::create_dir_all(repository.join(".git")).unwrap();
+        std::fs::write(
+            repository.join(".git/config"),
+            format!("[remote \"origin\"]\n\turl = {url}\n"),
+        )
+        .unwrap();
+        std::fs::write(repository.join("requirements.txt"), "# nothing pinned\n").unwrap();
+        urls.push(url);
+    }
+    let listing = work.path().join("all-repositories.txt");
+    std::fs::write(&listing, urls.join("\n") + "\n").unwrap();
+    let script = work.path().join("select.py");
+    std::fs::write(&script, &snippet).unwrap();
+    for index in 0..3u32 {
+        let selected = std::process::Command::new("python3")
+            .arg(&script)
+            .args([&index.to_string(), "3"])
+            .arg(&listing)
+            .output()
+            .unwrap();
+        assert!(selected.status.success());
+        let mut selected: Vec<String> = String::from_utf8_lossy(&selected.stdout)
+            .lines()
+            .map(|url| {
+                let url = url.trim_end_matches('/');
+                format!("git:{}", url.strip_suffix(".git").unwrap_or(url))
+            })
+            .collect();
+        selected.sort();
+        let json = work.path().join(format!("shard-{index}.json"));
+        let status = pyaudit(&work.path().join("cache"))
+            .args([
+                "-q",
+                "org",
+                "--offline",
+                "--no-census",
+                "--no-history",
+                "--format",
+                "text",
+            ])
+            .args(["--shard", &format!("{index}/3"), "--json"])
+            .arg(&json)
+            .arg(&root)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(matches!(status.code(), Some(0 | 1)), "{status:?}");
+        let mut audited: Vec<String> = read_json(&json)["shard"]["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|repository| repository["identity"].as_str().unwrap().to_string())
+            .collect();
+        audited.sort();
+        assert_eq!(selected, audited, "shard {index}/3");
+    }
+}
+
+#[test]
+fn kubernetes_recipe_is_an_indexed_job_of_n_shards_then_a_merge() {
+    let snapshot_file = "examples/kubernetes/pyaudit-org-snapshot.yaml";
+    let shards_file = "examples/kubernetes/pyaudit-org-shards.yaml";
+    let merge_file = "examples/kubernetes/pyaudit-org-merge.yaml";
+    let script = |manifest: &Value| -> String {
+        let container = &manifest["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["command"], json!(["/bin/sh", "-c"]));
+        container["args"][0].as_str().unwrap().to_string()
+    };
+    for file in [snapshot_file, shards_file, merge_file] {
+        let manifest = yaml(file);
+        assert_eq!(manifest["kind"], json!("Job"), "{file}");
+        assert_eq!(manifest["apiVersion"], json!("batch/v1"), "{file}");
+        assert_eq!(
+            manifest["spec"]["template"]["spec"]["restartPolicy"],
+            json!("Never")
+        );
+        assert_bash_parses(&script(&manifest), file);
+    }
+
+    let shards = yaml(shards_file);
+    assert_eq!(shards["spec"]["completionMode"], json!("Indexed"));
+    let completions = shards["spec"]["completions"].as_u64().unwrap();
+    let shard_script = script(&shards);
+    assert!(shard_script.contains(&format!("--shard \"$JOB_COMPLETION_INDEX/{completions}\"")));
+    let commands = pyaudit_commands(&shard_script, shards_file);
+    assert_eq!(subcommands(&commands), ["db import", "org /repositories"]);
+
+    let snapshot = pyaudit_commands(&script(&yaml(snapshot_file)), snapshot_file);
+    assert_eq!(subcommands(&snapshot), ["db sync", "db export"]);
+    // The file the snapshot writes is the one every shard imports.
+    assert_eq!(snapshot[1][3], commands[0][3]);
+
+    let merge = pyaudit_commands(&script(&yaml(merge_file)), merge_file);
+    assert_eq!(
+        subcommands(&merge),
+        ["org-merge /pyaudit/shards/shard-*.json"]
+    );
+    // The merge reads what the shards write.
+    let written = commands[1]
+        .iter()
+        .position(|word| word == "--json")
+        .map(|index| commands[1][index + 1].replace("shard-0", "shard-*"))
+        .unwrap();
+    assert_eq!(merge[0][2], written);
+}
