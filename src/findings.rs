@@ -805,61 +805,6 @@ pub fn rules_matching(selector: &str) -> Vec<&'static Rule> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn codes_and_names_are_unique_and_ordered() {
-        let codes: Vec<&str> = RULES.iter().map(|rule| rule.code).collect();
-        let mut sorted = codes.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(codes, sorted);
-        let mut names: Vec<&str> = RULES.iter().map(|rule| rule.name).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), RULES.len());
-        assert_eq!(rule("pa101").map(|rule| rule.name), Some("vulnerability"));
-        assert_eq!(
-            rule("malicious-package").map(|rule| rule.code),
-            Some("PA102")
-        );
-        for rule in RULES {
-            assert!(
-                rule.code.len() == 5 && rule.code.starts_with("PA"),
-                "{}",
-                rule.code
-            );
-            assert!(
-                rule.name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "{}",
-                rule.name
-            );
-            assert!(rule.docs.contains("## How to fix"), "{}", rule.code);
-        }
-    }
-
-    #[test]
-    fn selectors_name_rules_families_or_nothing() {
-        let codes = |selector: &str| -> Vec<&str> {
-            rules_matching(selector)
-                .iter()
-                .map(|rule| rule.code)
-                .collect()
-        };
-        assert_eq!(codes("yanked-version"), ["PA201"]);
-        assert_eq!(codes("pa3"), ["PA301", "PA302"]);
-        assert_eq!(codes("PA10"), ["PA101", "PA102"]);
-        assert!(codes("PA").is_empty());
-        assert!(codes("PA9").is_empty());
-        assert!(codes("PAX").is_empty());
-        assert!(codes("vuln").is_empty());
-    }
-}
-
 /// A name from a fixed table (rule codes and names, fact names). Spelt through an alias so
 /// serde's derive does not take `&'static str` for a borrow of the input (which would tie every
 /// report read back to a `'static` buffer); [`rule_code`] and friends map the text to the table.
@@ -918,4 +863,59 @@ pub fn rule_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static 
 
 fn fact_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
     known_name(deserializer, FACT_NAMES.into_iter(), "fact")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_ordered() {
+        let codes: Vec<&str> = RULES.iter().map(|rule| rule.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+        let mut names: Vec<&str> = RULES.iter().map(|rule| rule.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+        assert_eq!(rule("pa101").map(|rule| rule.name), Some("vulnerability"));
+        assert_eq!(
+            rule("malicious-package").map(|rule| rule.code),
+            Some("PA102")
+        );
+        for rule in RULES {
+            assert!(
+                rule.code.len() == 5 && rule.code.starts_with("PA"),
+                "{}",
+                rule.code
+            );
+            assert!(
+                rule.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                rule.name
+            );
+            assert!(rule.docs.contains("## How to fix"), "{}", rule.code);
+        }
+    }
+
+    #[test]
+    fn selectors_name_rules_families_or_nothing() {
+        let codes = |selector: &str| -> Vec<&str> {
+            rules_matching(selector)
+                .iter()
+                .map(|rule| rule.code)
+                .collect()
+        };
+        assert_eq!(codes("yanked-version"), ["PA201"]);
+        assert_eq!(codes("pa3"), ["PA301", "PA302"]);
+        assert_eq!(codes("PA10"), ["PA101", "PA102"]);
+        assert!(codes("PA").is_empty());
+        assert!(codes("PA9").is_empty());
+        assert!(codes("PAX").is_empty());
+        assert!(codes("vuln").is_empty());
+    }
 }

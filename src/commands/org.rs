@@ -275,17 +275,18 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
 /// This shard, how many repositories the whole run has, and this shard's repositories.
 type ShardSelection = (ShardSpec, usize, Vec<ShardRepository>);
 
-/// The repositories under the roots (or in the list) — with `--shard`, only this shard's — and
-/// every lockfile of each as a job.
-fn discover_jobs(
-    args: &OrgArgs,
-    progress: &Progress,
-) -> Result<(
+/// The repositories to audit, the paths that identify the run, the lockfiles as jobs, and with
+/// `--shard` which shard this is.
+type Discovered = (
     Vec<Repository>,
     Vec<PathBuf>,
     Vec<Job>,
     Option<ShardSelection>,
-)> {
+);
+
+/// The repositories under the roots (or in the list) — with `--shard`, only this shard's — and
+/// every lockfile of each as a job.
+fn discover_jobs(args: &OrgArgs, progress: &Progress) -> Result<Discovered> {
     let spinner = progress.spinner("discovering lockfiles");
     let (repositories, identity_paths) = match &args.list {
         Some(list) => (discover::from_list(list)?, vec![list.clone()]),
