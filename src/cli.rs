@@ -59,6 +59,16 @@ pub enum Command {
     /// package unchecked) or pyaudit failed (with `--strict`: also when a lockfile could not be
     /// read). `org` does not run the usage rules (PA601–PA606); its reports say so.
     Org(Box<OrgArgs>),
+    /// Merge the JSON reports of a sharded org run (`pyaudit org --shard I/N --json FILE`) into
+    /// the whole organisation's report, as one unsharded run would make it.
+    ///
+    /// Blast radius, risk ranking, censuses and the diff with the previous run (kept in this
+    /// machine's cache under the run's roots) are computed over every shard's repositories.
+    ///
+    /// Exit status: as `pyaudit org`, and 2 when a shard is missing or could not be read (the
+    /// report names it) or when the shards were made by other pyaudit versions, configs or
+    /// advisory data (refused unless `--allow-mixed`).
+    OrgMerge(Box<OrgMergeArgs>),
     /// Review a package before adding it: what it would bring in, and whether to let it in.
     ///
     /// Reads the package's metadata from PyPI (the newest non-yanked release when no version is
@@ -529,6 +539,16 @@ pub enum DbCommand {
         #[command(flatten)]
         cache: CacheLocationArgs,
     },
+    /// Write the local database as one file (a zip: the records and a manifest with their
+    /// source, coverage and age) that `pyaudit db import FILE` reads back as it was: how the
+    /// shards of a sharded org run, or the jobs of a CI matrix, share one data snapshot.
+    Export {
+        /// The file to write (conventionally `.zip`).
+        #[arg(value_name = "FILE")]
+        path: PathBuf,
+        #[command(flatten)]
+        cache: CacheLocationArgs,
+    },
     /// Show what the local database holds and how old it is.
     Status {
         #[command(flatten)]
@@ -726,6 +746,66 @@ pub struct OrgArgs {
     /// Parser threads [default: the available cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Audit only shard I of N (I from 0): the repositories whose identity (git remote URL, else
+    /// path under the root) hashes to I. The JSON report carries what `pyaudit org-merge` needs;
+    /// no history is recorded (the merge records it).
+    #[arg(
+        long,
+        value_name = "I/N",
+        env = "PYAUDIT_SHARD",
+        conflicts_with = "since_last",
+        value_parser = clap::value_parser!(crate::org::shard::ShardSpec)
+    )]
+    pub shard: Option<crate::org::shard::ShardSpec>,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgMergeArgs {
+    /// The shards' JSON reports (`pyaudit-org/1` with a `shard` member), one per shard.
+    #[arg(value_name = "SHARD.json", required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// Merge shards made by other pyaudit versions, configurations or advisory data; the
+    /// report lists the differences.
+    #[arg(long)]
+    pub allow_mixed: bool,
+
+    /// Output format on standard output (or `--output`).
+    #[arg(long, value_enum, default_value_t = OrgFormat::Markdown)]
+    pub format: OrgFormat,
+
+    /// Write the `--format` report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Also write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Also write the Markdown summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Compare with the previous run of the same roots: the exit status counts only new (or
+    /// newly denied) findings, and the Markdown summary lists only the changes.
+    #[arg(long)]
+    pub since_last: bool,
+
+    /// Do not record this run in the history.
+    #[arg(long)]
+    pub no_history: bool,
+
+    /// Fail (exit 2) when a lockfile or config could not be read, after writing the reports.
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub cache: CacheLocationArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

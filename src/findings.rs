@@ -8,14 +8,14 @@
 //! PA7xx: an installed environment against its lock (`pyaudit lock --installed DIR --against
 //! LOCK`): what ships that the lock does not explain.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::graph::Class;
 use crate::lockfile::Location;
 use pyaudit_advisories::Vulnerability;
 
 /// What a finding does to the exit status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     /// Fails the run (exit 1).
@@ -564,7 +564,7 @@ pub const METADATA_RULES: &[&Rule] = &[
 ];
 
 /// The package a finding is about, and how it got into the lock.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PackageContext {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -580,7 +580,7 @@ pub struct PackageContext {
 }
 
 /// What proves a finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Evidence {
     Vulnerability {
@@ -603,7 +603,7 @@ pub enum Evidence {
         /// `license-expression`, `classifiers`, `license-text` or `none`.
         source: String,
         /// What the metadata says, as written.
-        #[serde(skip_serializing_if = "String::is_empty")]
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         declared: String,
         /// The release the license was read from (PyPI's JSON describes only the newest).
         of_version: String,
@@ -646,7 +646,7 @@ pub enum Evidence {
         #[serde(skip_serializing_if = "Option::is_none")]
         module: Option<String>,
         /// Further imports of the same distribution or module (at most ten).
-        #[serde(skip_serializing_if = "Vec::is_empty")]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         more: Vec<Location>,
         /// How the distribution's modules were found; says so when they are a guess.
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -655,9 +655,10 @@ pub enum Evidence {
 }
 
 /// One named fact of [`Evidence::Metadata`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
-    pub name: &'static str,
+    #[serde(deserialize_with = "fact_name")]
+    pub name: StaticName,
     pub value: String,
 }
 
@@ -749,7 +750,7 @@ impl Evidence {
 }
 
 /// How to make a finding go away.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fix {
     /// The version to move to, where one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -761,10 +762,12 @@ pub struct Fix {
     pub command: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
-    pub code: &'static str,
-    pub rule: &'static str,
+    #[serde(deserialize_with = "rule_code")]
+    pub code: StaticName,
+    #[serde(deserialize_with = "rule_name")]
+    pub rule: StaticName,
     pub level: Level,
     pub package: PackageContext,
     /// One line saying what is wrong.
@@ -800,6 +803,66 @@ pub fn rules_matching(selector: &str) -> Vec<&'static Rule> {
         .copied()
         .filter(|rule| rule.code.starts_with(&upper))
         .collect()
+}
+
+/// A name from a fixed table (rule codes and names, fact names). Spelt through an alias so
+/// serde's derive does not take `&'static str` for a borrow of the input (which would tie every
+/// report read back to a `'static` buffer); [`rule_code`] and friends map the text to the table.
+pub type StaticName = &'static str;
+
+/// Every fact name [`Evidence::Metadata`] carries, so a report read back (`pyaudit org-merge`)
+/// keeps the same `&'static str` names the evaluation wrote.
+const FACT_NAMES: [&str; 16] = [
+    "classifier",
+    "cooldown_days",
+    "days_behind",
+    "first_upload",
+    "last_upload",
+    "major_versions_behind",
+    "max_age_days",
+    "new_project_days",
+    "newest_version",
+    "newest_uploaded",
+    "of_version",
+    "project_status",
+    "status_reason",
+    "uploaded",
+    "yank_reason",
+    "yanked",
+];
+
+fn known_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    known: impl Iterator<Item = &'static str>,
+    what: &str,
+) -> Result<&'static str, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let mut known = known;
+    known
+        .find(|name| *name == text)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown {what} `{text}`")))
+}
+
+/// A rule code read back from a report: one of [`RULES`].
+pub fn rule_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    known_name(
+        deserializer,
+        RULES.iter().map(|rule| rule.code),
+        "rule code",
+    )
+}
+
+/// A rule name read back from a report: one of [`RULES`].
+pub fn rule_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    known_name(
+        deserializer,
+        RULES.iter().map(|rule| rule.name),
+        "rule name",
+    )
+}
+
+fn fact_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static str, D::Error> {
+    known_name(deserializer, FACT_NAMES.into_iter(), "fact")
 }
 
 #[cfg(test)]

@@ -13,12 +13,12 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use pep508_rs::{ExtraName, MarkerTree};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lockfile::{Dependency, LockedPackage, Lockfile, PackageIndex, PackageRole};
 
 /// How a package gets installed, from the roots' point of view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// Installed by the roots' main dependencies (`uv sync --no-dev`, `poetry install --only main`),

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Why(args) => commands::why::run(args, cli.quiet),
         Command::Lock(args) => commands::lock::run(args, &context),
         Command::Org(args) => commands::org::run(args, &context),
+        Command::OrgMerge(args) => commands::org_merge::run(args, &context),
         Command::Review(args) => commands::review::run(args, &context),
         Command::Usage(args) => commands::usage::run(args, &context),
         Command::Fix(args) => commands::fix::run(args, &context),

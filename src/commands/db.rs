@@ -90,6 +90,40 @@ pub fn run(command: &DbCommand, context: &super::Invocation) -> Result<(String, 
                 path.display()
             );
         }
+        DbCommand::Export { path, cache } => {
+            let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
+            let Some(snapshot) = database::snapshot(&cache)? else {
+                anyhow::bail!(
+                    "there is no local advisory database to export: `pyaudit db sync` or \
+                     `pyaudit db import` first"
+                );
+            };
+            let manifest = crate::enrich::export::Manifest {
+                schema: crate::enrich::export::SCHEMA.to_owned(),
+                source: snapshot.source,
+                complete: snapshot.complete,
+                newest_modified: snapshot.newest_modified,
+                records: snapshot.records.len(),
+                imported_at: snapshot.imported_at,
+                exported_at: now.unix_millis(),
+            };
+            crate::enrich::export::write(path, &manifest, &snapshot.records)?;
+            let _ = writeln!(
+                out,
+                "exported {} records ({}, from {}; newest record modified {}) to {}; import it \
+                 with `pyaudit db import {}`",
+                manifest.records,
+                if manifest.complete {
+                    "a complete copy"
+                } else {
+                    "a partial copy"
+                },
+                manifest.source,
+                manifest.newest_modified.as_deref().unwrap_or("unknown"),
+                path.display(),
+                path.display()
+            );
+        }
         DbCommand::Status { cache } => {
             let cache = open_cache_strict(cache.cache_dir.as_deref(), quiet)?;
             match database::status(&cache, now)? {

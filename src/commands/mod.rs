@@ -9,6 +9,7 @@ pub mod graph;
 pub mod init;
 pub mod lock;
 pub mod org;
+pub mod org_merge;
 pub mod review;
 pub mod settings;
 pub mod usage;

@@ -21,6 +21,7 @@ use crate::org::error_chain;
 use crate::org::history::{self, RunSummary};
 use crate::org::policies::{ORG, Policies};
 use crate::org::report::OrgReport;
+use crate::org::shard::{ShardRepository, ShardSpec};
 use crate::policy::{self, AuditPlan, PolicySettings};
 use crate::progress::Progress;
 use crate::report;
@@ -45,7 +46,7 @@ struct Parsed {
 pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let started = Instant::now();
     let progress = Progress::new(context.quiet, Some("pyaudit org"));
-    let (repositories, identity_paths, jobs) = discover_jobs(args, &progress)?;
+    let (repositories, identity_paths, jobs, shard_repositories) = discover_jobs(args, &progress)?;
     let org_config = match &args.config {
         Some(path) => config::load(path)?,
         None => Config::default(),
@@ -172,7 +173,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         crate::org::policies::judge_own_ignores(report, &own, org_config.path.as_ref());
     }
 
-    let census = censuses(
+    let (census, packages) = censuses(
         args,
         &run,
         &org_settings,
@@ -180,8 +181,59 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         &repository_packages,
         context.now,
     );
+    let shard = shard_repositories.map(|(spec, discovered, placed)| crate::org::shard::ShardInfo {
+        index: spec.index,
+        count: spec.count,
+        pyaudit_version: env!("CARGO_PKG_VERSION").to_string(),
+        config_fingerprint: config_fingerprint(args),
+        run_identity: history::identity(&identity_paths),
+        discovered,
+        repositories: placed
+            .into_iter()
+            .zip(&repository_packages)
+            .map(|(mut placed, packages)| {
+                placed.packages = packages.iter().copied().collect();
+                placed
+            })
+            .collect(),
+        packages: packages
+            .unwrap_or_else(|| {
+                run.targets
+                    .iter()
+                    .map(|key| analysis::CensusPackage {
+                        name: key.name.clone(),
+                        version: key.version.to_string(),
+                        license: None,
+                        problems: Vec::new(),
+                    })
+                    .collect()
+            })
+            .iter()
+            .map(crate::org::shard::ShardPackage::of)
+            .collect(),
+        census: match &census.status.state {
+            analysis::CensusState::Skipped => crate::org::shard::ShardCensus::Skipped {
+                note: census.status.note.clone().unwrap_or_default(),
+            },
+            _ => crate::org::shard::ShardCensus::Computed {
+                unchecked_note: unchecked_note(args).to_string(),
+            },
+        },
+    });
     let analysis = analysis::analyse(&reports, run.targets.len(), census);
-    let (diff, outcome) = night_over_night(args, &cache, &identity_paths, &reports, &run, context)?;
+    // A shard is part of a run: the merge compares the whole organisation and records it.
+    let (diff, outcome) = night_over_night(
+        &cache,
+        &history::identity(&identity_paths),
+        &reports,
+        &run.run_findings,
+        History {
+            since_last: args.since_last,
+            compare: args.shard.is_none(),
+            record: !args.no_history && args.shard.is_none(),
+        },
+        context,
+    );
     for report in &reports {
         for error in &report.errors {
             if !context.quiet {
@@ -205,19 +257,48 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         sources: run.data.sources,
         warnings: run.data.warnings,
         repositories: reports,
+        shard,
+        shards: None,
     };
-    write_reports(args, &org_report, started, &progress, outcome)
+    let outputs = Outputs {
+        format: args.format,
+        output: args.output.as_deref(),
+        json: args.json.as_deref(),
+        html: args.html.as_deref(),
+        markdown: args.markdown.as_deref(),
+        since_last: args.since_last,
+        strict: args.strict,
+    };
+    write_reports(&outputs, &org_report, started, &progress, outcome)
 }
 
-/// The repositories under the roots (or in the list), and every lockfile of each as a job.
-fn discover_jobs(
-    args: &OrgArgs,
-    progress: &Progress,
-) -> Result<(Vec<Repository>, Vec<PathBuf>, Vec<Job>)> {
+/// This shard, how many repositories the whole run has, and this shard's repositories.
+type ShardSelection = (ShardSpec, usize, Vec<ShardRepository>);
+
+/// The repositories to audit, the paths that identify the run, the lockfiles as jobs, and with
+/// `--shard` which shard this is.
+type Discovered = (
+    Vec<Repository>,
+    Vec<PathBuf>,
+    Vec<Job>,
+    Option<ShardSelection>,
+);
+
+/// The repositories under the roots (or in the list) — with `--shard`, only this shard's — and
+/// every lockfile of each as a job.
+fn discover_jobs(args: &OrgArgs, progress: &Progress) -> Result<Discovered> {
     let spinner = progress.spinner("discovering lockfiles");
     let (repositories, identity_paths) = match &args.list {
         Some(list) => (discover::from_list(list)?, vec![list.clone()]),
         None => (discover::discover(&args.roots)?, args.roots.clone()),
+    };
+    let discovered = repositories.len();
+    let (repositories, selection) = match args.shard {
+        Some(spec) if discovered > 0 => {
+            let (kept, placed) = crate::org::shard::select(repositories, spec);
+            (kept, Some((spec, discovered, placed)))
+        }
+        _ => (repositories, None),
     };
     let jobs: Vec<Job> = repositories
         .iter()
@@ -237,7 +318,7 @@ fn discover_jobs(
             jobs.len()
         ),
     );
-    if repositories.is_empty() {
+    if discovered == 0 {
         bail!(
             "no lockfile found: expected uv.lock, poetry.lock or requirements*.txt under {}",
             identity_paths
@@ -247,7 +328,7 @@ fn discover_jobs(
                 .join(", ")
         );
     }
-    Ok((repositories, identity_paths, jobs))
+    Ok((repositories, identity_paths, jobs, selection))
 }
 
 /// Read and plan every lockfile in parallel; one unreadable lockfile is an error of its
@@ -340,7 +421,8 @@ fn add_error(report: &mut RepoReport, path: String, message: String) {
     }
 }
 
-/// The censuses, from the metadata facts over each repository's distinct packages.
+/// The censuses, from the metadata facts over each repository's distinct packages, and those
+/// facts (`None` when the censuses were skipped).
 fn censuses(
     args: &OrgArgs,
     run: &RunReport,
@@ -348,9 +430,12 @@ fn censuses(
     reports: &[RepoReport],
     repository_packages: &[BTreeSet<u32>],
     now: Timestamp,
-) -> Census {
+) -> (Census, Option<Vec<analysis::CensusPackage>>) {
     let Some(metadata) = run.metadata.as_ref().filter(|_| !args.no_census) else {
-        return Census::skipped("`--no-census`: PyPI metadata was not fetched for the censuses");
+        return (
+            Census::skipped("`--no-census`: PyPI metadata was not fetched for the censuses"),
+            None,
+        );
     };
     let packages =
         analysis::census_packages(&run.targets, metadata, &org_settings.maintenance, now);
@@ -359,35 +444,70 @@ fn censuses(
         .map(|report| report.name.as_str())
         .zip(repository_packages)
         .collect();
-    analysis::census(
-        &packages,
-        &repositories,
-        if args.sources.offline {
-            "`--offline` and no PyPI metadata in the cache; run online once to fill it"
-        } else {
-            "PyPI could not answer for them (see the warnings)"
-        },
-    )
+    let census = analysis::census(&packages, &repositories, unchecked_note(args));
+    (census, Some(packages))
+}
+
+/// Why a package may have no metadata in this run.
+fn unchecked_note(args: &OrgArgs) -> &'static str {
+    if args.sources.offline {
+        "`--offline` and no PyPI metadata in the cache; run online once to fill it"
+    } else {
+        "PyPI could not answer for them (see the warnings)"
+    }
+}
+
+/// What decides the verdicts besides the advisory data: the org config as written and the
+/// options that change what is read and how it is judged (not where reports go, nor threads).
+fn config_fingerprint(args: &OrgArgs) -> String {
+    let config = args
+        .config
+        .as_ref()
+        .and_then(|path| std::fs::read(path).ok())
+        .unwrap_or_default();
+    let options = format!(
+        "{:?}|{:?}|{:?}|{}|{}|{}|{}",
+        args.rules,
+        args.scope,
+        args.class,
+        args.allow_outside_includes,
+        args.no_census,
+        args.allow_unchecked,
+        args.sources.offline,
+    );
+    crate::org::shard::fingerprint(&[&config, options.as_bytes()])
+}
+
+/// What a run does with the history of its roots.
+pub(super) struct History {
+    pub since_last: bool,
+    /// Compare with the previous run (not a shard: it is part of a run).
+    pub compare: bool,
+    /// Record this run for the next.
+    pub record: bool,
 }
 
 /// The diff against the previous run of the same roots (this run is recorded for the next),
 /// and the outcome: with `--since-last` only new denials fail the run.
-fn night_over_night(
-    args: &OrgArgs,
+pub(super) fn night_over_night(
     cache: &pyaudit_cache::Cache,
-    identity_paths: &[PathBuf],
+    identity: &str,
     reports: &[RepoReport],
-    run: &RunReport,
+    run_findings: &[crate::findings::Finding],
+    options: History,
     context: &Invocation,
-) -> Result<(Option<history::Diff>, Outcome)> {
-    let identity = history::identity(identity_paths);
-    let previous_runs = history::load(cache, &identity).unwrap_or_default();
+) -> (Option<history::Diff>, Outcome) {
+    let previous_runs = if options.compare {
+        history::load(cache, identity).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let current = RunSummary::of(reports, context.now.unix_millis());
     let diff = previous_runs
         .last()
         .map(|previous| history::diff(previous, &current));
-    if !args.no_history
-        && let Err(error) = history::save(cache, &identity, previous_runs, current, context.now)
+    if options.record
+        && let Err(error) = history::save(cache, identity, previous_runs, current, context.now)
         && !context.quiet
     {
         super::warn(format!(
@@ -395,18 +515,17 @@ fn night_over_night(
         ));
     }
     let lockfiles = || reports.iter().flat_map(|report| &report.lockfiles);
-    let denied = if args.since_last {
+    let denied = if options.since_last {
         match &diff {
             Some(diff) => diff.new_denied(),
             None => reports.iter().any(RepoReport::denied),
         }
     } else {
         lockfiles().any(policy::LockReport::denied_for_cause)
-    } || run
-        .run_findings
+    } || run_findings
         .iter()
         .any(|finding| finding.level == Level::Deny);
-    if args.since_last && diff.is_none() && !context.quiet {
+    if options.since_last && diff.is_none() && !context.quiet {
         eprintln!("warning: no previous run of these roots: every finding counts as new");
     }
     let outcome = if denied {
@@ -416,21 +535,32 @@ fn night_over_night(
     } else {
         Outcome::Clean
     };
-    Ok((diff, outcome))
+    (diff, outcome)
+}
+
+/// Where an org report goes.
+pub(super) struct Outputs<'a> {
+    pub format: OrgFormat,
+    pub output: Option<&'a Path>,
+    pub json: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+    pub markdown: Option<&'a Path>,
+    pub since_last: bool,
+    pub strict: bool,
 }
 
 /// `--json/--html/--markdown` files, then the main format to `--output` or stdout.
-fn write_reports(
-    args: &OrgArgs,
+pub(super) fn write_reports(
+    args: &Outputs,
     org_report: &OrgReport,
     started: Instant,
     progress: &Progress,
     outcome: Outcome,
 ) -> Result<(String, Outcome)> {
     for (path, format) in [
-        (&args.json, OrgFormat::Json),
-        (&args.html, OrgFormat::Html),
-        (&args.markdown, OrgFormat::Markdown),
+        (args.json, OrgFormat::Json),
+        (args.html, OrgFormat::Html),
+        (args.markdown, OrgFormat::Markdown),
     ] {
         if let Some(path) = path {
             deliver(
@@ -452,7 +582,19 @@ fn write_reports(
         org_report.analysis.summary.deny,
         started.elapsed().as_secs_f64()
     ));
-    let rendered = deliver(rendered, args.output.as_deref())?;
+    let incomplete_merge = org_report
+        .shards
+        .as_ref()
+        .filter(|status| !status.complete());
+    let rendered = deliver(rendered, args.output)?;
+    if let Some(status) = incomplete_merge {
+        // The report is still written: it names what is missing.
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(rendered.as_bytes());
+        let _ = stdout.flush();
+        bail!("{}", status.gaps().unwrap_or_default());
+    }
     if args.strict && org_report.analysis.summary.unreadable > 0 {
         // The report is still written: `--strict` changes the verdict, not what is shown.
         use std::io::Write;

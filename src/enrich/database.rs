@@ -374,11 +374,45 @@ pub fn import(
     now: Timestamp,
 ) -> Result<ImportSummary, LocalDatabaseError> {
     let mut databases = Vec::with_capacity(paths.len());
+    let mut complete = false;
+    // A `db export` keeps its data's age even where its records do not (a record of no PyPI
+    // package is not exported).
+    let mut newest_exported: Option<String> = None;
+    let mut sources = Vec::with_capacity(paths.len());
     for path in paths {
-        let database = Database::load(path).map_err(|source| LocalDatabaseError::Load {
+        let exported = super::export::read(path).map_err(|error| LocalDatabaseError::Load {
             path: path.clone(),
-            source,
+            source: pyaudit_advisories::DatabaseError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(error.to_string()),
+            },
         })?;
+        let database = match exported {
+            Some((manifest, records)) => {
+                complete |= match coverage {
+                    DeclaredCoverage::ByKind => manifest.complete,
+                    declared => declared.is_complete(path),
+                };
+                newest_exported = [newest_exported.take(), manifest.newest_modified]
+                    .into_iter()
+                    .flatten()
+                    .max_by(|left, right| compare_timestamps(left, right));
+                sources.push(format!(
+                    "{} (export of {})",
+                    path.display(),
+                    manifest.source
+                ));
+                Database::from_advisories(records)
+            }
+            None => {
+                complete |= coverage.is_complete(path);
+                sources.push(path.display().to_string());
+                Database::load(path).map_err(|source| LocalDatabaseError::Load {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+        };
         if database.advisories().is_empty() {
             let errors = database.load_errors().len();
             return Err(LocalDatabaseError::Empty {
@@ -391,14 +425,17 @@ pub fn import(
         }
         databases.push(database);
     }
-    let complete = paths.iter().any(|path| coverage.is_complete(path));
     let (database, overlapping) = Database::union(databases);
-    let source = paths
-        .iter()
-        .map(|path| path.display().to_string())
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let mut summary = store(cache, &database, source, complete, now, None)?;
+    let source = sources.join(" + ");
+    let mut summary = store(
+        cache,
+        &database,
+        source,
+        complete,
+        now,
+        None,
+        newest_exported,
+    )?;
     summary.overlapping = overlapping;
     Ok(summary)
 }
@@ -411,6 +448,7 @@ fn store(
     complete: bool,
     now: Timestamp,
     sync: Option<SyncState>,
+    newest_exported: Option<String>,
 ) -> Result<ImportSummary, LocalDatabaseError> {
     if database.advisories().is_empty() {
         return Err(LocalDatabaseError::Empty {
@@ -436,7 +474,11 @@ fn store(
         index.packages.insert(package.to_owned());
     }
     put_json(cache, &index_key(generation), &index, now)?;
-    let stats = database.stats();
+    let mut stats = database.stats();
+    stats.newest_modified = [stats.newest_modified.take(), newest_exported]
+        .into_iter()
+        .flatten()
+        .max_by(|left, right| compare_timestamps(left, right));
     let metadata = Metadata {
         generation,
         source: source.clone(),
@@ -481,6 +523,54 @@ fn remove_generation(cache: &Cache, generation: u64) {
         }
     }
     let _ = cache.remove(&DATABASE_NAMESPACE, &index_key(generation));
+}
+
+/// Everything the live database holds, for `db export`: each record once.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub source: String,
+    pub complete: bool,
+    pub imported_at: i64,
+    pub newest_modified: Option<String>,
+    pub records: Vec<Advisory>,
+}
+
+/// The live database's records and description; `None` when there is none.
+pub fn snapshot(cache: &Cache) -> Result<Option<Snapshot>, LocalDatabaseError> {
+    let Some(metadata) = read_metadata(cache)? else {
+        return Ok(None);
+    };
+    let index = read_index(cache, metadata.generation)?;
+    let keys: Vec<String> = index
+        .packages
+        .iter()
+        .map(|package| package_key(metadata.generation, package))
+        .collect();
+    let mut records: BTreeMap<String, Advisory> = BTreeMap::new();
+    for (key, entry) in keys.iter().zip(cache.get_many(&DATABASE_NAMESPACE, &keys)?) {
+        // A missing or unreadable entry would make the export silently smaller than the
+        // database it claims to be.
+        let entry = entry.ok_or_else(|| LocalDatabaseError::Corrupt {
+            key: key.clone(),
+            message: "the entry is missing".to_owned(),
+        })?;
+        let stored: Vec<Advisory> = serde_json::from_slice(&entry.payload).map_err(|error| {
+            LocalDatabaseError::Corrupt {
+                key: key.clone(),
+                message: error.to_string(),
+            }
+        })?;
+        for advisory in stored {
+            records.entry(advisory.id.clone()).or_insert(advisory);
+        }
+    }
+    Ok(Some(Snapshot {
+        complete: metadata.is_complete(),
+        source: metadata.source,
+        imported_at: metadata.imported_at,
+        newest_modified: metadata.newest_modified,
+        records: records.into_values().collect(),
+    }))
 }
 
 /// The live database's description, if one was imported.
@@ -625,6 +715,7 @@ pub fn sync(
             synced_at: now.unix_millis(),
             cutoff,
         }),
+        None,
     )?;
     Ok(SyncSummary::Full {
         import,

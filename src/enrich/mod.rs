@@ -7,6 +7,7 @@
 //! dropped: a package no source could answer for must not look clean.
 
 pub mod database;
+pub mod export;
 pub mod gather;
 pub mod history;
 pub mod license;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Lockfile, LockfileError, ReadOptions, decode_utf8, pdm_lock, pipfile_lock, poetry_lock, pylock,
@@ -43,6 +43,24 @@ impl LockfileKind {
 impl Serialize for LockfileKind {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for LockfileKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        [
+            LockfileKind::UvLock,
+            LockfileKind::PoetryLock,
+            LockfileKind::Requirements,
+            LockfileKind::Pylock,
+            LockfileKind::PdmLock,
+            LockfileKind::PipfileLock,
+            LockfileKind::Installed,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown lockfile kind `{text}`")))
     }
 }
 

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use detect::{LockfileKind, detect_kind, discover, read_lockfile, read_lockfile_with};
 
@@ -243,7 +243,7 @@ pub struct Dependency {
 }
 
 /// Where a package comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Source {
     /// A package index; `url` is the index when the lock names one.
@@ -313,7 +313,7 @@ pub(crate) fn dedup_edges(packages: &mut [LockedPackage]) {
 }
 
 /// A file position.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     pub path: PathBuf,
     /// 1-based line.

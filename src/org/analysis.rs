@@ -5,14 +5,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::findings::{Evidence, Finding, Level, MALICIOUS_PACKAGE, VULNERABILITY};
 use crate::graph::Class;
 use crate::policy::{LockReport, MaintenanceProblem};
 
 /// The audit of one repository.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepoReport {
     pub name: String,
     pub path: String,
@@ -25,7 +25,7 @@ pub struct RepoReport {
 }
 
 /// A lockfile or config that could not be read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepoError {
     pub path: String,
     pub message: String,

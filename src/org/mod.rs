@@ -5,8 +5,10 @@
 pub mod analysis;
 pub mod discover;
 pub mod history;
+pub mod merge;
 pub mod policies;
 pub mod report;
+pub mod shard;
 
 use crate::config::Config;
 

@@ -22,4 +22,10 @@ pub struct OrgReport {
     pub sources: Vec<crate::enrich::DataSource>,
     pub warnings: Vec<String>,
     pub repositories: Vec<RepoReport>,
+    /// `pyaudit org --shard`: which shard this is and what the merge needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::shard::ShardInfo>,
+    /// `pyaudit org-merge`: the shards merged, and any missing, failed or mixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<super::merge::MergeStatus>,
 }

@@ -21,7 +21,7 @@ pub use maintenance::{MaintenanceProblem, census_problems};
 pub use pass::{ignore_matches, is_expired, settle, sort_findings};
 pub use plan::{AuditPlan, NotAudited, plan};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
@@ -109,9 +109,10 @@ pub struct Enrichment<'a> {
 }
 
 /// A finding an ignore suppressed, kept so the report can say what was not shown and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IgnoredFinding {
-    pub code: &'static str,
+    #[serde(deserialize_with = "crate::findings::rule_code")]
+    pub code: crate::findings::StaticName,
     pub package: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
@@ -124,7 +125,7 @@ pub struct IgnoredFinding {
 }
 
 /// The audit of one lockfile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LockReport {
     pub path: String,
     pub kind: LockfileKind,
@@ -136,7 +137,7 @@ pub struct LockReport {
     pub not_audited: Vec<NotAudited>,
     pub findings: Vec<Finding>,
     /// Findings suppressed by an ignore in the config.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored: Vec<IgnoredFinding>,
     /// Problems with the input that did not stop the audit.
     pub warnings: Vec<String>,

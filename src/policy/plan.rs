@@ -3,7 +3,7 @@
 //! editable sources; unpinned requirements) — the latter are listed with the reason, never
 //! silently skipped.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::enrich::PackageKey;
 use crate::graph::{Class, Graph, GroupSelection};
@@ -22,7 +22,7 @@ pub struct AuditPlan {
 }
 
 /// A package in scope that version-based advisory matching cannot cover.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NotAudited {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -191,6 +191,25 @@ pub fn describe_source(source: &DataSource, now_millis: Option<i64>) -> String {
 /// What an org report says about its footing: every data source with its age, and the rule
 /// families `pyaudit org` does not run (so a passing org report is not read as a passing
 /// `pyaudit lock`).
+/// What a sharded run's report must say first: a shard's place, or what a merge lacks.
+pub fn org_shard_lines(report: &crate::org::report::OrgReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(shard) = &report.shard {
+        lines.push(format!(
+            "shard {}/{}: {} of the organisation's {} repositories (merge the shards with \
+             `pyaudit org-merge`)",
+            shard.index,
+            shard.count,
+            shard.repositories.len(),
+            shard.discovered
+        ));
+    }
+    if let Some(status) = &report.shards {
+        lines.extend(status.lines());
+    }
+    lines
+}
+
 pub fn org_provenance(report: &crate::org::report::OrgReport) -> (Vec<String>, &'static str) {
     let sources = report
         .sources

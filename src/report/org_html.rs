@@ -92,6 +92,14 @@ fn headline(out: &mut String, report: &OrgReport) {
         super::rfc3339_from_unix_millis(report.generated_at),
         escape(&report.roots.join(", "))
     );
+    for line in super::org_shard_lines(report) {
+        let class = if line.starts_with("merged from") || line.starts_with("shard ") {
+            "muted"
+        } else {
+            "deny"
+        };
+        let _ = writeln!(out, "<p class=\"shards {class}\">{}</p>", escape(&line));
+    }
     let _ = writeln!(out, "<div class=\"cards\" id=\"summary\">");
     for (label, value, class) in [
         ("repositories", summary.repositories, ""),

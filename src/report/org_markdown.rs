@@ -27,6 +27,14 @@ fn render_raw(report: &OrgReport, since_last_only: bool) -> String {
         format!("✅ {} repositories pass", summary.repositories)
     };
     let _ = writeln!(out, "### pyaudit org: {verdict}\n");
+    for line in super::org_shard_lines(report) {
+        let mark = if line.starts_with("merged from") || line.starts_with("shard ") {
+            ""
+        } else {
+            "⚠️ "
+        };
+        let _ = writeln!(out, "**{mark}{line}**\n");
+    }
     let _ = writeln!(
         out,
         "{} lockfiles ({} unreadable), {} lock entries, {} unique packages; {} deny, {} warn.\n",

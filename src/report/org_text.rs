@@ -53,6 +53,14 @@ fn headline(out: &mut String, paint: Paint, report: &OrgReport) {
         )
     };
     let _ = writeln!(out, "{} {verdict}", paint.bold("pyaudit org:"));
+    for line in super::org_shard_lines(report) {
+        let colour = if line.starts_with("merged from") {
+            "0"
+        } else {
+            "1;31"
+        };
+        let _ = writeln!(out, "{}", paint.wrap(colour, &line));
+    }
     let _ = writeln!(
         out,
         "{} lockfiles ({} unreadable), {} lock entries, {} unique packages; {} deny, {} warn",

@@ -19,6 +19,7 @@ const PYAUDIT_VARIABLES: &[&str] = &[
     "PYAUDIT_OSV_DB_URL",
     "PYAUDIT_OSV_URL",
     "PYAUDIT_PYPI_URL",
+    "PYAUDIT_SHARD",
     "PYAUDIT_TIMEOUT",
 ];
 
