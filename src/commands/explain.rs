@@ -42,7 +42,7 @@ pub fn run(query: Option<&str>) -> Result<(String, Outcome)> {
 
 /// The rule reference of README.md (between `<!-- rules:start -->` and `<!-- rules:end -->`),
 /// rendered from the registry: a table of every rule, then each rule's documentation folded in a
-/// `<details>` block. `tests/readme.rs` fails when README.md differs from it.
+/// `<details>` block. `tests/it/readme.rs` fails when README.md differs from it.
 pub fn rule_reference_markdown() -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| code | name | default level | summary |");

@@ -18,7 +18,7 @@
 //!   KB instead of the hundreds of KB of the full answer, so a warm run decodes little.
 //! - `pypi-simple` v1: the PEP 792 status alone.
 //!
-//! Measured (release, 2 shared cores, on-disk cache, `tests/metadata.rs`
+//! Measured (release, 2 shared cores, on-disk cache, `tests/it/metadata.rs`
 //! `warm_cache_timing_for_300_projects`): a warm run over 300 projects with both namespaces is
 //! 26–47 ms including `Cache::open` (4–13 ms), with no request; the cold run 0.9 s for 600
 //! loopback requests.
