@@ -664,24 +664,10 @@ pub enum WhyFormat {
     Json,
 }
 
+/// Where an org report goes and what its exit status counts: shared by `org` and `org-merge`,
+/// which write the same report.
 #[derive(Debug, Args)]
-pub struct OrgArgs {
-    /// Directories holding repositories (searched recursively).
-    #[arg(
-        value_name = "ROOT",
-        required_unless_present = "list",
-        conflicts_with = "list"
-    )]
-    pub roots: Vec<PathBuf>,
-
-    /// A file listing lockfiles or project directories, one per line (relative to the file;
-    /// `#` comments), instead of searching roots.
-    #[arg(long, value_name = "FILE")]
-    pub list: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub sources: SourceArgs,
-
+pub struct OrgReportArgs {
     /// Output format on standard output (or `--output`).
     #[arg(long, value_enum, default_value_t = OrgFormat::Markdown)]
     pub format: OrgFormat,
@@ -711,9 +697,31 @@ pub struct OrgArgs {
     #[arg(long)]
     pub no_history: bool,
 
-    /// Fail the run (exit 2) when a lockfile or config cannot be read, after writing the reports.
+    /// Fail (exit 2) when a lockfile or config could not be read, after writing the reports.
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    /// Directories holding repositories (searched recursively).
+    #[arg(
+        value_name = "ROOT",
+        required_unless_present = "list",
+        conflicts_with = "list"
+    )]
+    pub roots: Vec<PathBuf>,
+
+    /// A file listing lockfiles or project directories, one per line (relative to the file;
+    /// `#` comments), instead of searching roots.
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    #[command(flatten)]
+    pub reports: OrgReportArgs,
 
     #[command(flatten)]
     pub scope: ScopeArgs,
@@ -771,38 +779,8 @@ pub struct OrgMergeArgs {
     #[arg(long)]
     pub allow_mixed: bool,
 
-    /// Output format on standard output (or `--output`).
-    #[arg(long, value_enum, default_value_t = OrgFormat::Markdown)]
-    pub format: OrgFormat,
-
-    /// Write the `--format` report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Also write the JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Also write the HTML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-
-    /// Also write the Markdown summary to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub markdown: Option<PathBuf>,
-
-    /// Compare with the previous run of the same roots: the exit status counts only new (or
-    /// newly denied) findings, and the Markdown summary lists only the changes.
-    #[arg(long)]
-    pub since_last: bool,
-
-    /// Do not record this run in the history.
-    #[arg(long)]
-    pub no_history: bool,
-
-    /// Fail (exit 2) when a lockfile or config could not be read, after writing the reports.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub reports: OrgReportArgs,
 
     #[command(flatten)]
     pub cache: CacheLocationArgs,

@@ -11,7 +11,7 @@ use anyhow::{Result, bail};
 use super::settings::{enrich_settings, policy_settings};
 use super::{Invocation, Outcome, check_groups, deliver, group_selection, open_cache};
 use crate::audit::{self, Audit, PlannedLockfile, RunReport};
-use crate::cli::{OrgArgs, OrgFormat, RequirementsClass};
+use crate::cli::{OrgArgs, OrgFormat, OrgReportArgs, RequirementsClass};
 use crate::config::{self, Config};
 use crate::findings::Level;
 use crate::graph::{Graph, GroupSelection};
@@ -228,9 +228,9 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         &reports,
         &run.run_findings,
         History {
-            since_last: args.since_last,
+            since_last: args.reports.since_last,
             compare: args.shard.is_none(),
-            record: !args.no_history && args.shard.is_none(),
+            record: !args.reports.no_history && args.shard.is_none(),
         },
         context,
     );
@@ -260,16 +260,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         shard,
         shards: None,
     };
-    let outputs = Outputs {
-        format: args.format,
-        output: args.output.as_deref(),
-        json: args.json.as_deref(),
-        html: args.html.as_deref(),
-        markdown: args.markdown.as_deref(),
-        since_last: args.since_last,
-        strict: args.strict,
-    };
-    write_reports(&outputs, &org_report, started, &progress, outcome)
+    write_reports(&args.reports, &org_report, started, &progress, outcome)
 }
 
 /// This shard, how many repositories the whole run has, and this shard's repositories.
@@ -538,34 +529,23 @@ pub(super) fn night_over_night(
     (diff, outcome)
 }
 
-/// Where an org report goes.
-pub(super) struct Outputs<'a> {
-    pub format: OrgFormat,
-    pub output: Option<&'a Path>,
-    pub json: Option<&'a Path>,
-    pub html: Option<&'a Path>,
-    pub markdown: Option<&'a Path>,
-    pub since_last: bool,
-    pub strict: bool,
-}
-
 /// `--json/--html/--markdown` files, then the main format to `--output` or stdout.
 pub(super) fn write_reports(
-    args: &Outputs,
+    args: &OrgReportArgs,
     org_report: &OrgReport,
     started: Instant,
     progress: &Progress,
     outcome: Outcome,
 ) -> Result<(String, Outcome)> {
     for (path, format) in [
-        (args.json, OrgFormat::Json),
-        (args.html, OrgFormat::Html),
-        (args.markdown, OrgFormat::Markdown),
+        (&args.json, OrgFormat::Json),
+        (&args.html, OrgFormat::Html),
+        (&args.markdown, OrgFormat::Markdown),
     ] {
         if let Some(path) = path {
             deliver(
                 report::render_org(org_report, format, args.since_last, false),
-                Some(path),
+                Some(path.as_path()),
             )?;
         }
     }
@@ -586,7 +566,7 @@ pub(super) fn write_reports(
         .shards
         .as_ref()
         .filter(|status| !status.complete());
-    let rendered = deliver(rendered, args.output)?;
+    let rendered = deliver(rendered, args.output.as_deref())?;
     if let Some(status) = incomplete_merge {
         // The report is still written: it names what is missing.
         use std::io::Write;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::org::{History, Outputs, night_over_night, write_reports};
+use super::org::{History, night_over_night, write_reports};
 use super::{Invocation, Outcome, open_cache};
 use crate::cli::OrgMergeArgs;
 use crate::org::analysis::{self, Census};
@@ -55,11 +55,11 @@ pub fn run(args: &OrgMergeArgs, context: &Invocation) -> Result<(String, Outcome
         &merged.repositories,
         &merged.org_findings,
         History {
-            since_last: args.since_last,
+            since_last: args.reports.since_last,
             compare: true,
             // An incomplete merge would record the missing repositories as removed, and their
             // findings as new again the night after.
-            record: !args.no_history && complete,
+            record: !args.reports.no_history && complete,
         },
         context,
     );
@@ -75,16 +75,7 @@ pub fn run(args: &OrgMergeArgs, context: &Invocation) -> Result<(String, Outcome
         shard: None,
         shards: Some(merged.status),
     };
-    let outputs = Outputs {
-        format: args.format,
-        output: args.output.as_deref(),
-        json: args.json.as_deref(),
-        html: args.html.as_deref(),
-        markdown: args.markdown.as_deref(),
-        since_last: args.since_last,
-        strict: args.strict,
-    };
-    write_reports(&outputs, &org_report, started, &progress, outcome)
+    write_reports(&args.reports, &org_report, started, &progress, outcome)
 }
 
 /// One shard's document, or why it cannot be used (named in the report, never fatal alone).
