@@ -85,12 +85,17 @@ fn groups_advisories_per_package_version_and_charts_every_recorded_run() {
     write(&root.join("beta/requirements.txt"), "idna==3.6\n");
     let cache = work.path().join("cache");
     let html = work.path().join("report.html");
+    let markdown = work.path().join("summary.md");
     let runs = 3;
     let mut report = Value::Null;
     for _ in 0..runs {
-        let output = org(&cache, &server, &root, &["--html", html.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let extra = [
+            "--html",
+            html.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+        ];
+        let output = org(&cache, &server, &root, &extra).output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         report = serde_json::from_slice(&output.stdout).unwrap();
@@ -122,6 +127,21 @@ fn groups_advisories_per_package_version_and_charts_every_recorded_run() {
     ] {
         assert!(page.contains(&format!(">{id}</a>")), "{id} not reachable");
     }
+    // The Markdown summary groups the same way.
+    let summary = std::fs::read_to_string(&markdown).unwrap();
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter(|line| line.contains(" advisories, highest "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{summary}");
+    assert!(
+        rows[0].starts_with("| idna==3.6 — 3 advisories") && rows[0].contains("all fixed in 3.10"),
+        "{summary}"
+    );
+    assert!(
+        rows[1].contains("no single version fixes all") && rows[1].ends_with("| 1 (1) |"),
+        "{summary}"
+    );
     // idna reaches both repositories; the group row says so.
     assert!(page.contains("</table></details></td><td class=\"n\">2</td><td class=\"n\">2</td>"));
     assert!(!page.contains("<b>summary</b>"), "untrusted text escaped");
