@@ -237,8 +237,8 @@ fn history(out: &mut String, report: &OrgReport) {
         None => {
             let _ = writeln!(
                 out,
-                "<p class=\"muted\">No history: a shard is not compared, and `--no-history` \
-                 records nothing.</p>"
+                "<p class=\"muted\">No history: a shard is not compared with earlier runs; \
+                 the merged report (`pyaudit org-merge`) has it.</p>"
             );
         }
     }
