@@ -819,7 +819,8 @@ fn text_format_for_a_terminal() {
     let plain = text(&[], false);
     for expected in [
         "pyaudit org: 3 of 5 repositories fail",
-        "Advisories by blast radius",
+        "Advisories by package",
+        "idna==3.6 — 1 advisory, highest unknown, fixed in 3.7",
         "PYSEC-TEST-IDNA",
         "Repositories by risk",
         "License census",
