@@ -222,7 +222,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
     });
     let analysis = analysis::analyse(&reports, run.targets.len(), census);
     // A shard is part of a run: the merge compares the whole organisation and records it.
-    let (diff, outcome) = night_over_night(
+    let (diff, history, outcome) = night_over_night(
         &cache,
         &history::identity(&identity_paths),
         &reports,
@@ -253,6 +253,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
             .collect(),
         analysis,
         since_last: diff,
+        history,
         org_findings: run.run_findings,
         sources: run.data.sources,
         warnings: run.data.warnings,
@@ -487,7 +488,7 @@ pub(super) fn night_over_night(
     run_findings: &[crate::findings::Finding],
     options: History,
     context: &Invocation,
-) -> (Option<history::Diff>, Outcome) {
+) -> (Option<history::Diff>, Vec<history::RunPoint>, Outcome) {
     let previous_runs = if options.compare {
         history::load(cache, identity).unwrap_or_default()
     } else {
@@ -497,6 +498,11 @@ pub(super) fn night_over_night(
     let diff = previous_runs
         .last()
         .map(|previous| history::diff(previous, &current));
+    let points = if options.compare {
+        history::points(&previous_runs, &current)
+    } else {
+        Vec::new()
+    };
     if options.record
         && let Err(error) = history::save(cache, identity, previous_runs, current, context.now)
         && !context.quiet
@@ -526,7 +532,7 @@ pub(super) fn night_over_night(
     } else {
         Outcome::Clean
     };
-    (diff, outcome)
+    (diff, points, outcome)
 }
 
 /// `--json/--html/--markdown` files, then the main format to `--output` or stdout.

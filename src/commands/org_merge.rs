@@ -49,7 +49,7 @@ pub fn run(args: &OrgMergeArgs, context: &Invocation) -> Result<(String, Outcome
     let analysis = analysis::analyse(&merged.repositories, merged.packages.len(), census);
     let cache = open_cache(args.cache.cache_dir.as_deref(), context.quiet)?;
     let complete = merged.status.complete();
-    let (diff, outcome) = night_over_night(
+    let (diff, history, outcome) = night_over_night(
         &cache,
         &merged.run_identity,
         &merged.repositories,
@@ -68,6 +68,7 @@ pub fn run(args: &OrgMergeArgs, context: &Invocation) -> Result<(String, Outcome
         roots: merged.roots,
         analysis,
         since_last: diff,
+        history,
         org_findings: merged.org_findings,
         sources: merged.sources,
         warnings: merged.warnings,

@@ -101,8 +101,13 @@ pub struct AdvisoryImpact {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
     pub reaches: Vec<Reach>,
+    /// Per affected `name==version` pair, the smallest version that fixes it (`None` when the
+    /// advisory names none): what the per-package grouping of the reports compares.
     #[serde(skip)]
-    rank: (u32, u32),
+    pub fixes: BTreeMap<String, Option<String>>,
+    /// Malicious, then rating and score: the severity order, unknown lowest.
+    #[serde(skip)]
+    pub(super) rank: (u32, u32),
 }
 
 /// One repository's risk, for the ranking.
@@ -403,6 +408,7 @@ pub fn analyse(repositories: &[RepoReport], unique_packages: usize, census: Cens
                     packages: Vec::new(),
                     fix: finding.fix.as_ref().and_then(|fix| fix.version.clone()),
                     reaches: Vec::new(),
+                    fixes: BTreeMap::new(),
                     rank: (
                         if vulnerability.malicious { 1 } else { 0 },
                         vulnerability.severity.as_ref().map_or(0, |severity| {
@@ -411,6 +417,10 @@ pub fn analyse(repositories: &[RepoReport], unique_packages: usize, census: Cens
                         }),
                     ),
                 });
+            impact
+                .fixes
+                .entry(label.clone())
+                .or_insert_with(|| finding.fix.as_ref().and_then(|fix| fix.version.clone()));
             if !impact.packages.contains(&label) {
                 impact.packages.push(label);
             }

@@ -62,6 +62,48 @@ impl RunSummary {
     }
 }
 
+/// One run on the night-over-night chart: its deny and warn findings and the repositories with a
+/// deny finding (a repository that only failed to read is not in a run's summary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RunPoint {
+    /// Unix milliseconds.
+    pub at: i64,
+    pub deny: usize,
+    pub warn: usize,
+    pub repositories_failing: usize,
+}
+
+impl RunPoint {
+    pub fn of(run: &RunSummary) -> Self {
+        let mut point = Self {
+            at: run.at,
+            deny: 0,
+            warn: 0,
+            repositories_failing: 0,
+        };
+        for findings in run.repositories.values() {
+            let deny = findings.values().filter(|level| *level == "deny").count();
+            point.deny += deny;
+            point.warn += findings.values().filter(|level| *level == "warn").count();
+            if deny > 0 {
+                point.repositories_failing += 1;
+            }
+        }
+        point
+    }
+}
+
+/// The runs a chart shows: the stored ones and this one, the last [`KEEP_RUNS`], oldest first.
+pub fn points(previous: &[RunSummary], current: &RunSummary) -> Vec<RunPoint> {
+    let skip = (previous.len() + 1).saturating_sub(KEEP_RUNS);
+    previous
+        .iter()
+        .chain(std::iter::once(current))
+        .skip(skip)
+        .map(RunPoint::of)
+        .collect()
+}
+
 fn relative_path(repository: &str, lockfile: &str) -> String {
     lockfile
         .strip_prefix(repository)
@@ -243,6 +285,30 @@ mod tests {
         assert_eq!(diff.new_repositories, ["fresh"]);
         assert_eq!(diff.removed_repositories, ["gone"]);
         assert!(diff.new_denied());
+    }
+
+    #[test]
+    fn points_count_findings_and_failing_repositories_of_the_kept_runs() {
+        let previous: Vec<RunSummary> = (0..KEEP_RUNS as i64).map(|at| run(at, &[])).collect();
+        let current = run(
+            99,
+            &[
+                ("a", &[("x", "deny"), ("y", "warn"), ("z", "deny")]),
+                ("b", &[("w", "warn")]),
+            ],
+        );
+        let points = points(&previous, &current);
+        assert_eq!(points.len(), KEEP_RUNS);
+        assert_eq!(points[0].at, 1, "the oldest run drops out");
+        assert_eq!(
+            points.last().copied(),
+            Some(RunPoint {
+                at: 99,
+                deny: 2,
+                warn: 2,
+                repositories_failing: 1
+            })
+        );
     }
 
     #[test]

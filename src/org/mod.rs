@@ -2,6 +2,7 @@
 //! org-level results (`analysis`, `report`), the night-over-night store and diff (`history`), and how a
 //! repository's config combines with the organisation's (`merge_config`).
 
+pub mod advisory_groups;
 pub mod analysis;
 pub mod discover;
 pub mod history;

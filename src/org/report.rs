@@ -17,6 +17,10 @@ pub struct OrgReport {
     pub analysis: OrgAnalysis,
     /// What changed since the previous run of the same roots; `None` on the first run.
     pub since_last: Option<super::history::Diff>,
+    /// The runs the cache keeps for these roots and this one, oldest first (the HTML chart);
+    /// empty for a shard, which is not compared. Not in the JSON: the cache is its record.
+    #[serde(skip)]
+    pub history: Vec<super::history::RunPoint>,
     /// Findings about the org config itself (its ignores that matched nothing anywhere).
     pub org_findings: Vec<Finding>,
     pub sources: Vec<crate::enrich::DataSource>,

@@ -25,6 +25,7 @@ pub fn step_label(graph: &Graph, step: &PathStep) -> String {
 pub mod cyclonedx;
 pub mod gitlab;
 pub mod markdown;
+pub mod org_chart;
 pub mod org_html;
 pub mod org_json;
 pub mod org_markdown;

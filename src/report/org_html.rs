@@ -1,12 +1,15 @@
-//! `pyaudit org --format html`: one self-contained page (inline CSS, no script, nothing loaded
-//! from the network) with the org summary, the changes since the previous run, advisories by blast
-//! radius with every repository and path they reach, repositories by risk, the license census,
+//! `pyaudit org --format html`: one self-contained page (inline CSS and SVG, no script, nothing
+//! loaded from the network) with the data sources and their age, the org summary, the
+//! night-over-night history chart, the changes since the previous run, advisories grouped per
+//! package version (each advisory, repository and path one click away), repositories by risk,
+//! the license census,
 //! the maintenance census and the unreadable lockfiles. Every piece of text is escaped: advisory
 //! summaries and package names are untrusted input.
 
 use std::fmt::Write;
 
-use crate::org::analysis::CensusState;
+use crate::org::advisory_groups;
+use crate::org::analysis::{AdvisoryImpact, CensusState};
 use crate::org::report::OrgReport;
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1200px;\
@@ -16,7 +19,15 @@ border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f8fa}td.n{text-
 .deny{color:#b00020;font-weight:600}.warn{color:#9a6700}.ok{color:#1a7f37}\
 .cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;\
 padding:.6em 1em}.card b{display:block;font-size:1.5em}code{font-size:.92em}\
-details summary{cursor:pointer}.muted{color:#666}";
+details summary{cursor:pointer}.muted{color:#666}\
+.sources{border:1px solid #d0d7de;border-left:4px solid #0969da;border-radius:6px;background:#f6f8fa;\
+padding:.4em 1em;margin:1em 0}.sources h2{margin:.3em 0;border:0;font-size:1.1em}\
+svg.history{max-width:100%;height:auto}svg.history .axis line{stroke:#888}\
+svg.history text{font-size:11px;fill:#555}svg.history polyline{fill:none;stroke-width:2}\
+.series.deny polyline,.series.deny circle{stroke:#b00020;fill:#b00020}\
+.series.warn polyline,.series.warn circle{stroke:#9a6700;fill:#9a6700}\
+.series.failing polyline,.series.failing circle{stroke:#1b1f24;fill:#1b1f24}\
+.series polyline{fill:none!important}.key.deny{color:#b00020}.key.warn{color:#9a6700}";
 
 /// Escape text for HTML element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -64,6 +75,7 @@ fn render_raw(report: &OrgReport) -> String {
     let mut out = String::with_capacity(64 * 1024);
     for section in [
         headline,
+        history,
         since_last,
         advisories,
         repositories_by_risk,
@@ -77,7 +89,7 @@ fn render_raw(report: &OrgReport) -> String {
     out
 }
 
-/// The document head, the summary cards and the data sources.
+/// The document head, the data sources and their age, and the summary cards.
 fn headline(out: &mut String, report: &OrgReport) {
     let summary = &report.analysis.summary;
     let _ = write!(
@@ -100,6 +112,23 @@ fn headline(out: &mut String, report: &OrgReport) {
         };
         let _ = writeln!(out, "<p class=\"shards {class}\">{}</p>", escape(&line));
     }
+    // The data sources and their age come first: a verdict is only as good as the data behind it.
+    let (sources, not_run) = super::org_provenance(report);
+    let _ = writeln!(
+        out,
+        "<section class=\"sources\" id=\"data-sources\"><h2>Data sources and their age</h2><ul>"
+    );
+    if sources.is_empty() {
+        let _ = writeln!(out, "<li class=\"deny\">none used</li>");
+    }
+    for source in &sources {
+        let _ = writeln!(out, "<li>{}</li>", escape(source));
+    }
+    let _ = writeln!(
+        out,
+        "</ul><p class=\"not-run\"><b>Not run:</b> {}.</p></section>",
+        escape(not_run)
+    );
     let _ = writeln!(out, "<div class=\"cards\" id=\"summary\">");
     for (label, value, class) in [
         ("repositories", summary.repositories, ""),
@@ -126,22 +155,6 @@ fn headline(out: &mut String, report: &OrgReport) {
         );
     }
     let _ = writeln!(out, "</div>");
-    let (sources, not_run) = super::org_provenance(report);
-    let _ = writeln!(
-        out,
-        "<p class=\"sources\">Advisory data:</p><ul class=\"sources\">"
-    );
-    if sources.is_empty() {
-        let _ = writeln!(out, "<li>none used</li>");
-    }
-    for source in &sources {
-        let _ = writeln!(out, "<li>{}</li>", escape(source));
-    }
-    let _ = writeln!(
-        out,
-        "</ul>\n<p class=\"not-run\"><b>Not run:</b> {}.</p>",
-        escape(not_run)
-    );
 }
 
 /// What changed since the previous run of the same roots.
@@ -204,70 +217,130 @@ fn since_last(out: &mut String, report: &OrgReport) {
     }
 }
 
-/// Advisories by blast radius.
-fn advisories(out: &mut String, report: &OrgReport) {
-    let _ = writeln!(
-        out,
-        "<h2 id=\"advisories\">Advisories by blast radius</h2>\
-         <table><tr><th>advisory</th><th>severity</th><th>repositories</th><th>prod</th>\
-         <th>packages</th><th>fix</th></tr>"
-    );
-    for advisory in &report.analysis.advisories {
-        let severity = if advisory.malicious {
-            "malicious".to_string()
-        } else {
-            match (&advisory.severity, advisory.score) {
-                (Some(rating), Some(score)) => format!("{rating} {score:.1}"),
-                (Some(rating), None) => rating.clone(),
-                _ => "unknown".to_string(),
-            }
-        };
-        let _ = writeln!(
-            out,
-            "<tr class=\"advisory\"><td><a href=\"{}\">{}</a> <span class=\"muted\">{}</span>\
-             <br>{}<details><summary>{} reach(es)</summary><table><tr><th>repository</th>\
-             <th>lockfile</th><th>package</th><th>class</th><th>path</th></tr>",
-            escape(&super::osv_url(&advisory.id)),
-            escape(&advisory.id),
-            escape(
-                &advisory
-                    .ids
-                    .iter()
-                    .filter(|id| **id != advisory.id)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            escape(advisory.summary.as_deref().unwrap_or("")),
-            advisory.reaches.len()
-        );
-        for reach in &advisory.reaches {
+/// The night-over-night history the cache keeps, as an inline SVG chart.
+fn history(out: &mut String, report: &OrgReport) {
+    let _ = writeln!(out, "<h2 id=\"history\">Night over night</h2>");
+    match super::org_chart::history_svg(&report.history) {
+        Some(svg) => {
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&reach.repository),
-                escape(&reach.lockfile),
-                escape(&format!(
-                    "{}=={}",
-                    reach.package,
-                    reach.version.as_deref().unwrap_or("?")
-                )),
-                reach.class.as_str(),
-                escape(&reach.path.join(" → "))
+                "<figure>{svg}<figcaption>{} · the last {} of these roots (the cache keeps {})\
+                 </figcaption></figure>",
+                super::org_chart::legend(),
+                match report.history.len() {
+                    1 => "run".to_string(),
+                    runs => format!("{runs} runs"),
+                },
+                crate::org::history::KEEP_RUNS
             );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "<p class=\"muted\">No history: a shard is not compared with earlier runs; \
+                 the merged report (`pyaudit org-merge`) has it.</p>"
+            );
+        }
+    }
+}
+
+/// Advisories grouped per affected package version, by blast radius; each advisory and where it
+/// reaches stays one click away.
+fn advisories(out: &mut String, report: &OrgReport) {
+    let groups = advisory_groups::group(&report.analysis.advisories);
+    let _ = writeln!(
+        out,
+        "<h2 id=\"advisories\">Advisories by package</h2><p class=\"muted\">One row per affected \
+         package version: its advisories, the highest severity and the one version that fixes \
+         them all. Open a row for each advisory and where it reaches.</p>\
+         <table><tr><th>package</th><th>repositories</th><th>prod</th></tr>"
+    );
+    for group in &groups {
+        let label = group.label();
+        let _ = writeln!(
+            out,
+            "<tr class=\"advisory-group\"><td><b>{}</b>{}<details><summary>{} advisor{}</summary>\
+             <table><tr><th>advisory</th><th>severity</th><th>fix</th><th>repositories</th>\
+             </tr>",
+            escape(&label),
+            escape(
+                group
+                    .headline()
+                    .strip_prefix(label.as_str())
+                    .unwrap_or_default()
+            ),
+            group.advisories.len(),
+            if group.advisories.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+        );
+        for advisory in &group.advisories {
+            advisory_row(out, advisory, group);
         }
         let _ = writeln!(
             out,
-            "</table></details></td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td>{}</td><td>{}</td></tr>",
-            escape(&severity),
-            advisory.repositories,
-            advisory.prod_repositories,
-            escape(&advisory.packages.join(", ")),
-            escape(advisory.fix.as_deref().unwrap_or("")),
+            "</table></details></td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            group.repositories, group.prod_repositories,
         );
     }
     let _ = writeln!(out, "</table>");
+}
+
+/// One advisory inside a package group, with where it reaches that package version.
+fn advisory_row(
+    out: &mut String,
+    advisory: &AdvisoryImpact,
+    group: &advisory_groups::AdvisoryGroup,
+) {
+    let reaches: Vec<_> = advisory
+        .reaches
+        .iter()
+        .filter(|reach| reach.package == group.package && reach.version == group.version)
+        .collect();
+    let _ = writeln!(
+        out,
+        "<tr class=\"advisory\"><td><a href=\"{}\">{}</a> <span class=\"muted\">{}</span>\
+         <br>{}<details><summary>{} reach(es)</summary><table><tr><th>repository</th>\
+         <th>lockfile</th><th>class</th><th>path</th></tr>",
+        escape(&super::osv_url(&advisory.id)),
+        escape(&advisory.id),
+        escape(
+            &advisory
+                .ids
+                .iter()
+                .filter(|id| **id != advisory.id)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        escape(advisory.summary.as_deref().unwrap_or("")),
+        reaches.len()
+    );
+    for reach in reaches {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            escape(&reach.repository),
+            escape(&reach.lockfile),
+            reach.class.as_str(),
+            escape(&reach.path.join(" → "))
+        );
+    }
+    let fix = advisory
+        .fixes
+        .get(&group.label())
+        .cloned()
+        .flatten()
+        .unwrap_or_else(|| "none".to_string());
+    let _ = writeln!(
+        out,
+        "</table></details></td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+        escape(&advisory_groups::severity_label(advisory)),
+        escape(&fix),
+        advisory.repositories,
+    );
 }
 
 /// Repositories by risk.

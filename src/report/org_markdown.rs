@@ -85,28 +85,39 @@ fn render_raw(report: &OrgReport, since_last_only: bool) -> String {
     }
     census_line(&mut out, report);
     if !report.analysis.advisories.is_empty() {
+        // One row per affected package version: the upgrade to make, not 25 advisory rows.
+        let groups = crate::org::advisory_groups::group(&report.analysis.advisories);
         let _ = writeln!(
             out,
-            "**Advisories by blast radius**\n\n| advisory | severity | repositories (prod) | packages |\n|---|---|---|---|"
+            "**Advisories by package**\n\n| package | advisories | repositories (prod) |\n|---|---|---|"
         );
-        for advisory in report.analysis.advisories.iter().take(TOP) {
+        for group in groups.iter().take(TOP) {
+            let ids: Vec<String> = group
+                .advisories
+                .iter()
+                .map(|advisory| {
+                    format!(
+                        "[{}]({})",
+                        escape(&advisory.id),
+                        super::osv_url(&advisory.id)
+                    )
+                })
+                .collect();
             let _ = writeln!(
                 out,
-                "| [{}]({}) {} | {} | {} ({}) | {} |",
-                escape(&advisory.id),
-                super::osv_url(&advisory.id),
-                escape(advisory.summary.as_deref().unwrap_or("")),
-                if advisory.malicious {
-                    "malicious"
+                "| {} | {}{} | {} ({}) |",
+                escape(&group.headline()),
+                ids.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                if ids.len() > 5 {
+                    format!(" and {} more", ids.len() - 5)
                 } else {
-                    advisory.severity.as_deref().unwrap_or("unknown")
+                    String::new()
                 },
-                advisory.repositories,
-                advisory.prod_repositories,
-                escape(&advisory.packages.join(", "))
+                group.repositories,
+                group.prod_repositories,
             );
         }
-        more(&mut out, report.analysis.advisories.len());
+        more(&mut out, groups.len());
     }
     let risky: Vec<_> = report
         .analysis

@@ -127,49 +127,54 @@ fn night_over_night(out: &mut String, paint: Paint, report: &OrgReport) {
     }
 }
 
-/// Advisories by blast radius: repositories reached in production, and at all.
+/// Advisories grouped per affected package version (one upgrade each), by blast radius:
+/// repositories reached in production, and at all.
 fn advisories(out: &mut String, paint: Paint, report: &OrgReport) {
-    let analysis = &report.analysis;
+    let groups = crate::org::advisory_groups::group(&report.analysis.advisories);
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{} ({}; repositories reached in production / at all)",
-        paint.bold("Advisories by blast radius"),
-        analysis.advisories.len()
+        "{} ({} advisories in {} package versions; repositories reached in production / at all)",
+        paint.bold("Advisories by package"),
+        report.analysis.advisories.len(),
+        groups.len()
     );
-    if analysis.advisories.is_empty() {
+    if groups.is_empty() {
         let _ = writeln!(out, "  {}", paint.dim("none"));
     }
-    for advisory in analysis.advisories.iter().take(TOP) {
-        let severity = if advisory.malicious {
-            paint.wrap("1;31", "malicious")
-        } else {
-            let label = advisory.severity.as_deref().unwrap_or("unknown");
-            match label {
-                "critical" | "high" => paint.wrap("31", label),
-                "medium" => paint.wrap("33", label),
-                _ => label.to_string(),
-            }
-        };
+    for group in groups.iter().take(TOP) {
         let _ = writeln!(
             out,
-            "  {:>4} / {:<4} {} {} {}{}",
-            advisory.prod_repositories,
-            advisory.repositories,
-            paint.bold(&advisory.id),
-            severity,
-            advisory.packages.join(", "),
-            advisory
-                .fix
-                .as_ref()
-                .map(|fix| format!(" (fixed in {fix})"))
-                .unwrap_or_default()
+            "  {:>4} / {:<4} {}",
+            group.prod_repositories,
+            group.repositories,
+            paint.bold(&one_line(&group.headline())),
         );
-        if let Some(summary) = &advisory.summary {
+        let ids: Vec<&str> = group
+            .advisories
+            .iter()
+            .map(|advisory| advisory.id.as_str())
+            .collect();
+        let shown = ids.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+        let _ = writeln!(
+            out,
+            "              {}",
+            paint.dim(&one_line(&if ids.len() > 8 {
+                format!("{shown} and {} more", ids.len() - 8)
+            } else {
+                shown
+            }))
+        );
+        // The most severe advisory's summary says what the upgrade is about.
+        if let Some(summary) = group
+            .advisories
+            .first()
+            .and_then(|top| top.summary.as_deref())
+        {
             let _ = writeln!(out, "              {}", paint.dim(&one_line(summary)));
         }
     }
-    more(out, paint, analysis.advisories.len());
+    more(out, paint, groups.len());
 }
 
 /// Repositories with findings or unreadable lockfiles, riskiest first.

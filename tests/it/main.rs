@@ -21,6 +21,7 @@ mod lock;
 mod lock_inputs;
 mod metadata;
 mod org;
+mod org_html;
 mod org_shards;
 mod poetry_lock_reader;
 mod reader_robustness;
