@@ -63,6 +63,33 @@ pub(super) fn evaluate(
                 continue;
             }
         };
+        // A status that could not be read is not "active": with a status rule on, the package
+        // is unchecked for it (the rules that read the JSON API still ran).
+        if let ProjectStatusInfo::Unknown { reason } = &metadata.project_status
+            && [&QUARANTINED_PROJECT, &ARCHIVED_PROJECT, &DEPRECATED_PROJECT]
+                .iter()
+                .any(|rule| settings.enabled(rule))
+            && settings.enabled(&UNCHECKED_METADATA)
+        {
+            findings.push(Finding {
+                code: UNCHECKED_METADATA.code,
+                rule: UNCHECKED_METADATA.name,
+                level: UNCHECKED_METADATA.default_level,
+                package: context(graph, *index),
+                message: format!(
+                    "{key}: the project's PEP 792 status (archived, deprecated, quarantined) could \
+                     not be checked: {reason}"
+                ),
+                evidence: Evidence::Unchecked {
+                    reason: reason.clone(),
+                },
+                fix: Some(Fix {
+                    version: None,
+                    description: "retry when PyPI's Simple API is reachable".to_string(),
+                    command: None,
+                }),
+            });
+        }
         let mut push = |rule: &Rule, message: String, facts: Vec<Fact>, fix: Fix| {
             if settings.enabled(rule) {
                 findings.push(Finding {

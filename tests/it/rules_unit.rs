@@ -460,6 +460,34 @@ fn project_status_gives_archived_and_quarantined() {
 }
 
 #[test]
+fn an_unread_project_status_is_unchecked_not_active() {
+    let unknown = |metadata: &mut PackageMetadata| {
+        metadata.project_status = ProjectStatusInfo::Unknown {
+            reason: "the Simple API answered 503".into(),
+        }
+    };
+    let mut case = Case::new(&simple_lock()).metadata("idna", "3.6", unknown);
+    let report = case.evaluate();
+    let finding = one(&report, "PA004", "idna", Level::Deny);
+    assert!(
+        finding.message.contains("PEP 792") && finding.message.contains("503"),
+        "{}",
+        finding.message
+    );
+    // With every status rule off, nothing reads the status: nothing is unchecked.
+    for code in ["PA202", "PA203", "PA204"] {
+        case.settings.levels.insert(code, Level::Allow);
+    }
+    assert!(
+        case.evaluate()
+            .findings
+            .iter()
+            .all(|finding| finding.code != "PA004"),
+        "no status rule on, no PA004"
+    );
+}
+
+#[test]
 fn an_outdated_version_warns_with_the_newest() {
     let report = Case::new(&simple_lock())
         .metadata("idna", "3.6", |metadata| {
