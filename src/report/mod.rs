@@ -10,12 +10,6 @@ pub use lock::{RenderOptions, lock_reports, render_org, render_run};
 use crate::enrich::{DataSource, SourceCoverage};
 use crate::findings::{Evidence, Finding};
 use crate::graph::{Graph, PathStep};
-use crate::lockfile::PackageIndex;
-
-/// `name==version`, with the source when it is not a registry, for people.
-pub fn package_label(graph: &Graph, index: PackageIndex) -> String {
-    graph.package_label(index)
-}
 
 /// One path step as people read it: `fastapi[standard]`, `project (group: dev)`.
 pub fn step_label(graph: &Graph, step: &PathStep) -> String {

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use crate::findings::{Evidence, Finding, Level};
 
 use super::json::WhyResults;
-use super::{package_label, step_label};
+use super::step_label;
 
 /// How many packages an "N packages could not be checked" block names before `and N more`.
 const UNCHECKED_NAMES_SHOWN: usize = 20;
@@ -23,7 +23,7 @@ fn render_why_raw(results: &WhyResults<'_>, limit: usize) -> String {
             let _ = writeln!(
                 out,
                 "{} in {} ({}{})",
-                package_label(graph, *id),
+                graph.package_label(*id),
                 graph.lockfile.path.display(),
                 class.as_str(),
                 if graph.direct[*id] { ", direct" } else { "" }

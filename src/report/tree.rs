@@ -8,8 +8,6 @@ use std::fmt::Write;
 use crate::graph::{Class, Graph};
 use crate::lockfile::{Dependency, PackageIndex, PackageRole};
 
-use super::package_label;
-
 pub fn render(graph: &Graph) -> String {
     crate::sanitize::terminal_safe(&render_raw(graph)).into_owned()
 }
@@ -39,7 +37,7 @@ fn render_raw(graph: &Graph) -> String {
             PackageRole::Synthetic => " (root)",
             _ => " (project)",
         };
-        let _ = writeln!(out, "{}{role}", package_label(graph, root));
+        let _ = writeln!(out, "{}{role}", graph.package_label(root));
         let mut sections: Vec<(String, &[Dependency])> =
             vec![(String::new(), package.dependencies.as_slice())];
         for (extra, edges) in &package.optional_dependencies {
@@ -68,7 +66,7 @@ fn render_raw(graph: &Graph) -> String {
     if !unreachable.is_empty() {
         let _ = writeln!(out, "not reached from any root (the lock may be stale):");
         for index in unreachable {
-            let _ = writeln!(out, "    {}", package_label(graph, index));
+            let _ = writeln!(out, "    {}", graph.package_label(index));
         }
     }
     out
@@ -108,7 +106,7 @@ fn write_children(
         let is_last = frame.position == frame.edges.len() && frame.closes;
         let prefix = frame.prefix.clone();
         let connector = if is_last { "└── " } else { "├── " };
-        let mut line = package_label(graph, edge.package);
+        let mut line = graph.package_label(edge.package);
         if !edge.extras.is_empty() {
             let package = graph.package(edge.package);
             line = line.replacen(
