@@ -22,7 +22,7 @@ use pyaudit_cache::Cache;
 use crate::enrich::metadata::{MetadataData, MetadataSettings};
 use crate::enrich::popular::PopularNames;
 use crate::enrich::{
-    self, GatherRequest, Gathered, PackageKey, VulnerabilityData, VulnerabilitySettings,
+    self, FollowUp, GatherRequest, Gathered, PackageKey, VulnerabilityData, VulnerabilitySettings,
 };
 use crate::findings::{
     self, ARCHIVED_PROJECT, DEPRECATED_PROJECT, Finding, METADATA_RULES, QUARANTINED_PROJECT,
@@ -128,7 +128,12 @@ pub fn run(
     }
 
     // The wave draws its own bar over every request; this stage only says when it is done.
-    let (data, metadata) = enrich(&targets, need, cache, settings)?;
+    // Remediation checks the versions its fixes move to: asked inside the wave, as soon as the
+    // advisories name them, instead of one more round trip after it.
+    let follow_up = audit
+        .remediate
+        .then_some(remediate::fix_targets as FollowUp);
+    let (data, metadata) = enrich(&targets, need, follow_up, cache, settings)?;
     progress.done(
         indicatif::ProgressBar::hidden(),
         format!(
@@ -232,6 +237,7 @@ impl MetadataNeed {
 pub fn enrich(
     targets: &[PackageKey],
     need: MetadataNeed,
+    follow_up: Option<FollowUp>,
     cache: &Cache,
     settings: &EnrichSettings,
 ) -> Result<(VulnerabilityData, Option<MetadataData>)> {
@@ -242,6 +248,7 @@ pub fn enrich(
             ..settings.metadata.clone()
         }),
         popular: None,
+        follow_up,
     };
     let Gathered {
         vulnerabilities: mut data,

@@ -50,6 +50,24 @@ pub fn plans_for(
         .collect()
 }
 
+/// The version each vulnerable package's plan will most likely move to — the smallest that
+/// fixes all its advisories, by the advisories' own fixed versions — for the enrichment wave to
+/// ask about early. Only a head start: [`verify`] checks the plans' real moves (chosen among
+/// the index's releases, parents included) and asks whatever this missed.
+pub fn fix_targets(data: &VulnerabilityData) -> Vec<PackageKey> {
+    data.packages
+        .iter()
+        .filter_map(|(key, status)| {
+            let VulnerabilityStatus::Checked { vulnerabilities } = status else {
+                return None;
+            };
+            let found: Vec<_> = vulnerabilities.iter().collect();
+            let choice = remediation::target::select(&key.version, &found, None);
+            Some(PackageKey::new(key.name.clone(), choice.version?))
+        })
+        .collect()
+}
+
 /// Check every version the plans move to against advisories; refuse what adds one.
 pub fn verify(
     plans: &mut [FixPlan],

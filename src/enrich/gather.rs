@@ -4,9 +4,11 @@
 //! (the network), settle (store, judge, describe) — and [`gather`] plans them all first, then
 //! starts every request at once on one client (one connection pool, one concurrency bound per
 //! host): the OSV `querybatch` and the PyPI JSON and Simple API requests go out together, each
-//! advisory record is fetched as soon as the answer naming it is in, and the popular names are
-//! read meanwhile. Nothing waits for a stage it does not depend on; the critical path of a cold
-//! run is the `querybatch` and the records it names, or the slowest PyPI answer.
+//! advisory record is fetched as soon as the answer naming it is in (see `records`), the
+//! caller's follow-up (the versions a fix moves to) is asked as soon as the advisories are
+//! known, and the popular names are read meanwhile. Nothing waits for a stage it does not depend
+//! on; the critical path of a cold run is the `querybatch`, the records it names and the
+//! follow-up, or the slowest PyPI answer.
 //!
 //! Fail closed as before: every source's answers are judged by the same settle steps as when it
 //! runs alone (`vulnerabilities::collect`, `metadata::collect`), so a failed request is never a
@@ -31,7 +33,14 @@ pub struct GatherRequest {
     /// Popular names (the typosquat rule): the files of `[typosquat] popular`, besides the
     /// built-in seed and the imported list. `None`: not needed.
     pub popular: Option<Vec<PathBuf>>,
+    /// More versions to ask OSV about as soon as the targets' advisories are in, derived from
+    /// them (the versions a fix would move to): asked while the PyPI requests are still in
+    /// flight and stored in the cache, so the step that needs them later asks nothing.
+    pub follow_up: Option<FollowUp>,
 }
+
+/// From what the advisories say of the targets, the further `name==version`s worth asking.
+pub type FollowUp = fn(&VulnerabilityData) -> Vec<PackageKey>;
 
 /// Everything enrichment learned, as plain data.
 #[derive(Debug, Default)]
@@ -74,6 +83,7 @@ pub fn gather(
             metadata_plan.as_ref(),
             vulnerabilities_online,
             metadata_online,
+            request.follow_up,
         );
         let popular = match popular {
             Some(handle) => handle.join().unwrap_or_else(|_| {
@@ -85,9 +95,13 @@ pub fn gather(
         };
         (waved, popular)
     });
-    let (vulnerability_answers, metadata_answers, requests) = waved?;
+    let ((vulnerability_answers, followed), metadata_answers, requests) = waved?;
     let popular = popular?;
 
+    if let Some((plan, answers)) = followed {
+        // Only stored: the step that asked for these judges them from the cache itself.
+        vulnerabilities::settle(plan, answers, cache, settings);
+    }
     let mut vulnerabilities =
         vulnerabilities::settle(vulnerability_plan, vulnerability_answers, cache, settings);
     vulnerabilities.requests = requests;
@@ -107,7 +121,13 @@ pub fn gather(
     })
 }
 
-type Waved = (vulnerabilities::Fetched, Option<metadata::Fetched>, u64);
+/// The follow-up's own plan and answers, to store.
+type Followed = Option<(vulnerabilities::Plan, vulnerabilities::Fetched)>;
+type Waved = (
+    (vulnerabilities::Fetched, Followed),
+    Option<metadata::Fetched>,
+    u64,
+);
 
 /// The network part: both sources' requests at once on one client, or none at all.
 fn wave(
@@ -117,22 +137,33 @@ fn wave(
     metadata_plan: Option<&metadata::Plan>,
     vulnerabilities_online: bool,
     metadata_online: bool,
+    follow_up: Option<FollowUp>,
 ) -> Result<Waved, EnrichError> {
     if !vulnerabilities_online && !metadata_online {
         let answers =
             vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?;
-        return Ok((answers, None, 0));
+        return Ok(((answers, None), None, 0));
     }
     let network = Network::start(&settings.fetch)?;
     let progress = WaveProgress::new(settings.progress);
     let fetcher = &network.fetcher;
     let (vulnerability_answers, metadata_answers) = network.runtime.block_on(async {
         let osv = async {
-            if vulnerabilities_online {
-                vulnerabilities::ask(vulnerability_plan, cache, settings, fetcher, &progress).await
+            let answers = if vulnerabilities_online {
+                vulnerabilities::ask(vulnerability_plan, cache, settings, fetcher, &progress)
+                    .await?
             } else {
-                vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)
-            }
+                vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?
+            };
+            let followed = match follow_up {
+                Some(follow_up) if vulnerabilities::lists_any(&answers) => {
+                    let preview =
+                        vulnerabilities::preview(vulnerability_plan, &answers, cache, settings);
+                    follow(follow_up(&preview), cache, settings, fetcher, &progress).await?
+                }
+                _ => None,
+            };
+            Ok::<_, EnrichError>((answers, followed))
         };
         let pypi = async {
             match metadata_plan {
@@ -150,4 +181,23 @@ fn wave(
         metadata_answers,
         fetcher.stats().requests,
     ))
+}
+
+/// Asks OSV about `keys` on the wave's client (nothing when the cache already answers).
+async fn follow(
+    keys: Vec<PackageKey>,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+    fetcher: &crate::fetch::Fetcher,
+    progress: &WaveProgress,
+) -> Result<Followed, EnrichError> {
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let plan = vulnerabilities::plan(&keys, cache, settings)?;
+    if !plan.needs_network(settings.offline) {
+        return Ok(None);
+    }
+    let answers = vulnerabilities::ask(&plan, cache, settings, fetcher, progress).await?;
+    Ok(Some((plan, answers)))
 }

@@ -14,6 +14,7 @@ pub mod license;
 pub mod metadata;
 pub mod popular;
 pub mod progress;
+mod records;
 pub mod releases;
 pub mod verdict;
 pub mod vulnerabilities;
@@ -30,7 +31,7 @@ use serde::Serialize;
 
 use crate::fetch::FetchSettings;
 
-pub use gather::{GatherRequest, Gathered, gather};
+pub use gather::{FollowUp, GatherRequest, Gathered, gather};
 
 /// One pinned registry package to audit: PEP 503 name and exact version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -211,7 +212,12 @@ pub(crate) struct Network {
 
 impl Network {
     pub(crate) fn start(settings: &FetchSettings) -> Result<Self, EnrichError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        // Two workers: answers are parsed and trimmed on the runtime as they arrive, and on one
+        // thread that delayed sending the rest of a burst (measured at 50 ms latency, 100
+        // packages: the last Simple API answer came 45 ms later on one thread than on two).
+        let workers = std::thread::available_parallelism().map_or(2, |cores| cores.get().min(2));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
             .enable_all()
             .build()
             .map_err(EnrichError::Runtime)?;

@@ -19,10 +19,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use pyaudit_advisories::merge::{AliasGroups, compare_timestamps, merge_matches};
-use pyaudit_advisories::record::parse_record;
 use pyaudit_advisories::{
-    Advisory, Database, LoadError, RecordFormat, Version, Vulnerability, matching,
-    normalize_package_name,
+    Advisory, Database, LoadError, Version, Vulnerability, matching, normalize_package_name,
 };
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
@@ -35,7 +33,7 @@ use super::{
     DataSource, EnrichError, PackageKey, SourceCoverage, VulnerabilityData, VulnerabilitySettings,
     VulnerabilityStatus,
 };
-use crate::fetch::osv::{self, OsvQuery, QueryAnswer, RecordAnswer, VulnerabilityRef};
+use crate::fetch::osv::{self, OsvQuery, QueryAnswer, VulnerabilityRef};
 use crate::fetch::{Fetcher, trim_base};
 
 /// OSV `querybatch` answers, one per `name==version`.
@@ -280,30 +278,37 @@ pub(super) async fn ask(
         .map(|(id, modified)| (id.clone(), modified.clone()))
         .collect();
     records.extend(read_cached_records(cache, &unknown, settings.offline)?);
-    let to_fetch: Vec<String> = wanted
+    let missing: BTreeSet<String> = wanted
         .keys()
         .filter(|id| !records.contains_key(*id))
         .cloned()
         .collect();
     let mut fetched = Vec::new();
     let mut record_failures = BTreeMap::new();
-    if !to_fetch.is_empty() {
-        progress.planned(Kind::OsvRecord, to_fetch.len());
-        let answers =
-            osv::fetch_records_observed(fetcher, to_fetch, &|| progress.done(Kind::OsvRecord))
-                .await;
+    if !missing.is_empty() {
+        let listed: Vec<(OsvQuery, Vec<String>)> = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, outcome)| match outcome {
+                OsvOutcome::Answered { references, .. } => Some((
+                    OsvQuery::new(
+                        plan.normalized[index].clone(),
+                        plan.targets[index].version.to_string(),
+                    ),
+                    references
+                        .iter()
+                        .map(|reference| reference.id.clone())
+                        .collect(),
+                )),
+                _ => None,
+            })
+            .collect();
+        let requests = super::records::plan_requests(&listed, &missing);
         let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
-        for (id, answer) in answers {
-            match parse_fetched_record(&base, &id, answer) {
-                Ok(advisory) => {
-                    records.insert(id.clone(), advisory);
-                    fetched.push(id);
-                }
-                Err(reason) => {
-                    record_failures.insert(id, reason);
-                }
-            }
-        }
+        let got = super::records::fetch(fetcher, requests, &base, progress).await;
+        fetched.extend(got.records.keys().cloned());
+        records.extend(got.records);
+        record_failures = got.failures;
     }
     note_missing_records(&wanted, &records, &mut record_failures);
     Ok(Fetched {
@@ -392,16 +397,6 @@ fn wanted_records(outcomes: &[OsvOutcome]) -> BTreeMap<String, Option<String>> {
     wanted
 }
 
-/// A fetched record, parsed; or why it cannot be used.
-fn parse_fetched_record(base: &str, id: &str, answer: RecordAnswer) -> Result<Advisory, String> {
-    let url = format!("{base}/v1/vulns/{id}");
-    answer
-        .map_err(|error| format!("{error}: {}", error.cause))
-        .and_then(|record| {
-            parse_record(&record.body, RecordFormat::Json, &url).map_err(|error| error.to_string())
-        })
-}
-
 /// A listed record neither the cache nor OSV gave is a failure too (offline: not cached).
 fn note_missing_records(
     wanted: &BTreeMap<String, Option<String>>,
@@ -425,27 +420,54 @@ pub(super) fn settle(
     cache: &Cache,
     settings: &VulnerabilitySettings,
 ) -> VulnerabilityData {
-    let now = settings.now;
     let mut warnings = GroupedWarnings::new("package(s)", "answers");
-    let outcomes = fetched.outcomes;
     store_answers(
         cache,
         settings,
         &plan.keys,
         &fetched.answered,
-        &outcomes,
+        &fetched.outcomes,
         &mut warnings,
     );
     store_records(
         cache,
-        now,
+        settings.now,
         &fetched.fetched,
         &fetched.records,
         &mut warnings,
     );
+    judge_targets(&plan, &fetched, cache, settings, warnings)
+}
 
+/// What the answers so far say of each target, without storing anything: lets a run act on the
+/// advisories (ask about the versions a fix would move to) while its other requests are in
+/// flight. [`settle`] judges the same way.
+pub(super) fn preview(
+    plan: &Plan,
+    fetched: &Fetched,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) -> VulnerabilityData {
+    let warnings = GroupedWarnings::new("package(s)", "answers");
+    judge_targets(plan, fetched, cache, settings, warnings)
+}
+
+/// Whether any answer in use lists an advisory (else a preview has nothing to act on).
+pub(super) fn lists_any(fetched: &Fetched) -> bool {
+    !wanted_records(&fetched.outcomes).is_empty()
+}
+
+fn judge_targets(
+    plan: &Plan,
+    fetched: &Fetched,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+    mut warnings: GroupedWarnings,
+) -> VulnerabilityData {
+    let now = settings.now;
+    let outcomes = &fetched.outcomes;
     // One database of every record that can matter for these packages.
-    let mut combined: Vec<Advisory> = fetched.records.into_values().collect();
+    let mut combined: Vec<Advisory> = fetched.records.values().cloned().collect();
     if let Some(local) = &plan.local {
         combined.extend(local.advisories.values().flatten().cloned());
     }
@@ -465,7 +487,7 @@ pub(super) fn settle(
             fallback_max_age: settings.fallback_max_age,
         },
         record_failures: &fetched.record_failures,
-        plan: &plan,
+        plan,
         settings,
     };
     let mut data = VulnerabilityData {
@@ -480,7 +502,7 @@ pub(super) fn settle(
         let status = judging.judge_target(index, &outcomes[index], &mut tally, &mut warnings);
         data.packages.insert(target.clone(), status);
     }
-    describe_sources(&mut data, &plan, &tally, cache, settings);
+    describe_sources(&mut data, plan, &tally, cache, settings);
     data.warnings.extend(warnings.render());
     data
 }

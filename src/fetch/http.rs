@@ -10,11 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, RETRY_AFTER};
-use tokio::sync::Semaphore;
-
+use super::limit::{HostLimit, INITIAL_IN_FLIGHT};
 use super::{FetchSettings, MAX_REDIRECTS};
 use crate::redact::{redact_text, redact_url};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, RETRY_AFTER};
 
 /// Why one request failed, after any retries. Every variant names the URL.
 ///
@@ -182,7 +181,7 @@ struct Inner {
     settings: FetchSettings,
     /// One bound per origin (`scheme://host:port`): PyPI and OSV each get their own, so one
     /// source's burst never starves the other's requests of slots.
-    permits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    permits: Mutex<HashMap<String, Arc<HostLimit>>>,
     deadline: Option<Instant>,
     counters: Counters,
 }
@@ -258,18 +257,17 @@ impl Fetcher {
     }
 
     /// The bound on requests in flight to `url`'s origin.
-    fn permits_for(&self, url: &str) -> Arc<Semaphore> {
+    fn permits_for(&self, url: &str) -> Arc<HostLimit> {
         let key = reqwest::Url::parse(url).map_or_else(|_| String::new(), |url| origin(&url));
         let mut hosts = self
             .inner
             .permits
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(
-            hosts.entry(key).or_insert_with(|| {
-                Arc::new(Semaphore::new(self.inner.settings.concurrency.max(1)))
-            }),
-        )
+        Arc::clone(hosts.entry(key).or_insert_with(|| {
+            let cap = self.inner.settings.concurrency;
+            Arc::new(HostLimit::new(INITIAL_IN_FLIGHT.min(cap), cap))
+        }))
     }
 
     /// Time left before the run's deadline; `None` when there is no deadline.
@@ -290,16 +288,18 @@ impl Fetcher {
         loop {
             attempts += 1;
             // Wait for a slot, but not past the deadline: queued requests must fail fast too.
-            let permits = self.permits_for(&spec.url);
-            let permit = match self.remaining() {
+            let limit = self.permits_for(&spec.url);
+            // A GET's time in flight is the host's latency; a batch POST's is its own size.
+            let timed = spec.json_body.is_none();
+            let slot = match self.remaining() {
                 Some(remaining) if remaining.is_zero() => return Err(deadline_error()),
                 Some(remaining) => {
-                    match tokio::time::timeout(remaining, permits.acquire_owned()).await {
+                    match tokio::time::timeout(remaining, limit.acquire(timed)).await {
                         Ok(permit) => permit,
                         Err(_elapsed) => return Err(deadline_error()),
                     }
                 }
-                None => permits.acquire_owned().await,
+                None => limit.acquire(timed).await,
             }
             .map_err(|_closed| FetchError::Client {
                 message: "the request limiter was closed".to_owned(),
@@ -313,7 +313,7 @@ impl Fetcher {
             }
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = tokio::time::timeout(attempt_timeout, self.attempt(spec, attempts)).await;
-            drop(permit);
+            limit.release(slot);
             let failure = match outcome {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(failure)) => failure,

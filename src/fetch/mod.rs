@@ -11,6 +11,7 @@
 //! server on 127.0.0.1.
 
 pub mod http;
+pub mod limit;
 pub mod links;
 pub mod osv;
 pub mod pypi;
@@ -35,11 +36,13 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 /// The longest `Retry-After` honoured: a server asking for an hour gets 10 s, and a retry that
 /// could only start after the deadline is not attempted at all.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
-/// Requests in flight per host. Index and advisory requests are small and mostly wait on
-/// latency, so a cold audit wants many in flight at once (`uv` allows 50 downloads; measured on
-/// the loopback benchmark at 50 ms, 500 packages: 32 → 1.1 s, 64 → 0.7 s, 128 → 0.47 s, 256 no
-/// better). Over HTTP/2 (PyPI, OSV) they share one connection and the server's own stream limit
-/// (about 100) applies too. Also bounds memory: a body is held while its request is in flight.
+/// The most requests in flight per host. Index and advisory requests are small and mostly wait
+/// on latency, so a cold audit against a distant service wants many in flight at once (`uv`
+/// allows 50 downloads; measured on the loopback benchmark at 50 ms, 500 packages: 32 → 1.1 s,
+/// 64 → 0.7 s, 128 → 0.47 s, 256 no better). A host starts with fewer and opens up to this many
+/// only once it turns out slow ([`limit`]). Over HTTP/2 (PyPI, OSV) they share one connection
+/// and the server's own stream limit (about 100) applies too. Also bounds memory: a body is
+/// held while its request is in flight.
 pub const DEFAULT_CONCURRENCY: usize = 128;
 /// Redirects followed for one request (same host only, unless allowed).
 pub const MAX_REDIRECTS: usize = 10;

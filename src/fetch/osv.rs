@@ -279,6 +279,8 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
 struct PackageQueryWire<'a> {
     package: PackageWire<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     page_token: Option<&'a str>,
 }
 
@@ -302,14 +304,45 @@ fn query_url(fetcher: &Fetcher) -> String {
 /// concurrently within the fetcher's bound: every record of each package, whatever versions it
 /// affects. One answer per name, in order.
 pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageAnswer> {
+    let asked: Vec<(String, Option<String>)> =
+        names.iter().map(|name| (name.clone(), None)).collect();
+    query_each(fetcher, asked, &|| {}).await
+}
+
+/// `POST /v1/query` `{"package": {...}, "version"}` for each query, concurrently within the
+/// fetcher's bound: the full records of the advisories affecting that version — one request
+/// where `GET /v1/vulns/{id}` would take one per advisory. One answer per query, in order;
+/// `answered` is called as each comes in.
+pub async fn query_versions(
+    fetcher: &Fetcher,
+    queries: &[OsvQuery],
+    answered: &(dyn Fn() + Sync),
+) -> Vec<PackageAnswer> {
+    let asked: Vec<(String, Option<String>)> = queries
+        .iter()
+        .map(|query| (query.name.clone(), Some(query.version.clone())))
+        .collect();
+    query_each(fetcher, asked, answered).await
+}
+
+async fn query_each(
+    fetcher: &Fetcher,
+    asked: Vec<(String, Option<String>)>,
+    answered: &(dyn Fn() + Sync),
+) -> Vec<PackageAnswer> {
     let mut tasks = JoinSet::new();
-    for (position, name) in names.iter().enumerate() {
+    for (position, (name, version)) in asked.iter().cloned().enumerate() {
         let fetcher = fetcher.clone();
-        let name = name.clone();
-        tasks.spawn(async move { (position, query_package(&fetcher, &name).await) });
+        tasks.spawn(async move {
+            (
+                position,
+                query_package(&fetcher, &name, version.as_deref()).await,
+            )
+        });
     }
-    let mut answers: Vec<Option<PackageAnswer>> = vec![None; names.len()];
+    let mut answers: Vec<Option<PackageAnswer>> = vec![None; asked.len()];
     while let Some(joined) = tasks.join_next().await {
+        answered();
         if let Ok((position, answer)) = joined {
             answers[position] = Some(answer);
         }
@@ -317,12 +350,12 @@ pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageA
     let url = query_url(fetcher);
     answers
         .into_iter()
-        .zip(names)
-        .map(|(answer, name)| {
+        .zip(asked)
+        .map(|(answer, (name, _))| {
             answer.unwrap_or_else(|| {
                 Err(SourceError::new(
                     Source::OsvPackageQuery,
-                    name.clone(),
+                    name,
                     FetchError::Transport {
                         url: url.clone(),
                         attempts: 0,
@@ -334,8 +367,9 @@ pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageA
         .collect()
 }
 
-/// One package's records, every page followed (at most [`MAX_PAGES`]).
-async fn query_package(fetcher: &Fetcher, name: &str) -> PackageAnswer {
+/// One package's records (of one version, when given), every page followed (at most
+/// [`MAX_PAGES`]).
+async fn query_package(fetcher: &Fetcher, name: &str, version: Option<&str>) -> PackageAnswer {
     let url = query_url(fetcher);
     let source_error = |cause| SourceError::new(Source::OsvPackageQuery, name, cause);
     let mut records = Vec::new();
@@ -347,6 +381,7 @@ async fn query_package(fetcher: &Fetcher, name: &str) -> PackageAnswer {
                 name,
                 ecosystem: ECOSYSTEM,
             },
+            version,
             page_token: token.as_deref(),
         };
         let body = serde_json::to_vec(&request).map_err(|error| {

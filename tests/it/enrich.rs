@@ -300,9 +300,25 @@ fn online_answers_match_the_advisory_pins_and_are_cached() {
     let expected = expected_pysec(&expected, &targets);
     assert_same(&found_pysec(&first), &expected, "advisory-pins online");
     assert_eq!(server.requests("/v1/querybatch"), 1);
-    let records_fetched = server.requests("/v1/vulns/");
-    assert!(records_fetched > 500, "{records_fetched}");
-    assert_eq!(first.requests, 1 + records_fetched as u64);
+    // The records: a version listing several comes in one `/v1/query`, the rest by id.
+    let records: BTreeSet<&String> = first
+        .packages
+        .values()
+        .flat_map(|status| match status {
+            VulnerabilityStatus::Checked { vulnerabilities } => vulnerabilities.as_slice(),
+            VulnerabilityStatus::Unchecked { .. } => &[],
+        })
+        .flat_map(|vulnerability| &vulnerability.record_ids)
+        .collect();
+    let by_id = server.requests("/v1/vulns/");
+    let by_version = server.requests("/v1/query") - server.requests("/v1/querybatch");
+    assert!(records.len() > 500, "{}", records.len());
+    assert!(
+        by_version > 0 && (by_id + by_version) * 2 < records.len(),
+        "{by_id} by id and {by_version} by version for {} records",
+        records.len()
+    );
+    assert_eq!(first.requests, 1 + (by_id + by_version) as u64);
     assert!(first.warnings.is_empty(), "{:?}", first.warnings);
     assert_eq!(first.sources[0].kind, "osv-api");
 
@@ -310,7 +326,7 @@ fn online_answers_match_the_advisory_pins_and_are_cached() {
     let within = settings(&server.url(), false, NOW.saturating_add(HOUR / 2));
     let second = collect(&targets, &cache, &within).unwrap();
     assert_eq!(second.requests, 0);
-    assert_eq!(server.log().len(), 1 + records_fetched);
+    assert_eq!(server.log().len(), 1 + by_id + by_version);
     assert_eq!(second.packages, first.packages);
     assert_eq!(second.sources[0].kind, "cache");
     assert_eq!(second.oldest_data, Some(NOW.unix_millis()));
@@ -319,7 +335,11 @@ fn online_answers_match_the_advisory_pins_and_are_cached() {
     let after = settings(&server.url(), false, NOW.saturating_add(2 * HOUR));
     let third = collect(&targets, &cache, &after).unwrap();
     assert_eq!(server.requests("/v1/querybatch"), 2);
-    assert_eq!(server.requests("/v1/vulns/"), records_fetched);
+    assert_eq!(server.requests("/v1/vulns/"), by_id);
+    assert_eq!(
+        server.requests("/v1/query") - server.requests("/v1/querybatch"),
+        by_version
+    );
     assert_eq!(third.requests, 1);
     assert_eq!(third.packages, first.packages);
 }
@@ -1055,6 +1075,7 @@ fn gather_asks_every_source_at_once_and_nothing_twice() {
         targets,
         metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
         popular: Some(Vec::new()),
+        follow_up: None,
     };
     let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
     assert_eq!(server.requests("/v1/querybatch"), 1);
@@ -1112,6 +1133,7 @@ fn gather_keeps_failures_as_failures() {
         targets: vec![key("six", "1.0"), key("idna", "3.7")],
         metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
         popular: None,
+        follow_up: None,
     };
     let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
     let VulnerabilityStatus::Unchecked { reason, .. } =
@@ -1130,4 +1152,110 @@ fn gather_keeps_failures_as_failures() {
         metadata.packages[&key("six", "1.0")],
         MetadataStatus::Available(_)
     ));
+}
+
+/// Three advisories for one version: their records come in one `/v1/query` for that version,
+/// not three `GET /v1/vulns/{id}`.
+#[test]
+fn records_of_one_version_come_in_one_query() {
+    let served = Served::start();
+    let server = &served.server;
+    for id in ["TEST-demo-1", "TEST-demo-2", "TEST-demo-3"] {
+        server.add_record(record(id, "demo", "2024-01-01T00:00:00Z", "2.0"));
+    }
+    server.add_record(record("TEST-solo-1", "solo", "2024-01-01T00:00:00Z", "2.0"));
+    let url = server.url();
+    let targets = [key("demo", "1.0"), key("solo", "1.0")];
+    let data = collect(&targets, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
+    assert_eq!(
+        ids_of(status(&data, "demo", "1.0")),
+        ["TEST-demo-1", "TEST-demo-2", "TEST-demo-3"]
+    );
+    assert_eq!(ids_of(status(&data, "solo", "1.0")), ["TEST-solo-1"]);
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    assert_eq!(
+        server.requests("/v1/query"),
+        2,
+        "the batch and one version query"
+    );
+    // The single advisory is fetched by id; demo's three are not.
+    assert_eq!(server.requests("/v1/vulns/"), 1);
+}
+
+/// A version query that fails costs requests, never a record: the listed ids are fetched one by
+/// one; and when those fail too, the package is unchecked, not clean.
+#[test]
+fn a_failed_version_query_falls_back_to_fetching_by_id_and_fails_closed() {
+    let served = Served::start();
+    let server = &served.server;
+    for id in ["TEST-demo-1", "TEST-demo-2"] {
+        server.add_record(record(id, "demo", "2024-01-01T00:00:00Z", "2.0"));
+    }
+    let fault = || Fault::Status {
+        status: 500,
+        retry_after: None,
+    };
+    server.inject_exact("/v1/query", fault(), usize::MAX);
+    let url = server.url();
+    let targets = [key("demo", "1.0")];
+    let data = collect(&targets, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
+    assert_eq!(
+        ids_of(status(&data, "demo", "1.0")),
+        ["TEST-demo-1", "TEST-demo-2"]
+    );
+    assert_eq!(server.requests("/v1/vulns/"), 2);
+
+    server.inject("/v1/vulns/", fault(), usize::MAX);
+    let data = collect(&targets, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
+    assert!(
+        matches!(
+            status(&data, "demo", "1.0"),
+            VulnerabilityStatus::Unchecked { .. }
+        ),
+        "{:?}",
+        status(&data, "demo", "1.0")
+    );
+}
+
+fn demo_fix(data: &VulnerabilityData) -> Vec<PackageKey> {
+    data.packages
+        .iter()
+        .filter(|(_, status)| !ids_of(status).is_empty())
+        .map(|(key, _)| PackageKey::new(key.name.clone(), Version::from_str("2.0").unwrap()))
+        .collect()
+}
+
+/// The follow-up (the versions a fix moves to) is asked inside the wave, once the advisories
+/// are in, and stored: asking about those versions afterwards costs no request.
+#[test]
+fn gather_asks_the_follow_up_in_the_same_wave() {
+    let served = Served::start();
+    let server = &served.server;
+    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
+    let url = server.url();
+    let cache = Cache::in_memory();
+    let request = GatherRequest {
+        targets: vec![key("demo", "1.0"), key("clean", "1.0")],
+        metadata: None,
+        popular: None,
+        follow_up: Some(demo_fix),
+    };
+    let settings = settings(&url, false, NOW);
+    let gathered = gather(&request, &cache, &settings).unwrap();
+    assert_eq!(
+        ids_of(status(&gathered.vulnerabilities, "demo", "1.0")),
+        ["TEST-demo-1"]
+    );
+    // The follow-up's answers are stored, not reported.
+    assert!(
+        !gathered
+            .vulnerabilities
+            .packages
+            .contains_key(&key("demo", "2.0"))
+    );
+    assert_eq!(server.requests("/v1/querybatch"), 2);
+    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
+    assert!(ids_of(status(&later, "demo", "2.0")).is_empty());
+    assert_eq!(later.requests, 0);
+    assert_eq!(server.requests("/v1/querybatch"), 2);
 }

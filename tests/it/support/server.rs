@@ -112,6 +112,8 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 struct FaultRule {
     path_prefix: String,
+    /// The path must be `path_prefix` itself (`/v1/query`, not `/v1/querybatch`).
+    exact: bool,
     /// Only requests whose body contains this text (to target one querybatch chunk).
     body_contains: Option<String>,
     fault: Fault,
@@ -334,7 +336,19 @@ impl TestServer {
     ) {
         self.state.lock().unwrap().faults.push(FaultRule {
             path_prefix: path_prefix.to_owned(),
+            exact: false,
             body_contains: body_contains.map(str::to_owned),
+            fault,
+            remaining: times,
+        });
+    }
+
+    /// As [`inject`](Self::inject), for requests to exactly `path`.
+    pub fn inject_exact(&self, path: &str, fault: Fault, times: usize) {
+        self.state.lock().unwrap().faults.push(FaultRule {
+            path_prefix: path.to_owned(),
+            exact: true,
+            body_contains: None,
             fault,
             remaining: times,
         });
@@ -478,7 +492,12 @@ fn take_faults(state: &mut State, request: &RecordedRequest) -> Vec<Fault> {
     let mut taken = Vec::new();
     let mut terminal_taken = false;
     for rule in &mut state.faults {
-        if rule.remaining == 0 || !request.path.starts_with(&rule.path_prefix) {
+        let matches = if rule.exact {
+            request.path == rule.path_prefix
+        } else {
+            request.path.starts_with(&rule.path_prefix)
+        };
+        if rule.remaining == 0 || !matches {
             continue;
         }
         if let Some(needle) = &rule.body_contains

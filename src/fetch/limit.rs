@@ -1,0 +1,241 @@
+//! The bound on requests in flight to one origin, which opens up only when the server is slow.
+//!
+//! Why not a fixed bound: a server that answers in a fraction of a millisecond (a mirror on the
+//! same network, the loopback servers of tests and benchmarks) is busy with its own work, and a
+//! hundred connections at once only add connection and thread set-up on its side — measured on
+//! the loopback benchmark, 100 packages at 0 ms: 8 in flight 100 ms, 128 in flight 170 ms. A
+//! server far away is the opposite: each request waits on latency, and only many in flight keep
+//! a cold run to a couple of round trips. So a run starts with [`INITIAL_IN_FLIGHT`] slots and,
+//! as soon as no request has finished for [`STALL`] while others wait for a slot, opens every
+//! slot up to the cap at once: a fast server never triggers it, a slow one pays `STALL` once.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
+// The runtime's clock, so tests can run it paused.
+use tokio::time::Instant;
+
+/// Slots a host starts with. Enough to keep a fast server busy (a fast server is limited by its
+/// own work, not by how many ask at once).
+pub const INITIAL_IN_FLIGHT: usize = 8;
+
+/// How long nothing may finish, while requests wait for a slot, before the host counts as slow.
+/// Longer than a busy fast server's pauses (CPython hands its lock over every 5 ms), far shorter
+/// than a round trip to a remote service.
+pub const STALL: Duration = Duration::from_millis(8);
+
+/// How long one small GET may be in flight, while others finish and more wait, before the host
+/// counts as slow: a server that answers some requests at once and others after a round trip
+/// (a cache in front of a slow origin). Longer than [`STALL`]: on a busy machine a fast
+/// server's GET can take a few milliseconds, and opening the slots then only adds load.
+pub const SLOW_REQUEST: Duration = Duration::from_millis(20);
+
+/// The slots of one origin.
+#[derive(Debug)]
+pub struct HostLimit {
+    slots: Arc<Semaphore>,
+    cap: usize,
+    state: Mutex<LimitState>,
+}
+
+#[derive(Debug)]
+struct LimitState {
+    /// Slots handed to the semaphore so far (initial plus any growth).
+    granted: usize,
+    /// The last time a request finished, or the limit was created.
+    last_progress: Instant,
+    /// When each timed request in flight started, by ticket: the oldest is the latency signal.
+    timed: BTreeMap<(Instant, u64), ()>,
+    next_ticket: u64,
+}
+
+/// A slot held by one request; give it back with [`HostLimit::release`].
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+    timed: Option<(Instant, u64)>,
+}
+
+impl HostLimit {
+    /// A limit that starts at `initial` slots (at least 1) and may open up to `cap`.
+    pub fn new(initial: usize, cap: usize) -> Self {
+        let cap = cap.max(1);
+        let initial = initial.clamp(1, cap);
+        Self {
+            slots: Arc::new(Semaphore::new(initial)),
+            cap,
+            state: Mutex::new(LimitState {
+                granted: initial,
+                last_progress: Instant::now(),
+                timed: BTreeMap::new(),
+                next_ticket: 0,
+            }),
+        }
+    }
+
+    /// Waits for a slot; while waiting, opens every slot when the host has stalled. `timed`: the
+    /// request's time in flight measures the host's latency (a small GET), where a batch query's
+    /// time measures its own size and would open the slots of a fast server.
+    pub async fn acquire(&self, timed: bool) -> Result<Slot, AcquireError> {
+        let permit = loop {
+            match tokio::time::timeout(STALL, Arc::clone(&self.slots).acquire_owned()).await {
+                Ok(permit) => break permit?,
+                Err(_waited) => self.open_if_stalled(Instant::now()),
+            }
+        };
+        let timed = timed.then(|| {
+            let mut state = self.state();
+            let ticket = (Instant::now(), state.next_ticket);
+            state.next_ticket += 1;
+            state.timed.insert(ticket, ());
+            ticket
+        });
+        Ok(Slot {
+            _permit: permit,
+            timed,
+        })
+    }
+
+    /// Gives `slot` back once its request finished (whatever its outcome): the host made
+    /// progress.
+    pub fn release(&self, slot: Slot) {
+        let mut state = self.state();
+        state.last_progress = Instant::now();
+        if let Some(ticket) = slot.timed {
+            state.timed.remove(&ticket);
+        }
+        drop(state);
+        drop(slot);
+    }
+
+    /// Slots currently granted (for tests and diagnostics).
+    pub fn granted(&self) -> usize {
+        self.state().granted
+    }
+
+    /// Stalled: nothing finished for [`STALL`], or a timed request has been in flight for
+    /// [`SLOW_REQUEST`].
+    fn open_if_stalled(&self, now: Instant) {
+        let mut state = self.state();
+        if state.granted >= self.cap {
+            return;
+        }
+        let quiet = now.duration_since(state.last_progress) >= STALL;
+        let slow = state
+            .timed
+            .keys()
+            .next()
+            .is_some_and(|(started, _)| now.duration_since(*started) >= SLOW_REQUEST);
+        if quiet || slow {
+            self.slots.add_permits(self.cap - state.granted);
+            state.granted = self.cap;
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LimitState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fast_host_keeps_its_initial_slots() {
+        let limit = Arc::new(HostLimit::new(2, 64));
+        // Each request finishes after 1 ms: the waiters never see a stall.
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let limit = Arc::clone(&limit);
+            tasks.push(tokio::spawn(async move {
+                let slot = limit.acquire(true).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                limit.release(slot);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(limit.granted(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_host_opens_every_slot_after_one_stall() {
+        let limit = Arc::new(HostLimit::new(2, 64));
+        let started = tokio::time::Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let limit = Arc::clone(&limit);
+            tasks.push(tokio::spawn(async move {
+                let slot = limit.acquire(true).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                limit.release(slot);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(limit.granted(), 64);
+        // One stall, then one round trip for everyone: not 32 round trips of 2.
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_millis(50) + STALL * 2,
+            "{elapsed:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_slow_request_among_fast_ones_opens_the_slots() {
+        let limit = Arc::new(HostLimit::new(2, 64));
+        let slow = limit.acquire(true).await.unwrap();
+        // The other slot keeps finishing fast requests, so the host is never quiet; the queue
+        // behind it is long enough that a waiter waits a whole stall.
+        let mut fast = Vec::new();
+        for _ in 0..60 {
+            let limit = Arc::clone(&limit);
+            fast.push(tokio::spawn(async move {
+                let slot = limit.acquire(true).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                limit.release(slot);
+            }));
+        }
+        tokio::time::sleep(SLOW_REQUEST + STALL * 2).await;
+        // A request held that long is latency: the slots opened.
+        assert_eq!(limit.granted(), 64);
+        limit.release(slow);
+        for task in fast {
+            task.await.unwrap();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_untimed_batch_does_not_open_the_slots() {
+        let limit = Arc::new(HostLimit::new(2, 64));
+        let batch = limit.acquire(false).await.unwrap();
+        let mut fast = Vec::new();
+        for _ in 0..30 {
+            let limit = Arc::clone(&limit);
+            fast.push(tokio::spawn(async move {
+                let slot = limit.acquire(true).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                limit.release(slot);
+            }));
+        }
+        for task in fast {
+            task.await.unwrap();
+        }
+        assert_eq!(limit.granted(), 2);
+        limit.release(batch);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cap_is_never_exceeded() {
+        let limit = HostLimit::new(100, 3);
+        assert_eq!(limit.granted(), 3);
+        limit.open_if_stalled(Instant::now() + STALL * 2);
+        assert_eq!(limit.granted(), 3);
+    }
+}
