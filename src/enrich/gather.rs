@@ -159,7 +159,12 @@ fn wave(
                 Some(follow_up) if vulnerabilities::lists_any(&answers) => {
                     let preview =
                         vulnerabilities::preview(vulnerability_plan, &answers, cache, settings);
-                    follow(follow_up(&preview), cache, settings, fetcher, &progress).await?
+                    let mut keys = follow_up(&preview);
+                    // The targets themselves are answered already (stored after the wave).
+                    keys.retain(|key| !preview.packages.contains_key(key));
+                    keys.sort();
+                    keys.dedup();
+                    follow(keys, cache, settings, fetcher, &progress).await?
                 }
                 _ => None,
             };

@@ -313,7 +313,8 @@ impl Fetcher {
             }
             self.inner.counters.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = tokio::time::timeout(attempt_timeout, self.attempt(spec, attempts)).await;
-            limit.release(slot);
+            // The slot goes back (and counts as progress) when dropped.
+            drop(slot);
             let failure = match outcome {
                 Ok(Ok(response)) => return Ok(response),
                 Ok(Err(failure)) => failure,

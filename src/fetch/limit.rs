@@ -51,11 +51,22 @@ struct LimitState {
     next_ticket: u64,
 }
 
-/// A slot held by one request; give it back with [`HostLimit::release`].
+/// A slot held by one request; dropping it gives the slot back and counts as progress.
 #[derive(Debug)]
 pub struct Slot {
     _permit: OwnedSemaphorePermit,
+    limit: Arc<HostLimit>,
     timed: Option<(Instant, u64)>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut state = self.limit.state();
+        state.last_progress = Instant::now();
+        if let Some(ticket) = self.timed {
+            state.timed.remove(&ticket);
+        }
+    }
 }
 
 impl HostLimit {
@@ -78,9 +89,16 @@ impl HostLimit {
     /// Waits for a slot; while waiting, opens every slot when the host has stalled. `timed`: the
     /// request's time in flight measures the host's latency (a small GET), where a batch query's
     /// time measures its own size and would open the slots of a fast server.
-    pub async fn acquire(&self, timed: bool) -> Result<Slot, AcquireError> {
+    pub async fn acquire(self: &Arc<Self>, timed: bool) -> Result<Slot, AcquireError> {
+        // One acquire for the whole wait: the semaphore is fair, and a new one would go to the
+        // back of the queue at every check.
+        let acquire = Arc::clone(&self.slots).acquire_owned();
+        tokio::pin!(acquire);
         let permit = loop {
-            match tokio::time::timeout(STALL, Arc::clone(&self.slots).acquire_owned()).await {
+            if self.state().granted >= self.cap {
+                break acquire.await?;
+            }
+            match tokio::time::timeout(STALL, &mut acquire).await {
                 Ok(permit) => break permit?,
                 Err(_waited) => self.open_if_stalled(Instant::now()),
             }
@@ -94,20 +112,9 @@ impl HostLimit {
         });
         Ok(Slot {
             _permit: permit,
+            limit: Arc::clone(self),
             timed,
         })
-    }
-
-    /// Gives `slot` back once its request finished (whatever its outcome): the host made
-    /// progress.
-    pub fn release(&self, slot: Slot) {
-        let mut state = self.state();
-        state.last_progress = Instant::now();
-        if let Some(ticket) = slot.timed {
-            state.timed.remove(&ticket);
-        }
-        drop(state);
-        drop(slot);
     }
 
     /// Slots currently granted (for tests and diagnostics).
@@ -153,7 +160,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let slot = limit.acquire(true).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                limit.release(slot);
+                drop(slot);
             }));
         }
         for task in tasks {
@@ -172,7 +179,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let slot = limit.acquire(true).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                limit.release(slot);
+                drop(slot);
             }));
         }
         for task in tasks {
@@ -199,13 +206,13 @@ mod tests {
             fast.push(tokio::spawn(async move {
                 let slot = limit.acquire(true).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                limit.release(slot);
+                drop(slot);
             }));
         }
         tokio::time::sleep(SLOW_REQUEST + STALL * 2).await;
         // A request held that long is latency: the slots opened.
         assert_eq!(limit.granted(), 64);
-        limit.release(slow);
+        drop(slow);
         for task in fast {
             task.await.unwrap();
         }
@@ -221,14 +228,14 @@ mod tests {
             fast.push(tokio::spawn(async move {
                 let slot = limit.acquire(true).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                limit.release(slot);
+                drop(slot);
             }));
         }
         for task in fast {
             task.await.unwrap();
         }
         assert_eq!(limit.granted(), 2);
-        limit.release(batch);
+        drop(batch);
     }
 
     #[tokio::test(start_paused = true)]
