@@ -128,12 +128,7 @@ pub fn run(
     }
 
     // The wave draws its own bar over every request; this stage only says when it is done.
-    // Remediation checks the versions its fixes move to: asked inside the wave, as soon as the
-    // advisories name them, instead of one more round trip after it.
-    let follow_up = audit
-        .remediate
-        .then_some(remediate::fix_targets as FollowUp);
-    let (data, metadata) = enrich(&targets, need, follow_up, cache, settings)?;
+    let (data, metadata) = enrich(&targets, need, audit.remediate, cache, settings)?;
     progress.done(
         indicatif::ProgressBar::hidden(),
         format!(
@@ -165,7 +160,15 @@ pub fn run(
             .iter_mut()
             .map(|lockfile| &mut lockfile.report)
             .collect();
-        remediate::annotate(&graphs, &plans, &data, reports, cache, settings)?;
+        remediate::annotate(
+            &graphs,
+            &plans,
+            &data,
+            metadata.as_ref(),
+            reports,
+            cache,
+            settings,
+        )?;
     }
 
     let usage = usage.map(|(found, usage)| {
@@ -237,7 +240,7 @@ impl MetadataNeed {
 pub fn enrich(
     targets: &[PackageKey],
     need: MetadataNeed,
-    follow_up: Option<FollowUp>,
+    remediate: bool,
     cache: &Cache,
     settings: &EnrichSettings,
 ) -> Result<(VulnerabilityData, Option<MetadataData>)> {
@@ -248,7 +251,10 @@ pub fn enrich(
             ..settings.metadata.clone()
         }),
         popular: None,
-        follow_up,
+        // Remediation checks the versions its fixes move to, and reads the release lists of the
+        // vulnerable projects: both come out of the wave instead of round trips after it.
+        follow_up: remediate.then_some(remediate::fix_targets as FollowUp),
+        keep_releases: remediate,
     };
     let Gathered {
         vulnerabilities: mut data,

@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use pyaudit_advisories::normalize_package_name;
 use pyaudit_cache::Cache;
 
 use super::EnrichSettings;
-use crate::enrich::metadata::MetadataSettings;
+use crate::enrich::metadata::{MetadataData, MetadataSettings, MetadataStatus};
 use crate::enrich::releases::CachedRegistry;
 use crate::enrich::{
     self, PackageKey, VulnerabilityData, VulnerabilitySettings, VulnerabilityStatus,
@@ -98,6 +99,7 @@ pub fn annotate(
     graphs: &[Graph],
     plans: &[AuditPlan],
     data: &VulnerabilityData,
+    metadata: Option<&MetadataData>,
     mut reports: Vec<&mut LockReport>,
     cache: &Cache,
     settings: &EnrichSettings,
@@ -111,7 +113,10 @@ pub fn annotate(
     if !vulnerable {
         return Ok(());
     }
-    let mut registry = registry(cache, settings);
+    let mut registry = registry(cache, settings).knowing_unavailable(unavailable(metadata));
+    if let Some(metadata) = metadata {
+        registry = registry.knowing_releases(&metadata.releases);
+    }
     let shown: Vec<&LockReport> = reports.iter().map(|report| &**report).collect();
     let mut fix_plans = plans_for(graphs, plans, data, &shown, &mut registry);
     verify(&mut fix_plans, data, cache, &settings.vulnerabilities)?;
@@ -128,6 +133,20 @@ pub fn annotate(
         }
     }
     Ok(())
+}
+
+/// The projects the run's metadata stage could not get from PyPI, with why.
+fn unavailable(metadata: Option<&MetadataData>) -> BTreeMap<String, String> {
+    metadata
+        .into_iter()
+        .flat_map(|metadata| &metadata.packages)
+        .filter_map(|(key, status)| match status {
+            MetadataStatus::Unavailable { reason } => {
+                Some((normalize_package_name(&key.name), reason.clone()))
+            }
+            MetadataStatus::Available(_) => None,
+        })
+        .collect()
 }
 
 /// `data` with only the vulnerabilities `report`'s findings show.

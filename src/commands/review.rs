@@ -79,7 +79,7 @@ pub fn run(args: &ReviewArgs, context: &Invocation) -> Result<(String, Outcome)>
                 metadata: true,
                 project_status: true,
             },
-            None,
+            false,
             &cache,
             &settings,
         )?

@@ -37,6 +37,9 @@ pub struct GatherRequest {
     /// them (the versions a fix would move to): asked while the PyPI requests are still in
     /// flight and stored in the cache, so the step that needs them later asks nothing.
     pub follow_up: Option<FollowUp>,
+    /// Keep each project's release list from the metadata stage's own answers
+    /// ([`MetadataData::releases`]), for the fix plans of the run.
+    pub keep_releases: bool,
 }
 
 /// From what the advisories say of the targets, the further `name==version`s worth asking.
@@ -83,7 +86,7 @@ pub fn gather(
             metadata_plan.as_ref(),
             vulnerabilities_online,
             metadata_online,
-            request.follow_up,
+            request,
         );
         let popular = match popular {
             Some(handle) => handle.join().unwrap_or_else(|_| {
@@ -137,8 +140,9 @@ fn wave(
     metadata_plan: Option<&metadata::Plan>,
     vulnerabilities_online: bool,
     metadata_online: bool,
-    follow_up: Option<FollowUp>,
+    request: &GatherRequest,
 ) -> Result<Waved, EnrichError> {
+    let keep_releases = request.keep_releases;
     if !vulnerabilities_online && !metadata_online {
         let answers =
             vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?;
@@ -155,7 +159,7 @@ fn wave(
             } else {
                 vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?
             };
-            let followed = match follow_up {
+            let followed = match request.follow_up {
                 Some(follow_up) if vulnerabilities::lists_any(&answers) => {
                     let preview =
                         vulnerabilities::preview(vulnerability_plan, &answers, cache, settings);
@@ -173,7 +177,7 @@ fn wave(
         let pypi = async {
             match metadata_plan {
                 Some(plan) if metadata_online => {
-                    Some(metadata::ask(plan, fetcher, &progress).await)
+                    Some(metadata::ask(plan, fetcher, &progress, keep_releases).await)
                 }
                 _ => None,
             }

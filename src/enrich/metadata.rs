@@ -48,6 +48,7 @@ use crate::fetch::pypi::{
     self, ProjectAnswer, ProjectJson, ProjectRequest, PypiAnswer, SimpleProject, Validators,
 };
 use crate::fetch::{FetchSettings, Fetcher, trim_base};
+use crate::review::resolve::ProjectReleases;
 use crate::time::parse_upload_time;
 
 /// Trimmed `/pypi/<name>/json` answers.
@@ -102,6 +103,10 @@ pub struct MetadataData {
     pub warnings: Vec<String>,
     /// HTTP requests made.
     pub requests: u64,
+    /// Per project fetched now, its release list, when the run asked to keep them (see
+    /// [`KeptReleases`]). Not part of any report.
+    #[serde(skip)]
+    pub releases: BTreeMap<String, KeptReleases>,
 }
 
 /// What is known about one locked package.
@@ -591,10 +596,12 @@ pub fn collect(
     let plan = plan(targets, cache, settings)?;
     let (fetched, requests) = if plan.needs_network() {
         let network = Network::start(&settings.fetch)?;
-        let fetched =
-            network
-                .runtime
-                .block_on(ask(&plan, &network.fetcher, &WaveProgress::default()));
+        let fetched = network.runtime.block_on(ask(
+            &plan,
+            &network.fetcher,
+            &WaveProgress::default(),
+            false,
+        ));
         (fetched, network.fetcher.stats().requests)
     } else {
         (Fetched::default(), 0)
@@ -631,6 +638,60 @@ impl Plan {
 pub(super) struct Fetched {
     projects: Vec<Answer<ProjectSummary>>,
     statuses: Vec<Answer<StatusSummary>>,
+    /// Per project request, the release list remediation reads, trimmed from the same answer
+    /// (only when asked to keep them).
+    releases: Vec<Option<KeptReleases>>,
+}
+
+/// A project's release list (what fix plans read, `releases::RELEASES_NAMESPACE`) trimmed from
+/// the wave's own answer, with the answer's validators: the fix plans of the same run read it
+/// instead of asking PyPI for the same document again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptReleases {
+    pub releases: ProjectReleases,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Both trims of one `/pypi/<name>/json` answer.
+fn trim_both(document: ProjectJson) -> (ProjectSummary, ProjectReleases) {
+    let name = normalize_package_name(&document.info.name);
+    (
+        ProjectSummary::from_document(&document),
+        ProjectReleases::from_document(&name, &document),
+    )
+}
+
+/// Splits the both-trims answers into the metadata stage's and the kept release lists.
+fn split_releases(
+    answers: Vec<Answer<(ProjectSummary, ProjectReleases)>>,
+) -> (Vec<Answer<ProjectSummary>>, Vec<Option<KeptReleases>>) {
+    answers
+        .into_iter()
+        .map(|answer| match answer {
+            Ok(PypiAnswer::Fresh {
+                body,
+                document: (summary, releases),
+                etag,
+                last_modified,
+            }) => (
+                Ok(PypiAnswer::Fresh {
+                    body,
+                    document: summary,
+                    etag: etag.clone(),
+                    last_modified: last_modified.clone(),
+                }),
+                Some(KeptReleases {
+                    releases,
+                    etag,
+                    last_modified,
+                }),
+            ),
+            Ok(PypiAnswer::NotModified) => (Ok(PypiAnswer::NotModified), None),
+            Ok(PypiAnswer::NotFound) => (Ok(PypiAnswer::NotFound), None),
+            Err(reason) => (Err(reason), None),
+        })
+        .unzip()
 }
 
 /// Step 1: the cache.
@@ -714,8 +775,14 @@ fn requests_for<T>(
         .collect()
 }
 
-/// Step 2: both sources at once, every answer trimmed as it arrives.
-pub(super) async fn ask(plan: &Plan, fetcher: &Fetcher, progress: &WaveProgress) -> Fetched {
+/// Step 2: both sources at once, every answer trimmed as it arrives. `keep_releases`: also keep
+/// each project's release list (see [`KeptReleases`]).
+pub(super) async fn ask(
+    plan: &Plan,
+    fetcher: &Fetcher,
+    progress: &WaveProgress,
+    keep_releases: bool,
+) -> Fetched {
     let project_requests: Vec<ProjectRequest> = plan
         .project_requests
         .iter()
@@ -732,13 +799,20 @@ pub(super) async fn ask(plan: &Plan, fetcher: &Fetcher, progress: &WaveProgress)
         |document| ProjectSummary::from_document(&document);
     let trim_status: fn(SimpleProject) -> StatusSummary =
         |document| StatusSummary::from_document(&document);
+    let done = || progress.done(Kind::PypiJson);
     let projects = async {
-        flatten(
-            pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_project, &|| {
-                progress.done(Kind::PypiJson)
-            })
-            .await,
-        )
+        if keep_releases {
+            split_releases(flatten(
+                pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_both, &done)
+                    .await,
+            ))
+        } else {
+            let answers = flatten(
+                pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_project, &done)
+                    .await,
+            );
+            (answers, Vec::new())
+        }
     };
     let statuses = async {
         flatten(
@@ -748,8 +822,12 @@ pub(super) async fn ask(plan: &Plan, fetcher: &Fetcher, progress: &WaveProgress)
             .await,
         )
     };
-    let (projects, statuses) = tokio::join!(projects, statuses);
-    Fetched { projects, statuses }
+    let ((projects, releases), statuses) = tokio::join!(projects, statuses);
+    Fetched {
+        projects,
+        statuses,
+        releases,
+    }
 }
 
 /// Step 3: store what was learned and describe every target.
@@ -760,6 +838,14 @@ pub(super) fn settle(
     settings: &MetadataSettings,
 ) -> MetadataData {
     let mut warnings = GroupedWarnings::new("project(s)", "PyPI metadata");
+    let mut kept_releases = BTreeMap::new();
+    for ((index, _), kept) in plan.project_requests.iter().zip(fetched.releases) {
+        if let Some(mut kept) = kept {
+            // Filed under the name asked for, whatever the answer calls itself.
+            kept.releases.name.clone_from(&plan.names[*index]);
+            kept_releases.insert(plan.names[*index].clone(), kept);
+        }
+    }
     for ((index, _), answer) in plan.project_requests.iter().zip(fetched.projects) {
         plan.projects[*index] = Some(settle_answer(
             cache,
@@ -783,7 +869,10 @@ pub(super) fn settle(
         ));
     }
     note_stale_and_missing(&plan, settings, &mut warnings);
-    let mut data = MetadataData::default();
+    let mut data = MetadataData {
+        releases: kept_releases,
+        ..MetadataData::default()
+    };
     let tally = describe_targets(&plan, &mut data, &mut warnings);
     describe_sources(&mut data, &tally, cache, settings);
     data.warnings = warnings.render();

@@ -18,11 +18,12 @@
 //! A metadata file whose SHA-256 differs from the one the index declares is refused (never
 //! cached): the requirements it lists are not trusted.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pyaudit_cache::{Cache, Freshness, Namespace, Timestamp};
 
-use super::metadata::{MetadataSettings, PROJECT_NAMESPACE, ProjectSummary};
+use super::metadata::{KeptReleases, MetadataSettings, PROJECT_NAMESPACE, ProjectSummary};
 use super::{DataSource, EnrichError, Network};
 use crate::fetch::pypi::{self, FileRequest, ProjectRequest, PypiAnswer, Validators};
 use crate::fetch::trim_base;
@@ -53,6 +54,10 @@ pub struct CachedRegistry<'a> {
     /// Answers served from the cache / fetched now.
     pub from_cache: usize,
     pub fetched: usize,
+    /// Projects this run already asked PyPI about in vain, with why: not asked again.
+    unavailable: BTreeMap<String, String>,
+    /// Release lists this run already fetched (the metadata stage's answers).
+    known: Option<&'a BTreeMap<String, KeptReleases>>,
 }
 
 impl<'a> CachedRegistry<'a> {
@@ -87,7 +92,23 @@ impl<'a> CachedRegistry<'a> {
             warnings: Vec::new(),
             from_cache: 0,
             fetched: 0,
+            unavailable: BTreeMap::new(),
+            known: None,
         }
+    }
+
+    /// Release lists the run already fetched: used instead of asking again, and stored so the
+    /// next run finds them in the cache.
+    pub fn knowing_releases(mut self, known: &'a BTreeMap<String, KeptReleases>) -> Self {
+        self.known = Some(known);
+        self
+    }
+
+    /// Projects (PEP 503 names) the run's metadata stage could not get, with why: answered with
+    /// that reason instead of the same request a second time.
+    pub fn knowing_unavailable(mut self, unavailable: BTreeMap<String, String>) -> Self {
+        self.unavailable = unavailable;
+        self
     }
 
     /// Where the resolution's answers came from, for the report's sources: PyPI for what was
@@ -185,6 +206,23 @@ impl Registry for CachedRegistry<'_> {
             })
             .collect();
         self.from_cache += answers.iter().filter(|answer| answer.is_some()).count();
+        for (index, name) in names.iter().enumerate() {
+            if answers[index].is_some() {
+                continue;
+            }
+            if let Some(kept) = self.known.and_then(|known| known.get(name)) {
+                self.fetched += 1;
+                let mut freshness = Freshness::new(self.settings.ttl);
+                freshness.etag.clone_from(&kept.etag);
+                freshness.last_modified.clone_from(&kept.last_modified);
+                if let Ok(payload) = serde_json::to_vec(&kept.releases) {
+                    self.put(&RELEASES_NAMESPACE, name, &payload, &freshness);
+                }
+                answers[index] = Some(Ok(kept.releases.clone()));
+            } else if let Some(reason) = self.unavailable.get(name) {
+                answers[index] = Some(Err(reason.clone()));
+            }
+        }
         let missing: Vec<usize> = (0..names.len())
             .filter(|&index| answers[index].is_none())
             .collect();

@@ -1076,6 +1076,7 @@ fn gather_asks_every_source_at_once_and_nothing_twice() {
         metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
         popular: Some(Vec::new()),
         follow_up: None,
+        keep_releases: false,
     };
     let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
     assert_eq!(server.requests("/v1/querybatch"), 1);
@@ -1134,6 +1135,7 @@ fn gather_keeps_failures_as_failures() {
         metadata: Some(MetadataSettings::new(fetch_settings(&url), NOW)),
         popular: None,
         follow_up: None,
+        keep_releases: false,
     };
     let gathered = gather(&request, &Cache::in_memory(), &settings(&url, false, NOW)).unwrap();
     let VulnerabilityStatus::Unchecked { reason, .. } =
@@ -1239,6 +1241,7 @@ fn gather_asks_the_follow_up_in_the_same_wave() {
         metadata: None,
         popular: None,
         follow_up: Some(demo_fix),
+        keep_releases: false,
     };
     let settings = settings(&url, false, NOW);
     let gathered = gather(&request, &cache, &settings).unwrap();

@@ -831,3 +831,42 @@ fn apply_runs_uv_and_the_new_lock_passes() {
 fn run_lock(scenario: &Scenario) -> (i32, String, String) {
     run(scenario, "lock", &[], &[])
 }
+
+/// A cold `lock` with its default rules asks PyPI once per project: the fix hints read the
+/// release lists the metadata stage fetched (and do not ask again for one it could not get),
+/// and the versions the fix moves to are checked inside the enrichment wave.
+#[test]
+fn a_cold_lock_asks_each_project_once_for_its_fix_hints() {
+    let scenario = requests_project();
+    let (code, json_report, stderr) = run(&scenario, "lock", &["--format", "json"], &[]);
+    assert!(code == 1 || code == 2, "{json_report}\n{stderr}");
+    let report: Value = serde_json::from_str(&json_report).unwrap();
+    let targets: Vec<&str> = report["lockfiles"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "vulnerability")
+        .map(|finding| finding["fix"]["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["1.26.17", "1.26.17"], "{report:#}");
+    let server = &scenario.server;
+    assert_eq!(server.requests("/pypi/requests/json"), 1);
+    assert_eq!(server.requests("/pypi/urllib3/json"), 1);
+    // The lock; urllib3's target inside the wave; after the plan, only what the head start could
+    // not know (the upgrade of requests that unblocks it).
+    let batches: Vec<Value> = server
+        .log()
+        .iter()
+        .filter(|request| request.path == "/v1/querybatch")
+        .map(|request| request.json())
+        .collect();
+    assert_eq!(batches.len(), 3, "{batches:#?}");
+    let asked_for = |version: &str| {
+        batches
+            .iter()
+            .filter(|batch| batch.to_string().contains(&format!("\"{version}\"")))
+            .count()
+    };
+    assert_eq!(asked_for("1.26.17"), 1, "{batches:#?}");
+    assert_eq!(asked_for("2.25.0"), 1, "{batches:#?}");
+}
