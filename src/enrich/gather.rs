@@ -168,7 +168,11 @@ fn wave(
                     keys.retain(|key| !preview.packages.contains_key(key));
                     keys.sort();
                     keys.dedup();
-                    follow(keys, cache, settings, fetcher, &progress).await?
+                    // Only a head start: if it fails, the step that needs these asks (and
+                    // reports) again; it must not cost the targets' own answers.
+                    follow(keys, cache, settings, fetcher, &progress)
+                        .await
+                        .unwrap_or(None)
                 }
                 _ => None,
             };

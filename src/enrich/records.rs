@@ -96,6 +96,8 @@ pub(super) async fn fetch(
                 .into_iter()
                 .map(|record| (record.id, record.body))
                 .collect(),
+            // A failed query loses nothing: its ids are fetched by id below, and those
+            // failures are the ones reported.
             Err(_) => BTreeMap::new(),
         };
         for id in expected {
