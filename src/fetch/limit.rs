@@ -150,22 +150,35 @@ impl HostLimit {
 mod tests {
     use super::*;
 
+    /// `count` timed requests, each holding its slot for `hold`.
+    fn requests(
+        limit: &Arc<HostLimit>,
+        count: usize,
+        hold: Duration,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..count)
+            .map(|_| {
+                let limit = Arc::clone(limit);
+                tokio::spawn(async move {
+                    let slot = limit.acquire(true).await.unwrap();
+                    tokio::time::sleep(hold).await;
+                    drop(slot);
+                })
+            })
+            .collect()
+    }
+
+    async fn all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_fast_host_keeps_its_initial_slots() {
         let limit = Arc::new(HostLimit::new(2, 64));
         // Each request finishes after 1 ms: the waiters never see a stall.
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let limit = Arc::clone(&limit);
-            tasks.push(tokio::spawn(async move {
-                let slot = limit.acquire(true).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                drop(slot);
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
+        all(requests(&limit, 20, Duration::from_millis(1))).await;
         assert_eq!(limit.granted(), 2);
     }
 
@@ -173,18 +186,7 @@ mod tests {
     async fn a_slow_host_opens_every_slot_after_one_stall() {
         let limit = Arc::new(HostLimit::new(2, 64));
         let started = tokio::time::Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..64 {
-            let limit = Arc::clone(&limit);
-            tasks.push(tokio::spawn(async move {
-                let slot = limit.acquire(true).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                drop(slot);
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
+        all(requests(&limit, 64, Duration::from_millis(50))).await;
         assert_eq!(limit.granted(), 64);
         // One stall, then one round trip for everyone: not 32 round trips of 2.
         let elapsed = started.elapsed();
@@ -200,40 +202,19 @@ mod tests {
         let slow = limit.acquire(true).await.unwrap();
         // The other slot keeps finishing fast requests, so the host is never quiet; the queue
         // behind it is long enough that a waiter waits a whole stall.
-        let mut fast = Vec::new();
-        for _ in 0..60 {
-            let limit = Arc::clone(&limit);
-            fast.push(tokio::spawn(async move {
-                let slot = limit.acquire(true).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                drop(slot);
-            }));
-        }
+        let fast = requests(&limit, 60, Duration::from_millis(1));
         tokio::time::sleep(SLOW_REQUEST + STALL * 2).await;
         // A request held that long is latency: the slots opened.
         assert_eq!(limit.granted(), 64);
         drop(slow);
-        for task in fast {
-            task.await.unwrap();
-        }
+        all(fast).await;
     }
 
     #[tokio::test(start_paused = true)]
     async fn an_untimed_batch_does_not_open_the_slots() {
         let limit = Arc::new(HostLimit::new(2, 64));
         let batch = limit.acquire(false).await.unwrap();
-        let mut fast = Vec::new();
-        for _ in 0..30 {
-            let limit = Arc::clone(&limit);
-            fast.push(tokio::spawn(async move {
-                let slot = limit.acquire(true).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                drop(slot);
-            }));
-        }
-        for task in fast {
-            task.await.unwrap();
-        }
+        all(requests(&limit, 30, Duration::from_millis(1))).await;
         assert_eq!(limit.granted(), 2);
         drop(batch);
     }
