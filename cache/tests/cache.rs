@@ -29,6 +29,25 @@ fn open_read_write(directory: &Path) -> Cache {
     opened.cache
 }
 
+/// Opens the cache's sled database directly, as another program might. sled's background flusher
+/// can keep the previous handle's file lock for a moment after the `Cache` is dropped, so this
+/// waits (a bounded time) for that lock instead of failing at once.
+fn open_sled_directly(directory: &Path) -> sled::Db {
+    let start = Instant::now();
+    loop {
+        match sled::open(directory.join("db")) {
+            Ok(db) => return db,
+            Err(error)
+                if error.to_string().contains("could not acquire lock")
+                    && start.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(error) => panic!("sled: {error:?}"),
+        }
+    }
+}
+
 /// Runs `check` against a fresh on-disk cache and a fresh in-memory one, so both backends are
 /// held to the same behaviour.
 fn on_both_backends(check: impl Fn(&Cache)) {
@@ -637,7 +656,7 @@ fn a_cache_without_its_layout_record_is_moved_aside() {
     }
     // Simulate an unreadable metadata record with sled directly, as another program might.
     {
-        let db = sled::open(directory.path().join("db")).expect("sled");
+        let db = open_sled_directly(directory.path());
         db.open_tree("meta")
             .expect("meta")
             .insert("layout_version", b"??".as_slice())
@@ -657,7 +676,7 @@ fn another_layout_version_is_cleared_with_a_warning() {
             .expect("put");
     }
     {
-        let db = sled::open(directory.path().join("db")).expect("sled");
+        let db = open_sled_directly(directory.path());
         db.open_tree("meta")
             .expect("meta")
             .insert("layout_version", 99_u32.to_le_bytes().as_slice())
