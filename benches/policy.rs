@@ -74,9 +74,9 @@ fn metadata(key: &PackageKey, index: usize, worst: bool) -> PackageMetadata {
             key.version.clone()
         }),
         newest_upload_time: Some(Timestamp::from_unix_millis(NOW - 30 * DAY)),
-        classifiers_inactive: flagged,
-        info_version: key.version.to_string(),
-        license: LicenseInfo {
+        classifiers_inactive: Some(flagged),
+        info_version: Some(key.version.to_string()),
+        license: Some(LicenseInfo {
             expression: Some(
                 if flagged {
                     "GPL-3.0-only"
@@ -91,7 +91,7 @@ fn metadata(key: &PackageKey, index: usize, worst: bool) -> PackageMetadata {
             assumed: false,
             note: None,
             read_from: LicenseOrigin::ProjectJson,
-        },
+        }),
         as_of: Timestamp::from_unix_millis(NOW - DAY),
         stale: false,
     }

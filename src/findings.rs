@@ -285,12 +285,17 @@ pub const UNMAINTAINED_PROJECT: Rule = Rule {
 pub const INACTIVE_PROJECT: Rule = Rule {
     code: "PA206",
     name: "inactive-project",
-    default_level: Level::Warn,
+    // Off by default: classifiers come only from PyPI's JSON API, a second request per project
+    // on every cold run; the index's own PEP 792 `archived` status (PA203) says the same.
+    default_level: Level::Allow,
     summary: "the project declares itself inactive",
     docs: "## What it does\nReports a project whose newest release carries the trove \
            classifier `Development Status :: 7 - Inactive`.\n\n## Why is this bad?\nThe \
            maintainers say plainly that no more work will be done.\n\n## How to fix\nPlan a \
-           replacement.",
+           replacement.\n\n## Default\nOff (`allow`): reading classifiers costs one more \
+           request per project to PyPI's JSON API on a cold run, and PyPI's own `archived` \
+           status (PA203, on by default) covers projects that stopped. Turn it on with \
+           `--warn PA206` or `PA206 = \"warn\"` under `[rules]`.",
 };
 
 pub const OUTDATED_VERSION: Rule = Rule {

@@ -24,9 +24,7 @@ use crate::enrich::popular::PopularNames;
 use crate::enrich::{
     self, FollowUp, GatherRequest, Gathered, PackageKey, VulnerabilityData, VulnerabilitySettings,
 };
-use crate::findings::{
-    self, ARCHIVED_PROJECT, DEPRECATED_PROJECT, Finding, METADATA_RULES, QUARANTINED_PROJECT,
-};
+use crate::findings::{self, Finding, INACTIVE_PROJECT, METADATA_RULES, Rule};
 use crate::graph::Graph;
 use crate::policy::{self, AuditPlan, Enrichment, IgnoredFinding, LockReport, PolicySettings};
 use crate::progress::Progress;
@@ -72,6 +70,8 @@ pub struct Audit {
     pub input_findings: Vec<Finding>,
     /// Fetch PyPI metadata even when no rule reads it (`org`'s censuses).
     pub fetch_metadata: bool,
+    /// The report lists licenses (CycloneDX): when PyPI is asked, ask the JSON API too.
+    pub licenses_in_report: bool,
     /// Keep the graphs in the report (the CycloneDX SBOM and remediation need them); `org`
     /// drops each graph as soon as it is evaluated.
     pub keep_graphs: bool,
@@ -121,11 +121,10 @@ pub fn run(
     let mut need = MetadataNeed::of(audit.policies.iter().map(|policy| &policy.settings));
     if audit.fetch_metadata {
         // The org censuses read licenses and maintenance facts, project status included.
-        need = MetadataNeed {
-            metadata: true,
-            project_status: true,
-        };
+        need = MetadataNeed::EVERYTHING;
     }
+    // A report that lists licenses (the SBOM) reads them whenever PyPI is asked anyway.
+    need.json_api |= audit.licenses_in_report && need.any();
 
     // The wave draws its own bar over every request; this stage only says when it is done.
     let (data, metadata) = enrich(&targets, need, audit.remediate, cache, settings)?;
@@ -208,30 +207,52 @@ fn targets(plans: &[PlannedLockfile]) -> Vec<PackageKey> {
     targets
 }
 
-/// What enrichment fetches besides advisories.
-#[derive(Debug, Clone, Copy)]
+/// What enrichment fetches besides advisories: each PyPI source only when a rule (or a report)
+/// reads what it alone carries, so the default rules cost one request per project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetadataNeed {
-    /// PyPI's JSON API answers (licenses, releases, classifiers).
-    pub metadata: bool,
-    /// The Simple API's PEP 792 project status (one more request per project).
-    pub project_status: bool,
+    /// The Simple API: releases, upload times, yanks and the PEP 792 status (PA201–PA205,
+    /// PA207–PA210).
+    pub simple_api: bool,
+    /// The JSON API: licenses and classifiers (PA206, the license rules with a license policy,
+    /// reports that list licenses).
+    pub json_api: bool,
 }
 
 impl MetadataNeed {
+    /// Both sources: everything PyPI says about a project (`review`, `org`'s censuses).
+    pub const EVERYTHING: Self = Self {
+        simple_api: true,
+        json_api: true,
+    };
+
     /// What the rules of these policies read.
     pub fn of<'a>(policies: impl IntoIterator<Item = &'a PolicySettings>) -> Self {
         let mut need = Self {
-            metadata: false,
-            project_status: false,
+            simple_api: false,
+            json_api: false,
         };
         for settings in policies {
-            need.metadata |= needs_metadata(settings);
-            need.project_status |= [&ARCHIVED_PROJECT, &DEPRECATED_PROJECT, &QUARANTINED_PROJECT]
-                .iter()
-                .any(|rule| settings.enabled(rule));
+            for rule in enabled_metadata_rules(settings) {
+                if reads_declared_metadata(rule) {
+                    need.json_api = true;
+                } else {
+                    need.simple_api = true;
+                }
+            }
         }
         need
     }
+
+    /// Whether anything is fetched from PyPI.
+    pub fn any(self) -> bool {
+        self.simple_api || self.json_api
+    }
+}
+
+/// The rules that read what only the JSON API's `info` carries: the classifiers, the license.
+fn reads_declared_metadata(rule: &Rule) -> bool {
+    rule.code == INACTIVE_PROJECT.code || rule.code.starts_with("PA3")
 }
 
 /// Advisories for every target, and PyPI metadata when needed, asked in one wave
@@ -246,8 +267,9 @@ pub fn enrich(
 ) -> Result<(VulnerabilityData, Option<MetadataData>)> {
     let request = GatherRequest {
         targets: targets.to_vec(),
-        metadata: need.metadata.then(|| MetadataSettings {
-            project_status: need.project_status,
+        metadata: need.any().then(|| MetadataSettings {
+            simple_api: need.simple_api,
+            json_api: need.json_api,
             ..settings.metadata.clone()
         }),
         popular: None,
@@ -325,7 +347,11 @@ fn evaluate(
 /// Whether any enabled rule reads PyPI metadata. PA004 alone does not count: with nothing to
 /// check, there is nothing to report as unchecked. The license rules need a license policy.
 pub fn needs_metadata(settings: &PolicySettings) -> bool {
-    METADATA_RULES.iter().any(|rule| {
+    enabled_metadata_rules(settings).next().is_some()
+}
+
+fn enabled_metadata_rules(settings: &PolicySettings) -> impl Iterator<Item = &'static Rule> + '_ {
+    METADATA_RULES.iter().copied().filter(|rule| {
         rule.code != findings::UNCHECKED_METADATA.code
             && settings.enabled(rule)
             && (!rule.code.starts_with("PA3") || settings.licenses.is_set())

@@ -25,7 +25,8 @@ pub fn registry<'a>(cache: &'a Cache, settings: &EnrichSettings) -> CachedRegist
     CachedRegistry::new(
         cache,
         MetadataSettings {
-            project_status: false,
+            simple_api: false,
+            json_api: true,
             ..settings.metadata.clone()
         },
     )

@@ -9,7 +9,7 @@ use super::settings::{enrich_settings, policy_settings};
 use super::{Invocation, Outcome, check_groups, deliver, group_selection, load_graphs, open_cache};
 use crate::audit::usage::UsageRequest;
 use crate::audit::{self, Audit, PlannedLockfile, Policy};
-use crate::cli::LockArgs;
+use crate::cli::{LockArgs, LockFormat};
 use crate::config::{self, Config};
 use crate::enrich::popular::{self, PopularNames};
 use crate::findings::{Finding, TYPOSQUAT};
@@ -70,6 +70,7 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
         usage: usage_request(args, &config),
         input_findings: installed_findings,
         fetch_metadata: false,
+        licenses_in_report: args.format == LockFormat::Cyclonedx,
         keep_graphs: true,
         remediate: true,
         threads: 1,

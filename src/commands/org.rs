@@ -137,6 +137,7 @@ pub fn run(args: &OrgArgs, context: &Invocation) -> Result<(String, Outcome)> {
         input_findings: Vec::new(),
         // PyPI metadata feeds the censuses; which rules report on it is each policy's business.
         fetch_metadata: !args.no_census,
+        licenses_in_report: false,
         keep_graphs: false,
         remediate: false,
         threads,

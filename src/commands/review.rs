@@ -15,7 +15,7 @@ use crate::enrich::history::{self, AdvisoryHistory, PackageHistory};
 use crate::enrich::popular::{self, PopularNames};
 use crate::enrich::releases::{CachedRegistry, NOT_ON_PYPI};
 use crate::enrich::{self, PackageKey, VulnerabilityData};
-use crate::findings::{Level, RECENT_RELEASE, TYPOSQUAT, UNMAINTAINED_PROJECT};
+use crate::findings::{INACTIVE_PROJECT, Level, RECENT_RELEASE, TYPOSQUAT, UNMAINTAINED_PROJECT};
 use crate::graph::{Graph, GroupSelection};
 use crate::lockfile::{self, PackageIndex};
 use crate::policy::{self, AuditPlan, Enrichment, PolicySettings};
@@ -75,10 +75,7 @@ pub fn run(args: &ReviewArgs, context: &Invocation) -> Result<(String, Outcome)>
     } else {
         audit::enrich(
             &targets,
-            audit::MetadataNeed {
-                metadata: true,
-                project_status: true,
-            },
+            audit::MetadataNeed::EVERYTHING,
             false,
             &cache,
             &settings,
@@ -187,6 +184,12 @@ fn review_policy(
         .levels
         .entry(UNMAINTAINED_PROJECT.code)
         .or_insert(Level::Allow);
+    // A review reads the JSON API anyway (licenses), so the classifier costs nothing here: the
+    // maintainers' own `Inactive` is one of those signals, off by default only in `lock`.
+    settings
+        .levels
+        .entry(INACTIVE_PROJECT.code)
+        .or_insert(Level::Warn);
     Ok(settings)
 }
 

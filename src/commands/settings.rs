@@ -101,7 +101,8 @@ pub fn enrich_settings(
         offline: sources.offline,
         fetch,
         ttl: Duration::from_secs(sources.metadata_ttl),
-        project_status: true,
+        simple_api: true,
+        json_api: true,
         now: context.now,
     };
     EnrichSettings {

@@ -1,22 +1,28 @@
 //! The metadata stage: what PyPI says about each locked project — yanked releases (PEP 592),
-//! project status (PEP 792: archived, deprecated, quarantined), upload times (the JSON API; the
-//! Simple API's PEP 700 `upload-time` carries the same), the newest release, the `Development
-//! Status` classifier and the license (PEP 639, trove classifiers, free text; see
-//! [`super::license`]) — as plain data for the maintenance and license rules.
+//! project status (PEP 792: archived, deprecated, quarantined), upload times, the newest release,
+//! the `Development Status` classifier and the license (PEP 639, trove classifiers, free text;
+//! see [`super::license`]) — as plain data for the maintenance and license rules.
 //!
-//! Sources, one request each per project, in parallel:
-//! - `GET /pypi/<name>/json`: every release's files with upload times and yanked flags, and
-//!   `info` — which describes the NEWEST release only (the per-release JSON is not served), so
-//!   license and classifiers of an older locked version are the newest release's
-//!   ([`LicenseInfo::of_version`] says which).
-//! - `GET /simple/<name>/` (PEP 691 JSON): only for the PEP 792 `project-status`, which the JSON
-//!   API does not carry. Optional ([`MetadataSettings::project_status`]).
+//! Sources, at most one request each per project, in parallel, each asked only when a rule
+//! reads what it alone carries:
+//! - `GET /simple/<name>/` (PEP 691 JSON, with PEP 700 `versions` and `upload-time`): every
+//!   release's files with upload times and yanks, and the PEP 792 `project-status`, which the JSON
+//!   API does not carry. Every maintenance rule but PA206 reads only this
+//!   ([`MetadataSettings::simple_api`]).
+//! - `GET /pypi/<name>/json`: the same release list, plus `info` — license and classifiers, which
+//!   the Simple API does not carry. `info` describes the NEWEST release only (the per-release JSON
+//!   is not served), so license and classifiers of an older locked version are the newest
+//!   release's ([`LicenseInfo::of_version`] says which). Asked for the license rules (with a
+//!   license policy), PA206, and reports that list licenses ([`MetadataSettings::json_api`]).
+//!
+//! One source per project where one carries everything the run reads halves the requests of a
+//! cold run: the default rules need the Simple API alone.
 //!
 //! Cache layout (namespaces of `pyaudit-cache`, key = PEP 503 name):
 //! - `pypi-project` v1: a [`ProjectSummary`] — per release its upload times, file counts and yank
 //!   reason, plus the newest release's license fields and the classifiers the rules read — a few
 //!   KB instead of the hundreds of KB of the full answer, so a warm run decodes little.
-//! - `pypi-simple` v1: the PEP 792 status alone.
+//! - `pypi-simple` v2: a [`SimpleSummary`] — the PEP 792 status and the same per-release summary.
 //!
 //! Measured (release, 2 shared cores, on-disk cache, `tests/it/metadata.rs`
 //! `warm_cache_timing_for_300_projects`): a warm run over 300 projects with both namespaces is
@@ -53,8 +59,8 @@ use crate::time::parse_upload_time;
 
 /// Trimmed `/pypi/<name>/json` answers.
 pub const PROJECT_NAMESPACE: Namespace = Namespace::new("pypi-project", 1);
-/// The PEP 792 status from `/simple/<name>/`.
-pub const SIMPLE_NAMESPACE: Namespace = Namespace::new("pypi-simple", 1);
+/// Trimmed `/simple/<name>/` answers: releases and the PEP 792 status.
+pub const SIMPLE_NAMESPACE: Namespace = Namespace::new("pypi-simple", 2);
 
 /// PyPI metadata changes with each upload; six hours keeps a day of runs to a few revalidations.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(6 * 60 * 60);
@@ -73,20 +79,24 @@ pub struct MetadataSettings {
     pub fetch: FetchSettings,
     /// How long an answer is trusted before it is revalidated.
     pub ttl: Duration,
-    /// Also ask the Simple API for the PEP 792 project status (one more request per project).
-    pub project_status: bool,
+    /// Ask the Simple API: releases, upload times, yanks and the PEP 792 project status.
+    pub simple_api: bool,
+    /// Ask the JSON API: the license and classifiers (of the newest release), and the releases
+    /// when the Simple API is not asked or fails.
+    pub json_api: bool,
     /// The clock, passed in so runs and tests are deterministic.
     pub now: Timestamp,
 }
 
 impl MetadataSettings {
-    /// Online, the default TTL, project status on.
+    /// Online, the default TTL, both sources.
     pub fn new(fetch: FetchSettings, now: Timestamp) -> Self {
         Self {
             offline: false,
             fetch,
             ttl: DEFAULT_TTL,
-            project_status: true,
+            simple_api: true,
+            json_api: true,
             now,
         }
     }
@@ -154,12 +164,14 @@ pub struct PackageMetadata {
     #[serde(with = "optional_millis")]
     pub newest_upload_time: Option<Timestamp>,
     /// The classifiers carry `Development Status :: 7 - Inactive`. These are the classifiers of
-    /// [`Self::info_version`] (the newest release).
-    pub classifiers_inactive: bool,
+    /// [`Self::info_version`] (the newest release). `None`: the JSON API was not asked.
+    pub classifiers_inactive: Option<bool>,
     /// The release PyPI's project JSON `info` describes (the newest): the one the classifiers,
     /// and the license unless a review replaced it with the release's own, were read from.
-    pub info_version: String,
-    pub license: LicenseInfo,
+    /// `None`: the JSON API was not asked.
+    pub info_version: Option<String>,
+    /// `None`: the JSON API was not asked (no rule or report of the run reads licenses).
+    pub license: Option<LicenseInfo>,
     /// When PyPI last vouched for this data (the fetch or the 304 revalidation).
     #[serde(with = "millis")]
     pub as_of: Timestamp,
@@ -350,6 +362,108 @@ impl ReleaseSummary {
     }
 }
 
+/// One file's part in its release's summary.
+struct FileMarks<'a> {
+    upload_time: Option<&'a str>,
+    yanked: bool,
+    yank_reason: Option<&'a str>,
+}
+
+impl ReleaseSummary {
+    fn of<'a>(version: String, files: impl IntoIterator<Item = FileMarks<'a>>) -> Self {
+        let (mut first, mut last) = (None::<i64>, None::<i64>);
+        let (mut count, mut yanked, mut reason) = (0_u32, 0_u32, None);
+        for file in files {
+            count = count.saturating_add(1);
+            if let Some(time) = file.upload_time.and_then(parse_upload_time) {
+                let millis = time.unix_millis();
+                first = Some(first.map_or(millis, |first| first.min(millis)));
+                last = Some(last.map_or(millis, |last| last.max(millis)));
+            }
+            if file.yanked {
+                yanked = yanked.saturating_add(1);
+                if reason.is_none() {
+                    reason = file
+                        .yank_reason
+                        .map(str::trim)
+                        .filter(|reason| !reason.is_empty())
+                        .map(str::to_owned);
+                }
+            }
+        }
+        ReleaseSummary(version, first, last, count, yanked, reason)
+    }
+}
+
+/// The release half of either API's summary: what every maintenance rule but PA206 reads.
+#[derive(Clone, Copy)]
+struct ReleaseList<'a> {
+    facts: &'a ProjectFacts,
+    releases: &'a [ReleaseSummary],
+}
+
+/// What only the JSON API's `info` carries.
+struct Declared {
+    info_version: String,
+    license: LicenseInfo,
+    classifiers_inactive: bool,
+}
+
+impl ReleaseList<'_> {
+    /// The signals for one locked version; `declared` when the JSON API was asked.
+    fn describe(
+        self,
+        locked: &Version,
+        project_status: ProjectStatusInfo,
+        declared: Option<Declared>,
+        as_of: Timestamp,
+        stale: bool,
+    ) -> PackageMetadata {
+        // Listed versions are nearly always in canonical form; parse only when the text differs.
+        let locked_text = locked.to_string();
+        let locked_release = self
+            .releases
+            .iter()
+            .find(|release| release.version() == locked_text)
+            .or_else(|| {
+                self.releases.iter().find(|release| {
+                    Version::from_str(release.version()).is_ok_and(|version| &version == locked)
+                })
+            });
+        let facts = self.facts;
+        let (info_version, license, classifiers_inactive) = match declared {
+            Some(declared) => (
+                Some(declared.info_version),
+                Some(declared.license),
+                Some(declared.classifiers_inactive),
+            ),
+            None => (None, None, None),
+        };
+        PackageMetadata {
+            project_status,
+            yanked: locked_release
+                .filter(|release| release.is_yanked())
+                .map(|release| YankInfo {
+                    reason: release.yank_reason().map(str::to_owned),
+                }),
+            locked_version_listed: locked_release.is_some(),
+            locked_upload_time: locked_release.and_then(ReleaseSummary::first_upload),
+            first_upload_time: facts.first_upload.map(Timestamp::from_unix_millis),
+            last_upload_time: facts.last_upload.map(Timestamp::from_unix_millis),
+            newest_version: facts
+                .newest_version
+                .as_deref()
+                .and_then(|text| Version::from_str(text).ok()),
+            newest_upload_time: facts.newest_upload.map(Timestamp::from_unix_millis),
+            info_version,
+            classifiers_inactive,
+            license,
+            as_of,
+            stale,
+        }
+    }
+}
+
 impl ProjectSummary {
     /// Keeps what the signals need from a full answer.
     pub fn from_document(document: &ProjectJson) -> Self {
@@ -357,26 +471,13 @@ impl ProjectSummary {
             .releases
             .iter()
             .map(|(version, files)| {
-                let times: Vec<i64> = files
-                    .iter()
-                    .filter_map(|file| file.upload_time_iso_8601.as_deref())
-                    .filter_map(parse_upload_time)
-                    .map(Timestamp::unix_millis)
-                    .collect();
-                let yanked: Vec<_> = files.iter().filter(|file| file.yanked).collect();
-                let reason = yanked
-                    .iter()
-                    .filter_map(|file| file.yanked_reason.as_deref())
-                    .map(str::trim)
-                    .find(|reason| !reason.is_empty())
-                    .map(str::to_owned);
-                ReleaseSummary(
+                ReleaseSummary::of(
                     version.clone(),
-                    times.iter().min().copied(),
-                    times.iter().max().copied(),
-                    u32::try_from(files.len()).unwrap_or(u32::MAX),
-                    u32::try_from(yanked.len()).unwrap_or(u32::MAX),
-                    reason,
+                    files.iter().map(|file| FileMarks {
+                        upload_time: file.upload_time_iso_8601.as_deref(),
+                        yanked: file.yanked,
+                        yank_reason: file.yanked_reason.as_deref(),
+                    }),
                 )
             })
             .collect();
@@ -402,7 +503,32 @@ impl ProjectSummary {
         }
     }
 
-    /// The signals for one locked version.
+    fn release_list(&self) -> ReleaseList<'_> {
+        ReleaseList {
+            facts: &self.facts,
+            releases: &self.releases,
+        }
+    }
+
+    fn declared(&self) -> Declared {
+        Declared {
+            license: license::normalise(
+                &DeclaredLicense {
+                    license_expression: self.license_expression.as_deref(),
+                    license: self.license.as_deref(),
+                    classifiers: &self.classifiers,
+                },
+                &self.info_version,
+            ),
+            classifiers_inactive: self
+                .classifiers
+                .iter()
+                .any(|classifier| classifier.trim() == INACTIVE_CLASSIFIER),
+            info_version: self.info_version.clone(),
+        }
+    }
+
+    /// The signals for one locked version from this answer alone.
     pub fn describe(
         &self,
         locked: &Version,
@@ -410,64 +536,44 @@ impl ProjectSummary {
         as_of: Timestamp,
         stale: bool,
     ) -> PackageMetadata {
-        // Listed versions are nearly always in canonical form; parse only when the text differs.
-        let locked_text = locked.to_string();
-        let locked_release = self
-            .releases
-            .iter()
-            .find(|release| release.version() == locked_text)
-            .or_else(|| {
-                self.releases.iter().find(|release| {
-                    Version::from_str(release.version()).is_ok_and(|version| &version == locked)
-                })
-            });
-        let facts = &self.facts;
-        let license = license::normalise(
-            &DeclaredLicense {
-                license_expression: self.license_expression.as_deref(),
-                license: self.license.as_deref(),
-                classifiers: &self.classifiers,
-            },
-            &self.info_version,
-        );
-        PackageMetadata {
-            project_status,
-            yanked: locked_release
-                .filter(|release| release.is_yanked())
-                .map(|release| YankInfo {
-                    reason: release.yank_reason().map(str::to_owned),
-                }),
-            locked_version_listed: locked_release.is_some(),
-            locked_upload_time: locked_release.and_then(ReleaseSummary::first_upload),
-            first_upload_time: facts.first_upload.map(Timestamp::from_unix_millis),
-            last_upload_time: facts.last_upload.map(Timestamp::from_unix_millis),
-            newest_version: facts
-                .newest_version
-                .as_deref()
-                .and_then(|text| Version::from_str(text).ok()),
-            newest_upload_time: facts.newest_upload.map(Timestamp::from_unix_millis),
-            info_version: self.info_version.clone(),
-            classifiers_inactive: self
-                .classifiers
-                .iter()
-                .any(|classifier| classifier.trim() == INACTIVE_CLASSIFIER),
-            license,
-            as_of,
-            stale,
-        }
+        self.release_list()
+            .describe(locked, project_status, Some(self.declared()), as_of, stale)
     }
 }
 
-/// The PEP 792 part of `/simple/<name>/`, kept in the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusSummary {
+/// The trimmed `/simple/<name>/` answer kept in the cache: the PEP 792 status and the same
+/// per-release summary as [`ProjectSummary`]'s, read from the files' names, upload times and
+/// yanks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimpleSummary {
     /// `None`: the index gave no status (active).
     pub status: Option<String>,
     pub reason: Option<String>,
+    /// The page speaks PEP 700 (api-version 1.1 or later) and dates every file: the release
+    /// list can stand in for the JSON API's. PEP 700 makes `upload-time` optional, and an index
+    /// that leaves it out would turn every age rule silent; such a project is asked of the JSON
+    /// API instead.
+    pub dated: bool,
+    pub facts: ProjectFacts,
+    pub releases: Vec<ReleaseSummary>,
 }
 
-impl StatusSummary {
+impl SimpleSummary {
     pub fn from_document(document: &SimpleProject) -> Self {
+        let releases: Vec<ReleaseSummary> = document
+            .releases()
+            .into_iter()
+            .map(|release| {
+                ReleaseSummary::of(
+                    release.version,
+                    release.files.into_iter().map(|file| FileMarks {
+                        upload_time: file.upload_time.as_deref(),
+                        yanked: file.yanked.is_yanked(),
+                        yank_reason: file.yanked.reason(),
+                    }),
+                )
+            })
+            .collect();
         Self {
             status: document
                 .project_status
@@ -477,6 +583,22 @@ impl StatusSummary {
                 .project_status
                 .as_ref()
                 .and_then(|status| status.reason.clone()),
+            dated: speaks_pep_700(&document.meta.api_version)
+                && document.files.iter().all(|file| {
+                    file.upload_time
+                        .as_deref()
+                        .and_then(parse_upload_time)
+                        .is_some()
+                }),
+            facts: ProjectFacts::of(&releases),
+            releases,
+        }
+    }
+
+    fn release_list(&self) -> ReleaseList<'_> {
+        ReleaseList {
+            facts: &self.facts,
+            releases: &self.releases,
         }
     }
 
@@ -494,6 +616,16 @@ impl StatusSummary {
                     .map(str::to_owned),
             },
         }
+    }
+}
+
+/// PEP 700 (`versions`, `upload-time`) came with Simple API version 1.1.
+fn speaks_pep_700(api_version: &str) -> bool {
+    let mut parts = api_version.trim().split('.').map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => (major, minor) >= (1, 1),
+        (Some(Ok(major)), None) => major > 1,
+        _ => false,
     }
 }
 
@@ -618,18 +750,21 @@ pub(super) struct Plan {
     /// The distinct PEP 503 names of the targets, sorted.
     names: Vec<String>,
     cached_projects: Vec<Option<Cached<ProjectSummary>>>,
-    cached_statuses: Vec<Option<Cached<StatusSummary>>>,
-    /// Per name: what the cache alone settles (`None`: ask).
+    cached_pages: Vec<Option<Cached<SimpleSummary>>>,
+    /// Per name: what the cache alone settles (`None`: ask). A source the run does not ask is
+    /// `Missing` throughout.
     projects: Vec<Option<Resolved<ProjectSummary>>>,
-    statuses: Vec<Option<Resolved<StatusSummary>>>,
+    pages: Vec<Option<Resolved<SimpleSummary>>>,
     /// The names each source is asked about, with the validators of a stale copy.
     project_requests: Vec<(usize, ProjectRequest)>,
-    status_requests: Vec<(usize, ProjectRequest)>,
+    page_requests: Vec<(usize, ProjectRequest)>,
+    json_api: bool,
+    simple_api: bool,
 }
 
 impl Plan {
     pub(super) fn needs_network(&self) -> bool {
-        !self.project_requests.is_empty() || !self.status_requests.is_empty()
+        !self.project_requests.is_empty() || !self.page_requests.is_empty()
     }
 }
 
@@ -637,15 +772,19 @@ impl Plan {
 #[derive(Default)]
 pub(super) struct Fetched {
     projects: Vec<Answer<ProjectSummary>>,
-    statuses: Vec<Answer<StatusSummary>>,
-    /// Per project request, the release list remediation reads, trimmed from the same answer
-    /// (only when asked to keep them).
+    pages: Vec<Answer<SimpleSummary>>,
+    /// The JSON API's answers for projects whose new page came without upload times, asked
+    /// once the page was in (by name index).
+    undated_projects: Vec<(usize, Answer<ProjectSummary>)>,
+    /// Per request of the source the release lists come from (the Simple API when it is asked),
+    /// the release list remediation reads, trimmed from the same answer (only when asked to
+    /// keep them).
     releases: Vec<Option<KeptReleases>>,
 }
 
 /// A project's release list (what fix plans read, `releases::RELEASES_NAMESPACE`) trimmed from
-/// the wave's own answer, with the answer's validators: the fix plans of the same run read it
-/// instead of asking PyPI for the same document again.
+/// the wave's own answer, with the answer's validators when they are the JSON API's (the fix
+/// plans' own source): the fix plans of the same run read it instead of asking PyPI again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeptReleases {
     pub releases: ProjectReleases,
@@ -662,10 +801,22 @@ fn trim_both(document: ProjectJson) -> (ProjectSummary, ProjectReleases) {
     )
 }
 
-/// Splits the both-trims answers into the metadata stage's and the kept release lists.
-fn split_releases(
-    answers: Vec<Answer<(ProjectSummary, ProjectReleases)>>,
-) -> (Vec<Answer<ProjectSummary>>, Vec<Option<KeptReleases>>) {
+/// Both trims of one `/simple/<name>/` answer.
+fn trim_both_pages(document: SimpleProject) -> (SimpleSummary, ProjectReleases) {
+    let name = normalize_package_name(&document.name);
+    (
+        SimpleSummary::from_document(&document),
+        ProjectReleases::from_simple(&name, &document),
+    )
+}
+
+/// Splits the both-trims answers into the metadata stage's and the kept release lists. The
+/// validators go with a kept list only when `validators` says they are its source's: a Simple
+/// API ETag sent to the JSON API would prove nothing.
+fn split_releases<S>(
+    answers: Vec<Answer<(S, ProjectReleases)>>,
+    validators: bool,
+) -> (Vec<Answer<S>>, Vec<Option<KeptReleases>>) {
     answers
         .into_iter()
         .map(|answer| match answer {
@@ -674,19 +825,22 @@ fn split_releases(
                 document: (summary, releases),
                 etag,
                 last_modified,
-            }) => (
-                Ok(PypiAnswer::Fresh {
-                    body,
-                    document: summary,
-                    etag: etag.clone(),
-                    last_modified: last_modified.clone(),
-                }),
-                Some(KeptReleases {
+            }) => {
+                let kept = KeptReleases {
                     releases,
-                    etag,
-                    last_modified,
-                }),
-            ),
+                    etag: etag.clone().filter(|_| validators),
+                    last_modified: last_modified.clone().filter(|_| validators),
+                };
+                (
+                    Ok(PypiAnswer::Fresh {
+                        body,
+                        document: summary,
+                        etag,
+                        last_modified,
+                    }),
+                    Some(kept),
+                )
+            }
             Ok(PypiAnswer::NotModified) => (Ok(PypiAnswer::NotModified), None),
             Ok(PypiAnswer::NotFound) => (Ok(PypiAnswer::NotFound), None),
             Err(reason) => (Err(reason), None),
@@ -707,51 +861,77 @@ pub(super) fn plan(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let read = |namespace: &Namespace| -> Result<Vec<Option<Entry>>, EnrichError> {
-        if names.is_empty() {
-            Ok(Vec::new())
+    let read = |namespace: &Namespace, asked: bool| -> Result<Vec<Option<Entry>>, EnrichError> {
+        if names.is_empty() || !asked {
+            Ok(names.iter().map(|_| None).collect())
         } else {
             Ok(cache.get_many(namespace, &names)?)
         }
     };
+    let cached_pages: Vec<Option<Cached<SimpleSummary>>> =
+        decode_entries(read(&SIMPLE_NAMESPACE, settings.simple_api)?, now);
+    let pages: Vec<Option<Resolved<SimpleSummary>>> = cached_pages
+        .iter()
+        .map(|cached| plan_source(cached, settings.simple_api, settings.offline))
+        .collect();
+    // A cached page without upload times stands in for nothing: its project's JSON is asked.
+    let undated: Vec<bool> = pages.iter().map(|page| is_undated(page.as_ref())).collect();
     let cached_projects: Vec<Option<Cached<ProjectSummary>>> =
-        decode_entries(read(&PROJECT_NAMESPACE)?, now);
-    let cached_statuses: Vec<Option<Cached<StatusSummary>>> = if settings.project_status {
-        decode_entries(read(&SIMPLE_NAMESPACE)?, now)
-    } else {
-        names.iter().map(|_| None).collect()
-    };
+        if settings.json_api || undated.iter().any(|&undated| undated) {
+            decode_entries(read(&PROJECT_NAMESPACE, true)?, now)
+        } else {
+            names.iter().map(|_| None).collect()
+        };
     let projects: Vec<Option<Resolved<ProjectSummary>>> = cached_projects
         .iter()
-        .map(|cached| plan_one(cached, settings.offline))
+        .zip(&undated)
+        .map(|(cached, &undated)| {
+            plan_source(cached, settings.json_api || undated, settings.offline)
+        })
         .collect();
-    let statuses: Vec<Option<Resolved<StatusSummary>>> = if settings.project_status {
-        cached_statuses
-            .iter()
-            .map(|cached| plan_one(cached, settings.offline))
-            .collect()
-    } else {
-        names
-            .iter()
-            .map(|_| {
-                Some(Resolved::Missing {
-                    reason: "the project status was not asked for".to_owned(),
-                })
-            })
-            .collect()
-    };
     let project_requests = requests_for(&names, &projects, &cached_projects);
-    let status_requests = requests_for(&names, &statuses, &cached_statuses);
+    let page_requests = requests_for(&names, &pages, &cached_pages);
     Ok(Plan {
         targets: targets.to_vec(),
         names,
         cached_projects,
-        cached_statuses,
+        cached_pages,
         projects,
-        statuses,
+        pages,
         project_requests,
-        status_requests,
+        page_requests,
+        json_api: settings.json_api,
+        simple_api: settings.simple_api,
     })
+}
+
+/// [`plan_one`] for a source the run asks; a source it does not ask is settled as missing.
+fn plan_source<T: Clone>(
+    cached: &Option<Cached<T>>,
+    asked: bool,
+    offline: bool,
+) -> Option<Resolved<T>> {
+    if asked {
+        plan_one(cached, offline)
+    } else {
+        Some(Resolved::Missing {
+            reason: "not asked for".to_owned(),
+        })
+    }
+}
+
+/// A page the index answered without dating its files (see [`SimpleSummary::dated`]).
+fn is_undated(page: Option<&Resolved<SimpleSummary>>) -> bool {
+    matches!(page, Some(Resolved::Known { value, .. }) if !value.dated)
+}
+
+/// Why a source the run asked has nothing for a project (`None`: it has).
+fn missing_reason<T>(resolved: Option<&Resolved<T>>) -> Option<String> {
+    match resolved {
+        Some(Resolved::Known { .. }) => None,
+        Some(Resolved::Missing { reason }) => Some(reason.clone()),
+        None => Some("the project was not looked up".to_owned()),
+    }
 }
 
 /// A request for every name the cache did not settle, conditional on a stale copy's validators.
@@ -776,7 +956,7 @@ fn requests_for<T>(
 }
 
 /// Step 2: both sources at once, every answer trimmed as it arrives. `keep_releases`: also keep
-/// each project's release list (see [`KeptReleases`]).
+/// each project's release list (see [`KeptReleases`]), from the Simple API when it is asked.
 pub(super) async fn ask(
     plan: &Plan,
     fetcher: &Fetcher,
@@ -788,46 +968,136 @@ pub(super) async fn ask(
         .iter()
         .map(|(_, request)| request.clone())
         .collect();
-    let status_requests: Vec<ProjectRequest> = plan
-        .status_requests
+    let page_requests: Vec<ProjectRequest> = plan
+        .page_requests
         .iter()
         .map(|(_, request)| request.clone())
         .collect();
     progress.planned(Kind::PypiJson, project_requests.len());
-    progress.planned(Kind::PypiSimple, status_requests.len());
+    progress.planned(Kind::PypiSimple, page_requests.len());
+    let keep_from_pages = keep_releases && plan.simple_api;
+    let keep_from_projects = keep_releases && !plan.simple_api;
     let trim_project: fn(ProjectJson) -> ProjectSummary =
         |document| ProjectSummary::from_document(&document);
-    let trim_status: fn(SimpleProject) -> StatusSummary =
-        |document| StatusSummary::from_document(&document);
-    let done = || progress.done(Kind::PypiJson);
+    let trim_page: fn(SimpleProject) -> SimpleSummary =
+        |document| SimpleSummary::from_document(&document);
+    let project_done = || progress.done(Kind::PypiJson);
+    let page_done = || progress.done(Kind::PypiSimple);
     let projects = async {
-        if keep_releases {
-            split_releases(flatten(
-                pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_both, &done)
+        if keep_from_projects {
+            split_releases(
+                flatten(
+                    pypi::fetch_project_json_trimmed(
+                        fetcher,
+                        &project_requests,
+                        trim_both,
+                        &project_done,
+                    )
                     .await,
-            ))
+                ),
+                true,
+            )
         } else {
             let answers = flatten(
-                pypi::fetch_project_json_trimmed(fetcher, &project_requests, trim_project, &done)
-                    .await,
+                pypi::fetch_project_json_trimmed(
+                    fetcher,
+                    &project_requests,
+                    trim_project,
+                    &project_done,
+                )
+                .await,
             );
             (answers, Vec::new())
         }
     };
-    let statuses = async {
-        flatten(
-            pypi::fetch_simple_trimmed(fetcher, &status_requests, trim_status, &|| {
-                progress.done(Kind::PypiSimple)
-            })
-            .await,
-        )
+    let pages = async {
+        if keep_from_pages {
+            split_releases(
+                flatten(
+                    pypi::fetch_simple_trimmed(
+                        fetcher,
+                        &page_requests,
+                        trim_both_pages,
+                        &page_done,
+                    )
+                    .await,
+                ),
+                false,
+            )
+        } else {
+            let answers = flatten(
+                pypi::fetch_simple_trimmed(fetcher, &page_requests, trim_page, &page_done).await,
+            );
+            (answers, Vec::new())
+        }
     };
-    let ((projects, releases), statuses) = tokio::join!(projects, statuses);
+    let ((projects, from_projects), (pages, from_pages)) = tokio::join!(projects, pages);
+    let undated_projects = ask_undated(plan, &pages, fetcher, progress).await;
     Fetched {
         projects,
-        statuses,
-        releases,
+        pages,
+        undated_projects,
+        releases: if keep_from_pages {
+            from_pages
+        } else {
+            from_projects
+        },
     }
+}
+
+/// The JSON API for each project whose page just came without upload times and whose JSON the
+/// plan did not already ask for: a second, later request, only on indexes that do not date files.
+async fn ask_undated(
+    plan: &Plan,
+    pages: &[Answer<SimpleSummary>],
+    fetcher: &Fetcher,
+    progress: &WaveProgress,
+) -> Vec<(usize, Answer<ProjectSummary>)> {
+    let asked: BTreeSet<usize> = plan
+        .project_requests
+        .iter()
+        .map(|(index, _)| *index)
+        .collect();
+    let undated: Vec<(usize, ProjectRequest)> = plan
+        .page_requests
+        .iter()
+        .zip(pages)
+        .filter(|(_, answer)| {
+            matches!(answer, Ok(PypiAnswer::Fresh { document, .. }) if !document.dated)
+        })
+        .map(|((index, _), _)| *index)
+        .filter(|index| !asked.contains(index))
+        .filter(|&index| !matches!(plan.projects[index], Some(Resolved::Known { .. })))
+        .map(|index| {
+            let validators = plan.cached_projects[index]
+                .as_ref()
+                .map(|cached| cached.validators.clone())
+                .unwrap_or_default();
+            (
+                index,
+                ProjectRequest::with_validators(plan.names[index].clone(), validators),
+            )
+        })
+        .collect();
+    if undated.is_empty() {
+        return Vec::new();
+    }
+    let requests: Vec<ProjectRequest> =
+        undated.iter().map(|(_, request)| request.clone()).collect();
+    progress.planned(Kind::PypiJson, requests.len());
+    let trim: fn(ProjectJson) -> ProjectSummary =
+        |document| ProjectSummary::from_document(&document);
+    let answers = flatten(
+        pypi::fetch_project_json_trimmed(fetcher, &requests, trim, &|| {
+            progress.done(Kind::PypiJson)
+        })
+        .await,
+    );
+    undated
+        .into_iter()
+        .map(|(index, _)| index)
+        .zip(answers)
+        .collect()
 }
 
 /// Step 3: store what was learned and describe every target.
@@ -839,8 +1109,20 @@ pub(super) fn settle(
 ) -> MetadataData {
     let mut warnings = GroupedWarnings::new("project(s)", "PyPI metadata");
     let mut kept_releases = BTreeMap::new();
-    for ((index, _), kept) in plan.project_requests.iter().zip(fetched.releases) {
-        if let Some(mut kept) = kept {
+    let kept_from = if plan.simple_api {
+        &plan.page_requests
+    } else {
+        &plan.project_requests
+    };
+    for (position, ((index, _), kept)) in kept_from.iter().zip(fetched.releases).enumerate() {
+        // An undated page's release list would hide every release from the fix plans'
+        // cooldown; they ask the JSON API for it themselves.
+        let undated = plan.simple_api
+            && matches!(
+                fetched.pages.get(position),
+                Some(Ok(PypiAnswer::Fresh { document, .. })) if !document.dated
+            );
+        if let Some(mut kept) = kept.filter(|_| !undated) {
             // Filed under the name asked for, whatever the answer calls itself.
             kept.releases.name.clone_from(&plan.names[*index]);
             kept_releases.insert(plan.names[*index].clone(), kept);
@@ -857,18 +1139,29 @@ pub(super) fn settle(
             &mut warnings,
         ));
     }
-    for ((index, _), answer) in plan.status_requests.iter().zip(fetched.statuses) {
-        plan.statuses[*index] = Some(settle_answer(
+    for (index, answer) in fetched.undated_projects {
+        plan.projects[index] = Some(settle_answer(
             cache,
-            &SIMPLE_NAMESPACE,
-            &plan.names[*index],
+            &PROJECT_NAMESPACE,
+            &plan.names[index],
             answer,
-            &plan.cached_statuses[*index],
+            &plan.cached_projects[index],
             settings,
             &mut warnings,
         ));
     }
-    note_stale_and_missing(&plan, settings, &mut warnings);
+    for ((index, _), answer) in plan.page_requests.iter().zip(fetched.pages) {
+        plan.pages[*index] = Some(settle_answer(
+            cache,
+            &SIMPLE_NAMESPACE,
+            &plan.names[*index],
+            answer,
+            &plan.cached_pages[*index],
+            settings,
+            &mut warnings,
+        ));
+    }
+    note_stale(&plan, settings, &mut warnings);
     let mut data = MetadataData {
         releases: kept_releases,
         ..MetadataData::default()
@@ -879,78 +1172,179 @@ pub(super) fn settle(
     data
 }
 
-/// Offline use of stale data, and projects without a status, are worth a line each, grouped.
-fn note_stale_and_missing(
-    plan: &Plan,
-    settings: &MetadataSettings,
-    warnings: &mut GroupedWarnings,
-) {
-    if settings.offline {
-        for (name, project) in plan.names.iter().zip(&plan.projects) {
-            if let Some(Resolved::Known {
-                stale: true, as_of, ..
-            }) = project
-            {
-                warnings.add(
-                    format!(
-                        "cached PyPI metadata past its {} lifetime was used (offline)",
-                        describe_age(settings.ttl)
-                    ),
-                    name,
-                    Some(settings.now.duration_since(*as_of)),
-                );
-            }
+/// Offline use of stale data is worth a line per project, grouped.
+fn note_stale(plan: &Plan, settings: &MetadataSettings, warnings: &mut GroupedWarnings) {
+    if !settings.offline {
+        return;
+    }
+    for (index, name) in plan.names.iter().enumerate() {
+        let oldest = [
+            stale_as_of(plan.projects[index].as_ref()),
+            stale_as_of(plan.pages[index].as_ref()),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(as_of) = oldest {
+            warnings.add(
+                format!(
+                    "cached PyPI metadata past its {} lifetime was used (offline)",
+                    describe_age(settings.ttl)
+                ),
+                name,
+                Some(settings.now.duration_since(as_of)),
+            );
         }
     }
-    if settings.project_status {
-        for (name, status) in plan.names.iter().zip(&plan.statuses) {
-            if let Some(Resolved::Missing { reason }) = status {
-                warnings.add(
-                    format!("no PEP 792 project status ({})", cause_of(reason)),
-                    name,
-                    None,
-                );
-            }
-        }
+}
+
+fn stale_as_of<T>(resolved: Option<&Resolved<T>>) -> Option<Timestamp> {
+    match resolved {
+        Some(Resolved::Known {
+            stale: true, as_of, ..
+        }) => Some(*as_of),
+        _ => None,
     }
 }
 
 /// Where the projects' data came from.
 #[derive(Default)]
 struct Tally {
-    fetched_now: usize,
+    json_fetched_now: usize,
+    simple_fetched_now: usize,
     from_cache: usize,
     oldest_cache: Option<Timestamp>,
 }
 
-/// Every target's entry, from its project's data and status.
-fn describe_targets(plan: &Plan, data: &mut MetadataData, warnings: &mut GroupedWarnings) -> Tally {
-    let mut tally = Tally::default();
-    for (index, project) in plan.projects.iter().enumerate() {
-        match project {
+impl Tally {
+    fn count<T>(&mut self, resolved: Option<&Resolved<T>>, fetched_now: fn(&mut Tally)) {
+        match resolved {
             Some(Resolved::Known {
                 from_cache: true,
                 as_of,
                 ..
             }) => {
-                tally.from_cache += 1;
-                tally.oldest_cache = Some(
-                    tally
-                        .oldest_cache
+                self.from_cache += 1;
+                self.oldest_cache = Some(
+                    self.oldest_cache
                         .map_or(*as_of, |oldest| oldest.min(*as_of)),
                 );
             }
-            Some(Resolved::Known { .. }) => tally.fetched_now += 1,
-            Some(Resolved::Missing { reason }) => {
-                warnings.add(
-                    format!("no PyPI metadata ({})", cause_of(reason)),
-                    &plan.names[index],
-                    None,
-                );
-            }
-            None => {}
+            Some(Resolved::Known { .. }) => fetched_now(self),
+            _ => {}
         }
     }
+}
+
+/// One project's entry from the sources the run asked: the releases from the Simple API (the
+/// JSON API's when the Simple API was not asked or failed), the license and classifiers from the
+/// JSON API. A source that was asked and could not answer makes the project unavailable, unless
+/// it is only the status that is missing: then the status is unknown, and says why.
+struct ProjectView<'a> {
+    releases: Result<(ReleaseList<'a>, Timestamp, bool), String>,
+    status: ProjectStatusInfo,
+    declared: Option<&'a ProjectSummary>,
+}
+
+fn view<'a>(plan: &'a Plan, index: usize, warnings: &mut GroupedWarnings) -> ProjectView<'a> {
+    let name = &plan.names[index];
+    let project = plan.projects[index].as_ref();
+    let page = plan.pages[index].as_ref();
+    let json_missing = plan.json_api.then(|| missing_reason(project)).flatten();
+    let page_missing = plan.simple_api.then(|| missing_reason(page)).flatten();
+    let status = match (page, &page_missing) {
+        (Some(Resolved::Known { value, .. }), _) => value.to_info(),
+        (_, Some(reason)) => ProjectStatusInfo::Unknown {
+            reason: reason.clone(),
+        },
+        _ => ProjectStatusInfo::Unknown {
+            reason: "the project status was not asked for".to_owned(),
+        },
+    };
+    let declared = match project {
+        Some(Resolved::Known { value, .. }) => Some(value),
+        _ => None,
+    };
+    let releases = match (page, project) {
+        (
+            Some(Resolved::Known {
+                value,
+                as_of,
+                stale,
+                ..
+            }),
+            _,
+        ) if value.dated => Ok((value.release_list(), *as_of, *stale)),
+        (
+            _,
+            Some(Resolved::Known {
+                value,
+                as_of,
+                stale,
+                ..
+            }),
+        ) => Ok((value.release_list(), *as_of, *stale)),
+        (Some(Resolved::Known { .. }), project) => Err(format!(
+            "the index's Simple API gives no upload times (PEP 700) and its JSON API could not \
+             stand in ({})",
+            missing_reason(project).unwrap_or_default()
+        )),
+        _ => Err(json_missing
+            .clone()
+            .or_else(|| page_missing.clone())
+            .unwrap_or_else(|| "the project was not looked up".to_owned())),
+    };
+    // Fail closed: when the JSON API was asked, a rule reads what only it carries.
+    let releases = match (&json_missing, releases) {
+        (Some(reason), _) => Err(reason.clone()),
+        (None, releases) => releases,
+    };
+    match (&releases, &page_missing) {
+        (Err(reason), _) => warnings.add(
+            format!("no PyPI metadata ({})", cause_of(reason)),
+            name,
+            None,
+        ),
+        (Ok(_), Some(reason)) => warnings.add(
+            format!("no PEP 792 project status ({})", cause_of(reason)),
+            name,
+            None,
+        ),
+        (Ok(_), None) => {}
+    }
+    // Both halves of an entry vouch for it: the older fetch and any staleness count.
+    let releases = releases.map(|(list, as_of, stale)| match (declared, project) {
+        (
+            Some(_),
+            Some(Resolved::Known {
+                as_of: declared_as_of,
+                stale: declared_stale,
+                ..
+            }),
+        ) => (list, as_of.min(*declared_as_of), stale || *declared_stale),
+        _ => (list, as_of, stale),
+    });
+    ProjectView {
+        releases,
+        status,
+        declared,
+    }
+}
+
+/// Every target's entry, from its project's data and status.
+fn describe_targets(plan: &Plan, data: &mut MetadataData, warnings: &mut GroupedWarnings) -> Tally {
+    let mut tally = Tally::default();
+    for index in 0..plan.names.len() {
+        tally.count(plan.projects[index].as_ref(), |tally| {
+            tally.json_fetched_now += 1;
+        });
+        tally.count(plan.pages[index].as_ref(), |tally| {
+            tally.simple_fetched_now += 1;
+        });
+    }
+    let views: Vec<ProjectView<'_>> = (0..plan.names.len())
+        .map(|index| view(plan, index, warnings))
+        .collect();
     let index_of: BTreeMap<&str, usize> = plan
         .names
         .iter()
@@ -959,30 +1353,22 @@ fn describe_targets(plan: &Plan, data: &mut MetadataData, warnings: &mut Grouped
         .collect();
     for target in &plan.targets {
         let name = normalize_package_name(&target.name);
-        let index = index_of.get(name.as_str()).copied();
-        let project = index.and_then(|index| plan.projects[index].as_ref());
-        let status = match index.and_then(|index| plan.statuses[index].as_ref()) {
-            Some(Resolved::Known { value, .. }) => value.to_info(),
-            Some(Resolved::Missing { reason }) => ProjectStatusInfo::Unknown {
-                reason: reason.clone(),
-            },
-            None => ProjectStatusInfo::Unknown {
-                reason: "the project status was not looked up".to_owned(),
-            },
-        };
-        let entry = match project {
-            Some(Resolved::Known {
-                value,
-                as_of,
-                stale,
-                ..
-            }) => MetadataStatus::Available(Box::new(value.describe(
-                &target.version,
+        let entry = match index_of.get(name.as_str()).map(|&index| &views[index]) {
+            Some(ProjectView {
+                releases: Ok((list, as_of, stale)),
                 status,
+                declared,
+            }) => MetadataStatus::Available(Box::new(list.describe(
+                &target.version,
+                status.clone(),
+                declared.map(ProjectSummary::declared),
                 *as_of,
                 *stale,
             ))),
-            Some(Resolved::Missing { reason }) => MetadataStatus::Unavailable {
+            Some(ProjectView {
+                releases: Err(reason),
+                ..
+            }) => MetadataStatus::Unavailable {
                 reason: reason.clone(),
             },
             None => MetadataStatus::Unavailable {
@@ -1000,14 +1386,27 @@ fn describe_sources(
     cache: &Cache,
     settings: &MetadataSettings,
 ) {
-    if tally.fetched_now > 0 {
-        data.sources.push(DataSource {
-            kind: "pypi-json-api".to_owned(),
-            location: crate::redact::redact_text(trim_base(&settings.fetch.pypi_url)).into_owned(),
-            as_of: Some(settings.now.unix_millis()),
-            entries: tally.fetched_now,
-            coverage: None,
-        });
+    for (kind, entries, location) in [
+        (
+            "pypi-simple-api",
+            tally.simple_fetched_now,
+            settings.fetch.simple_base(),
+        ),
+        (
+            "pypi-json-api",
+            tally.json_fetched_now,
+            trim_base(&settings.fetch.pypi_url).to_owned(),
+        ),
+    ] {
+        if entries > 0 {
+            data.sources.push(DataSource {
+                kind: kind.to_owned(),
+                location: crate::redact::redact_text(&location).into_owned(),
+                as_of: Some(settings.now.unix_millis()),
+                entries,
+                coverage: None,
+            });
+        }
     }
     if tally.from_cache > 0 {
         data.sources.push(DataSource {
@@ -1255,8 +1654,8 @@ mod tests {
         );
         assert_eq!(yanked.days_behind(), Some(730));
         assert_eq!(yanked.major_versions_behind(&version("2.0")), Some(1));
-        assert!(yanked.classifiers_inactive);
-        assert_eq!(yanked.license.of_version, "3.0.0");
+        assert_eq!(yanked.classifiers_inactive, Some(true));
+        assert_eq!(yanked.license.as_ref().unwrap().of_version, "3.0.0");
         assert_eq!(yanked.is_stale(now, 730 * DAY), Some(true));
         assert_eq!(yanked.locked_release_too_new(now, 7 * DAY), Some(false));
         let missing = summary.describe(&version("9.9"), ProjectStatusInfo::Active, now, false);
@@ -1268,9 +1667,12 @@ mod tests {
     #[test]
     fn project_status_reading() {
         let status = |status: Option<&str>, reason: Option<&str>| {
-            StatusSummary {
+            SimpleSummary {
                 status: status.map(str::to_owned),
                 reason: reason.map(str::to_owned),
+                dated: true,
+                facts: ProjectFacts::default(),
+                releases: Vec::new(),
             }
             .to_info()
         };
@@ -1290,6 +1692,57 @@ mod tests {
                 reason: None
             }
         );
+    }
+
+    #[test]
+    fn pep_700_starts_at_api_version_1_1() {
+        for (version, speaks) in [
+            ("1.0", false),
+            ("1.1", true),
+            ("1.4", true),
+            (" 2.0 ", true),
+            ("2", true),
+            ("1", false),
+            ("", false),
+            ("one.one", false),
+        ] {
+            assert_eq!(speaks_pep_700(version), speaks, "{version:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_dates_its_releases_only_when_every_file_has_an_upload_time() {
+        let page = |api: &str, times: &[Option<&str>]| {
+            let files: Vec<String> = times
+                .iter()
+                .enumerate()
+                .map(|(index, time)| {
+                    let time = time.map_or(String::new(), |time| {
+                        format!(r#", "upload-time": "{time}""#)
+                    });
+                    format!(
+                        r#"{{"filename": "x-1.{index}.tar.gz", "url": "u{index}", "hashes": {{}}{time}}}"#
+                    )
+                })
+                .collect();
+            let body = format!(
+                r#"{{"meta": {{"api-version": "{api}"}}, "name": "x", "files": [{}]}}"#,
+                files.join(",")
+            );
+            SimpleSummary::from_document(&pypi::parse_simple(body.as_bytes()).unwrap())
+        };
+        let dated = page(
+            "1.1",
+            &[Some("2024-01-01T00:00:00Z"), Some("2024-02-01T00:00:00Z")],
+        );
+        assert!(dated.dated);
+        assert_eq!(dated.releases.len(), 2);
+        assert_eq!(dated.facts.newest_version.as_deref(), Some("1.1"));
+        assert!(!page("1.1", &[Some("2024-01-01T00:00:00Z"), None]).dated);
+        assert!(!page("1.1", &[Some("not a time")]).dated);
+        assert!(!page("1.0", &[Some("2024-01-01T00:00:00Z")]).dated);
+        // A project without files has nothing left to date.
+        assert!(page("1.1", &[]).dated);
     }
 
     #[test]

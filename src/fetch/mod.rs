@@ -10,6 +10,7 @@
 //! Service URLs come from [`FetchSettings`], so tests (and the benchmark) point every source at a
 //! server on 127.0.0.1.
 
+pub mod filename;
 pub mod http;
 pub mod limit;
 pub mod links;

@@ -6,7 +6,10 @@
 //! Conditional requests (`If-None-Match`, `If-Modified-Since`) let a cache revalidate cheaply;
 //! `304 Not Modified` is its own answer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use pep440_rs::Version;
 
 use reqwest::header::{ACCEPT, ETAG, HeaderName, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::Deserialize;
@@ -14,8 +17,8 @@ use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
 
 use super::http::{FetchError, Fetcher, RequestSpec};
-use super::links;
 use super::{Source, SourceError, is_path_safe, trim_base};
+use super::{filename, links};
 
 /// The media type of the Simple API's JSON form (PEP 691), version 1.
 pub const SIMPLE_JSON_MEDIA_TYPE: &str = "application/vnd.pypi.simple.v1+json";
@@ -386,20 +389,29 @@ impl ReleaseFile {
     /// Whether the index serves this file's core metadata at `<url>.metadata`, and the SHA-256
     /// it declares for it (when it declares one).
     pub fn core_metadata(&self) -> Option<Option<String>> {
-        let value = self
-            .core_metadata
-            .as_ref()
-            .or(self.data_dist_info_metadata.as_ref())?;
-        match value {
-            serde_json::Value::Bool(true) => Some(None),
-            serde_json::Value::Object(hashes) => Some(
-                hashes
-                    .get("sha256")
-                    .and_then(serde_json::Value::as_str)
-                    .map(str::to_ascii_lowercase),
-            ),
-            _ => None,
-        }
+        served_core_metadata(
+            self.core_metadata.as_ref(),
+            self.data_dist_info_metadata.as_ref(),
+        )
+    }
+}
+
+/// PEP 658 / PEP 714 `core-metadata` (or its older name `data-dist-info-metadata`, read when the
+/// new one is absent): `None` when the metadata file is not served, `Some(None)` when it is with
+/// no hash declared, `Some(Some(sha256))` (lower case) when the hash is declared.
+fn served_core_metadata(
+    core_metadata: Option<&serde_json::Value>,
+    data_dist_info_metadata: Option<&serde_json::Value>,
+) -> Option<Option<String>> {
+    match core_metadata.or(data_dist_info_metadata)? {
+        serde_json::Value::Bool(true) => Some(None),
+        serde_json::Value::Object(hashes) => Some(
+            hashes
+                .get("sha256")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_ascii_lowercase),
+        ),
+        _ => None,
     }
 }
 
@@ -527,6 +539,72 @@ impl SimpleProject {
             .as_ref()
             .map_or("active", |status| status.status.as_str())
     }
+
+    /// The project's releases with their files, as the JSON API's `releases` would list them.
+    ///
+    /// The Simple API lists files, not releases: a file belongs to the release its filename
+    /// names ([`filename::version_of`], as pip and uv read it), matched to the PEP 700
+    /// `versions` by PEP 440 equality (`x-1.0.0.tar.gz` is a file of the listed `1.0`), or by
+    /// the exact text where a version is listed in two spellings (`0.12.01` and `0.12.1`: two
+    /// releases to PyPI). A release is named as `versions` spells it, else as its first file
+    /// does; a version that is not PEP 440 matches its own text only. Every listed version is
+    /// a release, with or without files; a file whose name gives no version is left out.
+    /// Listed versions come first, in their order, then those only files name, as first seen.
+    pub fn releases(&self) -> Vec<SimpleRelease<'_>> {
+        let mut releases: Vec<SimpleRelease<'_>> = Vec::new();
+        // An index can list 100,000 files: each is placed by a lookup, never a scan.
+        let mut by_text: HashMap<&str, usize> = HashMap::new();
+        let mut by_version: BTreeMap<Version, usize> = BTreeMap::new();
+        for text in &self.versions {
+            if by_text.contains_key(text.as_str()) {
+                continue;
+            }
+            let index = releases.len();
+            releases.push(SimpleRelease {
+                version: text.clone(),
+                files: Vec::new(),
+            });
+            by_text.insert(text.as_str(), index);
+            if let Ok(version) = Version::from_str(text) {
+                by_version.entry(version).or_insert(index);
+            }
+        }
+        for file in &self.files {
+            let Some(text) = filename::version_of(&self.name, &file.filename) else {
+                continue;
+            };
+            let index = match by_text.get(text) {
+                Some(&index) => index,
+                None => {
+                    let version = Version::from_str(text).ok();
+                    let known = version
+                        .as_ref()
+                        .and_then(|version| by_version.get(version).copied());
+                    known.unwrap_or_else(|| {
+                        let index = releases.len();
+                        releases.push(SimpleRelease {
+                            version: text.to_owned(),
+                            files: Vec::new(),
+                        });
+                        by_text.insert(text, index);
+                        if let Some(version) = version {
+                            by_version.insert(version, index);
+                        }
+                        index
+                    })
+                }
+            };
+            releases[index].files.push(file);
+        }
+        releases
+    }
+}
+
+/// One release of a [`SimpleProject`] and its files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimpleRelease<'a> {
+    pub version: String,
+    pub files: Vec<&'a SimpleFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -563,6 +641,24 @@ pub struct SimpleFile {
     pub upload_time: Option<String>,
     #[serde(default)]
     pub yanked: Yanked,
+    /// PEP 658 / PEP 714, as [`ReleaseFile::core_metadata`]: the file's core metadata is served
+    /// at `<url>.metadata`.
+    #[serde(default, rename = "core-metadata")]
+    pub core_metadata: Option<serde_json::Value>,
+    /// The PEP 658 name of the same field, before PEP 714 renamed it.
+    #[serde(default, rename = "data-dist-info-metadata")]
+    pub data_dist_info_metadata: Option<serde_json::Value>,
+}
+
+impl SimpleFile {
+    /// Whether the index serves this file's core metadata at `<url>.metadata`, and the SHA-256
+    /// it declares for it (when it declares one).
+    pub fn core_metadata(&self) -> Option<Option<String>> {
+        served_core_metadata(
+            self.core_metadata.as_ref(),
+            self.data_dist_info_metadata.as_ref(),
+        )
+    }
 }
 
 /// PEP 691 `yanked`: `false`, `true`, or the reason (which means yanked).
@@ -619,6 +715,172 @@ mod tests {
         assert_eq!(project.files[0].yanked.reason(), Some("broken"));
         assert!(!project.files[1].yanked.is_yanked());
         assert_eq!(project.versions, ["1.0", "1.1"]);
+    }
+
+    fn simple_file(filename: &str) -> serde_json::Value {
+        serde_json::json!({"filename": filename, "url": format!("https://files.example/{filename}")})
+    }
+
+    fn simple_project(versions: &[&str], files: &[&str]) -> SimpleProject {
+        let body = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": "foo-bar",
+            "versions": versions,
+            "files": files.iter().map(|file| simple_file(file)).collect::<Vec<_>>(),
+        });
+        parse_simple(body.to_string().as_bytes()).unwrap()
+    }
+
+    fn release_files(project: &SimpleProject) -> Vec<(String, Vec<&str>)> {
+        project
+            .releases()
+            .into_iter()
+            .map(|release| {
+                let files = release
+                    .files
+                    .iter()
+                    .map(|file| file.filename.as_str())
+                    .collect();
+                (release.version, files)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn simple_files_group_into_the_releases_their_names_say() {
+        let project = simple_project(
+            &["0.12.01", "0.12.1", "1.0", "2.0b1", "3.0"],
+            &[
+                "foo_bar-1.0.0-py3-none-any.whl",
+                "Foo.Bar-1.0.tar.gz",
+                "foo-bar-0.12.1.tar.gz",
+                "foo_bar-4.0-py3-none-any.whl",
+                "foo_bar-2.0b1.tar.gz",
+                "foo-bar-not.a.version.tar.gz",
+                "foo-bar-4.0.0.tar.gz",
+                "other-1.0.tar.gz",
+                "foo-bar-1.0-1.noarch.rpm",
+                "foo-bar-not.a.version.zip",
+            ],
+        );
+        assert_eq!(
+            release_files(&project),
+            [
+                ("0.12.01".to_owned(), vec![]),
+                ("0.12.1".to_owned(), vec!["foo-bar-0.12.1.tar.gz"]),
+                (
+                    "1.0".to_owned(),
+                    vec!["foo_bar-1.0.0-py3-none-any.whl", "Foo.Bar-1.0.tar.gz"]
+                ),
+                ("2.0b1".to_owned(), vec!["foo_bar-2.0b1.tar.gz"]),
+                ("3.0".to_owned(), vec![]),
+                (
+                    "4.0".to_owned(),
+                    vec!["foo_bar-4.0-py3-none-any.whl", "foo-bar-4.0.0.tar.gz"]
+                ),
+                (
+                    "not.a.version".to_owned(),
+                    vec!["foo-bar-not.a.version.tar.gz", "foo-bar-not.a.version.zip"]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn simple_releases_without_a_versions_list_come_from_the_files() {
+        let project = simple_project(&[], &["foo_bar-2.0.tar.gz", "foo_bar-1.0.tar.gz"]);
+        assert_eq!(
+            release_files(&project),
+            [
+                ("2.0".to_owned(), vec!["foo_bar-2.0.tar.gz"]),
+                ("1.0".to_owned(), vec!["foo_bar-1.0.tar.gz"]),
+            ]
+        );
+    }
+
+    /// A hostile index may list a huge number of files: grouping them must not be quadratic.
+    #[test]
+    fn simple_releases_of_many_files_are_grouped_quickly() {
+        let versions: Vec<String> = (0..20_000).map(|index| format!("1.{index}")).collect();
+        let files: Vec<String> = (0..20_000)
+            .rev()
+            .flat_map(|index| {
+                [
+                    format!("foo_bar-1.{index}.0-py3-none-any.whl"),
+                    format!("foo-bar-1.{index}.tar.gz"),
+                    format!("foo-bar-2.{index}.tar.gz"),
+                ]
+            })
+            .collect();
+        let versions: Vec<&str> = versions.iter().map(String::as_str).collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let project = simple_project(&versions, &files);
+        let started = std::time::Instant::now();
+        let releases = project.releases();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(releases.len(), 40_000);
+        assert!(
+            releases[..20_000]
+                .iter()
+                .all(|release| release.files.len() == 2)
+        );
+        assert!(
+            releases[20_000..]
+                .iter()
+                .all(|release| release.files.len() == 1)
+        );
+        assert_eq!(releases[20_000].version, "2.19999");
+    }
+
+    #[test]
+    fn core_metadata_of_simple_and_json_files() {
+        let simple = |extra: serde_json::Value| {
+            let mut file = simple_file("foo_bar-1.0-py3-none-any.whl");
+            file.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<SimpleFile>(file)
+                .unwrap()
+                .core_metadata()
+        };
+        let json = |extra: serde_json::Value| {
+            let mut file = serde_json::json!({"filename": "foo_bar-1.0-py3-none-any.whl"});
+            file.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value::<ReleaseFile>(file)
+                .unwrap()
+                .core_metadata()
+        };
+        let cases = [
+            (serde_json::json!({}), None),
+            (serde_json::json!({"core-metadata": false}), None),
+            (serde_json::json!({"core-metadata": true}), Some(None)),
+            (
+                serde_json::json!({"core-metadata": {"sha256": "ABCD"}}),
+                Some(Some("abcd".to_owned())),
+            ),
+            (
+                serde_json::json!({"core-metadata": {"md5": "00"}}),
+                Some(None),
+            ),
+            (
+                serde_json::json!({"data-dist-info-metadata": true}),
+                Some(None),
+            ),
+            (
+                serde_json::json!({"core-metadata": false, "data-dist-info-metadata": true}),
+                None,
+            ),
+        ];
+        for (extra, expected) in cases {
+            assert_eq!(simple(extra.clone()), expected, "{extra}");
+            assert_eq!(json(extra.clone()), expected, "{extra}");
+        }
     }
 
     #[test]

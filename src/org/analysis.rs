@@ -498,12 +498,14 @@ pub fn census_packages(
             CensusPackage {
                 name: key.name.clone(),
                 version: key.version.to_string(),
-                license: found.map(|found| {
-                    found
-                        .license
-                        .expression
-                        .clone()
-                        .unwrap_or_else(|| "unknown".to_string())
+                // The censuses ask the JSON API; a license not read is unchecked, not unknown.
+                license: found.and_then(|found| {
+                    found.license.as_ref().map(|license| {
+                        license
+                            .expression
+                            .clone()
+                            .unwrap_or_else(|| "unknown".to_string())
+                    })
                 }),
                 problems: found.map_or_else(Vec::new, |found| {
                     crate::policy::census_problems(key, found, maintenance, now)

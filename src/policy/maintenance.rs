@@ -178,13 +178,13 @@ pub(super) fn evaluate(
                 ),
             );
         }
-        if metadata.classifiers_inactive {
+        if metadata.classifiers_inactive == Some(true) {
             push(
                 &INACTIVE_PROJECT,
                 inactive_message(key, metadata),
                 vec![
                     Fact::new("classifier", "Development Status :: 7 - Inactive"),
-                    Fact::new("of_version", &metadata.info_version),
+                    Fact::new("of_version", metadata.info_version.as_deref().unwrap_or("")),
                 ],
                 removal_fix(graph, *index, "plan a replacement for", settings.fix_style),
             );
@@ -304,7 +304,7 @@ pub fn census_problems(
             unmaintained_message(key, last, now, limits.max_age_days),
         );
     }
-    if metadata.classifiers_inactive {
+    if metadata.classifiers_inactive == Some(true) {
         push(&INACTIVE_PROJECT, inactive_message(key, metadata));
     }
     problems
@@ -351,7 +351,8 @@ fn unmaintained_message(key: &PackageKey, last: Timestamp, now: Timestamp, limit
 fn inactive_message(key: &PackageKey, metadata: &PackageMetadata) -> String {
     format!(
         "`{}` declares `Development Status :: 7 - Inactive` (release {})",
-        key.name, metadata.info_version
+        key.name,
+        metadata.info_version.as_deref().unwrap_or("newest")
     )
 }
 

@@ -153,7 +153,7 @@ fn license(data: &MetadataData, package: &LockedPackage) -> Option<Value> {
     let Some(MetadataStatus::Available(metadata)) = data.packages.get(&key) else {
         return None;
     };
-    let license = &metadata.license;
+    let license = metadata.license.as_ref()?;
     match &license.expression {
         Some(expression) => Some(json!([{ "expression": expression }])),
         None if !license.raw.trim().is_empty() => {

@@ -47,7 +47,7 @@ pub fn release_licenses(resolution: &Resolution, metadata: &mut MetadataData) {
         read.read_from = LicenseOrigin::ReleaseMetadata {
             url: fields.metadata_url.clone(),
         };
-        facts.license = read;
+        facts.license = Some(read);
     }
 }
 

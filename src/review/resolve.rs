@@ -21,7 +21,7 @@ use pep508_rs::{
 use serde::{Deserialize, Serialize};
 
 use super::core_metadata::CoreMetadata;
-use crate::fetch::pypi::ProjectJson;
+use crate::fetch::pypi::{ProjectJson, SimpleProject};
 use crate::lockfile::{
     Dependency, LockedPackage, Lockfile, LockfileKind, PackageRole, Source, normalize_extra,
     refuse_panicking_name,
@@ -132,12 +132,14 @@ impl TargetEnvironment {
     }
 }
 
-/// What the resolver needs to know of one project: its releases (trimmed from the JSON API).
+/// What the resolver needs to know of one project: its releases (trimmed from the JSON API, or
+/// from the Simple API).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectReleases {
     /// PEP 503 normalized.
     pub name: String,
-    /// `info.version`: the release `info_requires_dist` describes.
+    /// `info.version`: the release `info_requires_dist` describes (from the Simple API, which
+    /// has no `info`, the newest installable release).
     pub info_version: String,
     /// `info.requires_dist` (the newest release only).
     pub info_requires_dist: Option<Vec<String>>,
@@ -166,6 +168,58 @@ pub struct MetadataFile {
     pub sha256: Option<String>,
 }
 
+/// What choosing a release reads of one of its files, from either PyPI API.
+struct FileFacts<'a> {
+    filename: &'a str,
+    wheel: bool,
+    url: Option<&'a str>,
+    core_metadata: Option<Option<String>>,
+    requires_python: Option<&'a str>,
+    upload_time: Option<&'a str>,
+    yanked: bool,
+}
+
+impl ReleaseCandidate {
+    fn of<'a>(version: String, files: impl Iterator<Item = FileFacts<'a>>) -> Self {
+        let mut ordered: Vec<FileFacts<'a>> = files.collect();
+        // A pure wheel first, then other wheels, then the rest (sdists).
+        ordered.sort_by_key(|file| {
+            (
+                !file.wheel,
+                !file.filename.ends_with("-none-any.whl"),
+                file.filename,
+            )
+        });
+        let metadata = ordered.iter().find_map(|file| {
+            let sha256 = file.core_metadata.clone()?;
+            let url = file.url?;
+            Some(MetadataFile {
+                url: format!("{url}.metadata"),
+                sha256,
+            })
+        });
+        let requires_python = ordered
+            .iter()
+            .find_map(|file| file.requires_python)
+            .filter(|text| !text.trim().is_empty())
+            .map(str::to_owned);
+        let uploaded = ordered
+            .iter()
+            .filter_map(|file| file.upload_time)
+            .filter_map(crate::time::parse_upload_time)
+            .map(pyaudit_cache::Timestamp::unix_millis)
+            .min();
+        ReleaseCandidate {
+            version,
+            files: u32::try_from(ordered.len()).unwrap_or(u32::MAX),
+            yanked: !ordered.is_empty() && ordered.iter().all(|file| file.yanked),
+            requires_python,
+            uploaded,
+            metadata,
+        }
+    }
+}
+
 impl ProjectReleases {
     /// Trim a `/pypi/<name>/json` answer, whose file URLs the fetch layer has made absolute.
     pub fn from_document(name: &str, document: &ProjectJson) -> Self {
@@ -173,51 +227,70 @@ impl ProjectReleases {
             .releases
             .iter()
             .map(|(version, files)| {
-                let is_wheel = |file: &&crate::fetch::pypi::ReleaseFile| {
-                    file.packagetype.as_deref() == Some("bdist_wheel")
-                        || file.filename.ends_with(".whl")
-                };
-                let mut ordered: Vec<_> = files.iter().collect();
-                // A pure wheel first, then other wheels, then the rest (sdists).
-                ordered.sort_by_key(|file| {
-                    (
-                        !is_wheel(file),
-                        !file.filename.ends_with("-none-any.whl"),
-                        file.filename.clone(),
-                    )
-                });
-                let metadata = ordered.iter().find_map(|file| {
-                    let sha256 = file.core_metadata()?;
-                    let url = file.url.as_deref()?;
-                    Some(MetadataFile {
-                        url: format!("{url}.metadata"),
-                        sha256,
-                    })
-                });
-                let requires_python = ordered
-                    .iter()
-                    .find_map(|file| file.requires_python.clone())
-                    .filter(|text| !text.trim().is_empty());
-                let uploaded = files
-                    .iter()
-                    .filter_map(|file| file.upload_time_iso_8601.as_deref())
-                    .filter_map(crate::time::parse_upload_time)
-                    .map(pyaudit_cache::Timestamp::unix_millis)
-                    .min();
-                ReleaseCandidate {
-                    version: version.clone(),
-                    files: u32::try_from(files.len()).unwrap_or(u32::MAX),
-                    yanked: !files.is_empty() && files.iter().all(|file| file.yanked),
-                    requires_python,
-                    uploaded,
-                    metadata,
-                }
+                ReleaseCandidate::of(
+                    version.clone(),
+                    files.iter().map(|file| FileFacts {
+                        filename: &file.filename,
+                        wheel: file.packagetype.as_deref() == Some("bdist_wheel")
+                            || file.filename.ends_with(".whl"),
+                        url: file.url.as_deref(),
+                        core_metadata: file.core_metadata(),
+                        requires_python: file.requires_python.as_deref(),
+                        upload_time: file.upload_time_iso_8601.as_deref(),
+                        yanked: file.yanked,
+                    }),
+                )
             })
             .collect();
         Self {
             name: name.to_owned(),
             info_version: document.info.version.clone(),
             info_requires_dist: document.info.requires_dist.clone(),
+            releases,
+        }
+    }
+
+    /// Trim a `/simple/<name>/` answer (JSON form, PEP 691 / 700), whose file URLs the fetch
+    /// layer has made absolute: the same releases as [`Self::from_document`], read from the
+    /// files' names ([`SimpleProject::releases`]). The Simple API carries no `info`, so
+    /// `info_version` is the newest release with files that is neither yanked nor a
+    /// pre-release (else the newest listed, else empty), and `info_requires_dist` is `None`:
+    /// each release's requirements come from its core metadata file.
+    pub fn from_simple(name: &str, document: &SimpleProject) -> Self {
+        let releases: Vec<ReleaseCandidate> = document
+            .releases()
+            .into_iter()
+            .map(|release| {
+                ReleaseCandidate::of(
+                    release.version,
+                    release.files.into_iter().map(|file| FileFacts {
+                        filename: &file.filename,
+                        wheel: file.filename.ends_with(".whl"),
+                        url: Some(&file.url),
+                        core_metadata: file.core_metadata(),
+                        requires_python: file.requires_python.as_deref(),
+                        upload_time: file.upload_time.as_deref(),
+                        yanked: file.yanked.is_yanked(),
+                    }),
+                )
+            })
+            .collect();
+        let newest = |installable: bool| {
+            releases
+                .iter()
+                .filter(|release| !installable || (release.files > 0 && !release.yanked))
+                .filter_map(|release| {
+                    let version = Version::from_str(&release.version).ok()?;
+                    (!installable || !version.any_prerelease()).then_some((version, release))
+                })
+                .max_by(|left, right| left.0.cmp(&right.0))
+                .map(|(_, release)| release.version.clone())
+        };
+        let info_version = newest(true).or_else(|| newest(false)).unwrap_or_default();
+        Self {
+            name: name.to_owned(),
+            info_version,
+            info_requires_dist: None,
             releases,
         }
     }
@@ -1187,6 +1260,87 @@ mod tests {
             None,
         )
         .map(|chosen| chosen.version.to_string())
+    }
+
+    fn simple(versions: &[&str], files: serde_json::Value) -> SimpleProject {
+        let body = serde_json::json!({
+            "meta": {"api-version": "1.1"},
+            "name": "demo",
+            "versions": versions,
+            "files": files,
+        });
+        crate::fetch::pypi::parse_simple(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn simple_api_releases_read_like_the_json_api() {
+        let document = simple(
+            &["1.0", "1.1", "2.0", "3.0rc1"],
+            serde_json::json!([
+                {"filename": "demo-1.0.tar.gz", "url": "https://f.example/demo-1.0.tar.gz",
+                 "requires-python": ">=3.6", "upload-time": "2020-01-02T00:00:00.000000Z",
+                 "core-metadata": true},
+                {"filename": "demo-1.0-cp39-cp39-win32.whl",
+                 "url": "https://f.example/demo-1.0-cp39-cp39-win32.whl",
+                 "requires-python": " ", "upload-time": "2020-01-01T00:00:00.000000Z",
+                 "core-metadata": {"sha256": "AA"}},
+                {"filename": "demo-1.0-py3-none-any.whl",
+                 "url": "https://f.example/demo-1.0-py3-none-any.whl",
+                 "requires-python": ">=3.8", "data-dist-info-metadata": {"sha256": "BB"}},
+                {"filename": "demo-2.0.tar.gz", "url": "https://f.example/demo-2.0.tar.gz",
+                 "yanked": "broken"},
+                {"filename": "demo-3.0rc1.tar.gz", "url": "https://f.example/demo-3.0rc1.tar.gz"}
+            ]),
+        );
+        let releases = ProjectReleases::from_simple("demo", &document);
+        assert_eq!(releases.name, "demo");
+        // 2.0 is yanked and 3.0rc1 a pre-release; 1.1 has no files.
+        assert_eq!(releases.info_version, "1.0");
+        assert_eq!(releases.info_requires_dist, None);
+        let versions: Vec<&str> = releases
+            .releases
+            .iter()
+            .map(|release| release.version.as_str())
+            .collect();
+        assert_eq!(versions, ["1.0", "1.1", "2.0", "3.0rc1"]);
+        assert_eq!(
+            releases.releases[0],
+            ReleaseCandidate {
+                version: "1.0".to_owned(),
+                files: 3,
+                yanked: false,
+                // The pure wheel's, first in the wheel-first order.
+                requires_python: Some(">=3.8".to_owned()),
+                uploaded: Some(1_577_836_800_000),
+                metadata: Some(MetadataFile {
+                    url: "https://f.example/demo-1.0-py3-none-any.whl.metadata".to_owned(),
+                    sha256: Some("bb".to_owned()),
+                }),
+            }
+        );
+        assert_eq!(releases.releases[1].files, 0);
+        assert!(!releases.releases[1].yanked);
+        assert!(releases.releases[2].yanked);
+        assert_eq!(releases.releases[2].metadata, None);
+    }
+
+    #[test]
+    fn simple_api_newest_release_without_an_installable_one() {
+        let only_yanked = simple(
+            &["1.0", "2.0"],
+            serde_json::json!([
+                {"filename": "demo-1.0.tar.gz", "url": "https://f.example/a", "yanked": true}
+            ]),
+        );
+        assert_eq!(
+            ProjectReleases::from_simple("demo", &only_yanked).info_version,
+            "2.0"
+        );
+        let nothing = simple(&["not a version"], serde_json::json!([]));
+        assert_eq!(
+            ProjectReleases::from_simple("demo", &nothing).info_version,
+            ""
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::scenario::{Scenario, pyaudit};
+use crate::support::scenario::{Scenario, pyaudit, simple_page};
 use crate::support::schemas::{assert_valid, validator};
 use serde_json::{Value, json};
 
@@ -77,13 +77,19 @@ fn serve_requests(scenario: &Scenario) {
         );
         newest = version;
     }
+    let document = json!({"info": {"name": "requests", "version": newest, "requires_dist": null},
+                          "releases": releases});
     server.set_body(
         "/pypi/requests/json",
         200,
         "application/json",
-        json!({"info": {"name": "requests", "version": newest, "requires_dist": null},
-               "releases": releases})
-        .to_string(),
+        document.to_string(),
+    );
+    server.set_body(
+        "/simple/requests/",
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        simple_page(&document).to_string(),
     );
 }
 
@@ -832,7 +838,8 @@ fn run_lock(scenario: &Scenario) -> (i32, String, String) {
     run(scenario, "lock", &[], &[])
 }
 
-/// A cold `lock` with its default rules asks PyPI once per project: the fix hints read the
+/// A cold `lock` with its default rules asks PyPI once per project (its Simple API page): the
+/// fix hints read the
 /// release lists the metadata stage fetched (and do not ask again for one it could not get),
 /// and the versions the fix moves to are checked inside the enrichment wave.
 #[test]
@@ -850,8 +857,19 @@ fn a_cold_lock_asks_each_project_once_for_its_fix_hints() {
         .collect();
     assert_eq!(targets, ["1.26.17", "1.26.17"], "{report:#}");
     let server = &scenario.server;
-    assert_eq!(server.requests("/pypi/requests/json"), 1);
-    assert_eq!(server.requests("/pypi/urllib3/json"), 1);
+    // The default rules read the Simple API alone, and the fix hints its release lists.
+    assert_eq!(server.requests("/simple/requests/"), 1);
+    assert_eq!(server.requests("/simple/urllib3/"), 1);
+    assert_eq!(
+        server.requests("/pypi/"),
+        0,
+        "{:?}",
+        server
+            .log()
+            .iter()
+            .map(|request| request.path.clone())
+            .collect::<Vec<_>>()
+    );
     // The lock; urllib3's target inside the wave; after the plan, only what the head start could
     // not know (the upgrade of requests that unblocks it).
     let batches: Vec<Value> = server

@@ -32,6 +32,7 @@ mod requirements_pip;
 mod review;
 mod rules;
 mod rules_unit;
+mod simple_api;
 mod snapshots;
 mod snapshots_org_review;
 mod usage;

@@ -112,7 +112,7 @@ fn yanked_release_with_its_reason_and_the_newest_release() {
     assert!(fine.days_behind().unwrap() > 1000);
     // The recorded Simple answers carry no PEP 792 status: active.
     assert_eq!(fine.project_status, ProjectStatusInfo::Active);
-    assert!(!fine.classifiers_inactive);
+    assert_eq!(fine.classifiers_inactive, Some(false));
     assert_eq!(fine.as_of, NOW);
     assert!(!fine.stale);
 
@@ -121,8 +121,13 @@ fn yanked_release_with_its_reason_and_the_newest_release() {
     assert_eq!(served.server.requests("/simple/requests/"), 1);
     assert_eq!(data.requests, 2);
     assert!(data.warnings.is_empty(), "{:?}", data.warnings);
-    assert_eq!(data.sources.len(), 1);
-    assert_eq!(data.sources[0].kind, "pypi-json-api");
+    // Both sources answered, the release facts from the Simple API, the license from the JSON.
+    let kinds: Vec<&str> = data
+        .sources
+        .iter()
+        .map(|source| source.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["pypi-simple-api", "pypi-json-api"]);
 }
 
 #[test]
@@ -187,7 +192,12 @@ fn license_sources() {
         key("click", "8.1.7"),
     ];
     let data = collect(&targets, &cache, &settings(&served.server.url(), NOW)).unwrap();
-    let license = |name: &str, version: &str| metadata(&data, name, version).license.clone();
+    let license = |name: &str, version: &str| {
+        metadata(&data, name, version)
+            .license
+            .clone()
+            .expect("the JSON API was asked")
+    };
 
     let attrs = license("attrs", "25.3.0");
     assert_eq!(attrs.expression.as_deref(), Some("MIT"));
@@ -345,7 +355,14 @@ fn after_the_ttl_a_304_revalidates_without_downloading() {
         revalidated.yanked,
         metadata(&first, "requests", "2.32.0").yanked
     );
-    assert_eq!(second.sources[0].kind, "pypi-json-api");
+    assert!(
+        second
+            .sources
+            .iter()
+            .any(|source| source.kind == "pypi-json-api" && source.entries == 1),
+        "{:?}",
+        second.sources
+    );
 }
 
 #[test]
@@ -449,7 +466,7 @@ fn pep_792_status_from_the_simple_api() {
         "{:?}",
         nose.project_status
     );
-    assert_eq!(nose.license.raw, "GNU LGPL");
+    assert_eq!(nose.license.as_ref().unwrap().raw, "GNU LGPL");
     assert!(
         data.warnings
             .iter()
@@ -462,7 +479,7 @@ fn pep_792_status_from_the_simple_api() {
     // Turned off: no Simple request, the status unknown.
     let before = served.server.requests("/simple/");
     let settings = MetadataSettings {
-        project_status: false,
+        simple_api: false,
         ..settings(&served.server.url(), NOW)
     };
     let data = collect(&[key("idna", "3.7")], &Cache::in_memory(), &settings).unwrap();
@@ -491,7 +508,10 @@ fn offline_uses_the_cache_with_its_age_or_says_unavailable() {
     let attrs = metadata(&data, "attrs", "25.3.0");
     assert!(attrs.stale);
     assert_eq!(attrs.age(later), 3 * DAY);
-    assert_eq!(attrs.license.expression.as_deref(), Some("MIT"));
+    assert_eq!(
+        attrs.license.as_ref().unwrap().expression.as_deref(),
+        Some("MIT")
+    );
     assert_eq!(attrs.project_status, ProjectStatusInfo::Active);
     assert_eq!(data.oldest_data, Some(NOW.unix_millis()));
     let reason = unavailable_reason(&data, "idna", "3.7");
@@ -562,4 +582,100 @@ fn warm_cache_timing_for_300_projects() {
         );
         assert_eq!(data.requests, 0);
     }
+}
+
+/// The default rules ask the Simple API alone, and it carries the same release facts as the
+/// JSON API on the recorded answers; licenses and classifiers are then not read.
+#[test]
+fn the_simple_api_alone_gives_the_release_facts() {
+    let served = Served::start();
+    let both = collect(
+        &[key("requests", "2.32.0"), key("six", "1.16.0")],
+        &Cache::in_memory(),
+        &settings(&served.server.url(), NOW),
+    )
+    .unwrap();
+    let json_before = served.server.requests("/pypi/");
+    let simple_only = MetadataSettings {
+        json_api: false,
+        ..settings(&served.server.url(), NOW)
+    };
+    let alone = collect(
+        &[key("requests", "2.32.0"), key("six", "1.16.0")],
+        &Cache::in_memory(),
+        &simple_only,
+    )
+    .unwrap();
+    assert_eq!(served.server.requests("/pypi/"), json_before);
+    assert_eq!(alone.requests, 2);
+    for (name, version) in [("requests", "2.32.0"), ("six", "1.16.0")] {
+        let (from_both, from_simple) = (
+            metadata(&both, name, version),
+            metadata(&alone, name, version),
+        );
+        assert_eq!(from_simple.yanked, from_both.yanked, "{name}");
+        assert_eq!(from_simple.locked_upload_time, from_both.locked_upload_time);
+        assert_eq!(from_simple.first_upload_time, from_both.first_upload_time);
+        assert_eq!(from_simple.last_upload_time, from_both.last_upload_time);
+        assert_eq!(from_simple.newest_version, from_both.newest_version);
+        assert_eq!(from_simple.newest_upload_time, from_both.newest_upload_time);
+        assert_eq!(from_simple.project_status, from_both.project_status);
+        assert_eq!(from_simple.license, None);
+        assert_eq!(from_simple.classifiers_inactive, None);
+    }
+    let kinds: Vec<&str> = alone
+        .sources
+        .iter()
+        .map(|source| source.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["pypi-simple-api"]);
+}
+
+/// PEP 700 leaves `upload-time` optional: a page without it would leave every age rule silent,
+/// so its project is asked of the JSON API instead, and is unavailable when that fails too.
+#[test]
+fn an_undated_simple_page_falls_back_to_the_json_api() {
+    let served = Served::start();
+    for name in ["idna", "six"] {
+        served.server.set_body(
+            &format!("/simple/{name}/"),
+            200,
+            "application/vnd.pypi.simple.v1+json",
+            format!(
+                r#"{{"meta": {{"api-version": "1.1"}}, "name": "{name}", "versions": ["1.0"],
+                    "files": [{{"filename": "{name}-1.0.tar.gz", "url": "x", "hashes": {{}}}}]}}"#
+            ),
+        );
+    }
+    served.server.inject(
+        "/pypi/six/json",
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    let simple_only = MetadataSettings {
+        json_api: false,
+        ..settings(&served.server.url(), NOW)
+    };
+    let cache = Cache::in_memory();
+    let targets = [key("idna", "3.7"), key("six", "1.16.0")];
+    let data = collect(&targets, &cache, &simple_only).unwrap();
+    assert_eq!(served.server.requests("/pypi/idna/json"), 1);
+    let idna = metadata(&data, "idna", "3.7");
+    assert!(idna.locked_version_listed);
+    assert!(idna.locked_upload_time.is_some());
+    let reason = unavailable_reason(&data, "six", "1.16.0");
+    assert!(
+        reason.contains("PEP 700") && reason.contains("500"),
+        "{reason}"
+    );
+
+    // The next run finds both answers in the cache and asks nothing.
+    let requests = served.server.log().len();
+    let again = collect(&[key("idna", "3.7")], &cache, &simple_only).unwrap();
+    assert_eq!(again.requests, 0);
+    assert_eq!(served.server.log().len(), requests);
+    assert!(metadata(&again, "idna", "3.7").locked_upload_time.is_some());
 }

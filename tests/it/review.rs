@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::support::command::pyaudit_at;
 use crate::support::corpus;
+use crate::support::scenario::simple_page;
 use crate::support::server::{Served, TestServer};
 use assert_cmd::Command;
 use serde_json::{Value, json};
@@ -95,7 +96,7 @@ fn serve_project(server: &TestServer, name: &str, releases: &[Release<'_>]) {
         &format!("/simple/{name}/"),
         200,
         "application/vnd.pypi.simple.v1+json",
-        json!({"meta": {"api-version": "1.1"}, "name": name, "files": []}).to_string(),
+        simple_page(&document).to_string(),
     );
 }
 
@@ -707,7 +708,7 @@ fn each_package_shows_its_advisory_history_cadence_and_review_fixes() {
     kinds.sort_unstable();
     assert_eq!(
         kinds,
-        ["cache", "osv-api", "pypi-json-api"],
+        ["cache", "osv-api", "pypi-json-api", "pypi-simple-api"],
         "{:#}",
         document["sources"]
     );
@@ -1126,7 +1127,7 @@ fn serve_dated(server: &TestServer, name: &str, releases: &[Dated<'_>], classifi
         &format!("/simple/{name}/"),
         200,
         "application/vnd.pypi.simple.v1+json",
-        json!({"meta": {"api-version": "1.1"}, "name": name, "files": []}).to_string(),
+        simple_page(&document).to_string(),
     );
 }
 

@@ -245,8 +245,10 @@ fn unavailable_metadata_denies_online_and_warns_offline_or_with_allow_unchecked(
         "requirements.txt",
         "brokenpkg==1.0\nmissingpkg==1.0\nmissing2pkg==1.0\n",
     );
+    // The default rules read the Simple API alone: its failure is what makes the package
+    // unchecked.
     scenario.server.set_body(
-        "/pypi/brokenpkg/json",
+        "/simple/brokenpkg/",
         500,
         "application/json",
         "{\"message\": \"boom\"}",
@@ -520,7 +522,16 @@ fn inactive_classifier_warns() {
         "requirements.txt",
         "inactivepkg==1.0\nmaturepkg==1.0\nlaterpkg==1.0\n",
     );
+    // Off by default: the classifiers are the JSON API's, which the default rules never ask.
     let report = scenario.run("2026-06-01", &[]);
+    report.exit(0);
+    assert!(
+        !report.codes().iter().any(|code| code.starts_with("PA206")),
+        "{:?}",
+        report.codes()
+    );
+    assert_eq!(scenario.server.requests("/pypi/"), 0);
+    let report = scenario.run("2026-06-01", &["--warn", "PA206"]);
     report.exit(0);
     let inactive = report.one("PA206", "inactivepkg");
     assert_eq!(inactive["level"], "warn");

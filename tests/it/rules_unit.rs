@@ -162,9 +162,9 @@ fn healthy(version: &str) -> PackageMetadata {
         last_upload_time: Some(Timestamp::from_unix_millis(NOW - 30 * DAY)),
         newest_version: Some(version.parse().unwrap()),
         newest_upload_time: Some(Timestamp::from_unix_millis(NOW - 400 * DAY)),
-        classifiers_inactive: false,
-        info_version: version.to_owned(),
-        license: LicenseInfo {
+        classifiers_inactive: Some(false),
+        info_version: Some(version.to_owned()),
+        license: Some(LicenseInfo {
             expression: Some("MIT".into()),
             source: LicenseSource::Pep639,
             raw: String::new(),
@@ -172,7 +172,7 @@ fn healthy(version: &str) -> PackageMetadata {
             assumed: false,
             note: None,
             read_from: LicenseOrigin::ProjectJson,
-        },
+        }),
         as_of: Timestamp::from_unix_millis(NOW - DAY),
         stale: false,
     }
@@ -540,11 +540,11 @@ fn a_denied_license_denies_and_an_unknown_one_warns() {
     let report = Case::new(&simple_lock())
         .config("[licenses]\nallow = [\"MIT\"]\ndeny = [\"GPL-3.0-only\"]\n")
         .metadata("idna", "3.6", |metadata| {
-            metadata.license.expression = Some("GPL-3.0-only".into())
+            metadata.license.as_mut().unwrap().expression = Some("GPL-3.0-only".into())
         })
         .metadata("flask", "3.0.0", |metadata| {
-            metadata.license.expression = None;
-            metadata.license.source = LicenseSource::Unknown;
+            metadata.license.as_mut().unwrap().expression = None;
+            metadata.license.as_mut().unwrap().source = LicenseSource::Unknown;
         })
         .evaluate();
     let denied = one(&report, "PA301", "idna", Level::Deny);
@@ -561,7 +561,7 @@ fn an_expression_with_one_allowed_choice_is_allowed() {
     let report = Case::new(&simple_lock())
         .config("[licenses]\nallow = [\"MIT\"]\n")
         .metadata("idna", "3.6", |metadata| {
-            metadata.license.expression = Some("GPL-3.0-only OR MIT".into())
+            metadata.license.as_mut().unwrap().expression = Some("GPL-3.0-only OR MIT".into())
         })
         .evaluate();
     assert!(

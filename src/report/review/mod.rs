@@ -230,7 +230,7 @@ pub fn package_facts(review: &Review<'_>) -> Vec<PackageFacts> {
                 }
                 _ => (None, None),
             };
-            let license = metadata.map(|metadata| &metadata.license);
+            let license = metadata.and_then(|metadata| metadata.license.as_ref());
             PackageFacts {
                 depth: node.depth,
                 extras: node.extras.iter().cloned().collect(),

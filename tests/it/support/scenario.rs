@@ -354,12 +354,8 @@ impl Project {
 
     /// `/simple/<name>/` in JSON (PEP 691), with the PEP 792 `project-status` when set.
     pub fn simple(&self) -> Value {
-        let mut document = json!({
-            "meta": {"api-version": "1.4"},
-            "name": self.name,
-            "files": [],
-            "versions": self.releases.iter().map(|(version, _)| version.clone()).collect::<Vec<_>>(),
-        });
+        let mut document = simple_page(&self.json());
+        document["meta"] = json!({"api-version": "1.4"});
         if let Some((status, reason)) = &self.status {
             let mut status = json!({ "status": status });
             if let Some(reason) = reason {
@@ -369,6 +365,59 @@ impl Project {
         }
         document
     }
+}
+
+/// The Simple API page (PEP 691 JSON with PEP 700 `versions` and `upload-time`) that carries
+/// the same releases as a `/pypi/<name>/json` document, as PyPI serves both: every file named
+/// so that its release reads from the name (a file named otherwise becomes a wheel of its
+/// release), with its upload time, yank, `requires-python` and core metadata.
+pub fn simple_page(document: &Value) -> Value {
+    let name = document["info"]["name"].as_str().unwrap_or_default();
+    let mut versions = Vec::new();
+    let mut files = Vec::new();
+    if let Some(releases) = document["releases"].as_object() {
+        for (version, release_files) in releases {
+            versions.push(json!(version));
+            for (index, file) in release_files.as_array().into_iter().flatten().enumerate() {
+                let given = file["filename"].as_str().unwrap_or_default();
+                let filename = if given.ends_with(".whl") {
+                    given.to_owned()
+                } else {
+                    format!(
+                        "{}-{version}-{index}-py3-none-any.whl",
+                        name.replace('-', "_")
+                    )
+                };
+                let yanked = match (file["yanked"].as_bool(), file["yanked_reason"].as_str()) {
+                    (Some(true), Some(reason)) if !reason.is_empty() => json!(reason),
+                    (yanked, _) => json!(yanked.unwrap_or(false)),
+                };
+                let mut entry = json!({
+                    "filename": filename,
+                    "url": file["url"].as_str().map_or_else(
+                        || format!("https://files.example/{filename}"),
+                        str::to_owned,
+                    ),
+                    "hashes": {},
+                    "requires-python": file["requires_python"],
+                    "yanked": yanked,
+                });
+                if let Some(time) = file["upload_time_iso_8601"].as_str() {
+                    entry["upload-time"] = json!(time);
+                }
+                if !file["core-metadata"].is_null() {
+                    entry["core-metadata"] = file["core-metadata"].clone();
+                }
+                files.push(entry);
+            }
+        }
+    }
+    json!({
+        "meta": {"api-version": "1.1"},
+        "name": name,
+        "versions": versions,
+        "files": files,
+    })
 }
 
 /// An OSV record affecting `package` below `fixed`, with a `database_specific.severity` label
