@@ -87,6 +87,26 @@ def synthetic(name: str, versions: list, varied: bool = False) -> dict:
     }
 
 
+def simple_page(document: dict) -> dict:
+    """The Simple API page (PEP 691 JSON, PEP 700 fields) carrying the same releases as a JSON
+    API document, as PyPI serves both."""
+    files = []
+    for version, release in document["releases"].items():
+        for file in release:
+            reason = file.get("yanked_reason")
+            files.append({
+                "filename": file["filename"],
+                "url": file.get("url") or f"http://127.0.0.1/files/{file['filename']}",
+                "hashes": file.get("digests", {}),
+                "requires-python": file.get("requires_python"),
+                "size": file.get("size"),
+                "upload-time": file.get("upload_time_iso_8601"),
+                "yanked": (reason or True) if file.get("yanked") else False,
+            })
+    return {"meta": {"api-version": "1.4"}, "name": document["info"]["name"],
+            "versions": list(document["releases"]), "files": files}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -104,6 +124,12 @@ def main() -> None:
         for name, versions in scan(args.scan).items():
             locked.setdefault(name, []).extend(versions)
     counts = {"json": 0, "simple": 0}
+
+    def document(name: str) -> dict:
+        recorded = SHARED / f"{name}.json"
+        if recorded.exists():
+            return json.loads(recorded.read_text())
+        return synthetic(name, locked.get(name, ["1.0.0"]), args.varied)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_):
@@ -124,23 +150,27 @@ def main() -> None:
             match = re.fullmatch(r"/pypi/([^/]+)/json", path)
             if match:
                 counts["json"] += 1
-                name = match.group(1).lower()
-                recorded = SHARED / f"{name}.json"
-                if recorded.exists():
-                    return self.send_json(200, json.loads(recorded.read_text()))
-                return self.send_json(200, synthetic(name, locked.get(name, ["1.0.0"]), args.varied))
+                return self.send_json(200, document(match.group(1).lower()))
             match = re.fullmatch(r"/simple/([^/]+)", path)
             if match:
                 counts["simple"] += 1
                 name = match.group(1).lower()
-                body = {"meta": {"api-version": "1.4"}, "name": name, "files": [],
-                        "versions": locked.get(name, [])}
+                recorded = SHARED / f"{name}.simple.json"
+                if recorded.exists():
+                    body = json.loads(recorded.read_text())
+                else:
+                    body = simple_page(document(name))
                 if args.varied and bucket(name, 100) == 0:
                     body["project-status"] = {"status": "archived", "reason": "moved"}
                 return self.send_json(200, body, "application/vnd.pypi.simple.v1+json")
             self.send_json(404, {"message": "Not Found"})
 
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    class Server(ThreadingHTTPServer):
+        # A cold run opens a burst of connections; the default backlog of 5 drops some, and the
+        # retries they cost would be measured as requests.
+        request_queue_size = 256
+
+    Server(("127.0.0.1", args.port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

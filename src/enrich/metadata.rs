@@ -875,7 +875,15 @@ pub(super) fn plan(
         .map(|cached| plan_source(cached, settings.simple_api, settings.offline))
         .collect();
     // A cached page without upload times stands in for nothing: its project's JSON is asked.
-    let undated: Vec<bool> = pages.iter().map(|page| is_undated(page.as_ref())).collect();
+    // Offline, a cached JSON answer (an older run's, or one with other rules) stands in for a
+    // page the cache does not have.
+    let undated: Vec<bool> = pages
+        .iter()
+        .map(|page| {
+            is_undated(page.as_ref())
+                || (settings.offline && matches!(page, Some(Resolved::Missing { .. })))
+        })
+        .collect();
     let cached_projects: Vec<Option<Cached<ProjectSummary>>> =
         if settings.json_api || undated.iter().any(|&undated| undated) {
             decode_entries(read(&PROJECT_NAMESPACE, true)?, now)

@@ -64,7 +64,8 @@ pub(super) fn evaluate(
             }
         };
         // A status that could not be read is not "active": with a status rule on, the package
-        // is unchecked for it (the rules that read the JSON API still ran).
+        // is unchecked for it (the rules that read the release list, from the JSON API when the
+        // Simple API could not answer, still ran).
         if let ProjectStatusInfo::Unknown { reason } = &metadata.project_status
             && [&QUARANTINED_PROJECT, &ARCHIVED_PROJECT, &DEPRECATED_PROJECT]
                 .iter()

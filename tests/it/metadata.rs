@@ -679,3 +679,36 @@ fn an_undated_simple_page_falls_back_to_the_json_api() {
     assert_eq!(served.server.log().len(), requests);
     assert!(metadata(&again, "idna", "3.7").locked_upload_time.is_some());
 }
+
+/// Offline, a project whose page the cache lacks is read from a cached JSON API answer when
+/// there is one (a cache filled by an older version, or by a run with the license rules).
+#[test]
+fn offline_a_cached_json_answer_stands_in_for_a_missing_page() {
+    let served = Served::start();
+    let cache = Cache::in_memory();
+    let json_only = MetadataSettings {
+        simple_api: false,
+        ..settings(&served.server.url(), NOW)
+    };
+    collect(&[key("attrs", "25.3.0")], &cache, &json_only).unwrap();
+    let later = NOW.saturating_add(DAY);
+    let simple_only = MetadataSettings {
+        json_api: false,
+        ..offline(later)
+    };
+    let data = collect(
+        &[key("attrs", "25.3.0"), key("idna", "3.7")],
+        &cache,
+        &simple_only,
+    )
+    .unwrap();
+    assert_eq!(data.requests, 0);
+    let attrs = metadata(&data, "attrs", "25.3.0");
+    assert!(attrs.locked_upload_time.is_some());
+    assert!(matches!(
+        attrs.project_status,
+        ProjectStatusInfo::Unknown { .. }
+    ));
+    let reason = unavailable_reason(&data, "idna", "3.7");
+    assert!(reason.contains("offline"), "{reason}");
+}
