@@ -143,6 +143,19 @@ pub(crate) struct RequestSpec {
     pub headers: Vec<(HeaderName, String)>,
     /// A JSON body makes it a POST; none makes it a GET.
     pub json_body: Option<Vec<u8>>,
+    pub lane: Lane,
+}
+
+/// Which bound a request waits in, per origin. The advisory requests are a chain (the batch
+/// query, then the records it names, then the fix targets), each link waiting on the one before;
+/// the index requests are hundreds of independent leaves. On an origin that serves both (a
+/// proxy in front of both services, the loopback servers of tests and benchmarks), one queue
+/// would hold every link of the chain behind the leaves queued before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) enum Lane {
+    #[default]
+    Index,
+    Advisories,
 }
 
 impl RequestSpec {
@@ -151,6 +164,7 @@ impl RequestSpec {
             url,
             headers: Vec::new(),
             json_body: None,
+            lane: Lane::Index,
         }
     }
 
@@ -159,7 +173,14 @@ impl RequestSpec {
             url,
             headers: Vec::new(),
             json_body: Some(body),
+            lane: Lane::Index,
         }
+    }
+
+    /// Waits in the advisories' own bound (see [`Lane`]).
+    pub fn advisory(mut self) -> Self {
+        self.lane = Lane::Advisories;
+        self
     }
 
     pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
@@ -181,7 +202,7 @@ struct Inner {
     settings: FetchSettings,
     /// One bound per origin (`scheme://host:port`): PyPI and OSV each get their own, so one
     /// source's burst never starves the other's requests of slots.
-    permits: Mutex<HashMap<String, Arc<HostLimit>>>,
+    permits: Mutex<HashMap<(String, Lane), Arc<HostLimit>>>,
     deadline: Option<Instant>,
     counters: Counters,
 }
@@ -256,9 +277,12 @@ impl Fetcher {
         }
     }
 
-    /// The bound on requests in flight to `url`'s origin.
-    fn permits_for(&self, url: &str) -> Arc<HostLimit> {
-        let key = reqwest::Url::parse(url).map_or_else(|_| String::new(), |url| origin(&url));
+    /// The bound on requests in flight to `url`'s origin, in `lane`.
+    fn permits_for(&self, url: &str, lane: Lane) -> Arc<HostLimit> {
+        let key = (
+            reqwest::Url::parse(url).map_or_else(|_| String::new(), |url| origin(&url)),
+            lane,
+        );
         let mut hosts = self
             .inner
             .permits
@@ -288,7 +312,7 @@ impl Fetcher {
         loop {
             attempts += 1;
             // Wait for a slot, but not past the deadline: queued requests must fail fast too.
-            let limit = self.permits_for(&spec.url);
+            let limit = self.permits_for(&spec.url, spec.lane);
             // A GET's time in flight is the host's latency; a batch POST's is its own size.
             let timed = spec.json_body.is_none();
             let slot = match self.remaining() {

@@ -216,7 +216,7 @@ async fn query_chunk(fetcher: &Fetcher, chunk: &[OsvQuery]) -> Vec<QueryAnswer> 
             }
         };
         let results = match fetcher
-            .send(&RequestSpec::post_json(url.clone(), body))
+            .send(&RequestSpec::post_json(url.clone(), body).advisory())
             .await
         {
             Err(error) => Err(error),
@@ -391,7 +391,7 @@ async fn query_package(fetcher: &Fetcher, name: &str, version: Option<&str>) -> 
             })
         })?;
         let response = fetcher
-            .send(&RequestSpec::post_json(url.clone(), body))
+            .send(&RequestSpec::post_json(url.clone(), body).advisory())
             .await
             .map_err(source_error)?;
         if response.status != 200 {
@@ -493,7 +493,7 @@ async fn fetch_record(fetcher: &Fetcher, id: &str) -> RecordAnswer {
         }));
     }
     let response = fetcher
-        .send(&RequestSpec::get(url))
+        .send(&RequestSpec::get(url).advisory())
         .await
         .map_err(source_error)?;
     if response.status != 200 {

@@ -609,6 +609,37 @@ async fn concurrency_is_bounded() {
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 }
 
+/// The advisory requests are a chain (each link waits on the one before); on an origin that also
+/// serves the index they do not queue behind its requests.
+#[tokio::test]
+async fn advisory_requests_do_not_wait_behind_index_requests_to_the_same_origin() {
+    let server = TestServer::start().await;
+    server.add_record(record("TEST-LANE", "alpha", &["1.0"]));
+    server.inject(
+        "/simple/",
+        Fault::Latency(Duration::from_millis(400)),
+        usize::MAX,
+    );
+    let fetcher = fetcher(FetchSettings {
+        concurrency: 1,
+        ..settings(&server)
+    });
+    let index = {
+        let fetcher = fetcher.clone();
+        tokio::spawn(async move {
+            let requests = [ProjectRequest::new("attrs"), ProjectRequest::new("idna")];
+            pypi::fetch_simple(&fetcher, &requests).await
+        })
+    };
+    // Let the index requests take the origin's only index slot first.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let records = osv::fetch_records(&fetcher, vec!["TEST-LANE".to_owned()]).await;
+    assert!(records.values().all(Result::is_ok), "{records:?}");
+    // Two index requests, one at a time, 400 ms each: still going.
+    assert!(!index.is_finished());
+    assert!(index.await.unwrap().iter().all(Result::is_ok));
+}
+
 #[tokio::test]
 async fn unsafe_names_and_ids_are_refused_before_any_request() {
     let server = TestServer::start().await;
