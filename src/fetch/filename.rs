@@ -8,6 +8,8 @@
 //! Filenames come from the index, so from anyone who can upload: nothing here panics or takes
 //! more than a few passes over the name.
 
+use pyaudit_advisories::normalize_package_name;
+
 /// Sdist (and old `bdist_dumb`) archive extensions: the version is everything between the name
 /// and the extension.
 const ARCHIVE_EXTENSIONS: [&str; 8] = [
@@ -64,7 +66,7 @@ fn wheel_version(stem: &str) -> Option<&str> {
 /// normalised (runs of `-`, `_`, `.` are one `-`; case does not count). Only a `-` right after
 /// the whole name ends it: the name of an old sdist may hold dashes itself (`python-dateutil`).
 fn after_project_name<'a>(project: &str, filename: &'a str) -> Option<&'a str> {
-    let wanted = normalise(project);
+    let wanted = normalize_package_name(project);
     let wanted = wanted.as_bytes();
     if wanted.is_empty() {
         return None;
@@ -97,24 +99,6 @@ fn after_project_name<'a>(project: &str, filename: &'a str) -> Option<&'a str> {
 
 fn is_separator(byte: u8) -> bool {
     matches!(byte, b'-' | b'_' | b'.')
-}
-
-/// PEP 503: lower case, every run of `-`, `_` and `.` one `-`.
-fn normalise(name: &str) -> String {
-    let mut normalised = String::with_capacity(name.len());
-    let mut in_separator_run = false;
-    for character in name.chars() {
-        if character.is_ascii() && is_separator(character as u8) {
-            if !in_separator_run {
-                normalised.push('-');
-            }
-            in_separator_run = true;
-        } else {
-            normalised.push(character.to_ascii_lowercase());
-            in_separator_run = false;
-        }
-    }
-    normalised
 }
 
 fn strip_suffix_ignore_case<'a>(text: &'a str, suffix: &str) -> Option<&'a str> {
