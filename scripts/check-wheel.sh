@@ -69,7 +69,9 @@ for line in ("Name: pyaudit-cli", f"Version: {version}", "License-Expression: MI
 assert "pyaudit-cli" in metadata and "uvx" in metadata, "the README (long description) is missing"
 members = {name.split("/", 1)[1] for name in tarfile.open(sdist).getnames() if "/" in name}
 for needed in ("Cargo.toml", "Cargo.lock", "pyproject.toml", "src/main.rs",
-               "advisories/Cargo.toml", "cache/Cargo.toml"):
+               "advisories/Cargo.toml", "cache/Cargo.toml",
+               # sled with the cache's patch, which the workspace's [patch.crates-io] points at
+               "vendor/sled/Cargo.toml", "vendor/sled/src/lazy.rs"):
     assert needed in members, f"{needed} not in the sdist"
 PY
 
