@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use pep440_rs::Version;
+use pyaudit_advisories::normalize_package_name;
 
 use reqwest::header::{ACCEPT, ETAG, HeaderName, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde::Deserialize;
@@ -232,9 +233,15 @@ where
 /// (PEP 503 / PEP 691 allow relative ones), so no consumer ever sees a relative link.
 pub trait IndexDocument: DeserializeOwned {
     fn resolve_links(&mut self, base: &reqwest::Url);
+    /// The project the document says it is about.
+    fn project_name(&self) -> &str;
 }
 
 impl IndexDocument for ProjectJson {
+    fn project_name(&self) -> &str {
+        &self.info.name
+    }
+
     fn resolve_links(&mut self, base: &reqwest::Url) {
         for file in self.releases.values_mut().flatten() {
             // A link that cannot be used (another scheme, not a URL) is dropped: the file is then
@@ -249,6 +256,10 @@ impl IndexDocument for ProjectJson {
 }
 
 impl IndexDocument for SimpleProject {
+    fn project_name(&self) -> &str {
+        &self.name
+    }
+
     fn resolve_links(&mut self, base: &reqwest::Url) {
         // `url` is required here, so an unusable link drops the file entry.
         self.files
@@ -291,6 +302,17 @@ async fn fetch_document<T: IndexDocument>(
         200 => {
             let mut document: T = serde_json::from_slice(&response.body)
                 .map_err(|error| source_error(response.malformed(error)))?;
+            // Its releases are read against its own name (a file belongs to the project its
+            // filename names), so a page about another project would lend that project's
+            // releases, ages and status to this one.
+            if normalize_package_name(document.project_name())
+                != normalize_package_name(&request.name)
+            {
+                let named: String = document.project_name().chars().take(100).collect();
+                return Err(source_error(response.malformed(format!(
+                    "the answer is about another project ({named:?})"
+                ))));
+            }
             document.resolve_links(&response.final_url);
             Ok(PypiAnswer::Fresh {
                 etag: response.header(ETAG),

@@ -680,6 +680,59 @@ fn an_undated_simple_page_falls_back_to_the_json_api() {
     assert!(metadata(&again, "idna", "3.7").locked_upload_time.is_some());
 }
 
+/// An index that answers for one project with another's page (a misconfigured proxy, or a
+/// hostile mirror) would lend that project's releases, ages and status: the package is
+/// unavailable instead, with the name the page gave, and nothing of the page is cached.
+#[test]
+fn a_page_about_another_project_is_not_used() {
+    let served = Served::start();
+    served.server.set_body(
+        "/simple/idna/",
+        200,
+        "application/vnd.pypi.simple.v1+json",
+        r#"{"meta": {"api-version": "1.1"}, "name": "six", "versions": ["3.7"],
+            "files": [{"filename": "six-3.7.tar.gz", "url": "x", "hashes": {},
+                       "upload-time": "2024-04-11T03:34:30.123Z"}]}"#,
+    );
+    let simple_only = MetadataSettings {
+        json_api: false,
+        ..settings(&served.server.url(), NOW)
+    };
+    let cache = Cache::in_memory();
+    let data = collect(
+        &[key("idna", "3.7"), key("six", "1.16.0")],
+        &cache,
+        &simple_only,
+    )
+    .unwrap();
+    let reason = unavailable_reason(&data, "idna", "3.7");
+    assert!(reason.contains("another project (\"six\")"), "{reason}");
+    assert!(
+        metadata(&data, "six", "1.16.0")
+            .locked_upload_time
+            .is_some()
+    );
+    // A JSON API answer is held to the same rule.
+    let json_only = MetadataSettings {
+        simple_api: false,
+        ..settings(&served.server.url(), NOW)
+    };
+    served.server.set_body(
+        "/pypi/idna/json",
+        200,
+        "application/json",
+        r#"{"info": {"name": "six", "version": "3.7"}, "releases": {}}"#,
+    );
+    let data = collect(&[key("idna", "3.7")], &Cache::in_memory(), &json_only).unwrap();
+    let reason = unavailable_reason(&data, "idna", "3.7");
+    assert!(reason.contains("another project"), "{reason}");
+
+    // Nothing of the wrong page was cached: the next run asks again.
+    let before = served.server.requests("/simple/idna/");
+    collect(&[key("idna", "3.7")], &cache, &simple_only).unwrap();
+    assert_eq!(served.server.requests("/simple/idna/"), before + 1);
+}
+
 /// Offline, a project whose page the cache lacks is read from a cached JSON API answer when
 /// there is one (a cache filled by an older version, or by a run with the license rules).
 #[test]
