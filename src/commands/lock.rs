@@ -22,15 +22,24 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let quiet = context.quiet;
     // The config is read first: it may allow includes outside the project.
     let config = config::discover(args.config.as_deref(), &lockfile_directory(args))?;
-    let (graphs, installed_findings) = match &args.installed {
-        Some(directory) => {
-            installed_graphs(directory, args, config.input.allow_outside_includes, quiet)?
-        }
-        None => (
-            load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)?,
-            Vec::new(),
-        ),
-    };
+    // The cache and the lockfiles do not depend on each other, and both take milliseconds
+    // (sled's files and threads; a large lock's TOML): the cache opens while they are read.
+    // A lockfile error is still the one reported when both fail.
+    let (loaded, opened) = std::thread::scope(|scope| {
+        let opened = scope.spawn(|| open_cache(args.sources.cache_dir.as_deref(), quiet));
+        let loaded = match &args.installed {
+            Some(directory) => {
+                installed_graphs(directory, args, config.input.allow_outside_includes, quiet)
+            }
+            None => load_graphs(&args.lockfile, config.input.allow_outside_includes, quiet)
+                .map(|graphs| (graphs, Vec::new())),
+        };
+        let opened = opened
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, opened)
+    });
+    let (graphs, installed_findings) = loaded?;
     let known: Vec<String> = graphs
         .iter()
         .flat_map(|graph| graph.group_names())
@@ -45,7 +54,7 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
         })
         .collect();
 
-    let cache = open_cache(args.sources.cache_dir.as_deref(), quiet)?;
+    let cache = opened?;
     let settings = enrich_settings(&args.sources, &config, context);
     let policy = policy_settings(
         config.clone(),
