@@ -14,7 +14,7 @@
 //! cores the client shares): measured on the loopback benchmark at 0 ms, opening the slots on
 //! such pauses took 500 packages from 200 to 276 ms and crewAI's lock from 207 to 247 ms. A near
 //! server that is slow for some requests (a cache in front of a far origin) still opens the
-//! slots through [`SLOW_REQUEST`].
+//! slots through [`SLOW_REQUEST_NEAR`].
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
