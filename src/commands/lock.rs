@@ -6,7 +6,10 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::settings::{enrich_settings, policy_settings};
-use super::{Invocation, Outcome, check_groups, deliver, group_selection, load_graphs, open_cache};
+use super::{
+    Invocation, Outcome, check_groups, deliver, group_selection, load_graphs, open_cache,
+    open_cache_if_free,
+};
 use crate::audit::usage::UsageRequest;
 use crate::audit::{self, Audit, PlannedLockfile, Policy};
 use crate::cli::{LockArgs, LockFormat};
@@ -24,9 +27,11 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
     let config = config::discover(args.config.as_deref(), &lockfile_directory(args))?;
     // The cache and the lockfiles do not depend on each other, and both take milliseconds
     // (sled's files and threads; a large lock's TOML): the cache opens while they are read.
-    // A lockfile error is still the one reported when both fail.
+    // A lockfile error is still the one reported when both fail, and at once: a cache another
+    // pyaudit holds is waited for only after the lockfiles loaded.
+    let cache_dir = args.sources.cache_dir.as_deref();
     let (loaded, opened) = std::thread::scope(|scope| {
-        let opened = scope.spawn(|| open_cache(args.sources.cache_dir.as_deref(), quiet));
+        let opened = scope.spawn(|| open_cache_if_free(cache_dir, quiet));
         let loaded = match &args.installed {
             Some(directory) => {
                 installed_graphs(directory, args, config.input.allow_outside_includes, quiet)
@@ -54,7 +59,10 @@ pub fn run(args: &LockArgs, context: &Invocation) -> Result<(String, Outcome)> {
         })
         .collect();
 
-    let cache = opened?;
+    let cache = match opened? {
+        Some(cache) => cache,
+        None => open_cache(cache_dir, quiet)?,
+    };
     let settings = enrich_settings(&args.sources, &config, context);
     let policy = policy_settings(
         config.clone(),

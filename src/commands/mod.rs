@@ -180,6 +180,21 @@ pub fn open_cache(cache_dir: Option<&Path>, quiet: bool) -> Result<pyaudit_cache
     Ok(finish_open(opened, quiet))
 }
 
+/// [`open_cache`] without waiting for another pyaudit that holds the cache: `None` then. For a
+/// caller that opens it beside other work, and waits (saying so) only once that work succeeded:
+/// a bad lockfile is reported at once, not after the wait.
+pub fn open_cache_if_free(
+    cache_dir: Option<&Path>,
+    quiet: bool,
+) -> Result<Option<pyaudit_cache::Cache>> {
+    let options = cache_options(cache_dir, quiet)?.lock_wait(std::time::Duration::ZERO);
+    match pyaudit_cache::Cache::open_or_memory(&options) {
+        Ok(opened) => Ok(Some(finish_open(opened, quiet))),
+        Err(pyaudit_cache::CacheError::Locked { .. }) => Ok(None),
+        Err(error) => Err(cache_open_error(error)),
+    }
+}
+
 /// Open the cache for a command whose job is the cache's contents (`db import`, `db status`,
 /// `cache stats`): any failure to open it is an error, never an empty in-memory stand-in that
 /// would report success for what was not written, or no database where there is one.

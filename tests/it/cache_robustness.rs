@@ -449,6 +449,29 @@ fn a_held_cache_is_waited_for_then_an_error_never_an_empty_cache() {
         .stdout(predicate::str::contains("2 records"));
 }
 
+/// `lock` opens the cache while it reads the lockfile; a broken lockfile is still reported at
+/// once, not after waiting for a cache another pyaudit holds.
+#[test]
+fn a_broken_lockfile_is_reported_without_waiting_for_a_held_cache() {
+    let directory = tempfile::tempdir().unwrap();
+    let cache = imported_cache(directory.path());
+    let holder = Cache::open(&OpenOptions::new(&cache)).unwrap();
+    let lock = directory.path().join("uv.lock");
+    fs::write(&lock, "version = 1\n[[package]\n").unwrap();
+    let output = pyaudit(&cache)
+        .env("PYAUDIT_CACHE_WAIT", "30m")
+        .args(["lock", "--offline"])
+        .arg(&lock)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("uv.lock"), "{stderr}");
+    assert!(!stderr.contains("waiting up to"), "{stderr}");
+    drop(holder);
+}
+
 #[test]
 fn an_invalid_cache_wait_is_an_error() {
     let directory = tempfile::tempdir().unwrap();
