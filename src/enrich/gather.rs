@@ -5,10 +5,11 @@
 //! starts every request at once on one client (one connection pool, one concurrency bound per
 //! host): the OSV `querybatch` and the PyPI JSON and Simple API requests go out together, each
 //! advisory record is fetched as soon as the answer naming it is in (see `records`), the
-//! caller's follow-up (the versions a fix moves to) is asked as soon as the advisories are
-//! known, and the popular names are read meanwhile. Nothing waits for a stage it does not depend
-//! on; the critical path of a cold run is the `querybatch`, the records it names and the
-//! follow-up, or the slowest PyPI answer.
+//! caller's follow-up (the versions a fix moves to) is answered from the vulnerable packages'
+//! histories fetched alongside the records (see `project_answers`) or else asked as soon as the
+//! advisories are known, and the popular names are read meanwhile. Nothing waits for a stage it
+//! does not depend on; the critical path of a cold run is the `querybatch` and the records it
+//! names (plus the follow-up where no history could answer it), or the slowest PyPI answer.
 //!
 //! Fail closed as before: every source's answers are judged by the same settle steps as when it
 //! runs alone (`vulnerabilities::collect`, `metadata::collect`), so a failed request is never a
@@ -101,7 +102,7 @@ pub fn gather(
     let ((vulnerability_answers, followed), metadata_answers, requests) = waved?;
     let popular = popular?;
 
-    if let Some((plan, answers)) = followed {
+    for (plan, answers) in followed {
         // Only stored: the step that asked for these judges them from the cache itself.
         vulnerabilities::settle(plan, answers, cache, settings);
     }
@@ -124,8 +125,9 @@ pub fn gather(
     })
 }
 
-/// The follow-up's own plan and answers, to store.
-type Followed = Option<(vulnerabilities::Plan, vulnerabilities::Fetched)>;
+/// The follow-up's own plans and answers, to store: those the package histories gave, and
+/// those asked.
+type Followed = Vec<vulnerabilities::Answered>;
 type Waved = (
     (vulnerabilities::Fetched, Followed),
     Option<metadata::Fetched>,
@@ -146,7 +148,7 @@ fn wave(
     if !vulnerabilities_online && !metadata_online {
         let answers =
             vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?;
-        return Ok(((answers, None), None, 0));
+        return Ok(((answers, Vec::new()), None, 0));
     }
     let network = Network::start(&settings.fetch)?;
     let progress = WaveProgress::new(settings.progress);
@@ -154,8 +156,18 @@ fn wave(
     let (vulnerability_answers, metadata_answers) = network.runtime.block_on(async {
         let osv = async {
             let answers = if vulnerabilities_online {
-                vulnerabilities::ask(vulnerability_plan, cache, settings, fetcher, &progress)
-                    .await?
+                // With a follow-up, the vulnerable packages' histories come alongside their
+                // records and can answer it without another round trip.
+                let histories = request.follow_up.is_some();
+                vulnerabilities::ask(
+                    vulnerability_plan,
+                    cache,
+                    settings,
+                    fetcher,
+                    &progress,
+                    histories,
+                )
+                .await?
             } else {
                 vulnerabilities::without_network(vulnerability_plan, cache, settings.offline)?
             };
@@ -170,11 +182,27 @@ fn wave(
                     keys.dedup();
                     // Only a head start: if it fails, the step that needs these asks (and
                     // reports) again; it must not cost the targets' own answers.
-                    follow(keys, cache, settings, fetcher, &progress)
-                        .await
-                        .unwrap_or(None)
+                    let mut followed = Vec::new();
+                    let rest = match vulnerabilities::answer_from_histories(
+                        vulnerability_plan,
+                        &answers,
+                        keys.clone(),
+                        cache,
+                        settings,
+                    ) {
+                        Ok((derived, rest)) => {
+                            followed.extend(derived);
+                            rest
+                        }
+                        Err(_) => keys,
+                    };
+                    if let Ok(Some(asked)) = follow(rest, cache, settings, fetcher, &progress).await
+                    {
+                        followed.push(asked);
+                    }
+                    followed
                 }
-                _ => None,
+                _ => Vec::new(),
             };
             Ok::<_, EnrichError>((answers, followed))
         };
@@ -203,7 +231,7 @@ async fn follow(
     settings: &VulnerabilitySettings,
     fetcher: &crate::fetch::Fetcher,
     progress: &WaveProgress,
-) -> Result<Followed, EnrichError> {
+) -> Result<Option<vulnerabilities::Answered>, EnrichError> {
     if keys.is_empty() {
         return Ok(None);
     }
@@ -211,6 +239,6 @@ async fn follow(
     if !plan.needs_network(settings.offline) {
         return Ok(None);
     }
-    let answers = vulnerabilities::ask(&plan, cache, settings, fetcher, progress).await?;
+    let answers = vulnerabilities::ask(&plan, cache, settings, fetcher, progress, false).await?;
     Ok(Some((plan, answers)))
 }

@@ -14,6 +14,7 @@ pub mod license;
 pub mod metadata;
 pub mod popular;
 pub mod progress;
+mod project_answers;
 mod records;
 pub mod releases;
 pub mod verdict;

@@ -97,10 +97,14 @@ pub fn collect(
     let plan = plan(targets, cache, settings)?;
     let (fetched, requests) = if plan.needs_network(settings.offline) {
         let network = Network::start(&settings.fetch)?;
-        let fetched =
-            network
-                .runtime
-                .block_on(ask(&plan, cache, settings, &network.fetcher, &progress))?;
+        let fetched = network.runtime.block_on(ask(
+            &plan,
+            cache,
+            settings,
+            &network.fetcher,
+            &progress,
+            false,
+        ))?;
         (fetched, network.fetcher.stats().requests)
     } else {
         (without_network(&plan, cache, settings.offline)?, 0)
@@ -151,6 +155,9 @@ pub(super) struct Fetched {
     fetched: Vec<String>,
     /// Records that could not be had, and why.
     record_failures: BTreeMap<String, String>,
+    /// The whole history of each package the answers list advisories for, by PEP 503 name,
+    /// when asked for (see `project_answers`).
+    histories: BTreeMap<String, Vec<Advisory>>,
 }
 
 /// Step 1: local sources and the cache.
@@ -230,13 +237,16 @@ pub(super) fn plan(
 }
 
 /// Step 2 (online): the `querybatch`, then every record its answers list that the cache lacks,
-/// each fetched as soon as the answer naming it is in.
+/// each fetched as soon as the answer naming it is in. `histories`: also ask for the whole
+/// history of each package the answers list advisories for, alongside the records (see
+/// [`answer_from_histories`]).
 pub(super) async fn ask(
     plan: &Plan,
     cache: &Cache,
     settings: &VulnerabilitySettings,
     fetcher: &Fetcher,
     progress: &WaveProgress,
+    histories: bool,
 ) -> Result<Fetched, EnrichError> {
     let queries: Vec<OsvQuery> = plan
         .to_query
@@ -283,9 +293,17 @@ pub(super) async fn ask(
         .filter(|id| !records.contains_key(*id))
         .cloned()
         .collect();
-    let mut fetched = Vec::new();
-    let mut record_failures = BTreeMap::new();
-    if !missing.is_empty() {
+    let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
+    let history_names = if histories {
+        listing_names(plan, &outcomes)
+    } else {
+        Vec::new()
+    };
+    let asked_histories = super::project_answers::fetch(fetcher, history_names, &base, progress);
+    let asked_records = async {
+        if missing.is_empty() {
+            return None;
+        }
         let listed: Vec<(OsvQuery, Vec<String>)> = outcomes
             .iter()
             .enumerate()
@@ -304,8 +322,12 @@ pub(super) async fn ask(
             })
             .collect();
         let requests = super::records::plan_requests(&listed, &missing);
-        let base = crate::redact::redact_text(trim_base(&settings.fetch.osv_url)).into_owned();
-        let got = super::records::fetch(fetcher, requests, &base, progress).await;
+        Some(super::records::fetch(fetcher, requests, &base, progress).await)
+    };
+    let (got, histories) = tokio::join!(asked_records, asked_histories);
+    let mut fetched = Vec::new();
+    let mut record_failures = BTreeMap::new();
+    if let Some(got) = got {
         fetched.extend(got.records.keys().cloned());
         records.extend(got.records);
         record_failures = got.failures;
@@ -317,7 +339,106 @@ pub(super) async fn ask(
         records,
         fetched,
         record_failures,
+        histories,
     })
+}
+
+/// The PEP 503 names of the packages whose answers in use list an advisory, once each.
+fn listing_names(plan: &Plan, outcomes: &[OsvOutcome]) -> Vec<String> {
+    outcomes
+        .iter()
+        .zip(&plan.normalized)
+        .filter(|(outcome, _)| {
+            matches!(outcome, OsvOutcome::Answered { references, .. } if !references.is_empty())
+        })
+        .map(|(_, name)| name.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// A plan and its answers, ready to settle.
+pub(super) type Answered = (Plan, Fetched);
+
+/// Of `keys` (versions not in `plan`), those whose answer `fetched`'s package histories give
+/// (see `project_answers`), as a plan and answers to settle like asked ones; and the keys that
+/// must still be asked.
+pub(super) fn answer_from_histories(
+    plan: &Plan,
+    fetched: &Fetched,
+    keys: Vec<PackageKey>,
+    cache: &Cache,
+    settings: &VulnerabilitySettings,
+) -> Result<(Option<Answered>, Vec<PackageKey>), EnrichError> {
+    if fetched.histories.is_empty() || keys.is_empty() {
+        return Ok((None, keys));
+    }
+    let mut checked = BTreeMap::new();
+    for (name, advisories) in &fetched.histories {
+        let answered: Vec<(&Version, &[VulnerabilityRef])> = fetched
+            .outcomes
+            .iter()
+            .enumerate()
+            .filter(|&(index, _)| plan.normalized[index] == *name)
+            .filter_map(|(index, outcome)| match outcome {
+                OsvOutcome::Answered { references, .. } => {
+                    Some((&plan.targets[index].version, references.as_slice()))
+                }
+                _ => None,
+            })
+            .collect();
+        // Every version of the package in the run must have been answered to compare with.
+        let versions = plan
+            .normalized
+            .iter()
+            .filter(|known| *known == name)
+            .count();
+        if answered.len() != versions {
+            continue;
+        }
+        if let Some(history) =
+            super::project_answers::CheckedHistory::check(name, advisories.clone(), &answered)
+        {
+            checked.insert(name.clone(), history);
+        }
+    }
+    let (known, rest): (Vec<PackageKey>, Vec<PackageKey>) = keys
+        .into_iter()
+        .partition(|key| checked.contains_key(&normalize_package_name(&key.name)));
+    if known.is_empty() {
+        return Ok((None, rest));
+    }
+    let known_plan = self::plan(&known, cache, settings)?;
+    let mut outcomes = known_plan.outcomes.clone();
+    let mut records = known_plan.records.clone();
+    let mut fetched_ids = Vec::new();
+    for &index in &known_plan.to_query {
+        let history = &checked[&known_plan.normalized[index]];
+        let mut references = Vec::new();
+        for (reference, advisory) in history.answer(&known_plan.targets[index].version) {
+            // The history's copy is as fresh as OSV's records get: it is the one stored.
+            fetched_ids.push(reference.id.clone());
+            records.insert(reference.id.clone(), advisory);
+            references.push(reference);
+        }
+        outcomes[index] = OsvOutcome::Answered {
+            references,
+            fetched_at: settings.now,
+            from_cache: false,
+        };
+    }
+    fetched_ids.sort();
+    fetched_ids.dedup();
+    let answered = known_plan.to_query.clone();
+    let derived = Fetched {
+        outcomes,
+        answered,
+        records,
+        fetched: fetched_ids,
+        record_failures: BTreeMap::new(),
+        histories: BTreeMap::new(),
+    };
+    Ok((Some((known_plan, derived)), rest))
 }
 
 /// Step 2 (offline, or everything cached): the plan's own data.
@@ -340,6 +461,7 @@ pub(super) fn without_network(
         records,
         fetched: Vec::new(),
         record_failures,
+        histories: BTreeMap::new(),
     })
 }
 

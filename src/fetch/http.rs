@@ -144,6 +144,8 @@ pub(crate) struct RequestSpec {
     /// A JSON body makes it a POST; none makes it a GET.
     pub json_body: Option<Vec<u8>>,
     pub lane: Lane,
+    /// Whether a failed attempt is retried (see [`RequestSpec::without_retries`]).
+    pub retried: bool,
 }
 
 /// Which bound a request waits in, per origin. The advisory requests are a chain (the batch
@@ -165,6 +167,7 @@ impl RequestSpec {
             headers: Vec::new(),
             json_body: None,
             lane: Lane::Index,
+            retried: true,
         }
     }
 
@@ -174,12 +177,20 @@ impl RequestSpec {
             headers: Vec::new(),
             json_body: Some(body),
             lane: Lane::Index,
+            retried: true,
         }
     }
 
     /// Waits in the advisories' own bound (see [`Lane`]).
     pub fn advisory(mut self) -> Self {
         self.lane = Lane::Advisories;
+        self
+    }
+
+    /// One attempt only: for a request that merely saves others (an answer the run can also get
+    /// another way), whose retries and backoff would only hold up the run.
+    pub fn without_retries(mut self) -> Self {
+        self.retried = false;
         self
     }
 
@@ -356,7 +367,7 @@ impl Fetcher {
                 AttemptFailure::Final(error) => return Err(error),
                 AttemptFailure::Retryable { error, retry_after } => (error, retry_after),
             };
-            if attempts > settings.retries {
+            if !spec.retried || attempts > settings.retries {
                 return Err(error);
             }
             let delay = match retry_after {

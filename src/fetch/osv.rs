@@ -306,7 +306,20 @@ fn query_url(fetcher: &Fetcher) -> String {
 pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageAnswer> {
     let asked: Vec<(String, Option<String>)> =
         names.iter().map(|name| (name.clone(), None)).collect();
-    query_each(fetcher, asked, &|| {}).await
+    query_each(fetcher, asked, true, &|| {}).await
+}
+
+/// [`query_packages`] for answers that only save requests: each query is tried once (a
+/// failure costs no backoff; the caller asks another way), and `answered` is called as each
+/// answer comes in.
+pub async fn query_packages_once(
+    fetcher: &Fetcher,
+    names: &[String],
+    answered: &(dyn Fn() + Sync),
+) -> Vec<PackageAnswer> {
+    let asked: Vec<(String, Option<String>)> =
+        names.iter().map(|name| (name.clone(), None)).collect();
+    query_each(fetcher, asked, false, answered).await
 }
 
 /// `POST /v1/query` `{"package": {...}, "version"}` for each query, concurrently within the
@@ -322,12 +335,13 @@ pub async fn query_versions(
         .iter()
         .map(|query| (query.name.clone(), Some(query.version.clone())))
         .collect();
-    query_each(fetcher, asked, answered).await
+    query_each(fetcher, asked, true, answered).await
 }
 
 async fn query_each(
     fetcher: &Fetcher,
     asked: Vec<(String, Option<String>)>,
+    retried: bool,
     answered: &(dyn Fn() + Sync),
 ) -> Vec<PackageAnswer> {
     let mut tasks = JoinSet::new();
@@ -336,7 +350,7 @@ async fn query_each(
         tasks.spawn(async move {
             (
                 position,
-                query_package(&fetcher, &name, version.as_deref()).await,
+                query_package(&fetcher, &name, version.as_deref(), retried).await,
             )
         });
     }
@@ -369,7 +383,12 @@ async fn query_each(
 
 /// One package's records (of one version, when given), every page followed (at most
 /// [`MAX_PAGES`]).
-async fn query_package(fetcher: &Fetcher, name: &str, version: Option<&str>) -> PackageAnswer {
+async fn query_package(
+    fetcher: &Fetcher,
+    name: &str,
+    version: Option<&str>,
+    retried: bool,
+) -> PackageAnswer {
     let url = query_url(fetcher);
     let source_error = |cause| SourceError::new(Source::OsvPackageQuery, name, cause);
     let mut records = Vec::new();
@@ -390,10 +409,11 @@ async fn query_package(fetcher: &Fetcher, name: &str, version: Option<&str>) -> 
                 message: error.to_string(),
             })
         })?;
-        let response = fetcher
-            .send(&RequestSpec::post_json(url.clone(), body).advisory())
-            .await
-            .map_err(source_error)?;
+        let mut spec = RequestSpec::post_json(url.clone(), body).advisory();
+        if !retried {
+            spec = spec.without_retries();
+        }
+        let response = fetcher.send(&spec).await.map_err(source_error)?;
         if response.status != 200 {
             return Err(source_error(response.unexpected_status()));
         }

@@ -1227,22 +1227,57 @@ fn demo_fix(data: &VulnerabilityData) -> Vec<PackageKey> {
         .collect()
 }
 
-/// The follow-up (the versions a fix moves to) is asked inside the wave, once the advisories
-/// are in, and stored: asking about those versions afterwards costs no request.
+fn follow_up_request(targets: Vec<PackageKey>) -> GatherRequest {
+    GatherRequest {
+        targets,
+        metadata: None,
+        popular: None,
+        follow_up: Some(demo_fix),
+        keep_releases: false,
+    }
+}
+
+/// TEST-demo-2 affects demo 2.0 only: the version `demo_fix` moves to, not the locked 1.0.
+fn demo_regression() -> Value {
+    json!({
+        "id": "TEST-demo-2",
+        "modified": "2024-02-01T00:00:00Z",
+        "summary": "a regression in 2.0",
+        "affected": [{
+            "package": {"ecosystem": "PyPI", "name": "demo"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "2.0"}, {"fixed": "2.1"}]}]
+        }]
+    })
+}
+
+/// The package-only `/v1/query` requests the server saw (a vulnerable package's history).
+fn history_queries(server: &crate::support::server::TestServer) -> Vec<String> {
+    server
+        .log()
+        .iter()
+        .filter(|request| request.path == "/v1/query")
+        .map(|request| request.json())
+        .filter(|body| body.get("version").is_none())
+        .map(|body| {
+            body["package"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The follow-up (the versions a fix moves to) is answered inside the wave and stored: asking
+/// about those versions afterwards costs no request. The vulnerable package's whole history,
+/// asked alongside its records, answers it without another round trip.
 #[test]
-fn gather_asks_the_follow_up_in_the_same_wave() {
+fn gather_answers_the_follow_up_from_the_package_history_in_the_same_wave() {
     let served = Served::start();
     let server = &served.server;
     server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
     let url = server.url();
     let cache = Cache::in_memory();
-    let request = GatherRequest {
-        targets: vec![key("demo", "1.0"), key("clean", "1.0")],
-        metadata: None,
-        popular: None,
-        follow_up: Some(demo_fix),
-        keep_releases: false,
-    };
+    let request = follow_up_request(vec![key("demo", "1.0"), key("clean", "1.0")]);
     let settings = settings(&url, false, NOW);
     let gathered = gather(&request, &cache, &settings).unwrap();
     assert_eq!(
@@ -1256,9 +1291,88 @@ fn gather_asks_the_follow_up_in_the_same_wave() {
             .packages
             .contains_key(&key("demo", "2.0"))
     );
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    assert_eq!(history_queries(server), ["demo"]);
+    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
+    assert!(ids_of(status(&later, "demo", "2.0")).is_empty());
+    assert_eq!(later.requests, 0);
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+}
+
+/// A version the fix moves to that a newer advisory affects (a regression the locked version
+/// does not have) is answered as affected, with the record, from the history alone.
+#[test]
+fn a_regression_in_the_fix_target_is_read_from_the_package_history() {
+    let served = Served::start();
+    let server = &served.server;
+    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
+    server.add_record(demo_regression());
+    let url = server.url();
+    let cache = Cache::in_memory();
+    let settings = settings(&url, false, NOW);
+    gather(
+        &follow_up_request(vec![key("demo", "1.0")]),
+        &cache,
+        &settings,
+    )
+    .unwrap();
+    assert_eq!(server.requests("/v1/querybatch"), 1);
+    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
+    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
+    assert_eq!(later.requests, 0);
+}
+
+/// A history that does not reproduce OSV's own answer (here: the server fails package queries;
+/// a mirror may answer them empty) is not used: the follow-up is asked as before, and the
+/// history query, which only saves a round trip, is not retried.
+#[test]
+fn without_a_usable_history_the_follow_up_is_asked() {
+    let served = Served::start();
+    let server = &served.server;
+    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
+    server.inject_exact(
+        "/v1/query",
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+        },
+        usize::MAX,
+    );
+    let url = server.url();
+    let cache = Cache::in_memory();
+    let settings = settings(&url, false, NOW);
+    gather(
+        &follow_up_request(vec![key("demo", "1.0")]),
+        &cache,
+        &settings,
+    )
+    .unwrap();
+    assert_eq!(history_queries(server), ["demo"], "asked once, not retried");
     assert_eq!(server.requests("/v1/querybatch"), 2);
     let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
     assert!(ids_of(status(&later, "demo", "2.0")).is_empty());
     assert_eq!(later.requests, 0);
+}
+
+/// An empty history (a server that answers package queries with `{}`) contradicts the batch's
+/// answer and is not used either.
+#[test]
+fn an_empty_history_is_not_taken_for_a_clean_one() {
+    let served = Served::start();
+    let server = &served.server;
+    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
+    server.add_record(demo_regression());
+    server.set_body("/v1/query", 200, "application/json", "{}");
+    let url = server.url();
+    let cache = Cache::in_memory();
+    let settings = settings(&url, false, NOW);
+    gather(
+        &follow_up_request(vec![key("demo", "1.0")]),
+        &cache,
+        &settings,
+    )
+    .unwrap();
     assert_eq!(server.requests("/v1/querybatch"), 2);
+    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
+    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
 }

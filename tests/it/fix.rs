@@ -870,21 +870,31 @@ fn a_cold_lock_asks_each_project_once_for_its_fix_hints() {
             .map(|request| request.path.clone())
             .collect::<Vec<_>>()
     );
-    // The lock; urllib3's target inside the wave; after the plan, only what the head start could
-    // not know (the upgrade of requests that unblocks it).
+    // The lock; urllib3's target answered inside the wave by urllib3's whole history, asked
+    // alongside its records; after the plan, only what the wave could not know (the upgrade of
+    // requests that unblocks it, a package without advisories of its own).
     let batches: Vec<Value> = server
         .log()
         .iter()
         .filter(|request| request.path == "/v1/querybatch")
         .map(|request| request.json())
         .collect();
-    assert_eq!(batches.len(), 3, "{batches:#?}");
+    assert_eq!(batches.len(), 2, "{batches:#?}");
     let asked_for = |version: &str| {
         batches
             .iter()
             .filter(|batch| batch.to_string().contains(&format!("\"{version}\"")))
             .count()
     };
-    assert_eq!(asked_for("1.26.17"), 1, "{batches:#?}");
+    assert_eq!(asked_for("1.26.17"), 0, "{batches:#?}");
     assert_eq!(asked_for("2.25.0"), 1, "{batches:#?}");
+    let histories: Vec<Value> = server
+        .log()
+        .iter()
+        .filter(|request| request.path == "/v1/query")
+        .map(|request| request.json())
+        .filter(|body| body.get("version").is_none())
+        .collect();
+    assert_eq!(histories.len(), 1, "{histories:#?}");
+    assert_eq!(histories[0]["package"]["name"], "urllib3");
 }
