@@ -126,8 +126,34 @@ pub fn run(
     // A report that lists licenses (the SBOM) reads them whenever PyPI is asked anyway.
     need.json_api |= audit.licenses_in_report && need.any();
 
+    // The usage analysis needs nothing the enrichment learns: it scans the sources (and asks
+    // for wheels' file lists on its own client) while the wave is out. The enrichment's error,
+    // when both fail, is the one reported, as when they ran one after the other.
+    let (enriched, usage) = std::thread::scope(|scope| {
+        let usage = audit.usage.as_ref().map(|request| {
+            let graphs = &audit.graphs;
+            scope.spawn(move || {
+                usage::analyse(
+                    request,
+                    graphs,
+                    cache,
+                    &settings.metadata.fetch,
+                    settings.metadata.offline,
+                    settings.metadata.now,
+                )
+            })
+        });
+        let enriched = enrich(&targets, need, audit.remediate, cache, settings);
+        let usage = usage.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (enriched, usage)
+    });
+    let (data, metadata) = enriched?;
+    let usage = usage.transpose()?.flatten();
     // The wave draws its own bar over every request; this stage only says when it is done.
-    let (data, metadata) = enrich(&targets, need, audit.remediate, cache, settings)?;
     progress.done(
         indicatif::ProgressBar::hidden(),
         format!(
@@ -138,17 +164,6 @@ pub fn run(
     );
 
     let run_policy = Arc::clone(&audit.policies[audit.run_policy]);
-    let usage = match &audit.usage {
-        Some(request) => usage::analyse(
-            request,
-            &audit.graphs,
-            cache,
-            &settings.metadata.fetch,
-            settings.metadata.offline,
-            settings.metadata.now,
-        )?,
-        None => None,
-    };
 
     let remediate = audit.remediate;
     let mut run_found = std::mem::take(&mut audit.input_findings);

@@ -102,22 +102,33 @@ pub fn gather(
     let ((vulnerability_answers, followed), metadata_answers, requests) = waved?;
     let popular = popular?;
 
-    for (plan, answers) in followed {
-        // Only stored: the step that asked for these judges them from the cache itself.
-        vulnerabilities::settle(plan, answers, cache, settings);
-    }
-    let mut vulnerabilities =
-        vulnerabilities::settle(vulnerability_plan, vulnerability_answers, cache, settings);
+    // The two sources store and judge their answers independently: side by side.
+    let (mut vulnerabilities, metadata) = std::thread::scope(|scope| {
+        let metadata = match (metadata_plan, &request.metadata) {
+            (Some(plan), Some(metadata_settings)) => Some(scope.spawn(move || {
+                metadata::settle(
+                    plan,
+                    metadata_answers.unwrap_or_default(),
+                    cache,
+                    metadata_settings,
+                )
+            })),
+            _ => None,
+        };
+        for (plan, answers) in followed {
+            // Only stored: the step that asked for these judges them from the cache itself.
+            vulnerabilities::settle(plan, answers, cache, settings);
+        }
+        let vulnerabilities =
+            vulnerabilities::settle(vulnerability_plan, vulnerability_answers, cache, settings);
+        let metadata = metadata.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (vulnerabilities, metadata)
+    });
     vulnerabilities.requests = requests;
-    let metadata = match (metadata_plan, &request.metadata) {
-        (Some(plan), Some(metadata_settings)) => Some(metadata::settle(
-            plan,
-            metadata_answers.unwrap_or_default(),
-            cache,
-            metadata_settings,
-        )),
-        _ => None,
-    };
     Ok(Gathered {
         vulnerabilities,
         metadata,
