@@ -54,14 +54,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Lockfile, LockfileError> {
 
 /// `fast_path: false` parses every artifact with the TOML parser; tests compare the two.
 fn parse_with(path: &Path, text: &str, fast_path: bool) -> Result<Lockfile, LockfileError> {
-    let reader = Reader::new(path, text);
     let elided = fast_path.then(|| wheels::elide(text)).flatten();
+    let reader = Reader::new(path, text, elided.as_ref());
     let toml_text = elided.as_ref().map_or(text, |elided| elided.text.as_str());
     let document = DeTable::parse(toml_text).map_err(|error| reader.toml_error(&error, true))?;
     let revision = reader.check_version(document.get_ref())?;
     let wire = LockWire::deserialize(toml::de::Deserializer::from(document))
         .map_err(|error| reader.toml_error(&error, false))?;
-    let mut lockfile = reader.build(wire, elided.as_ref())?;
+    let mut lockfile = reader.build(wire)?;
     if let Some(revision) = revision
         && revision.value > NEWEST_KNOWN_REVISION
     {
@@ -214,23 +214,33 @@ struct PendingEdges<'a> {
 struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
+    /// The wheel blocks cut before parsing: every offset the parser gives is in the cut text,
+    /// and is mapped back ([`Reader::original`]) before it names a line.
+    elided: Option<&'a wheels::ElidedWheels>,
     /// Built on first use: most reads need only the few package lines, computed incrementally.
     line_index: std::cell::OnceCell<LineIndex>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(path: &'a Path, text: &'a str) -> Self {
+    fn new(path: &'a Path, text: &'a str, elided: Option<&'a wheels::ElidedWheels>) -> Self {
         Self {
             path,
             text,
+            elided,
             line_index: std::cell::OnceCell::new(),
         }
     }
 
+    /// The file's own offset of a parser's `offset`.
+    fn original(&self, offset: usize) -> usize {
+        self.elided.map_or(offset, |elided| elided.original(offset))
+    }
+
+    /// Where a parser's `offset` is in the file.
     fn location(&self, offset: usize) -> Location {
         self.line_index
             .get_or_init(|| LineIndex::new(self.text))
-            .location(self.path, offset)
+            .location(self.path, self.original(offset))
     }
 
     fn invalid(&self, offset: usize, message: impl Into<String>) -> LockfileError {
@@ -306,26 +316,24 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn build(
-        &self,
-        wire: LockWire<'a>,
-        elided: Option<&wheels::ElidedWheels>,
-    ) -> Result<Lockfile, LockfileError> {
+    fn build(&self, wire: LockWire<'a>) -> Result<Lockfile, LockfileError> {
         let mut packages = Vec::with_capacity(wire.packages.len() + 1);
         let mut pending = Vec::with_capacity(wire.packages.len());
         let mut line_counter = LineCounter::new(self.text);
         // A package's body runs from its header to the next one (a table's span covers only its
-        // header), which is where its elided wheel blocks lie.
+        // header), which is where its elided wheel blocks lie. Offsets in the file's own text.
         let mut body_ends: Vec<usize> = wire
             .packages
             .iter()
             .skip(1)
-            .map(|entry| entry.span().start)
+            .map(|entry| self.original(entry.span().start))
             .collect();
         body_ends.push(self.text.len());
         for (entry, body_end) in wire.packages.into_iter().zip(body_ends) {
-            let header = entry.span().start;
-            let elided_hashes = elided.map_or(0, |elided| elided.hashes_in(header..body_end));
+            let header = self.original(entry.span().start);
+            let elided_hashes = self
+                .elided
+                .map_or(0, |elided| elided.hashes_in(header..body_end));
             let package = entry.into_inner();
             let name_offset = package.name.span().start;
             let name = package_name(package.name.get_ref())
@@ -994,6 +1002,44 @@ mod tests {
             }
         }
         assert!(compared >= least);
+    }
+
+    /// Errors found after the cut wheel blocks name the file's own line and column, as the TOML
+    /// parser reading the whole file does.
+    #[test]
+    fn the_artifact_fast_path_reports_errors_where_the_toml_parser_does() {
+        let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/uv-rev5/default/uv.lock");
+        let text = std::fs::read_to_string(&lock).unwrap();
+        let last_version = text.rfind("version = \"").unwrap();
+        let last_wheels = text.rfind("wheels = [").unwrap();
+        let mut broken = vec![
+            // A value the reader refuses (after every wheel block but the last).
+            format!(
+                "{}version = \"not a version\"{}",
+                &text[..last_version],
+                &text[text[last_version..].find('\n').unwrap() + last_version..]
+            ),
+            // TOML syntax errors at the end and in the middle.
+            format!("{text}\n[[package]\n"),
+            format!(
+                "{}garbage here\n{}",
+                &text[..last_wheels],
+                &text[last_wheels..]
+            ),
+        ];
+        for cut in [text.len() / 3, text.len() / 2, 2 * text.len() / 3] {
+            let cut = text.floor_char_boundary(cut);
+            broken.push(text[..cut].to_owned());
+        }
+        for (case, broken) in broken.iter().enumerate() {
+            let fast = super::parse_with(&lock, broken, true).map(|_| ());
+            let slow = super::parse_with(&lock, broken, false).map(|_| ());
+            assert_eq!(
+                fast.map_err(|error| error.to_string()),
+                slow.map_err(|error| error.to_string()),
+                "case {case}"
+            );
+        }
     }
 
     use super::*;

@@ -2,21 +2,27 @@
 //! (84% of crewAI's) and of which the reader needs only the hash count.
 //!
 //! Element lines that are provably valid TOML inline tables of plain strings and integers are
-//! counted here and blanked (every byte but the newline becomes a space, so offsets, lines and
-//! columns are unchanged) before the TOML parser runs. A block with any line outside that strict
-//! grammar is left untouched for the real parser, which then reports errors as usual — so the fast
-//! path can never accept a file the TOML parser would reject.
+//! counted here and cut out (whole lines, newline included) before the TOML parser runs, which
+//! then reads a fraction of the file; the parser's offsets are mapped back through
+//! [`ElidedWheels::original`], so lines and columns in diagnostics are the file's own. A block
+//! with any line outside that strict grammar is left untouched for the real parser, which then
+//! reports errors as usual — so the fast path can never accept a file the TOML parser would
+//! reject.
 
-/// The lock text with canonical wheel blocks and sdist lines blanked, and per blanked block its
+/// The lock text with canonical wheel blocks and sdist lines cut out, and per cut block its
 /// offset and the number of artifact entries carrying a `hash`.
 pub(super) struct ElidedWheels {
     pub text: String,
-    /// (byte offset of the block's `wheels = [` line, hashes in the block), in offset order.
+    /// (byte offset of the block's `wheels = [` line, hashes in the block), in offset order,
+    /// offsets in the original text.
     pub blocks: Vec<(usize, usize)>,
+    /// Per cut: (its offset in `text`, bytes cut up to and including it), in offset order.
+    cuts: Vec<(usize, usize)>,
 }
 
 impl ElidedWheels {
-    /// Hashes in the blanked blocks that lie within `range` (a package table's span).
+    /// Hashes in the cut blocks that lie within `range` (a package table's span in the
+    /// original text).
     pub fn hashes_in(&self, range: std::ops::Range<usize>) -> usize {
         let first = self
             .blocks
@@ -27,15 +33,30 @@ impl ElidedWheels {
             .map(|&(_, hashes)| hashes)
             .sum()
     }
+
+    /// The offset in the original text of `offset` in [`ElidedWheels::text`]. Text that follows
+    /// a cut maps to after it.
+    pub fn original(&self, offset: usize) -> usize {
+        let before = self.cuts.partition_point(|&(at, _)| at <= offset);
+        match before {
+            0 => offset,
+            _ => offset + self.cuts[before - 1].1,
+        }
+    }
 }
 
-/// Blank every canonical wheel block; `None` when there is nothing to blank.
+/// Cut every canonical wheel block; `None` when there is nothing to cut.
 pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
-    let mut bytes: Option<Vec<u8>> = None;
+    // The byte ranges to cut, in order, adjacent ones merged.
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut cut = |start: usize, end: usize| match ranges.last_mut() {
+        Some(last) if last.1 == start => last.1 = end,
+        _ => ranges.push((start, end)),
+    };
     let mut blocks = Vec::new();
     let mut offset = 0;
     let mut lines = text.split_inclusive('\n').peekable();
-    // A key twice in one table is a TOML error; blanking both copies would hide it, so a repeated
+    // A key twice in one table is a TOML error; cutting both copies would hide it, so a repeated
     // `sdist` or `wheels` in one table abandons the fast path and lets the parser report it.
     let (mut seen_sdist, mut seen_wheels) = (false, false);
     while let Some(line) = lines.next() {
@@ -44,7 +65,7 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
         if line.starts_with('[') {
             (seen_sdist, seen_wheels) = (false, false);
         }
-        // `sdist = { url = …, hash = … }` is one canonical line: blank it whole (the key too, the
+        // `sdist = { url = …, hash = … }` is one canonical line: cut it whole (the key too, the
         // wire field is optional) and count its hash like a one-entry block.
         if let Some(table) = line.strip_prefix("sdist = ")
             && let Some(has_hash) = wheel_line_hashes(table)
@@ -54,12 +75,7 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
                 return None;
             }
             seen_sdist = true;
-            let buffer = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
-            for byte in &mut buffer[line_start..line_start + line.len()] {
-                if *byte != b'\n' {
-                    *byte = b' ';
-                }
-            }
+            cut(line_start, offset);
             blocks.push((line_start, usize::from(has_hash)));
             continue;
         }
@@ -70,9 +86,11 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
             return None;
         }
         seen_wheels = true;
-        // Collect the element lines up to the closing `]`, checking each.
-        let mut elements = Vec::new();
+        // Check the element lines up to the closing `]`.
+        let elements_start = offset;
         let mut cursor = offset;
+        let mut hashes = 0;
+        let mut elements = 0;
         let mut closed = false;
         let mut canonical = true;
         while let Some(&next) = lines.peek() {
@@ -81,7 +99,10 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
                 break;
             }
             match wheel_line_hashes(next) {
-                Some(has_hash) => elements.push((cursor, next.len(), has_hash)),
+                Some(has_hash) => {
+                    elements += 1;
+                    hashes += usize::from(has_hash);
+                }
                 None => {
                     canonical = false;
                     break;
@@ -91,28 +112,31 @@ pub(super) fn elide(text: &str) -> Option<ElidedWheels> {
             lines.next();
         }
         offset = cursor;
-        if !(closed && canonical) || elements.is_empty() {
+        if !(closed && canonical) || elements == 0 {
             continue;
         }
-        let buffer = bytes.get_or_insert_with(|| text.as_bytes().to_vec());
-        for &(start, length, _) in &elements {
-            for byte in &mut buffer[start..start + length] {
-                if *byte != b'\n' {
-                    *byte = b' ';
-                }
-            }
-        }
-        let hashes = elements
-            .iter()
-            .filter(|&&(_, _, has_hash)| has_hash)
-            .count();
+        cut(elements_start, cursor);
         blocks.push((line_start, hashes));
     }
-    let bytes = bytes?;
-    // Only ASCII bytes of whole lines were replaced by spaces, so the text stays UTF-8; the
-    // fallback keeps this function total anyway.
-    let text = String::from_utf8(bytes).ok()?;
-    Some(ElidedWheels { text, blocks })
+    if ranges.is_empty() {
+        return None;
+    }
+    let removed: usize = ranges.iter().map(|(start, end)| end - start).sum();
+    let mut compact = String::with_capacity(text.len() - removed);
+    let mut cuts = Vec::with_capacity(ranges.len());
+    let (mut kept_from, mut total) = (0, 0);
+    for (start, end) in ranges {
+        compact.push_str(&text[kept_from..start]);
+        total += end - start;
+        cuts.push((compact.len(), total));
+        kept_from = end;
+    }
+    compact.push_str(&text[kept_from..]);
+    Some(ElidedWheels {
+        text: compact,
+        blocks,
+        cuts,
+    })
 }
 
 /// If `line` is exactly `{ key = value, ... },` with bare keys, basic strings without escapes
@@ -165,22 +189,36 @@ mod tests {
     const BLOCK: &str = "[[package]]\nname = \"a\"\nwheels = [\n    { url = \"https://x/a.whl\", hash = \"sha256:00\", size = 12, upload-time = \"2024-01-01T00:00:00Z\" },\n    { url = \"https://x/b.whl\", size = 3 },\n]\n";
 
     #[test]
-    fn canonical_blocks_are_blanked_and_counted() {
+    fn canonical_blocks_are_cut_and_counted() {
         let elided = elide(BLOCK).unwrap();
-        assert_eq!(elided.text.len(), BLOCK.len());
-        assert_eq!(elided.text.lines().count(), BLOCK.lines().count());
-        assert!(!elided.text.contains("a.whl"));
-        assert!(elided.text.contains("wheels = ["));
+        assert_eq!(elided.text, "[[package]]\nname = \"a\"\nwheels = [\n]\n");
         assert_eq!(elided.blocks, [(BLOCK.find("wheels").unwrap(), 1)]);
         assert_eq!(elided.hashes_in(0..BLOCK.len()), 1);
         assert_eq!(elided.hashes_in(0..5), 0);
     }
 
     #[test]
-    fn canonical_sdist_lines_are_blanked_and_counted() {
+    fn offsets_map_back_to_the_original_text() {
+        let text = format!("{BLOCK}[[package]]\nname = \"b\"\n");
+        let elided = elide(&text).unwrap();
+        // Every byte the parser sees is the same byte of the file.
+        for (offset, byte) in elided.text.bytes().enumerate() {
+            assert_eq!(
+                text.as_bytes()[elided.original(offset)],
+                byte,
+                "at {offset}"
+            );
+        }
+        let second = elided.text.rfind("[[package]]").unwrap();
+        assert_eq!(elided.original(second), text.rfind("[[package]]").unwrap());
+        assert_eq!(elided.original(elided.text.len()), text.len());
+    }
+
+    #[test]
+    fn canonical_sdist_lines_are_cut_and_counted() {
         let text = "[[package]]\nname = \"a\"\nsdist = { url = \"https://x/a.tar.gz\", hash = \"sha256:00\", size = 3 }\n";
         let elided = elide(text).unwrap();
-        assert_eq!(elided.text.len(), text.len());
+        assert_eq!(elided.text, "[[package]]\nname = \"a\"\n");
         assert!(!elided.text.contains("sdist"));
         assert_eq!(elided.hashes_in(0..text.len()), 1);
         // Trailing garbage after the table is left to the TOML parser.
