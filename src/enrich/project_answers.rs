@@ -4,7 +4,8 @@
 //!
 //! When the run plans fixes, each package an OSV answer lists advisories for is also asked
 //! with `POST /v1/query` and no version — every record of the package — alongside its records,
-//! once and without retries (the versions can always be asked the usual way). A history is
+//! once, without retries and in one page (the versions can always be asked the usual way, in
+//! one round trip; a retry or a second page would cost more than that). A history is
 //! used only when it reproduces OSV's own answers: for every version of the package OSV
 //! answered in this run, the records it matches (PEP 440, withdrawn ones excluded) are exactly
 //! the ones OSV listed, every listed record is in it, and none of the package's records is one

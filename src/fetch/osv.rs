@@ -306,12 +306,13 @@ fn query_url(fetcher: &Fetcher) -> String {
 pub async fn query_packages(fetcher: &Fetcher, names: &[String]) -> Vec<PackageAnswer> {
     let asked: Vec<(String, Option<String>)> =
         names.iter().map(|name| (name.clone(), None)).collect();
-    query_each(fetcher, asked, true, &|| {}).await
+    query_each(fetcher, asked, false, &|| {}).await
 }
 
 /// [`query_packages`] for answers that only save requests: each query is tried once (a
-/// failure costs no backoff; the caller asks another way), and `answered` is called as each
-/// answer comes in.
+/// failure costs no backoff; the caller asks another way), an answer of more than one page is
+/// an error (each page would cost a round trip), and `answered` is called as each answer comes
+/// in.
 pub async fn query_packages_once(
     fetcher: &Fetcher,
     names: &[String],
@@ -319,7 +320,7 @@ pub async fn query_packages_once(
 ) -> Vec<PackageAnswer> {
     let asked: Vec<(String, Option<String>)> =
         names.iter().map(|name| (name.clone(), None)).collect();
-    query_each(fetcher, asked, false, answered).await
+    query_each(fetcher, asked, true, answered).await
 }
 
 /// `POST /v1/query` `{"package": {...}, "version"}` for each query, concurrently within the
@@ -335,13 +336,13 @@ pub async fn query_versions(
         .iter()
         .map(|query| (query.name.clone(), Some(query.version.clone())))
         .collect();
-    query_each(fetcher, asked, true, answered).await
+    query_each(fetcher, asked, false, answered).await
 }
 
 async fn query_each(
     fetcher: &Fetcher,
     asked: Vec<(String, Option<String>)>,
-    retried: bool,
+    speculative: bool,
     answered: &(dyn Fn() + Sync),
 ) -> Vec<PackageAnswer> {
     let mut tasks = JoinSet::new();
@@ -350,7 +351,7 @@ async fn query_each(
         tasks.spawn(async move {
             (
                 position,
-                query_package(&fetcher, &name, version.as_deref(), retried).await,
+                query_package(&fetcher, &name, version.as_deref(), speculative).await,
             )
         });
     }
@@ -382,12 +383,12 @@ async fn query_each(
 }
 
 /// One package's records (of one version, when given), every page followed (at most
-/// [`MAX_PAGES`]).
+/// [`MAX_PAGES`]); `speculative` tries each request once and takes one page only.
 async fn query_package(
     fetcher: &Fetcher,
     name: &str,
     version: Option<&str>,
-    retried: bool,
+    speculative: bool,
 ) -> PackageAnswer {
     let url = query_url(fetcher);
     let source_error = |cause| SourceError::new(Source::OsvPackageQuery, name, cause);
@@ -410,7 +411,7 @@ async fn query_package(
             })
         })?;
         let mut spec = RequestSpec::post_json(url.clone(), body).advisory();
-        if !retried {
+        if speculative {
             spec = spec.without_retries();
         }
         let response = fetcher.send(&spec).await.map_err(source_error)?;
@@ -438,6 +439,12 @@ async fn query_package(
             });
         }
         match page.next_page_token {
+            Some(next) if !next.is_empty() && speculative => {
+                return Err(source_error(FetchError::Malformed {
+                    url,
+                    message: "the answer has more than one page".to_owned(),
+                }));
+            }
             Some(next) if !next.is_empty() => token = Some(next),
             _ => return Ok(records),
         }

@@ -1354,6 +1354,30 @@ fn without_a_usable_history_the_follow_up_is_asked() {
     assert_eq!(later.requests, 0);
 }
 
+/// A history of more than one page would cost a round trip per page: its first page is not
+/// followed, and the follow-up is asked.
+#[test]
+fn a_history_of_several_pages_is_not_followed() {
+    let served = Served::start();
+    let server = &served.server;
+    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
+    server.add_record(demo_regression());
+    server.set_page_size(1);
+    let url = server.url();
+    let cache = Cache::in_memory();
+    let settings = settings(&url, false, NOW);
+    gather(
+        &follow_up_request(vec![key("demo", "1.0")]),
+        &cache,
+        &settings,
+    )
+    .unwrap();
+    assert_eq!(history_queries(server), ["demo"], "one page, not followed");
+    assert_eq!(server.requests("/v1/querybatch"), 2);
+    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
+    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
+}
+
 /// An empty history (a server that answers package queries with `{}`) contradicts the batch's
 /// answer and is not used either.
 #[test]
