@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::support::corpus;
-use crate::support::server::{Fault, Served};
+use crate::support::server::{Fault, Served, TestServer};
 use pyaudit::enrich::database::{self, DeclaredCoverage, SyncSummary};
 use pyaudit::enrich::metadata::{MetadataSettings, MetadataStatus};
 use pyaudit::enrich::vulnerabilities::collect;
@@ -1251,7 +1251,7 @@ fn demo_regression() -> Value {
 }
 
 /// The package-only `/v1/query` requests the server saw (a vulnerable package's history).
-fn history_queries(server: &crate::support::server::TestServer) -> Vec<String> {
+fn history_queries(server: &TestServer) -> Vec<String> {
     server
         .log()
         .iter()
@@ -1299,14 +1299,15 @@ fn gather_answers_the_follow_up_from_the_package_history_in_the_same_wave() {
     assert_eq!(server.requests("/v1/querybatch"), 1);
 }
 
-/// A version the fix moves to that a newer advisory affects (a regression the locked version
-/// does not have) is answered as affected, with the record, from the history alone.
-#[test]
-fn a_regression_in_the_fix_target_is_read_from_the_package_history() {
+/// The lock `demo==1.0` (TEST-demo-1, fixed in 2.0) and TEST-demo-2 (2.0 only) on a server
+/// that `prepare` sets up: gathers with the follow-up to demo 2.0, then asks about demo 2.0
+/// alone. The ids that later answer gives, and the requests it made.
+fn follow_up_to_a_regression(prepare: impl FnOnce(&TestServer)) -> (Served, Vec<String>, u64) {
     let served = Served::start();
     let server = &served.server;
     server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
     server.add_record(demo_regression());
+    prepare(server);
     let url = server.url();
     let cache = Cache::in_memory();
     let settings = settings(&url, false, NOW);
@@ -1316,10 +1317,19 @@ fn a_regression_in_the_fix_target_is_read_from_the_package_history() {
         &settings,
     )
     .unwrap();
-    assert_eq!(server.requests("/v1/querybatch"), 1);
     let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
-    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
-    assert_eq!(later.requests, 0);
+    let ids = ids_of(status(&later, "demo", "2.0"));
+    (served, ids, later.requests)
+}
+
+/// A version the fix moves to that a newer advisory affects (a regression the locked version
+/// does not have) is answered as affected, with the record, from the history alone.
+#[test]
+fn a_regression_in_the_fix_target_is_read_from_the_package_history() {
+    let (served, ids, requests) = follow_up_to_a_regression(|_| {});
+    assert_eq!(served.requests("/v1/querybatch"), 1);
+    assert_eq!(ids, ["TEST-demo-2"]);
+    assert_eq!(requests, 0);
 }
 
 /// A history that does not reproduce OSV's own answer (here: the server fails package queries;
@@ -1327,76 +1337,40 @@ fn a_regression_in_the_fix_target_is_read_from_the_package_history() {
 /// history query, which only saves a round trip, is not retried.
 #[test]
 fn without_a_usable_history_the_follow_up_is_asked() {
-    let served = Served::start();
-    let server = &served.server;
-    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
-    server.inject_exact(
-        "/v1/query",
-        Fault::Status {
+    let fail = |server: &TestServer| {
+        let fault = Fault::Status {
             status: 500,
             retry_after: None,
-        },
-        usize::MAX,
+        };
+        server.inject_exact("/v1/query", fault, usize::MAX);
+    };
+    let (served, ids, requests) = follow_up_to_a_regression(fail);
+    assert_eq!(
+        history_queries(&served),
+        ["demo"],
+        "asked once, not retried"
     );
-    let url = server.url();
-    let cache = Cache::in_memory();
-    let settings = settings(&url, false, NOW);
-    gather(
-        &follow_up_request(vec![key("demo", "1.0")]),
-        &cache,
-        &settings,
-    )
-    .unwrap();
-    assert_eq!(history_queries(server), ["demo"], "asked once, not retried");
-    assert_eq!(server.requests("/v1/querybatch"), 2);
-    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
-    assert!(ids_of(status(&later, "demo", "2.0")).is_empty());
-    assert_eq!(later.requests, 0);
+    assert_eq!(served.requests("/v1/querybatch"), 2);
+    assert_eq!(ids, ["TEST-demo-2"]);
+    assert_eq!(requests, 0);
 }
 
 /// A history of more than one page would cost a round trip per page: its first page is not
 /// followed, and the follow-up is asked.
 #[test]
 fn a_history_of_several_pages_is_not_followed() {
-    let served = Served::start();
-    let server = &served.server;
-    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
-    server.add_record(demo_regression());
-    server.set_page_size(1);
-    let url = server.url();
-    let cache = Cache::in_memory();
-    let settings = settings(&url, false, NOW);
-    gather(
-        &follow_up_request(vec![key("demo", "1.0")]),
-        &cache,
-        &settings,
-    )
-    .unwrap();
-    assert_eq!(history_queries(server), ["demo"], "one page, not followed");
-    assert_eq!(server.requests("/v1/querybatch"), 2);
-    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
-    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
+    let (served, ids, _) = follow_up_to_a_regression(|server| server.set_page_size(1));
+    assert_eq!(history_queries(&served), ["demo"], "one page, not followed");
+    assert_eq!(served.requests("/v1/querybatch"), 2);
+    assert_eq!(ids, ["TEST-demo-2"]);
 }
 
 /// An empty history (a server that answers package queries with `{}`) contradicts the batch's
 /// answer and is not used either.
 #[test]
 fn an_empty_history_is_not_taken_for_a_clean_one() {
-    let served = Served::start();
-    let server = &served.server;
-    server.add_record(record("TEST-demo-1", "demo", "2024-01-01T00:00:00Z", "2.0"));
-    server.add_record(demo_regression());
-    server.set_body("/v1/query", 200, "application/json", "{}");
-    let url = server.url();
-    let cache = Cache::in_memory();
-    let settings = settings(&url, false, NOW);
-    gather(
-        &follow_up_request(vec![key("demo", "1.0")]),
-        &cache,
-        &settings,
-    )
-    .unwrap();
-    assert_eq!(server.requests("/v1/querybatch"), 2);
-    let later = collect(&[key("demo", "2.0")], &cache, &settings).unwrap();
-    assert_eq!(ids_of(status(&later, "demo", "2.0")), ["TEST-demo-2"]);
+    let empty = |server: &TestServer| server.set_body("/v1/query", 200, "application/json", "{}");
+    let (served, ids, _) = follow_up_to_a_regression(empty);
+    assert_eq!(served.requests("/v1/querybatch"), 2);
+    assert_eq!(ids, ["TEST-demo-2"]);
 }
